@@ -1,0 +1,78 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/validate"
+)
+
+// Customer is an individual, business or public organisation the company sells to.
+type Customer struct{ ent.Schema }
+
+func (Customer) Mixin() []ent.Mixin { return []ent.Mixin{ExternalRefMixin{}, TimeMixin{}} }
+
+func (Customer) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("kind").GoType(segment.Kind("")).
+			Annotations(entgql.Type("CustomerKind")),
+		field.Enum("relationship").Values("EXTERNAL", "INTERNAL").Default("EXTERNAL").
+			Annotations(entgql.Type("CustomerRelationship")),
+		field.Enum("lifecycle_stage").Values("PROSPECT", "ACTIVE", "CHURNED").Default("PROSPECT").
+			Annotations(entgql.Type("LifecycleStage")),
+		field.String("name").Validate(validate.Text).
+			Annotations(entgql.OrderField("NAME")),
+		field.String("email").Optional().Nillable().Unique().Validate(validate.Email).
+			Comment("Lower-cased on write: unique case-insensitively.").
+			Annotations(entgql.OrderField("EMAIL")),
+		field.String("phone").Optional().Nillable().Validate(validate.Phone),
+		field.String("birth_date").GoType(date.Date("")).Optional().Nillable().Validate(validBirthDate).
+			Annotations(entgql.Type("Date"), entgql.OrderField("BIRTH_DATE")),
+		field.Enum("gender").GoType(segment.Gender("")).Optional().Nillable().
+			Annotations(entgql.Type("Gender")),
+		field.Enum("income_band").GoType(segment.IncomeBand("")).Optional().Nillable().
+			Annotations(entgql.Type("IncomeBand")),
+		field.String("country").Optional().Nillable().Validate(validate.Country).
+			Annotations(entgql.OrderField("COUNTRY")),
+		field.String("region").Optional().Nillable().Validate(validate.Text),
+		field.String("city").Optional().Nillable().Validate(validate.Text),
+	}
+}
+
+func (Customer) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("orders", Order.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection(),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("feedbacks", Feedback.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection(),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+func (Customer) Indexes() []ent.Index {
+	return []ent.Index{
+		// Persona membership filters on these.
+		index.Fields("country", "income_band"),
+		index.Fields("birth_date"),
+		index.Fields("name"),
+		index.Fields("created_at"),
+	}
+}
+
+func (Customer) Hooks() []ent.Hook { return []ent.Hook{normalizeEmail} }
+
+func (Customer) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+	}
+}

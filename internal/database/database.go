@@ -1,0 +1,169 @@
+// Package database opens the store behind the graph: an embedded SQLite file by
+// default, PostgreSQL when the URL says so. It applies the versioned schema
+// migrations and hands out an ent client.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" database/sql driver
+
+	"github.com/c360/c360/ent"
+)
+
+// DB is an open store.
+type DB struct {
+	Client  *ent.Client
+	Dialect string
+	// Driver is the ent driver under Client, for wrapping (statement counting).
+	Driver dialect.Driver
+	pools  []*sql.DB
+}
+
+// Options tune Open.
+type Options struct {
+	// Wrap, when set, wraps the driver the client uses (tests count statements with it).
+	Wrap func(dialect.Driver) dialect.Driver
+	// ReadConns is the SQLite read pool size; 0 picks one from the CPU count.
+	ReadConns int
+	// MaxConns is the PostgreSQL pool size; 0 means 20.
+	MaxConns int
+}
+
+// IsPostgres reports whether a database URL names a PostgreSQL server.
+func IsPostgres(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// Open connects, applies pending migrations and returns the store.
+func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	if err := Migrate(rawURL); err != nil {
+		return nil, err
+	}
+	var db *DB
+	var err error
+	if IsPostgres(rawURL) {
+		db, err = openPostgres(rawURL, opts)
+	} else {
+		db, err = openSQLite(rawURL, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to the %s database: %w", db.Dialect, err)
+	}
+	return db, nil
+}
+
+func openPostgres(rawURL string, opts Options) (*DB, error) {
+	pool, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = 20
+	}
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return newDB(dialect.Postgres, entsql.OpenDB(dialect.Postgres, pool), opts, pool), nil
+}
+
+// SQLitePath extracts the file path from "file:PATH", "sqlite://PATH", "sqlite:PATH" or a bare path.
+func SQLitePath(rawURL string) string {
+	p := rawURL
+	for _, prefix := range []string{"sqlite3://", "sqlite://", "sqlite:", "file:"} {
+		if strings.HasPrefix(p, prefix) {
+			p = strings.TrimPrefix(p, prefix)
+			break
+		}
+	}
+	p, _, _ = strings.Cut(p, "?")
+	return p
+}
+
+// openSQLite opens one writer connection and a read pool on the same file.
+// SQLite allows one writer at a time; with a single writer connection whose
+// transactions start with BEGIN IMMEDIATE, writers queue in Go instead of
+// failing with SQLITE_BUSY (a deferred read-then-write transaction fails with
+// SQLITE_BUSY_SNAPSHOT whatever the busy timeout). WAL lets readers run beside
+// the writer. The busy timeout covers other processes on the same file.
+func openSQLite(rawURL string, opts Options) (*DB, error) {
+	path := SQLitePath(rawURL)
+	if path == "" {
+		return nil, fmt.Errorf("DATABASE_URL names no SQLite file")
+	}
+	writer, err := sql.Open("sqlite3", sqliteDSN(path, "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxIdleTime(0)
+	writer.SetConnMaxLifetime(0)
+	// Create the file and switch it to WAL before readers open it.
+	if err := writer.Ping(); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("opening SQLite file %s: %w", path, err)
+	}
+	reader, err := sql.Open("sqlite3", sqliteDSN(path, "_query_only=1"))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("opening SQLite: %w", err)
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = max(4, 2*runtime.NumCPU())
+	}
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	drv := &splitDriver{
+		Driver: entsql.OpenDB(dialect.SQLite, writer),
+		reader: entsql.OpenDB(dialect.SQLite, reader),
+	}
+	return newDB(dialect.SQLite, drv, opts, writer, reader), nil
+}
+
+func sqliteDSN(path, extra string) string {
+	return "file:" + url.PathEscape(path) + "?_fk=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_loc=UTC&" + extra
+}
+
+func newDB(d string, drv dialect.Driver, opts Options, pools ...*sql.DB) *DB {
+	if opts.Wrap != nil {
+		drv = opts.Wrap(drv)
+	}
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: d, Driver: drv, pools: pools}
+}
+
+// Ping checks that every pool answers (readiness).
+func (db *DB) Ping(ctx context.Context) error {
+	for _, p := range db.pools {
+		if err := p.PingContext(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	var first error
+	for _, p := range db.pools {
+		if err := p.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

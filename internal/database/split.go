@@ -1,0 +1,37 @@
+package database
+
+import (
+	"context"
+	"strings"
+
+	"entgo.io/ent/dialect"
+)
+
+// splitDriver sends plain SELECTs outside transactions to the SQLite read pool
+// and everything else (INSERT ... RETURNING arrives as a Query too) to the
+// single writer connection. The read pool is query_only, so a misrouted write
+// fails loudly instead of taking a second write lock.
+type splitDriver struct {
+	dialect.Driver // the writer
+	reader         dialect.Driver
+}
+
+func (d *splitDriver) Query(ctx context.Context, query string, args, v any) error {
+	if isRead(query) {
+		return d.reader.Query(ctx, query, args, v)
+	}
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+func (d *splitDriver) Close() error {
+	err := d.reader.Close()
+	if werr := d.Driver.Close(); werr != nil {
+		err = werr
+	}
+	return err
+}
+
+func isRead(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
+}

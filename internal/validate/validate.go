@@ -1,0 +1,194 @@
+// Package validate holds the field rules of data-format.md. Every write path
+// (GraphQL mutations, the NDJSON import) goes through them, and every failure
+// is a *FieldError naming the input field, so clients can point at it.
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+
+	"github.com/c360/c360/internal/segment"
+)
+
+// FieldError is bad input in one named field (a GraphQL input path such as
+// "email", "criteria.minAge" or "items[1].quantity").
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Errorf builds a FieldError.
+func Errorf(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Prefix puts a parent path in front of the field of a FieldError, so nested
+// rules report "items[2].unitPrice" rather than "unitPrice".
+func Prefix(parent string, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: parent + "." + fe.Field, Message: fe.Message}
+	}
+	return err
+}
+
+// Limits of free text, in characters.
+const (
+	MaxNameLength    = 500
+	MaxCommentLength = 10000
+	MaxRefLength     = 200
+)
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// NormalizeEmail lower-cases and trims an address: emails are unique case-insensitively.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Email checks a bare address (no display name).
+func Email(s string) error {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return errors.New("is not a valid email address")
+	}
+	return nil
+}
+
+// Phone checks the E.164 form: + and up to 15 digits.
+func Phone(s string) error {
+	if !e164.MatchString(s) {
+		return errors.New("must be in E.164 form, e.g. +358401234567")
+	}
+	return nil
+}
+
+// Country checks an ISO 3166-1 alpha-2 code in upper case.
+func Country(s string) error {
+	r, err := language.ParseRegion(s)
+	if len(s) != 2 || err != nil || !r.IsCountry() || r.String() != s {
+		return fmt.Errorf("%q is not an ISO 3166-1 alpha-2 country code", s)
+	}
+	return nil
+}
+
+// Language checks a well-formed BCP 47 tag.
+func Language(s string) error {
+	if _, err := language.Parse(s); err != nil || s == "" {
+		return fmt.Errorf("%q is not a BCP 47 language tag", s)
+	}
+	return nil
+}
+
+// Text checks a required short text.
+func Text(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("must not be empty")
+	}
+	if utf8.RuneCountInString(s) > MaxNameLength {
+		return fmt.Errorf("must be at most %d characters", MaxNameLength)
+	}
+	if !utf8.ValidString(s) {
+		return errors.New("must be valid UTF-8")
+	}
+	return nil
+}
+
+// Ref checks an externalRef.
+func Ref(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("must not be empty")
+	}
+	if len(s) > MaxRefLength {
+		return fmt.Errorf("must be at most %d bytes", MaxRefLength)
+	}
+	return nil
+}
+
+// Comment checks free-text feedback.
+func Comment(s string) error {
+	if n := utf8.RuneCountInString(s); n > MaxCommentLength {
+		return fmt.Errorf("must be at most %d characters, got %d", MaxCommentLength, n)
+	}
+	if !utf8.ValidString(s) {
+		return errors.New("must be valid UTF-8")
+	}
+	return nil
+}
+
+// FeedbackScore applies the per-kind score rules of data-format.md.
+func FeedbackScore(kind string, score *int) error {
+	var lo, hi int
+	required := true
+	switch kind {
+	case "NPS":
+		lo, hi = 0, 10
+	case "CSAT", "REVIEW":
+		lo, hi = 1, 5
+	case "SUPPORT":
+		lo, hi, required = 1, 5, false
+	case "SOCIAL":
+		if score != nil {
+			return Errorf("score", "must be absent for SOCIAL feedback")
+		}
+		return nil
+	default:
+		return Errorf("kind", "%q is not a feedback kind", kind)
+	}
+	if score == nil {
+		if required {
+			return Errorf("score", "is required for %s feedback", kind)
+		}
+		return nil
+	}
+	if *score < lo || *score > hi {
+		return Errorf("score", "must be between %d and %d for %s feedback, got %d", lo, hi, kind, *score)
+	}
+	return nil
+}
+
+// MaxAge bounds the age criteria to something a person can reach.
+const MaxAge = 150
+
+// Criteria checks a persona's criteria; fields are reported under "criteria.".
+func Criteria(c segment.Criteria) error {
+	for _, b := range []struct {
+		name string
+		v    *int
+	}{{"minAge", c.MinAge}, {"maxAge", c.MaxAge}} {
+		if b.v != nil && (*b.v < 0 || *b.v > MaxAge) {
+			return Errorf("criteria."+b.name, "must be between 0 and %d", MaxAge)
+		}
+	}
+	if c.MinAge != nil && c.MaxAge != nil && *c.MinAge > *c.MaxAge {
+		return Errorf("criteria.maxAge", "must not be less than minAge")
+	}
+	for i, g := range c.Genders {
+		if !slices.Contains(g.Values(), string(g)) {
+			return Errorf(fmt.Sprintf("criteria.genders[%d]", i), "%q is not a gender", g)
+		}
+	}
+	for i, b := range c.IncomeBands {
+		if !slices.Contains(b.Values(), string(b)) {
+			return Errorf(fmt.Sprintf("criteria.incomeBands[%d]", i), "%q is not an income band", b)
+		}
+	}
+	for i, k := range c.Kinds {
+		if !slices.Contains(k.Values(), string(k)) {
+			return Errorf(fmt.Sprintf("criteria.kinds[%d]", i), "%q is not a customer kind", k)
+		}
+	}
+	for i, cc := range c.Countries {
+		if err := Country(cc); err != nil {
+			return Errorf(fmt.Sprintf("criteria.countries[%d]", i), "%s", err)
+		}
+	}
+	return nil
+}
