@@ -11,67 +11,95 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/store"
+	"github.com/c360/c360/internal/validate"
 )
 
 // Personas is the resolver for the personas field.
 func (r *customerResolver) Personas(ctx context.Context, obj *ent.Customer) ([]*ent.Persona, error) {
-	panic(fmt.Errorf("not implemented: Personas - personas"))
+	return membership.PersonasOf(ctx, obj)
 }
 
 // CreateCustomer is the resolver for the createCustomer field.
 func (r *mutationResolver) CreateCustomer(ctx context.Context, input ent.CreateCustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: CreateCustomer - createCustomer"))
+	return r.ent(ctx).Customer.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id int, input ent.UpdateCustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: UpdateCustomer - updateCustomer"))
+	return r.ent(ctx).Customer.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeleteCustomer is the resolver for the deleteCustomer field.
 func (r *mutationResolver) DeleteCustomer(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteCustomer - deleteCustomer"))
+	return id, store.DeleteCustomer(ctx, r.ent(ctx), id)
 }
 
 // CreatePersona is the resolver for the createPersona field.
 func (r *mutationResolver) CreatePersona(ctx context.Context, input ent.CreatePersonaInput) (*ent.Persona, error) {
-	panic(fmt.Errorf("not implemented: CreatePersona - createPersona"))
+	return r.ent(ctx).Persona.Create().SetInput(input).Save(ctx)
 }
 
 // UpdatePersona is the resolver for the updatePersona field.
 func (r *mutationResolver) UpdatePersona(ctx context.Context, id int, input ent.UpdatePersonaInput) (*ent.Persona, error) {
-	panic(fmt.Errorf("not implemented: UpdatePersona - updatePersona"))
+	return r.ent(ctx).Persona.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeletePersona is the resolver for the deletePersona field.
 func (r *mutationResolver) DeletePersona(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeletePersona - deletePersona"))
+	return id, r.ent(ctx).Persona.DeleteOneID(id).Exec(ctx)
 }
 
 // CreateOrder is the resolver for the createOrder field.
 func (r *mutationResolver) CreateOrder(ctx context.Context, input CreateOrderInput) (*ent.Order, error) {
-	panic(fmt.Errorf("not implemented: CreateOrder - createOrder"))
+	return store.CreateOrder(ctx, r.ent(ctx), input.toStore(), r.BaseCurrency)
 }
 
 // UpdateOrderStatus is the resolver for the updateOrderStatus field.
 func (r *mutationResolver) UpdateOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error) {
-	panic(fmt.Errorf("not implemented: UpdateOrderStatus - updateOrderStatus"))
+	return r.ent(ctx).Order.UpdateOneID(id).SetStatus(status).Save(ctx)
 }
 
 // CreateFeedback is the resolver for the createFeedback field.
 func (r *mutationResolver) CreateFeedback(ctx context.Context, input ent.CreateFeedbackInput) (*ent.Feedback, error) {
-	panic(fmt.Errorf("not implemented: CreateFeedback - createFeedback"))
+	return store.CreateFeedback(ctx, r.ent(ctx), input)
 }
 
 // Customers is the resolver for the customers field.
 func (r *personaResolver) Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
-	panic(fmt.Errorf("not implemented: Customers - customers"))
+	return r.ent(ctx).Customer.Query().
+		Where(membership.Predicate(obj.Criteria, membership.Today())).
+		Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
 }
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id *int, externalRef *string, email *string) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	q := r.ent(ctx).Customer.Query()
+	switch {
+	case countSet(id != nil, externalRef != nil, email != nil) != 1:
+		return nil, validate.Errorf("id", "give exactly one of id, externalRef or email")
+	case id != nil:
+		q.Where(customer.ID(*id))
+	case externalRef != nil:
+		q.Where(customer.ExternalRef(*externalRef))
+	default:
+		q.Where(customer.Email(validate.NormalizeEmail(*email)))
+	}
+	q, err := q.CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up customer: %w", err)
+	}
+	return c, nil
 }
 
 // Mutation returns MutationResolver implementation.

@@ -1,8 +1,31 @@
+// Package graph holds the gqlgen resolvers of the customer 360 graph. They are
+// thin: they call ent or a small domain package.
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"context"
 
-type Resolver struct{}
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/c360/c360/ent"
+)
+
+// Resolver is the root resolver, holding the dependencies.
+type Resolver struct {
+	Client       *ent.Client
+	BaseCurrency string
+}
+
+// NewSchema builds the executable schema.
+func NewSchema(client *ent.Client, baseCurrency string) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{Resolvers: &Resolver{Client: client, BaseCurrency: baseCurrency}})
+}
+
+// ent returns the transaction's client inside a mutation (entgql.Transactioner
+// puts it in the context), the shared client otherwise.
+func (r *Resolver) ent(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.Client
+}

@@ -18,6 +18,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" database/sql driver
 
 	"github.com/c360/c360/ent"
+	_ "github.com/c360/c360/ent/runtime" // schema defaults, validators and hooks
 )
 
 // DB is an open store.

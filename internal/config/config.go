@@ -1,0 +1,102 @@
+// Package config reads the server's settings from environment variables, in
+// this one place. Every setting has a default that runs the embedded product.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server.
+type Config struct {
+	// Port to listen on (PORT, default 8080).
+	Port int
+	// DatabaseURL is a postgres:// URL or a SQLite file (DATABASE_URL, default file:c360.db).
+	DatabaseURL string
+	// BaseCurrency of every order (BASE_CURRENCY, default EUR).
+	BaseCurrency string
+	// DemoData loads the demo data set into an empty database at start (DEMO_DATA, default true).
+	DemoData bool
+	// DemoCustomers is the demo data set's size (DEMO_CUSTOMERS, default 300).
+	DemoCustomers int
+	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM (SHUTDOWN_TIMEOUT, default 20s).
+	ShutdownTimeout time.Duration
+	// RequestTimeout bounds one request (REQUEST_TIMEOUT, default 10s).
+	RequestTimeout time.Duration
+	// MaxBodyBytes caps a request body; larger ones get 413 (MAX_BODY_BYTES, default 2 MiB).
+	MaxBodyBytes int64
+	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
+	LogLevel string
+}
+
+// Load reads the environment.
+func Load() (Config, error) { return load(os.Getenv) }
+
+func load(get func(string) string) (Config, error) {
+	c := Config{}
+	var errs []string
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(get(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	num := func(name string, def int) int {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q is not a non-negative integer", name, v))
+			return def
+		}
+		return n
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q is not a positive duration such as 10s", name, v))
+			return def
+		}
+		return d
+	}
+	boolean := func(name string, def bool) bool {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q is not true or false", name, v))
+			return def
+		}
+		return b
+	}
+	c.Port = num("PORT", 8080)
+	c.DatabaseURL = str("DATABASE_URL", "file:c360.db")
+	c.BaseCurrency = strings.ToUpper(str("BASE_CURRENCY", "EUR"))
+	c.DemoData = boolean("DEMO_DATA", true)
+	c.DemoCustomers = num("DEMO_CUSTOMERS", 300)
+	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 20*time.Second)
+	c.RequestTimeout = dur("REQUEST_TIMEOUT", 10*time.Second)
+	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 2<<20))
+	c.LogLevel = strings.ToLower(str("LOG_LEVEL", "info"))
+	if len(c.BaseCurrency) != 3 {
+		errs = append(errs, fmt.Sprintf("BASE_CURRENCY=%q is not a 3-letter ISO 4217 code", c.BaseCurrency))
+	}
+	if c.Port > 65535 {
+		errs = append(errs, fmt.Sprintf("PORT=%d is out of range", c.Port))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}

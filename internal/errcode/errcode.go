@@ -1,0 +1,190 @@
+// Package errcode maps every error a resolver can return to the GraphQL error
+// the client sees, in this one place: extensions.code from the contract,
+// extensions.field for bad input, and a generic message for anything internal
+// (SQL, file paths and personal data never reach the client; they are logged).
+package errcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/validate"
+)
+
+// The codes of the contract.
+const (
+	BadUserInput       = "BAD_USER_INPUT"
+	NotFound           = "NOT_FOUND"
+	Unauthenticated    = "UNAUTHENTICATED"
+	Forbidden          = "FORBIDDEN"
+	QueryTooComplex    = "QUERY_TOO_COMPLEX"
+	InternalError      = "INTERNAL_SERVER_ERROR"
+	internalMessage    = "internal server error"
+	timeoutMessage     = "the request took too long and was cancelled"
+	RequestTimeoutCode = "TIMEOUT"
+)
+
+// NotFoundError says which object does not exist.
+type NotFoundError struct{ What string }
+
+func (e *NotFoundError) Error() string { return e.What + " not found" }
+
+// Presenter is gqlgen's error presenter.
+func Presenter(ctx context.Context, err error) *gqlerror.Error {
+	var gqlErr *gqlerror.Error
+	if !errors.As(err, &gqlErr) {
+		gqlErr = gqlerror.WrapPath(graphql.GetPath(ctx), err)
+	}
+	inner := gqlErr.Unwrap()
+	if inner == nil {
+		// Produced by gqlgen or gqlparser themselves (parse, validation,
+		// coercion of variables): safe to show as they are.
+		return gqlErr
+	}
+	if _, coded := gqlErr.Extensions["code"]; coded {
+		return gqlErr
+	}
+	out := &gqlerror.Error{Path: gqlErr.Path, Locations: gqlErr.Locations, Rule: gqlErr.Rule}
+	code, field, msg := classify(ctx, gqlErr, inner)
+	out.Message = msg
+	out.Extensions = map[string]any{"code": code}
+	if field != "" {
+		out.Extensions["field"] = field
+	}
+	if code == InternalError {
+		slog.ErrorContext(ctx, "internal error", "err", inner.Error(), "path", gqlErr.Path.String())
+	}
+	return out
+}
+
+func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, field, msg string) {
+	var (
+		fieldErr  *validate.FieldError
+		validErr  *ent.ValidationError
+		notFound  *NotFoundError
+		entNF     *ent.NotFoundError
+		constrErr *ent.ConstraintError
+	)
+	switch {
+	case errors.As(err, &fieldErr):
+		f := fieldErr.Field
+		if f == "" {
+			f = argumentPath(ctx, gqlErr.Path)
+		}
+		return BadUserInput, f, qualify(f, fieldErr.Message)
+	case errors.As(err, &validErr):
+		f := camel(validErr.Name)
+		reason := validErr.Error()
+		if u := errors.Unwrap(validErr); u != nil {
+			reason = u.Error()
+		}
+		return BadUserInput, f, qualify(f, reason)
+	case errors.As(err, &notFound):
+		return NotFound, "", notFound.Error()
+	case errors.As(err, &entNF):
+		return NotFound, "", "not found"
+	case errors.As(err, &constrErr):
+		f := constraintField(constrErr.Error())
+		if f == "" {
+			return BadUserInput, "", "the change conflicts with existing data"
+		}
+		return BadUserInput, f, qualify(f, "is already in use")
+	case errors.Is(err, context.DeadlineExceeded):
+		return RequestTimeoutCode, "", timeoutMessage
+	case errors.Is(err, context.Canceled):
+		return RequestTimeoutCode, "", "the request was cancelled"
+	}
+	// An error while coercing an argument (a bad Decimal, Date or enum
+	// literal) comes with the argument's path: it is the client's input.
+	if f := argumentPath(ctx, gqlErr.Path); f != "" {
+		return BadUserInput, f, qualify(f, err.Error())
+	}
+	return InternalError, "", internalMessage
+}
+
+func qualify(field, msg string) string {
+	if field == "" {
+		return msg
+	}
+	return field + ": " + msg
+}
+
+// argumentPath turns the path of an argument coercion error
+// (["input","items",0,"unitPrice"]) into an input field name
+// ("items[0].unitPrice"); the wrapper argument "input" is left out. It returns
+// "" when the path is a response path rather than an argument's.
+func argumentPath(ctx context.Context, p ast.Path) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Definition == nil || len(p) == 0 {
+		return ""
+	}
+	first, ok := p[0].(ast.PathName)
+	if !ok || fc.Field.Definition.Arguments.ForName(string(first)) == nil {
+		return ""
+	}
+	if first == "input" && len(p) > 1 {
+		p = p[1:]
+	}
+	var b strings.Builder
+	for _, el := range p {
+		switch v := el.(type) {
+		case ast.PathIndex:
+			b.WriteString("[" + strconv.Itoa(int(v)) + "]")
+		case ast.PathName:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(v))
+		}
+	}
+	return b.String()
+}
+
+// constraintField names the input field behind a unique-constraint violation,
+// from SQLite's "UNIQUE constraint failed: customers.email" or PostgreSQL's
+// `violates unique constraint "customers_email_key"`.
+func constraintField(msg string) string {
+	switch {
+	case strings.Contains(msg, "external_ref"):
+		return "externalRef"
+	case strings.Contains(msg, "email"):
+		return "email"
+	}
+	return ""
+}
+
+func camel(snake string) string {
+	parts := strings.Split(snake, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// Recover turns a resolver panic into an internal error, logging the stack.
+func Recover(ctx context.Context, v any) error {
+	slog.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	return errors.New(internalMessage)
+}
+
+// New returns an error with a code, for refusals decided outside resolvers
+// (limits, authorization).
+func New(code, field, msg string) *gqlerror.Error {
+	e := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
+	if field != "" {
+		e.Extensions["field"] = field
+	}
+	return e
+}

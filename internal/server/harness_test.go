@@ -1,0 +1,210 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/c360/c360/internal/config"
+	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/server"
+	"github.com/c360/c360/internal/testservices"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testservices.Shutdown()
+	os.Exit(code)
+}
+
+// api is a real server over a real database, driven over HTTP.
+type api struct {
+	t       testing.TB
+	url     string
+	db      *database.DB
+	counter *database.Counter
+}
+
+// dialects runs f on a SQLite file and on a PostgreSQL server.
+func dialects(t *testing.T, f func(t *testing.T, a *api)) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) { f(t, newAPI(t, d)) })
+	}
+}
+
+func databaseURL(t testing.TB, d string) string {
+	if d == dialect.Postgres {
+		return testservices.PostgreSQL(t)
+	}
+	return "file:" + filepath.Join(t.TempDir(), "c360.db")
+}
+
+func newAPI(t testing.TB, d string) *api {
+	t.Helper()
+	url := databaseURL(t, d)
+	var counter *database.Counter
+	db, err := database.Open(context.Background(), url, database.Options{
+		Wrap: func(drv dialect.Driver) dialect.Driver { counter = database.NewCounter(drv); return counter },
+	})
+	if err != nil {
+		t.Fatalf("opening %s: %v", d, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.BaseCurrency = "EUR"
+	cfg.MaxBodyBytes = 2 << 20
+	srv := httptest.NewServer(server.New(cfg, db).Handler())
+	t.Cleanup(srv.Close)
+	return &api{t: t, url: srv.URL, db: db, counter: counter}
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type result struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+	status int
+	raw    string
+}
+
+// do posts a GraphQL document and decodes the answer.
+func (a *api) do(query string, vars map[string]any) result {
+	a.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, err := http.Post(a.url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var r result
+	if err := json.Unmarshal(raw, &r); err != nil {
+		a.t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, raw)
+	}
+	r.status, r.raw = resp.StatusCode, string(raw)
+	return r
+}
+
+// ok runs a document that must succeed and decodes its data into out.
+func (a *api) ok(query string, vars map[string]any, out any) {
+	a.t.Helper()
+	r := a.do(query, vars)
+	if len(r.Errors) > 0 || r.status != http.StatusOK {
+		a.t.Fatalf("unexpected errors (%d): %s", r.status, r.raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			a.t.Fatalf("decoding %s: %v", r.Data, err)
+		}
+	}
+}
+
+// fails runs a document that must fail with code (and field, when given).
+func (a *api) fails(query string, vars map[string]any, code, field string) gqlError {
+	a.t.Helper()
+	r := a.do(query, vars)
+	if len(r.Errors) == 0 {
+		a.t.Fatalf("expected a %s error, got %s", code, r.raw)
+	}
+	e := r.Errors[0]
+	if e.Extensions["code"] != code {
+		a.t.Fatalf("expected code %s, got %s", code, r.raw)
+	}
+	if field != "" && e.Extensions["field"] != field {
+		a.t.Fatalf("expected field %q, got %s", field, r.raw)
+	}
+	return e
+}
+
+// count returns the rows of a table, straight from the database.
+func (a *api) count(table string) int {
+	a.t.Helper()
+	var n int
+	var err error
+	ctx := context.Background()
+	c := a.db.Client
+	switch table {
+	case "customers":
+		n, err = c.Customer.Query().Count(ctx)
+	case "orders":
+		n, err = c.Order.Query().Count(ctx)
+	case "order_items":
+		n, err = c.OrderItem.Query().Count(ctx)
+	case "feedbacks":
+		n, err = c.Feedback.Query().Count(ctx)
+	case "personas":
+		n, err = c.Persona.Query().Count(ctx)
+	default:
+		a.t.Fatalf("no table %s", table)
+	}
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return n
+}
+
+func (a *api) counts() string {
+	return fmt.Sprintf("customers=%d orders=%d items=%d feedbacks=%d personas=%d",
+		a.count("customers"), a.count("orders"), a.count("order_items"), a.count("feedbacks"), a.count("personas"))
+}
+
+const createCustomer = `mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { id name email } }`
+
+func (a *api) customer(in map[string]any) string {
+	a.t.Helper()
+	var out struct{ CreateCustomer struct{ ID string } }
+	a.ok(createCustomer, map[string]any{"in": in}, &out)
+	return out.CreateCustomer.ID
+}
+
+const createOrder = `mutation($in: CreateOrderInput!) { createOrder(input: $in) { id total status items { sku lineTotal } } }`
+
+func (a *api) order(customerID string, placedAt time.Time, status string, prices ...string) string {
+	a.t.Helper()
+	items := []map[string]any{}
+	for i, p := range prices {
+		items = append(items, map[string]any{"sku": fmt.Sprintf("SKU-%d", i), "name": "Kahvi ☕", "quantity": i + 1, "unitPrice": p})
+	}
+	var out struct{ CreateOrder struct{ ID string } }
+	a.ok(createOrder, map[string]any{"in": map[string]any{
+		"customerID": customerID, "channel": "WEB", "status": status,
+		"placedAt": placedAt.Format(time.RFC3339), "items": items,
+	}}, &out)
+	return out.CreateOrder.ID
+}
+
+const createFeedback = `mutation($in: CreateFeedbackInput!) { createFeedback(input: $in) { id } }`
+
+func (a *api) feedback(in map[string]any) string {
+	a.t.Helper()
+	var out struct{ CreateFeedback struct{ ID string } }
+	a.ok(createFeedback, map[string]any{"in": in}, &out)
+	return out.CreateFeedback.ID
+}
+
+func contains(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}

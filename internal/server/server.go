@@ -1,0 +1,140 @@
+// Package server assembles the HTTP server: the GraphQL endpoint with its
+// limits and error mapping, GraphiQL, health and readiness, graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/c360/c360/graph"
+	"github.com/c360/c360/internal/config"
+	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/membership"
+)
+
+// ParserTokenLimit bounds the tokens of one document (Apollo Router's default);
+// gqlgen has none unless set.
+const ParserTokenLimit = 15000
+
+// Server is the HTTP server of c360.
+type Server struct {
+	cfg      config.Config
+	db       *database.DB
+	handler  http.Handler
+	draining atomic.Bool
+}
+
+// New builds the server over an open database.
+func New(cfg config.Config, db *database.DB) *Server {
+	s := &Server{cfg: cfg, db: db}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", s.graphqlHandler())
+	mux.Handle("GET /{$}", playground.Handler("c360 GraphiQL", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	s.handler = timeout(cfg.RequestTimeout, mux)
+	return s
+}
+
+// Handler returns the root handler (tests serve it with httptest).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) graphqlHandler() http.Handler {
+	srv := handler.New(graph.NewSchema(s.db.Client, s.cfg.BaseCurrency))
+	srv.AddTransport(httpTransport{maxBody: s.cfg.MaxBodyBytes})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(ParserTokenLimit)
+	srv.Use(extension.Introspection{})
+	srv.Use(pageLimits{})
+	srv.Use(entgql.Transactioner{TxOpener: s.db.Client})
+	srv.SetErrorPresenter(errcode.Presenter)
+	srv.SetRecoverFunc(errcode.Recover)
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		return next(membership.WithLoader(ctx, s.db.Client))
+	})
+	srv.AroundFields(defaultPageSize)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			w.Header().Set("Allow", "GET, POST")
+			writeRequestError(w, http.StatusMethodNotAllowed, "use GET for queries or POST")
+			return
+		}
+		srv.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		slog.WarnContext(ctx, "readiness check failed", "err", err)
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// timeout bounds every request's context; resolvers and queries see the deadline.
+func timeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// Run serves on ln until ctx is cancelled (SIGTERM), then stops taking new
+// connections, lets in-flight requests finish within the shutdown timeout, and
+// returns.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	slog.Info("shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+)
+
+// httpTransport serves GraphQL over HTTP as the GraphQL over HTTP spec asks,
+// where gqlgen's stock transports differ: request errors (bad JSON, parse,
+// validation, variable coercion) answer 200 under application/json and 400
+// without a data entry under application/graphql-response+json; bodies are
+// capped (413) and never echoed; form and text posts are refused (415), which
+// also keeps browsers from sending simple cross-site requests; JSON-array
+// batches are refused; mutations over GET get 405 with an Allow header.
+type httpTransport struct {
+	maxBody int64
+}
+
+var _ graphql.Transport = httpTransport{}
+
+func (httpTransport) Supports(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodPost) && r.Header.Get("Upgrade") == ""
+}
+
+// request is the JSON body of a POST; fields are raw so types can be checked.
+type request struct {
+	Query         json.RawMessage `json:"query"`
+	OperationName json.RawMessage `json:"operationName"`
+	Variables     json.RawMessage `json:"variables"`
+	Extensions    json.RawMessage `json:"extensions"`
+}
+
+func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	media := negotiate(r.Header.Get("Accept"))
+	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	start := graphql.Now()
+
+	var params *graphql.RawParams
+	var status int
+	var msg string
+	if r.Method == http.MethodGet {
+		params, status, msg = fromQueryString(r)
+	} else {
+		params, status, msg = t.fromBody(w, r)
+	}
+	if params == nil {
+		writeRequestError(w, status, msg)
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+
+	rc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		code := http.StatusOK
+		if media == mediaGraphQLResponse {
+			code = http.StatusBadRequest
+		}
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+		writeResponse(w, code, resp)
+		return
+	}
+	if r.Method == http.MethodGet && rc.Operation != nil && rc.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", http.MethodPost)
+		writeRequestError(w, http.StatusMethodNotAllowed, "only queries may be sent with GET; send "+string(rc.Operation.Operation)+"s with POST")
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, rc)
+	writeResponse(w, http.StatusOK, responses(ctx))
+}
+
+// negotiate picks the response media type from Accept: application/json when
+// it is missing or a wildcard (the spec's advice for legacy clients).
+func negotiate(accept string) string {
+	if accept == "" {
+		return mediaJSON
+	}
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case mediaGraphQLResponse:
+			return mediaGraphQLResponse
+		case mediaJSON, "*/*", "application/*":
+			return mediaJSON
+		}
+	}
+	return mediaJSON
+}
+
+func fromQueryString(r *http.Request) (*graphql.RawParams, int, string) {
+	q := r.URL.Query()
+	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	if p.Query == "" {
+		return nil, http.StatusBadRequest, "the query parameter is required"
+	}
+	if v := q.Get("variables"); v != "" {
+		if err := decodeObject([]byte(v), &p.Variables); err != nil {
+			return nil, http.StatusBadRequest, "variables must be a JSON object"
+		}
+	}
+	if v := q.Get("extensions"); v != "" {
+		if err := decodeObject([]byte(v), &p.Extensions); err != nil {
+			return nil, http.StatusBadRequest, "extensions must be a JSON object"
+		}
+	}
+	return p, 0, ""
+}
+
+func (t httpTransport) fromBody(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, int, string) {
+	ct := r.Header.Get("Content-Type")
+	mt, ctParams, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || mt != mediaJSON {
+		return nil, http.StatusUnsupportedMediaType, "send the request as Content-Type: application/json"
+	}
+	if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return nil, http.StatusUnsupportedMediaType, "the request body must be UTF-8"
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, t.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, http.StatusRequestEntityTooLarge, "the request body is larger than the limit"
+		}
+		return nil, http.StatusBadRequest, "the request body could not be read"
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, http.StatusBadRequest, "the request body is empty"
+	}
+	if body[0] == '[' {
+		return nil, http.StatusBadRequest, "batched requests are not supported: send one operation per request"
+	}
+	var req request
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, http.StatusBadRequest, "the request body is not a valid JSON object"
+	}
+	p := &graphql.RawParams{}
+	if err := decodeString(req.Query, &p.Query); err != nil || p.Query == "" {
+		return nil, http.StatusBadRequest, "query must be a non-empty string"
+	}
+	if err := decodeString(req.OperationName, &p.OperationName); err != nil {
+		return nil, http.StatusBadRequest, "operationName must be a string"
+	}
+	if err := decodeObject(req.Variables, &p.Variables); err != nil {
+		return nil, http.StatusBadRequest, "variables must be a JSON object"
+	}
+	if err := decodeObject(req.Extensions, &p.Extensions); err != nil {
+		return nil, http.StatusBadRequest, "extensions must be a JSON object"
+	}
+	return p, 0, ""
+}
+
+var errType = errors.New("wrong JSON type")
+
+func decodeString(raw json.RawMessage, dst *string) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if raw[0] != '"' {
+		return errType
+	}
+	return json.Unmarshal(raw, dst)
+}
+
+// decodeObject decodes a JSON object keeping numbers exact (json.Number), as
+// gqlgen's own transports do.
+func decodeObject(raw []byte, dst *map[string]any) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if raw[0] != '{' {
+		return errType
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(dst)
+}
+
+// response is graphql.Response with data left out when there is none, as a
+// request error must have no data entry.
+type response struct {
+	Errors     gqlerror.List   `json:"errors,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Extensions map[string]any  `json:"extensions,omitempty"`
+}
+
+func writeResponse(w http.ResponseWriter, status int, r *graphql.Response) {
+	b, err := json.Marshal(response{Errors: r.Errors, Data: r.Data, Extensions: r.Extensions})
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeRequestError(w http.ResponseWriter, status int, msg string) {
+	writeResponse(w, status, &graphql.Response{Errors: gqlerror.List{{
+		Message:    msg,
+		Extensions: map[string]any{"code": "BAD_REQUEST"},
+	}}})
+}

@@ -1,0 +1,88 @@
+// Command c360 serves the customer 360 GraphQL API.
+//
+//	c360 [serve]   serve the API (default)
+//	c360 migrate   apply pending schema migrations and exit
+//
+// Settings come from environment variables; see internal/config and README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/c360/c360/internal/config"
+	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/demo"
+	"github.com/c360/c360/internal/server"
+)
+
+func main() {
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)})))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	cmd := "serve"
+	if len(os.Args) > 1 {
+		cmd = os.Args[1]
+	}
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg)
+	case "migrate":
+		err = database.Migrate(cfg.DatabaseURL)
+		if err == nil {
+			slog.Info("migrations applied")
+		}
+	case "help", "-h", "--help":
+		fmt.Println("usage: c360 [serve|migrate]")
+	default:
+		err = fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+	}
+	if err != nil {
+		slog.Error(cmd+" failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func serve(ctx context.Context, cfg config.Config) error {
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cfg.DemoData {
+		if _, err := demo.LoadIfEmpty(ctx, db.Client, cfg.DemoCustomers, cfg.BaseCurrency); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return err
+	}
+	slog.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://localhost:"+strconv.Itoa(cfg.Port)+"/", "database", db.Dialect)
+	if err := server.New(cfg, db).Run(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	slog.Info("stopped")
+	return nil
+}
+
+func level(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
