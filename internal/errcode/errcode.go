@@ -48,7 +48,12 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 	inner := gqlErr.Unwrap()
 	if inner == nil {
 		// Produced by gqlgen or gqlparser themselves (parse, validation,
-		// coercion of variables): safe to show as they are.
+		// coercion of variables): safe to show as they are. A variable that
+		// fails coercion is the client's bad input: say which field.
+		if f := variablePath(gqlErr.Path); f != "" {
+			gqlErr.Extensions = map[string]any{"code": BadUserInput, "field": f}
+			gqlErr.Message = qualify(f, gqlErr.Message)
+		}
 		return gqlErr
 	}
 	if _, coded := gqlErr.Extensions["code"]; coded {
@@ -119,15 +124,21 @@ func qualify(field, msg string) string {
 	return field + ": " + msg
 }
 
-// argumentPath turns the path of an argument coercion error
-// (["input","items",0,"unitPrice"]) into an input field name
+// argumentPath turns the path of an argument coercion error — the field's
+// response path followed by the argument's path, e.g.
+// ["createOrder","input","items",0,"unitPrice"] — into an input field name
 // ("items[0].unitPrice"); the wrapper argument "input" is left out. It returns
-// "" when the path is a response path rather than an argument's.
+// "" when the path is not an argument's.
 func argumentPath(ctx context.Context, p ast.Path) string {
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Definition == nil || len(p) == 0 {
+	if fc == nil || fc.Field.Definition == nil {
 		return ""
 	}
+	resp := fc.Path()
+	if len(p) <= len(resp) || p[:len(resp)].String() != resp.String() {
+		return ""
+	}
+	p = p[len(resp):]
 	first, ok := p[0].(ast.PathName)
 	if !ok || fc.Field.Definition.Arguments.ForName(string(first)) == nil {
 		return ""
@@ -135,6 +146,23 @@ func argumentPath(ctx context.Context, p ast.Path) string {
 	if first == "input" && len(p) > 1 {
 		p = p[1:]
 	}
+	return formatPath(p)
+}
+
+// variablePath names the input field of a variable coercion error, whose path
+// is ["variable", NAME, field...]: the fields below the variable, or the
+// variable itself.
+func variablePath(p ast.Path) string {
+	if len(p) < 2 || p[0] != ast.PathName("variable") {
+		return ""
+	}
+	if len(p) == 2 {
+		return formatPath(p[1:])
+	}
+	return formatPath(p[2:])
+}
+
+func formatPath(p ast.Path) string {
 	var b strings.Builder
 	for _, el := range p {
 		switch v := el.(type) {

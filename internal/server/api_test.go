@@ -44,10 +44,10 @@ func TestCustomer360RoundTrip(t *testing.T) {
 				Feedbacks struct {
 					Edges []struct {
 						Node struct {
-							Score           int
-							Comment, Kind   string
-							Order           struct{ ID string }
-							SubmittedAt     string
+							Score         int
+							Comment, Kind string
+							Order         struct{ ID string }
+							SubmittedAt   string
 						}
 					}
 				}
@@ -88,7 +88,9 @@ func TestCustomer360RoundTrip(t *testing.T) {
 		}
 		// node and nodes resolve global ids to the right types.
 		var nodes struct {
-			Node  struct{ Typename string `json:"__typename"` }
+			Node struct {
+				Typename string `json:"__typename"`
+			}
 			Nodes []struct {
 				Typename string `json:"__typename"`
 				ID       string

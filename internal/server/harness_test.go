@@ -72,6 +72,13 @@ func newAPI(t testing.TB, d string) *api {
 	return &api{t: t, url: srv.URL, db: db, counter: counter}
 }
 
+// with returns the api reporting to another test (a subtest).
+func (a *api) with(t testing.TB) *api {
+	b := *a
+	b.t = t
+	return &b
+}
+
 type gqlError struct {
 	Message    string         `json:"message"`
 	Path       []any          `json:"path"`
