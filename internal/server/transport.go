@@ -205,6 +205,9 @@ type response struct {
 }
 
 func writeResponse(w http.ResponseWriter, status int, r *graphql.Response) {
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
+	}
 	b, err := json.Marshal(response{Errors: r.Errors, Data: r.Data, Extensions: r.Extensions})
 	if err != nil {
 		status = http.StatusInternalServerError

@@ -1,0 +1,184 @@
+// Package importer loads a customer-360 data set (the NDJSON interchange
+// format of shared/spec/data-format.md) into the database.
+//
+// The import is an idempotent upsert keyed by externalRef; importing the same
+// data twice changes nothing:
+//
+//   - Personas and customers are inserted, or updated when a stored record with
+//     the same externalRef differs from the incoming one (every field is
+//     replaced, an absent optional field clears the stored value; createdAt is
+//     immutable). Unchanged records are not written at all, so their updatedAt
+//     stays as it was.
+//   - Orders are immutable except for their status. A new order is inserted
+//     together with its items (in the same transaction). For an order whose
+//     externalRef already exists only the status is updated; its items, total,
+//     channel and timestamps are left alone, whatever the file says (items of
+//     an existing order are never replaced). An existing order cannot move to
+//     another customer: such a record is rejected.
+//   - Feedback is immutable: it is inserted, or nothing happens when feedback
+//     with that externalRef exists.
+//
+// Every record is validated first (required fields, enums, email, phone,
+// country, dates, scores, persona criteria, order rules of store.CheckOrder,
+// references). A record that breaks a rule is rejected with its file, line
+// and a reason naming the field; it never aborts the import and is never
+// half-written. Records are written in batches, one transaction per batch,
+// with one bulk INSERT per table and one lookup query per table for the
+// references. Only infrastructure failures (database down, context
+// cancelled) end an import with an error.
+package importer
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/ndjson"
+)
+
+// DefaultBatchSize is the number of records written per transaction when
+// Options.BatchSize is not set.
+const DefaultBatchSize = 1000
+
+// MaxRejections is the number of rejections a Summary keeps (it counts all).
+const MaxRejections = 1000
+
+// DefaultBaseCurrency is used when Options.BaseCurrency is empty.
+const DefaultBaseCurrency = "EUR"
+
+// Options tune an import.
+type Options struct {
+	// BaseCurrency is the deployment's currency (e.g. "EUR", the default);
+	// orders in another currency are rejected.
+	BaseCurrency string
+	// BatchSize is the number of records per transaction; 0 means
+	// DefaultBatchSize.
+	BatchSize int
+	// Progress, when set, is called after each committed batch with the
+	// number of records processed so far (imported plus rejected).
+	Progress func(done int64)
+}
+
+// Rejection is a record that was not imported.
+type Rejection struct {
+	File   string // file name within the data set directory ("" for records given to a Loader directly)
+	Line   int    // 1-based line number (the record's running number for a Loader)
+	Reason string // names the field, e.g. `email: "x" is not a valid email address`
+}
+
+func (r Rejection) String() string {
+	if r.File == "" {
+		return fmt.Sprintf("record %d: %s", r.Line, r.Reason)
+	}
+	return fmt.Sprintf("%s:%d: %s", r.File, r.Line, r.Reason)
+}
+
+// Summary is the outcome of an import.
+type Summary struct {
+	Imported, Rejected int64
+	// Rejections holds the first MaxRejections rejections, in file load order
+	// and line order within each batch.
+	Rejections []Rejection
+}
+
+// String returns "imported N, rejected M".
+func (s Summary) String() string {
+	return fmt.Sprintf("imported %d, rejected %d", s.Imported, s.Rejected)
+}
+
+// ImportDir imports the data set in directory dir: personas.ndjson,
+// customers.ndjson, orders.ndjson and feedback.ndjson in that order, each
+// optional. Files are streamed; memory use depends on the batch size and the
+// number of customers, not on the number of orders or feedback. Rejection.File
+// is the file's base name (e.g. "orders.ndjson").
+//
+// The error is non-nil only for infrastructure failures (unreadable files,
+// database errors other than a record's own, context cancellation); the
+// Summary then tells what was committed before.
+func ImportDir(ctx context.Context, client *ent.Client, dir string, opts Options) (Summary, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return Summary{}, fmt.Errorf("import: %w", err)
+	}
+	if !st.IsDir() {
+		return Summary{}, fmt.Errorf("import: %s is not a directory", dir)
+	}
+	l := NewLoader(ctx, client, opts)
+	for _, name := range ndjson.LoadOrder {
+		var err error
+		switch name {
+		case ndjson.PersonasFile:
+			err = importFile(l, dir, name, l.addPersona)
+		case ndjson.CustomersFile:
+			err = importFile(l, dir, name, l.addCustomer)
+		case ndjson.OrdersFile:
+			err = importFile(l, dir, name, l.addOrder)
+		case ndjson.FeedbackFile:
+			err = importFile(l, dir, name, l.addFeedback)
+		default:
+			err = fmt.Errorf("import: no reader for %s", name)
+		}
+		if err != nil {
+			return l.Summary(), err
+		}
+	}
+	if err := l.Flush(); err != nil {
+		return l.Summary(), err
+	}
+	return l.Summary(), nil
+}
+
+// importFile streams one file into the loader; a missing file is skipped.
+func importFile[T any](l *Loader, dir, name string, add func(file string, line int, rec T) error) error {
+	f, err := os.Open(filepath.Join(dir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	r := ndjson.NewReader[T](f, name)
+	for {
+		rec, line, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		var le *ndjson.LineError
+		if errors.As(err, &le) {
+			if err := l.addRejection(le.File, le.Line, le.Err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if err := add(name, line, rec); err != nil {
+			return err
+		}
+	}
+}
+
+// fileRank orders rejections by file load order.
+func fileRank(file string) int {
+	if i := slices.Index(ndjson.LoadOrder, file); i >= 0 {
+		return i
+	}
+	return -1
+}
+
+func sortRejections(rs []Rejection) {
+	slices.SortStableFunc(rs, func(a, b Rejection) int {
+		if c := cmp.Compare(fileRank(a.File), fileRank(b.File)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Line, b.Line)
+	})
+}

@@ -1,0 +1,173 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/c360/c360/internal/config"
+	"github.com/c360/c360/internal/server"
+)
+
+func send(t *testing.T, method, target, contentType, accept, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestGraphQLOverHTTP(t *testing.T) {
+	a := newAPI(t, dialect.SQLite)
+	gql := a.url + "/graphql"
+	const gr = "application/graphql-response+json"
+	cases := []struct {
+		name, method, target, ct, accept, body string
+		status                                 int
+		wantCT                                 string
+		has, hasNot                            []string
+	}{
+		{"post json", "POST", gql, "application/json", "", `{"query":"{ __typename }"}`, 200, "application/json", []string{`"data":{"__typename":"Query"}`}, nil},
+		{"post graphql-response", "POST", gql, "application/json; charset=utf-8", gr, `{"query":"{ __typename }"}`, 200, gr, []string{`"__typename":"Query"`}, nil},
+		{"get query", "GET", gql + "?query=" + url.QueryEscape("{ __typename }"), "", "", "", 200, "application/json", []string{`"Query"`}, nil},
+		{"get variables", "GET", gql + "?query=" + url.QueryEscape("query($n: String!) { __type(name: $n) { name } }") + "&variables=" + url.QueryEscape(`{"n":"Customer"}`), "", gr, "", 200, gr, []string{`"name":"Customer"`}, nil},
+		{"get mutation", "GET", gql + "?query=" + url.QueryEscape("mutation { deletePersona(id: 1) }"), "", gr, "", 405, gr, []string{"POST"}, nil},
+		{"parse error json", "POST", gql, "application/json", "application/json", `{"query":"{"}`, 200, "application/json", []string{"GRAPHQL_PARSE_FAILED"}, []string{`"data"`}},
+		{"parse error graphql-response", "POST", gql, "application/json", gr, `{"query":"{"}`, 400, gr, []string{"GRAPHQL_PARSE_FAILED"}, []string{`"data"`}},
+		{"validation error graphql-response", "POST", gql, "application/json", gr, `{"query":"{ nope }"}`, 400, gr, []string{"GRAPHQL_VALIDATION_FAILED"}, []string{`"data"`}},
+		{"variable coercion graphql-response", "POST", gql, "application/json", gr, `{"query":"query($f: Int) { customers(first: $f) { totalCount } }","variables":{"f":"x"}}`, 400, gr, []string{"BAD_USER_INPUT"}, []string{`"data"`}},
+		{"malformed json not echoed", "POST", gql, "application/json", "", `{"query": "secret-pii-4111111111111111"`, 400, "application/json", []string{"not a valid JSON"}, []string{"4111"}},
+		{"missing query", "POST", gql, "application/json", "", `{"variables":{}}`, 400, "application/json", []string{"query"}, nil},
+		{"query not a string", "POST", gql, "application/json", "", `{"query":{"a":1}}`, 400, "application/json", nil, nil},
+		{"variables not an object", "POST", gql, "application/json", "", `{"query":"{ __typename }","variables":"x"}`, 400, "application/json", nil, nil},
+		{"batch refused", "POST", gql, "application/json", "", `[{"query":"{ __typename }"},{"query":"{ __typename }"}]`, 400, "application/json", []string{"batched"}, nil},
+		{"no content type", "POST", gql, "", "", `{"query":"{ __typename }"}`, 415, "application/json", nil, nil},
+		{"form post", "POST", gql, "application/x-www-form-urlencoded", "", `query=%7B__typename%7D`, 415, "application/json", nil, nil},
+		{"text post", "POST", gql, "text/plain", "", `{"query":"{ __typename }"}`, 415, "application/json", nil, nil},
+		{"latin1", "POST", gql, "application/json; charset=iso-8859-1", "", `{"query":"{ __typename }"}`, 415, "application/json", nil, nil},
+		{"body too large", "POST", gql, "application/json", "", `{"query":"` + strings.Repeat(" ", 3<<20) + `{ __typename }"}`, 413, "application/json", nil, nil},
+		{"put", "PUT", gql, "application/json", "", `{"query":"{ __typename }"}`, 405, "application/json", nil, nil},
+		{"healthz", "GET", a.url + "/healthz", "", "", "", 200, "text/plain", []string{"ok"}, nil},
+		{"readyz", "GET", a.url + "/readyz", "", "", "", 200, "text/plain", []string{"ready"}, nil},
+		{"graphiql", "GET", a.url + "/", "", "text/html", "", 200, "text/html", []string{"graphiql"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, body := send(t, c.method, c.target, c.ct, c.accept, c.body)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, c.wantCT) {
+				t.Fatalf("content type %q, want %q", ct, c.wantCT)
+			}
+			for _, s := range c.has {
+				if !strings.Contains(strings.ToLower(body), strings.ToLower(s)) {
+					t.Errorf("body lacks %q: %s", s, body)
+				}
+			}
+			for _, s := range c.hasNot {
+				if strings.Contains(body, s) {
+					t.Errorf("body has %q: %s", s, body)
+				}
+			}
+			if c.status == 405 && resp.Header.Get("Allow") == "" {
+				t.Errorf("405 without an Allow header")
+			}
+			if strings.HasPrefix(c.wantCT, "application/") {
+				var v map[string]any
+				if err := json.Unmarshal([]byte(body), &v); err != nil {
+					t.Errorf("body is not JSON: %s", body)
+				}
+			}
+		})
+	}
+}
+
+// Internal errors reach the client as a generic message, never SQL or paths.
+func TestInternalErrorsDoNotLeak(t *testing.T) {
+	a := newAPI(t, dialect.SQLite)
+	a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Leak Test"})
+	a.db.Close() // every statement now fails inside database/sql
+	r := a.do(`{ customers(first: 5) { edges { node { name } } } }`, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INTERNAL_SERVER_ERROR" {
+		t.Fatalf("expected one internal error, got %s", r.raw)
+	}
+	for _, leak := range []string{"sql", "SELECT", "closed", ".go", "/"} {
+		if strings.Contains(r.Errors[0].Message, leak) {
+			t.Fatalf("internal error leaks %q: %s", leak, r.raw)
+		}
+	}
+	resp, _ := send(t, "GET", a.url+"/readyz", "", "", "")
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with a closed database: %d", resp.StatusCode)
+	}
+}
+
+// SIGTERM (a cancelled context) lets in-flight requests finish, then stops.
+func TestGracefulShutdown(t *testing.T) {
+	a := newAPI(t, dialect.SQLite)
+	cfg, _ := config.Load()
+	cfg.ShutdownTimeout = 10 * time.Second
+	srv := server.New(cfg, a.db)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	// A slow client: headers sent, body still coming when shutdown starts.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"query":"{ __typename }"}`
+	_, _ = conn.Write([]byte("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body[:5]))
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	_, _ = conn.Write([]byte(body[5:]))
+	buf := make([]byte, 4096)
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _ := conn.Read(buf)
+	if !strings.Contains(string(buf[:n]), "200 OK") || !strings.Contains(string(buf[:n]), `"Query"`) {
+		t.Fatalf("in-flight request did not finish: %q", buf[:n])
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("server still accepts connections after shutdown")
+	}
+}
