@@ -1,0 +1,53 @@
+# c360: customer 360 GraphQL backend. `make run` and `make test` are all a
+# fresh machine needs (Go with cgo for SQLite; PostgreSQL and redis-server
+# binaries for the integration tests).
+
+BIN      ?= bin/c360
+GOFLAGS  ?=
+PORT     ?= 8080
+export CGO_ENABLED = 1
+
+.PHONY: run build test bench generate check-generated lint audit migrate migrations clean
+
+build:
+	go build $(GOFLAGS) -o $(BIN) .
+
+## run: build and serve on the embedded SQLite default with demo data
+run: build
+	$(BIN) serve
+
+## test: every test, on a real SQLite file and a throwaway PostgreSQL server
+test:
+	go test -count=1 -timeout 30m ./...
+
+## bench: Go benchmarks
+bench:
+	go test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+## generate: ent client, GraphQL schema and gqlgen executor from the ent schema
+generate:
+	go generate ./...
+
+## check-generated: fail when generated code is not what the schema produces
+check-generated: generate
+	@git diff --exit-code -- . || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- ent graph schema)" || (git status --short; echo "generate created files that are not committed" && exit 1)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" && exit 1)
+	go vet ./...
+
+## audit: the graphql-http server audit suite against a freshly started server
+audit: build
+	./scripts/audit.sh $(BIN)
+
+## migrate: apply pending migrations to DATABASE_URL and exit
+migrate: build
+	$(BIN) migrate
+
+## migrations NAME=x: write the versioned migration for a schema change (both dialects)
+migrations:
+	go test ./internal/database -count=1 -run TestMigrationsMatchSchema -update-migrations -migration-name $(NAME)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,361 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/ndjson"
+)
+
+// Record kinds, in load order.
+const (
+	kindPersona = iota
+	kindCustomer
+	kindOrder
+	kindFeedback
+	numKinds
+)
+
+// Loader imports records one at a time, batching them into transactions. It
+// is a seed.Sink, so generated data can be loaded straight into the database;
+// records given to its methods have Rejection.File "" and Rejection.Line = the
+// record's running number (1-based, over all four kinds).
+//
+// Records may arrive in any interleaving that respects references (a
+// customer before its orders, an order before feedback on it). Each batch is
+// written in load order (personas, customers, orders, feedback) in one
+// transaction. The methods return an error only for infrastructure failures;
+// after one, the Loader is unusable and every call returns that error. Call
+// Flush at the end to commit the last batch. A Loader is not safe for
+// concurrent use.
+type Loader struct {
+	ctx      context.Context
+	client   *ent.Client
+	base     string
+	size     int
+	progress func(int64)
+	today    date.Date
+
+	// customerIDs maps the externalRef of every customer written or looked up
+	// by this import to its id (committed rows only). It grows with the number
+	// of customers; orders and feedback are not remembered across batches.
+	customerIDs map[string]int
+
+	b   *batch
+	seq int
+	sum Summary
+	err error // sticky infrastructure error
+}
+
+// batch holds the records of the next transaction.
+type batch struct {
+	n         int // records, including rejected ones
+	personas  []*personaRec
+	customers []*customerRec
+	orders    []*orderRec
+	feedback  []*feedbackRec
+	refs      [numKinds]map[string]struct{} // pending externalRefs per kind
+	emails    map[string]string             // pending customers' emails -> externalRef
+	rejects   []Rejection                   // records rejected before the database was asked
+}
+
+func newBatch() *batch {
+	b := &batch{emails: make(map[string]string)}
+	for i := range b.refs {
+		b.refs[i] = make(map[string]struct{})
+	}
+	return b
+}
+
+// NewLoader returns a Loader writing to client. ctx bounds every write.
+func NewLoader(ctx context.Context, client *ent.Client, opts Options) *Loader {
+	base := strings.ToUpper(strings.TrimSpace(opts.BaseCurrency))
+	if base == "" {
+		base = DefaultBaseCurrency
+	}
+	size := opts.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	return &Loader{
+		ctx:         ctx,
+		client:      client,
+		base:        base,
+		size:        size,
+		progress:    opts.Progress,
+		today:       date.Of(time.Now().UTC()),
+		customerIDs: make(map[string]int),
+		b:           newBatch(),
+	}
+}
+
+// Persona adds a persona.
+func (l *Loader) Persona(p ndjson.Persona) error {
+	l.seq++
+	return l.addPersona("", l.seq, p)
+}
+
+// Customer adds a customer.
+func (l *Loader) Customer(c ndjson.Customer) error {
+	l.seq++
+	return l.addCustomer("", l.seq, c)
+}
+
+// Order adds an order.
+func (l *Loader) Order(o ndjson.Order) error {
+	l.seq++
+	return l.addOrder("", l.seq, o)
+}
+
+// Feedback adds feedback.
+func (l *Loader) Feedback(f ndjson.Feedback) error {
+	l.seq++
+	return l.addFeedback("", l.seq, f)
+}
+
+// Flush writes the pending batch. It returns the first infrastructure error
+// the Loader met, if any.
+func (l *Loader) Flush() error {
+	return l.flush()
+}
+
+// Summary returns the counts so far (records still pending are not counted).
+func (l *Loader) Summary() Summary {
+	s := l.sum
+	s.Rejections = append([]Rejection(nil), l.sum.Rejections...)
+	return s
+}
+
+func (l *Loader) addPersona(file string, line int, p ndjson.Persona) error {
+	if l.err != nil {
+		return l.err
+	}
+	r, err := checkPersona(p)
+	if err != nil {
+		return l.addRejection(file, line, err.Error())
+	}
+	r.source = source{file, line}
+	if err := l.makeRoom(kindPersona, r.ref); err != nil {
+		return err
+	}
+	l.b.personas = append(l.b.personas, r)
+	return l.added()
+}
+
+func (l *Loader) addCustomer(file string, line int, c ndjson.Customer) error {
+	if l.err != nil {
+		return l.err
+	}
+	r, err := checkCustomer(c, l.today)
+	if err != nil {
+		return l.addRejection(file, line, err.Error())
+	}
+	r.source = source{file, line}
+	if err := l.makeRoom(kindCustomer, r.ref); err != nil {
+		return err
+	}
+	if r.email != nil {
+		if other, taken := l.b.emails[*r.email]; taken {
+			delete(l.b.refs[kindCustomer], r.ref)
+			return l.addRejection(file, line, fmt.Sprintf("email: %q is already used by customer %q", *c.Email, other))
+		}
+		l.b.emails[*r.email] = r.ref
+	}
+	l.b.customers = append(l.b.customers, r)
+	return l.added()
+}
+
+func (l *Loader) addOrder(file string, line int, o ndjson.Order) error {
+	if l.err != nil {
+		return l.err
+	}
+	r, err := checkOrder(o, l.base)
+	if err != nil {
+		return l.addRejection(file, line, err.Error())
+	}
+	r.source = source{file, line}
+	if err := l.makeRoom(kindOrder, r.ref); err != nil {
+		return err
+	}
+	l.b.orders = append(l.b.orders, r)
+	return l.added()
+}
+
+func (l *Loader) addFeedback(file string, line int, f ndjson.Feedback) error {
+	if l.err != nil {
+		return l.err
+	}
+	r, err := checkFeedback(f)
+	if err != nil {
+		return l.addRejection(file, line, err.Error())
+	}
+	r.source = source{file, line}
+	if err := l.makeRoom(kindFeedback, r.ref); err != nil {
+		return err
+	}
+	l.b.feedback = append(l.b.feedback, r)
+	return l.added()
+}
+
+// addRejection records a record rejected before it reached the database.
+func (l *Loader) addRejection(file string, line int, reason string) error {
+	if l.err != nil {
+		return l.err
+	}
+	l.b.rejects = append(l.b.rejects, Rejection{File: file, Line: line, Reason: reason})
+	return l.added()
+}
+
+// makeRoom flushes the batch when it already holds a record of that kind
+// with the same externalRef (the later record wins, as in a sequential
+// upsert), then marks ref pending.
+func (l *Loader) makeRoom(kind int, ref string) error {
+	if _, dup := l.b.refs[kind][ref]; dup {
+		if err := l.flush(); err != nil {
+			return err
+		}
+	}
+	l.b.refs[kind][ref] = struct{}{}
+	return nil
+}
+
+func (l *Loader) added() error {
+	l.b.n++
+	if l.b.n >= l.size {
+		return l.flush()
+	}
+	return nil
+}
+
+// flush writes the pending batch in one transaction. If the database rejects
+// the batch for a reason the checks did not foresee (a constraint, a value it
+// refuses), the batch is written again record by record, each in its own
+// transaction, so that only the failing records are rejected.
+func (l *Loader) flush() error {
+	if l.err != nil {
+		return l.err
+	}
+	b := l.b
+	if b.n == 0 {
+		return nil
+	}
+	l.b = newBatch()
+	if err := l.ctx.Err(); err != nil {
+		l.err = fmt.Errorf("import: %w", err)
+		return l.err
+	}
+	rejects := b.rejects
+	imported, err := l.writeTx(b, &rejects)
+	if err != nil && l.isRecordError(err) && b.n-len(b.rejects) > 1 {
+		rejects = b.rejects
+		imported, err = l.writeEach(b, &rejects)
+	} else if err != nil && l.isRecordError(err) {
+		// A single record: it is the one at fault.
+		rejects = append(b.rejects, rejectionFor(b.only(), err))
+		imported, err = 0, nil
+	}
+	if err != nil {
+		l.err = fmt.Errorf("import: %w", err)
+		return l.err
+	}
+	sortRejections(rejects)
+	l.sum.Imported += imported
+	l.sum.Rejected += int64(len(rejects))
+	for _, r := range rejects {
+		if len(l.sum.Rejections) >= MaxRejections {
+			break
+		}
+		l.sum.Rejections = append(l.sum.Rejections, r)
+	}
+	if l.progress != nil {
+		l.progress(l.sum.Imported + l.sum.Rejected)
+	}
+	return nil
+}
+
+// isRecordError reports whether err is the fault of a record rather than of
+// the infrastructure.
+func (l *Loader) isRecordError(err error) bool {
+	return l.ctx.Err() == nil && isDataError(err)
+}
+
+// writeTx writes a batch in one transaction, appending the rejections found
+// on the way to *rejects only if it commits. It returns the number of
+// records imported.
+func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
+	tx, err := l.client.Tx(l.ctx)
+	if err != nil {
+		return 0, err
+	}
+	w := &txWriter{ctx: l.ctx, tx: tx, l: l, customers: make(map[string]int), orders: make(map[string]orderInfo)}
+	if err := w.write(b); err != nil {
+		_ = tx.Rollback()
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	for ref, id := range w.customers {
+		l.customerIDs[ref] = id
+	}
+	*rejects = append(*rejects, w.rejects...)
+	return w.imported, nil
+}
+
+// writeEach writes the records of b one by one, in load order, each in its
+// own transaction; a record the database refuses is rejected.
+func (l *Loader) writeEach(b *batch, rejects *[]Rejection) (int64, error) {
+	var imported int64
+	one := func(single *batch, src source) error {
+		single.n = 1
+		n, err := l.writeTx(single, rejects)
+		if err != nil {
+			if !l.isRecordError(err) {
+				return err
+			}
+			*rejects = append(*rejects, rejectionFor(src, err))
+		}
+		imported += n
+		return nil
+	}
+	for _, r := range b.personas {
+		if err := one(&batch{personas: []*personaRec{r}}, r.source); err != nil {
+			return 0, err
+		}
+	}
+	for _, r := range b.customers {
+		if err := one(&batch{customers: []*customerRec{r}}, r.source); err != nil {
+			return 0, err
+		}
+	}
+	for _, r := range b.orders {
+		if err := one(&batch{orders: []*orderRec{r}}, r.source); err != nil {
+			return 0, err
+		}
+	}
+	for _, r := range b.feedback {
+		if err := one(&batch{feedback: []*feedbackRec{r}}, r.source); err != nil {
+			return 0, err
+		}
+	}
+	return imported, nil
+}
+
+// only returns the source of the single valid record of a batch.
+func (b *batch) only() source {
+	switch {
+	case len(b.personas) > 0:
+		return b.personas[0].source
+	case len(b.customers) > 0:
+		return b.customers[0].source
+	case len(b.orders) > 0:
+		return b.orders[0].source
+	case len(b.feedback) > 0:
+		return b.feedback[0].source
+	}
+	return source{}
+}
