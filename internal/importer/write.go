@@ -1,0 +1,527 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/ent/orderitem"
+	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/internal/validate"
+)
+
+// maxParams bounds the bind parameters of one statement (SQLite allows
+// 32766, PostgreSQL 65535); bulk inserts and IN lists are split to stay below.
+const maxParams = 30000
+
+// chunked calls fn on consecutive ranges [lo, hi) of at most per elements.
+func chunked(n, per int, fn func(lo, hi int) error) error {
+	per = max(per, 1)
+	for lo := 0; lo < n; lo += per {
+		if err := fn(lo, min(lo+per, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type orderInfo struct{ id, customerID int }
+
+// txWriter writes one batch inside one transaction. Nothing it learns is
+// kept unless the transaction commits.
+type txWriter struct {
+	ctx       context.Context
+	tx        *ent.Tx
+	l         *Loader
+	imported  int64
+	rejects   []Rejection
+	customers map[string]int       // customers written or looked up in this transaction
+	orders    map[string]orderInfo // orders written or looked up in this transaction
+}
+
+func (w *txWriter) reject(src source, field, format string, args ...any) {
+	w.rejects = append(w.rejects, Rejection{File: src.file, Line: src.line,
+		Reason: validate.Errorf(field, format, args...).Error()})
+}
+
+func (w *txWriter) write(b *batch) error {
+	if err := w.personas(b.personas); err != nil {
+		return err
+	}
+	if err := w.customerRecs(b.customers); err != nil {
+		return err
+	}
+	refs := make([]string, 0, len(b.orders)+len(b.feedback))
+	for _, o := range b.orders {
+		refs = append(refs, o.customerRef)
+	}
+	for _, f := range b.feedback {
+		refs = append(refs, f.customerRef)
+	}
+	if err := w.resolveCustomers(refs); err != nil {
+		return err
+	}
+	if err := w.orderRecs(b.orders); err != nil {
+		return err
+	}
+	return w.feedbackRecs(b.feedback)
+}
+
+func (w *txWriter) personas(recs []*personaRec) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	refs := make([]string, len(recs))
+	for i, r := range recs {
+		refs[i] = r.ref
+	}
+	existing := make(map[string]*ent.Persona, len(recs))
+	err := chunked(len(refs), maxParams, func(lo, hi int) error {
+		ps, err := w.tx.Persona.Query().Where(persona.ExternalRefIn(refs[lo:hi]...)).All(w.ctx)
+		for _, p := range ps {
+			existing[*p.ExternalRef] = p
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("looking up personas: %w", err)
+	}
+	var creates []*ent.PersonaCreate
+	for _, r := range recs {
+		w.imported++
+		if p := existing[r.ref]; p != nil && p.Name == r.name && eqPtr(p.Description, r.description) &&
+			reflect.DeepEqual(p.Criteria.Normalized(), r.criteria) {
+			continue // unchanged
+		}
+		creates = append(creates, w.tx.Persona.Create().SetExternalRef(r.ref).SetName(r.name).
+			SetNillableDescription(r.description).SetCriteria(r.criteria))
+	}
+	return chunked(len(creates), maxParams/len(persona.Columns), func(lo, hi int) error {
+		return w.tx.Persona.CreateBulk(creates[lo:hi]...).
+			OnConflictColumns(persona.FieldExternalRef).
+			UpdateNewValues().
+			Update(func(u *ent.PersonaUpsert) { u.UpdateDescription() }).
+			Exec(w.ctx)
+	})
+}
+
+func (w *txWriter) customerRecs(recs []*customerRec) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	refs := make([]string, 0, len(recs))
+	emails := make([]string, 0, len(recs))
+	for _, r := range recs {
+		refs = append(refs, r.ref)
+		if r.email != nil {
+			emails = append(emails, *r.email)
+		}
+	}
+	// One query finds both the stored versions of these customers and the
+	// customers already holding their emails.
+	byRef := make(map[string]*ent.Customer, len(recs))
+	byEmail := make(map[string]*ent.Customer, len(emails))
+	err := chunked(max(len(refs), len(emails)), maxParams/2, func(lo, hi int) error {
+		pred := customer.ExternalRefIn(refs[min(lo, len(refs)):min(hi, len(refs))]...)
+		if lo < len(emails) {
+			pred = customer.Or(pred, customer.EmailIn(emails[lo:min(hi, len(emails))]...))
+		}
+		cs, err := w.tx.Customer.Query().Where(pred).All(w.ctx)
+		for _, c := range cs {
+			if c.ExternalRef != nil {
+				byRef[*c.ExternalRef] = c
+			}
+			if c.Email != nil {
+				byEmail[*c.Email] = c
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("looking up customers: %w", err)
+	}
+	var creates []*ent.CustomerCreate
+	var written []*customerRec
+	for _, r := range recs {
+		if r.email != nil {
+			if owner := byEmail[*r.email]; owner != nil && (owner.ExternalRef == nil || *owner.ExternalRef != r.ref) {
+				if owner.ExternalRef != nil {
+					w.reject(r.source, "email", "%q is already used by customer %q", *r.email, *owner.ExternalRef)
+				} else {
+					w.reject(r.source, "email", "%q is already used by another customer", *r.email)
+				}
+				continue
+			}
+		}
+		w.imported++
+		if c := byRef[r.ref]; c != nil && sameCustomer(c, r) {
+			w.customers[r.ref] = c.ID
+			continue
+		}
+		creates = append(creates, w.tx.Customer.Create().
+			SetExternalRef(r.ref).
+			SetKind(r.kind).
+			SetRelationship(r.relationship).
+			SetLifecycleStage(r.lifecycleStage).
+			SetName(r.name).
+			SetNillableEmail(r.email).
+			SetNillablePhone(r.phone).
+			SetNillableBirthDate(r.birthDate).
+			SetNillableGender(r.gender).
+			SetNillableIncomeBand(r.incomeBand).
+			SetNillableCountry(r.country).
+			SetNillableRegion(r.region).
+			SetNillableCity(r.city).
+			SetNillableCreatedAt(r.createdAt))
+		written = append(written, r)
+	}
+	return chunked(len(creates), maxParams/len(customer.Columns), func(lo, hi int) error {
+		bulk := w.tx.Customer.CreateBulk(creates[lo:hi]...)
+		// Every field is replaced; optional fields absent from the record are
+		// cleared (excluded.x is NULL for a column the INSERT leaves out).
+		bulk.OnConflictColumns(customer.FieldExternalRef).
+			UpdateNewValues().
+			Update(func(u *ent.CustomerUpsert) {
+				u.UpdateEmail().UpdatePhone().UpdateBirthDate().UpdateGender().UpdateIncomeBand().
+					UpdateCountry().UpdateRegion().UpdateCity()
+			})
+		nodes, err := bulk.Save(w.ctx)
+		if err != nil {
+			return err
+		}
+		for i, n := range nodes {
+			w.customers[written[lo+i].ref] = n.ID
+		}
+		return nil
+	})
+}
+
+func sameCustomer(c *ent.Customer, r *customerRec) bool {
+	return c.Kind == r.kind && c.Relationship == r.relationship && c.LifecycleStage == r.lifecycleStage &&
+		c.Name == r.name && eqPtr(c.Email, r.email) && eqPtr(c.Phone, r.phone) &&
+		eqPtr(c.BirthDate, r.birthDate) && eqPtr(c.Gender, r.gender) && eqPtr(c.IncomeBand, r.incomeBand) &&
+		eqPtr(c.Country, r.country) && eqPtr(c.Region, r.region) && eqPtr(c.City, r.city)
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+func (w *txWriter) customerID(ref string) (int, bool) {
+	if id, ok := w.customers[ref]; ok {
+		return id, true
+	}
+	id, ok := w.l.customerIDs[ref]
+	return id, ok
+}
+
+// resolveCustomers looks up, in one query, the ids of the referenced
+// customers not known yet.
+func (w *txWriter) resolveCustomers(refs []string) error {
+	var missing []string
+	seen := make(map[string]struct{})
+	for _, ref := range refs {
+		if _, ok := w.customerID(ref); ok {
+			continue
+		}
+		if _, ok := seen[ref]; ok {
+			continue
+		}
+		seen[ref] = struct{}{}
+		missing = append(missing, ref)
+	}
+	err := chunked(len(missing), maxParams, func(lo, hi int) error {
+		var rows []struct {
+			ID          int    `json:"id"`
+			ExternalRef string `json:"external_ref"`
+		}
+		err := w.tx.Customer.Query().Where(customer.ExternalRefIn(missing[lo:hi]...)).
+			Select(customer.FieldID, customer.FieldExternalRef).Scan(w.ctx, &rows)
+		for _, r := range rows {
+			w.customers[r.ExternalRef] = r.ID
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("looking up customers: %w", err)
+	}
+	return nil
+}
+
+// lookupOrders adds the stored orders with the given externalRefs to w.orders
+// and returns their statuses.
+func (w *txWriter) lookupOrders(refs []string) (map[string]order.Status, error) {
+	status := make(map[string]order.Status)
+	err := chunked(len(refs), maxParams, func(lo, hi int) error {
+		var rows []struct {
+			ID          int          `json:"id"`
+			ExternalRef string       `json:"external_ref"`
+			CustomerID  int          `json:"customer_id"`
+			Status      order.Status `json:"status"`
+		}
+		err := w.tx.Order.Query().Where(order.ExternalRefIn(refs[lo:hi]...)).
+			Select(order.FieldID, order.FieldExternalRef, order.FieldCustomerID, order.FieldStatus).
+			Scan(w.ctx, &rows)
+		for _, r := range rows {
+			w.orders[r.ExternalRef] = orderInfo{id: r.ID, customerID: r.CustomerID}
+			status[r.ExternalRef] = r.Status
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking up orders: %w", err)
+	}
+	return status, nil
+}
+
+func (w *txWriter) orderRecs(recs []*orderRec) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	refs := make([]string, len(recs))
+	for i, r := range recs {
+		refs[i] = r.ref
+	}
+	stored, err := w.lookupOrders(refs)
+	if err != nil {
+		return err
+	}
+	var creates []*ent.OrderCreate
+	var written []*orderRec
+	statusUpdates := make(map[order.Status][]int)
+	for _, r := range recs {
+		cid, ok := w.customerID(r.customerRef)
+		if !ok {
+			w.reject(r.source, "customerRef", "no customer with externalRef %q", r.customerRef)
+			continue
+		}
+		if st, exists := stored[r.ref]; exists {
+			// An existing order: only its status may change; its items stay.
+			o := w.orders[r.ref]
+			if o.customerID != cid {
+				w.reject(r.source, "customerRef", "order %q already exists for another customer", r.ref)
+				continue
+			}
+			if st != r.status {
+				statusUpdates[r.status] = append(statusUpdates[r.status], o.id)
+			}
+			w.imported++
+			continue
+		}
+		w.imported++
+		creates = append(creates, w.tx.Order.Create().
+			SetExternalRef(r.ref).
+			SetCustomerID(cid).
+			SetStatus(r.status).
+			SetChannel(r.channel).
+			SetCurrency(w.l.base).
+			SetPlacedAt(r.placedAt).
+			SetTotal(r.total))
+		written = append(written, r)
+	}
+	var items []*ent.OrderItemCreate
+	err = chunked(len(creates), maxParams/len(order.Columns), func(lo, hi int) error {
+		nodes, err := w.tx.Order.CreateBulk(creates[lo:hi]...).Save(w.ctx)
+		if err != nil {
+			return err
+		}
+		for i, n := range nodes {
+			r := written[lo+i]
+			w.orders[r.ref] = orderInfo{id: n.ID, customerID: n.CustomerID}
+			for _, it := range r.items {
+				line, _ := it.UnitPrice.CheckedMul(it.Quantity) // CheckOrder ruled out overflow
+				items = append(items, w.tx.OrderItem.Create().
+					SetOrderID(n.ID).
+					SetSku(it.SKU).
+					SetName(it.Name).
+					SetNillableCategory(it.Category).
+					SetQuantity(it.Quantity).
+					SetUnitPrice(it.UnitPrice).
+					SetLineTotal(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = chunked(len(items), maxParams/len(orderitem.Columns), func(lo, hi int) error {
+		return w.tx.OrderItem.CreateBulk(items[lo:hi]...).Exec(w.ctx)
+	})
+	if err != nil {
+		return err
+	}
+	for st, ids := range statusUpdates {
+		err := chunked(len(ids), maxParams, func(lo, hi int) error {
+			return w.tx.Order.Update().Where(order.IDIn(ids[lo:hi]...)).SetStatus(st).Exec(w.ctx)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	refs := make([]string, len(recs))
+	var orderRefs []string
+	for i, r := range recs {
+		refs[i] = r.ref
+		if r.orderRef != nil {
+			if _, ok := w.orders[*r.orderRef]; !ok {
+				orderRefs = append(orderRefs, *r.orderRef)
+			}
+		}
+	}
+	if _, err := w.lookupOrders(orderRefs); err != nil {
+		return err
+	}
+	stored := make(map[string]bool)
+	err := chunked(len(refs), maxParams, func(lo, hi int) error {
+		got, err := w.tx.Feedback.Query().Where(feedback.ExternalRefIn(refs[lo:hi]...)).
+			Select(feedback.FieldExternalRef).Strings(w.ctx)
+		for _, ref := range got {
+			stored[ref] = true
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("looking up feedback: %w", err)
+	}
+	var creates []*ent.FeedbackCreate
+	for _, r := range recs {
+		cid, ok := w.customerID(r.customerRef)
+		if !ok {
+			w.reject(r.source, "customerRef", "no customer with externalRef %q", r.customerRef)
+			continue
+		}
+		var orderID *int
+		if r.orderRef != nil {
+			o, ok := w.orders[*r.orderRef]
+			if !ok {
+				w.reject(r.source, "orderRef", "no order with externalRef %q", *r.orderRef)
+				continue
+			}
+			if o.customerID != cid {
+				w.reject(r.source, "orderRef", "order %q belongs to another customer", *r.orderRef)
+				continue
+			}
+			orderID = &o.id
+		}
+		w.imported++
+		if stored[r.ref] {
+			continue // feedback is immutable
+		}
+		creates = append(creates, w.tx.Feedback.Create().
+			SetExternalRef(r.ref).
+			SetCustomerID(cid).
+			SetNillableOrderID(orderID).
+			SetKind(r.kind).
+			SetChannel(r.channel).
+			SetNillableScore(r.score).
+			SetNillableComment(r.comment).
+			SetNillableLanguage(r.language).
+			SetSubmittedAt(r.submittedAt))
+	}
+	return chunked(len(creates), maxParams/len(feedback.Columns), func(lo, hi int) error {
+		return w.tx.Feedback.CreateBulk(creates[lo:hi]...).
+			OnConflictColumns(feedback.FieldExternalRef).DoNothing().
+			Exec(w.ctx)
+	})
+}
+
+// isDataError reports whether err is the database (or ent) refusing the
+// data of a record, as opposed to an infrastructure failure.
+func isDataError(err error) bool {
+	var fe *validate.FieldError
+	var pgErr *pgconn.PgError
+	var liteErr sqlite3.Error
+	switch {
+	case ent.IsConstraintError(err), ent.IsValidationError(err), errors.As(err, &fe):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 22: data exception; class 23: integrity constraint violation.
+		return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")
+	case errors.As(err, &liteErr):
+		switch liteErr.Code {
+		case sqlite3.ErrConstraint, sqlite3.ErrTooBig, sqlite3.ErrMismatch, sqlite3.ErrRange:
+			return true
+		}
+	}
+	return false
+}
+
+// columnFields maps column names to the fields of the interchange format.
+var columnFields = map[string]string{
+	"external_ref":    "externalRef",
+	"lifecycle_stage": "lifecycleStage",
+	"birth_date":      "birthDate",
+	"income_band":     "incomeBand",
+	"customer_id":     "customerRef",
+	"order_id":        "orderRef",
+	"placed_at":       "placedAt",
+	"submitted_at":    "submittedAt",
+	"created_at":      "createdAt",
+	"unit_price":      "unitPrice",
+}
+
+func fieldOf(column string) string {
+	if f, ok := columnFields[column]; ok {
+		return f
+	}
+	return column
+}
+
+// rejectionFor describes a record the database refused, naming the field
+// when the error tells it.
+func rejectionFor(src source, err error) Rejection {
+	rj := Rejection{File: src.file, Line: src.line}
+	var fe *validate.FieldError
+	var ve *ent.ValidationError
+	var pgErr *pgconn.PgError
+	var liteErr sqlite3.Error
+	msg := err.Error()
+	switch {
+	case errors.As(err, &fe):
+		rj.Reason = fe.Error()
+	case errors.As(err, &ve):
+		rj.Reason = fmt.Sprintf("%s: %v", fieldOf(ve.Name), errors.Unwrap(ve))
+	case errors.As(err, &pgErr) && pgErr.ColumnName != "":
+		rj.Reason = fmt.Sprintf("%s: %s", fieldOf(pgErr.ColumnName), pgErr.Message)
+	case errors.As(err, &pgErr) && pgErr.ConstraintName != "":
+		rj.Reason = constraintReason(pgErr.ConstraintName, pgErr.Message)
+	case errors.As(err, &liteErr) && liteErr.Code == sqlite3.ErrConstraint:
+		rj.Reason = constraintReason(liteErr.Error(), liteErr.Error())
+	default:
+		rj.Reason = "the database refused the record: " + msg
+	}
+	return rj
+}
+
+// constraintReason names the field of a violated constraint, given its name
+// (PostgreSQL) or the message mentioning the table.column (SQLite).
+func constraintReason(name, msg string) string {
+	switch {
+	case strings.Contains(name, "email"):
+		return "email: is already used by another customer"
+	case strings.Contains(name, "external_ref"):
+		return "externalRef: conflicts with another record written at the same time"
+	case strings.Contains(name, "FOREIGN KEY") || strings.Contains(name, "_customers_"):
+		return "customerRef: the referenced record does not exist"
+	case strings.Contains(name, "_orders_"):
+		return "orderRef: the referenced order does not exist"
+	}
+	return "the database refused the record: " + msg
+}
