@@ -1,0 +1,141 @@
+package membership_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/testservices"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testservices.Shutdown()
+	os.Exit(code)
+}
+
+// The SQL predicate (Persona.customers) and the Go rule (Customer.personas)
+// select exactly the same customers, for random criteria and customers, on
+// ordinary days and on the awkward ones (leap days, birthdays, year ends).
+func TestPredicateAgreesWithMatches(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			url := "file:" + filepath.Join(t.TempDir(), "m.db")
+			if d == dialect.Postgres {
+				url = testservices.PostgreSQL(t)
+			}
+			db, err := database.Open(context.Background(), url, database.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			ctx := context.Background()
+			rng := rand.New(rand.NewPCG(7, 11))
+			genders := segment.Gender("").Values()
+			bands := segment.IncomeBand("").Values()
+			kinds := segment.Kind("").Values()
+			countries := []string{"FI", "BG", "IT", "GB"}
+			var builders []*ent.CustomerCreate
+			for i := range 400 {
+				c := db.Client.Customer.Create().SetName(fmt.Sprint("c", i)).SetKind(segment.Kind(kinds[rng.IntN(3)]))
+				if rng.IntN(10) > 0 {
+					// Births around Feb 29 and year ends, plus anything else.
+					b := []string{"2000-02-29", "1996-02-28", "1996-03-01", "1990-12-31", "1991-01-01"}[rng.IntN(5)]
+					if rng.IntN(2) == 0 {
+						b = fmt.Sprintf("%04d-%02d-%02d", 1930+rng.IntN(80), 1+rng.IntN(12), 1+rng.IntN(28))
+					}
+					c.SetBirthDate(date.Date(b))
+				}
+				if rng.IntN(5) > 0 {
+					c.SetGender(segment.Gender(genders[rng.IntN(len(genders))]))
+				}
+				if rng.IntN(5) > 0 {
+					c.SetIncomeBand(segment.IncomeBand(bands[rng.IntN(len(bands))]))
+				}
+				if rng.IntN(5) > 0 {
+					c.SetCountry(countries[rng.IntN(len(countries))])
+				}
+				builders = append(builders, c)
+			}
+			customers, err := db.Client.Customer.CreateBulk(builders...).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			days := []date.Date{"2024-02-29", "2025-02-28", "2025-03-01", "2024-12-31", "2026-01-01", "2026-11-22"}
+			for trial := range 300 {
+				var c segment.Criteria
+				if rng.IntN(2) == 0 {
+					n := 10 + rng.IntN(60)
+					c.MinAge = &n
+				}
+				if rng.IntN(2) == 0 {
+					n := 20 + rng.IntN(70)
+					c.MaxAge = &n
+				}
+				if rng.IntN(3) == 0 {
+					c.Genders = []segment.Gender{segment.Gender(genders[rng.IntN(len(genders))])}
+				}
+				if rng.IntN(3) == 0 {
+					c.IncomeBands = []segment.IncomeBand{segment.IncomeBand(bands[rng.IntN(len(bands))]), segment.IncomeBand(bands[rng.IntN(len(bands))])}
+				}
+				if rng.IntN(3) == 0 {
+					c.Countries = []string{countries[rng.IntN(len(countries))]}
+				}
+				if rng.IntN(3) == 0 {
+					c.Kinds = []segment.Kind{segment.Kind(kinds[rng.IntN(3)])}
+				}
+				today := days[trial%len(days)]
+				ids, err := db.Client.Customer.Query().Where(membership.Predicate(c, today)).IDs(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []int
+				for _, cu := range customers {
+					if c.Matches(membership.ProfileOf(cu), today) {
+						want = append(want, cu.ID)
+					}
+				}
+				slices.Sort(ids)
+				if !slices.Equal(ids, want) {
+					t.Fatalf("criteria %+v on %s: SQL selects %d customers, Go %d", c, today, len(ids), len(want))
+				}
+			}
+		})
+	}
+}
+
+func TestAgeOnBirthdaysAndLeapDays(t *testing.T) {
+	cases := []struct {
+		born, on date.Date
+		age      int
+	}{
+		{"2000-02-29", "2001-02-28", 0},
+		{"2000-02-29", "2001-03-01", 1},
+		{"2000-02-29", "2004-02-29", 4},
+		{"1990-12-31", "2025-12-30", 34},
+		{"1990-12-31", "2025-12-31", 35},
+		{"1990-01-01", "1990-01-01", 0},
+	}
+	for _, c := range cases {
+		if got := c.born.AgeOn(c.on); got != c.age {
+			t.Errorf("born %s on %s: age %d, want %d", c.born, c.on, got, c.age)
+		}
+		if got := c.born <= c.on.YearsBefore(c.age); !got {
+			t.Errorf("born %s on %s: cut-off for %d says no", c.born, c.on, c.age)
+		}
+		if got := c.born <= c.on.YearsBefore(c.age+1); got {
+			t.Errorf("born %s on %s: cut-off for %d says yes", c.born, c.on, c.age+1)
+		}
+	}
+}
