@@ -139,6 +139,9 @@ func checkPersona(p ndjson.Persona) (*personaRec, error) {
 	if err := checkRef("externalRef", p.ExternalRef); err != nil {
 		return nil, err
 	}
+	if p.Name == "" {
+		return nil, required("name")
+	}
 	if err := validate.Text(p.Name); err != nil {
 		return nil, validate.Errorf("name", "%s", err)
 	}
@@ -315,8 +318,8 @@ func checkFeedback(f ndjson.Feedback) (*feedbackRec, error) {
 		return nil, err
 	}
 	if f.OrderRef != nil {
-		if err := checkRef("orderRef", *f.OrderRef); err != nil {
-			return nil, err
+		if err := validate.Ref(*f.OrderRef); err != nil {
+			return nil, validate.Errorf("orderRef", "%s", err)
 		}
 	}
 	if err := checkEnum("kind", f.Kind, feedbackKindValues); err != nil {

@@ -28,10 +28,14 @@ const (
 // Records may arrive in any interleaving that respects references (a
 // customer before its orders, an order before feedback on it). Each batch is
 // written in load order (personas, customers, orders, feedback) in one
-// transaction. The methods return an error only for infrastructure failures;
-// after one, the Loader is unusable and every call returns that error. Call
-// Flush at the end to commit the last batch. A Loader is not safe for
-// concurrent use.
+// transaction. A full batch is written by a goroutine of its own while the
+// next one fills up (at most one batch is being written at a time, so at most
+// two are in memory); Options.Progress is called from that goroutine.
+//
+// The methods return an error only for infrastructure failures, possibly one
+// met while writing an earlier batch; after one, the Loader is unusable and
+// every call returns that error. Call Flush at the end to commit the last
+// batch. A Loader is not safe for concurrent use.
 type Loader struct {
 	ctx      context.Context
 	client   *ent.Client
@@ -40,15 +44,20 @@ type Loader struct {
 	progress func(int64)
 	today    date.Date
 
+	// Owned by the goroutine adding records.
+	b        *batch
+	seq      int
+	err      error         // sticky error: the Loader is unusable
+	inflight chan struct{} // closed when the batch being written is done
+
+	// Owned by the batch being written; read by the adding goroutine only
+	// after waiting for it.
+	sum  Summary
+	werr error
 	// customerIDs maps the externalRef of every customer written or looked up
 	// by this import to its id (committed rows only). It grows with the number
 	// of customers; orders and feedback are not remembered across batches.
 	customerIDs map[string]int
-
-	b   *batch
-	seq int
-	sum Summary
-	err error // sticky infrastructure error
 }
 
 // batch holds the records of the next transaction.
@@ -117,14 +126,19 @@ func (l *Loader) Feedback(f ndjson.Feedback) error {
 	return l.addFeedback("", l.seq, f)
 }
 
-// Flush writes the pending batch. It returns the first infrastructure error
-// the Loader met, if any.
+// Flush writes the pending batch and waits until every batch is committed.
+// It returns the first infrastructure error the Loader met, if any.
 func (l *Loader) Flush() error {
-	return l.flush()
+	if err := l.flush(); err != nil {
+		return err
+	}
+	return l.wait()
 }
 
-// Summary returns the counts so far (records still pending are not counted).
+// Summary returns the counts of the batches written so far (it waits for the
+// batch being written; records still pending are not counted).
 func (l *Loader) Summary() Summary {
+	_ = l.wait()
 	s := l.sum
 	s.Rejections = append([]Rejection(nil), l.sum.Rejections...)
 	return s
@@ -161,7 +175,7 @@ func (l *Loader) addCustomer(file string, line int, c ndjson.Customer) error {
 	if r.email != nil {
 		if other, taken := l.b.emails[*r.email]; taken {
 			delete(l.b.refs[kindCustomer], r.ref)
-			return l.addRejection(file, line, fmt.Sprintf("email: %q is already used by customer %q", *c.Email, other))
+			return l.addRejection(file, line, fmt.Sprintf("email: %q is already used by customer %q", *r.email, other))
 		}
 		l.b.emails[*r.email] = r.ref
 	}
@@ -231,22 +245,46 @@ func (l *Loader) added() error {
 	return nil
 }
 
-// flush writes the pending batch in one transaction. If the database rejects
-// the batch for a reason the checks did not foresee (a constraint, a value it
-// refuses), the batch is written again record by record, each in its own
-// transaction, so that only the failing records are rejected.
+// flush hands the pending batch to a goroutine that writes it, after the
+// previous batch is written.
 func (l *Loader) flush() error {
-	if l.err != nil {
-		return l.err
+	if err := l.wait(); err != nil {
+		return err
 	}
 	b := l.b
 	if b.n == 0 {
 		return nil
 	}
 	l.b = newBatch()
+	done := make(chan struct{})
+	l.inflight = done
+	go func() {
+		defer close(done)
+		l.werr = l.write(b)
+	}()
+	return nil
+}
+
+// wait waits for the batch being written, if any, and returns the sticky error.
+func (l *Loader) wait() error {
+	if l.inflight != nil {
+		<-l.inflight
+		l.inflight = nil
+		if l.werr != nil && l.err == nil {
+			l.err = l.werr
+		}
+	}
+	return l.err
+}
+
+// write writes a batch in one transaction and adds its outcome to the
+// summary. If the database refuses the batch for a reason the checks did not
+// foresee (a constraint, a value it does not take), the batch is written
+// again record by record, each in its own transaction, so that only the
+// failing records are rejected.
+func (l *Loader) write(b *batch) error {
 	if err := l.ctx.Err(); err != nil {
-		l.err = fmt.Errorf("import: %w", err)
-		return l.err
+		return fmt.Errorf("import: %w", err)
 	}
 	rejects := b.rejects
 	imported, err := l.writeTx(b, &rejects)
@@ -259,8 +297,7 @@ func (l *Loader) flush() error {
 		imported, err = 0, nil
 	}
 	if err != nil {
-		l.err = fmt.Errorf("import: %w", err)
-		return l.err
+		return fmt.Errorf("import: %w", err)
 	}
 	sortRejections(rejects)
 	l.sum.Imported += imported

@@ -518,10 +518,12 @@ func constraintReason(name, msg string) string {
 		return "email: is already used by another customer"
 	case strings.Contains(name, "external_ref"):
 		return "externalRef: conflicts with another record written at the same time"
-	case strings.Contains(name, "FOREIGN KEY") || strings.Contains(name, "_customers_"):
-		return "customerRef: the referenced record does not exist"
-	case strings.Contains(name, "_orders_"):
-		return "orderRef: the referenced order does not exist"
+	case strings.Contains(name, "_customers_"): // PostgreSQL: orders_customers_orders, feedbacks_customers_feedbacks
+		return "customerRef: the referenced customer does not exist (any more)"
+	case strings.Contains(name, "feedbacks_orders_"):
+		return "orderRef: the referenced order does not exist (any more)"
+	case strings.Contains(name, "FOREIGN KEY"): // SQLite does not tell which
+		return "customerRef: the referenced customer or order does not exist (any more)"
 	}
 	return "the database refused the record: " + msg
 }

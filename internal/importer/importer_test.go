@@ -1,0 +1,615 @@
+package importer_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/ent/orderitem"
+	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/importer"
+	"github.com/c360/c360/internal/money"
+	"github.com/c360/c360/internal/ndjson"
+	"github.com/c360/c360/internal/seed"
+	"github.com/c360/c360/internal/testservices"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testservices.Shutdown()
+	os.Exit(code)
+}
+
+var fixedNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// backends are the databases every test runs on; url returns a fresh, empty one.
+var backends = []struct {
+	name string
+	url  func(t testing.TB) string
+}{
+	{"sqlite", func(t testing.TB) string { return "file:" + filepath.Join(t.TempDir(), "c360.db") }},
+	{"postgres", func(t testing.TB) string { return testservices.PostgreSQL(t) }},
+}
+
+func openDB(t testing.TB, url string) *ent.Client {
+	t.Helper()
+	db, err := database.Open(context.Background(), url, database.Options{})
+	if err != nil {
+		t.Fatalf("database.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db.Client
+}
+
+// readLines decodes every line of an NDJSON file of the data set.
+func readLines[T any](t testing.TB, dir, name string) []T {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, v)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type tableCounts struct{ Personas, Customers, Orders, Items, Feedback int }
+
+func countRows(t testing.TB, c *ent.Client) tableCounts {
+	t.Helper()
+	ctx := context.Background()
+	var n tableCounts
+	var err error
+	must := func(v int, e error) int {
+		if e != nil && err == nil {
+			err = e
+		}
+		return v
+	}
+	n.Personas = must(c.Persona.Query().Count(ctx))
+	n.Customers = must(c.Customer.Query().Count(ctx))
+	n.Orders = must(c.Order.Query().Count(ctx))
+	n.Items = must(c.OrderItem.Query().Count(ctx))
+	n.Feedback = must(c.Feedback.Query().Count(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// fingerprint hashes every stored row of every table (all columns, including
+// the timestamps), so two fingerprints are equal only if nothing changed.
+func fingerprint(t testing.TB, c *ent.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	h := sha256.New()
+	add := func(v any, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	add(c.Persona.Query().Order(persona.ByID()).All(ctx))
+	add(c.Customer.Query().Order(customer.ByID()).All(ctx))
+	add(c.Order.Query().Order(order.ByID()).All(ctx))
+	add(c.OrderItem.Query().Order(orderitem.ByID()).All(ctx))
+	add(c.Feedback.Query().Order(feedback.ByID()).All(ctx))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// orderTotals is a checksum of all orders' totals: their sum and a hash of
+// (externalRef, total) in externalRef order.
+func orderTotals(t testing.TB, c *ent.Client) (money.Cents, string) {
+	t.Helper()
+	all, err := c.Order.Query().Order(order.ByExternalRef()).All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum money.Cents
+	h := sha256.New()
+	for _, o := range all {
+		sum += o.Total
+		fmt.Fprintf(h, "%s=%d;", *o.ExternalRef, o.Total)
+	}
+	return sum, hex.EncodeToString(h.Sum(nil))
+}
+
+func itemsTotal(t testing.TB, items []ndjson.Item) money.Cents {
+	t.Helper()
+	var total money.Cents
+	for _, it := range items {
+		p, err := money.Parse(string(it.UnitPrice))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += p * money.Cents(it.Quantity)
+	}
+	return total
+}
+
+func TestImportSeedDataSet(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := seed.WriteDir(dir, seed.Config{Customers: 300, Seed: 1, Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	personas := readLines[ndjson.Persona](t, dir, ndjson.PersonasFile)
+	customers := readLines[ndjson.Customer](t, dir, ndjson.CustomersFile)
+	orders := readLines[ndjson.Order](t, dir, ndjson.OrdersFile)
+	feedbacks := readLines[ndjson.Feedback](t, dir, ndjson.FeedbackFile)
+	want := tableCounts{Personas: len(personas), Customers: len(customers), Orders: len(orders), Feedback: len(feedbacks)}
+	var wantSum money.Cents
+	for _, o := range orders {
+		want.Items += len(o.Items)
+		wantSum += itemsTotal(t, o.Items)
+	}
+	records := int64(want.Personas + want.Customers + want.Orders + want.Feedback)
+
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			client := openDB(t, be.url(t))
+			var progress []int64
+			opts := importer.Options{BaseCurrency: "EUR", Progress: func(n int64) { progress = append(progress, n) }}
+
+			sum, err := importer.ImportDir(ctx, client, dir, opts)
+			if err != nil {
+				t.Fatalf("ImportDir: %v", err)
+			}
+			if sum.Imported != records || sum.Rejected != 0 || len(sum.Rejections) != 0 {
+				t.Fatalf("summary = %s %v, want %d imported, none rejected", sum, sum.Rejections, records)
+			}
+			if want := fmt.Sprintf("imported %d, rejected 0", records); sum.String() != want {
+				t.Errorf("String() = %q, want %q", sum.String(), want)
+			}
+			if len(progress) < 2 || progress[len(progress)-1] != records {
+				t.Errorf("progress = %v, want several batches ending at %d", progress, records)
+			}
+			if got := countRows(t, client); got != want {
+				t.Fatalf("row counts = %+v, want %+v (lines in the files)", got, want)
+			}
+
+			// A customer with a non-Latin name.
+			var uc *ndjson.Customer
+			for i := range customers {
+				if strings.ContainsAny(customers[i].Name, "абвгдежзийклмнопрстуфхцчшщъьюяАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЮЯ") {
+					uc = &customers[i]
+					break
+				}
+			}
+			if uc == nil {
+				t.Fatal("the data set has no Cyrillic customer name")
+			}
+			c, err := client.Customer.Query().Where(customer.ExternalRef(uc.ExternalRef)).Only(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Name != uc.Name || !utf8.ValidString(c.Name) {
+				t.Errorf("customer %s name = %q, want %q", uc.ExternalRef, c.Name, uc.Name)
+			}
+			if uc.Email != nil && (c.Email == nil || *c.Email != strings.ToLower(*uc.Email)) {
+				t.Errorf("customer %s email = %v, want %q", uc.ExternalRef, c.Email, *uc.Email)
+			}
+			if uc.CreatedAt != nil && !c.CreatedAt.Equal(*uc.CreatedAt) {
+				t.Errorf("customer %s createdAt = %v, want %v", uc.ExternalRef, c.CreatedAt, *uc.CreatedAt)
+			}
+
+			// An order with several items: total exact to the cent.
+			var mo *ndjson.Order
+			for i := range orders {
+				if len(orders[i].Items) >= 3 {
+					mo = &orders[i]
+					break
+				}
+			}
+			o, err := client.Order.Query().Where(order.ExternalRef(mo.ExternalRef)).WithItems().WithCustomer().Only(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantTotal := itemsTotal(t, mo.Items); o.Total != wantTotal {
+				t.Errorf("order %s total = %s, want %s", mo.ExternalRef, o.Total, wantTotal)
+			}
+			if len(o.Edges.Items) != len(mo.Items) || *o.Edges.Customer.ExternalRef != mo.CustomerRef ||
+				string(o.Status) != mo.Status || o.Currency != "EUR" || !o.PlacedAt.Equal(mo.PlacedAt) {
+				t.Errorf("order %s = %+v (%d items), want %+v", mo.ExternalRef, o, len(o.Edges.Items), mo)
+			}
+
+			// Feedback on an order, with a score.
+			var fb *ndjson.Feedback
+			for i := range feedbacks {
+				if feedbacks[i].OrderRef != nil && feedbacks[i].Score != nil {
+					fb = &feedbacks[i]
+					break
+				}
+			}
+			f, err := client.Feedback.Query().Where(feedback.ExternalRef(fb.ExternalRef)).WithOrder().Only(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Score == nil || *f.Score != *fb.Score || string(f.Kind) != fb.Kind ||
+				*f.Edges.Order.ExternalRef != *fb.OrderRef || !f.SubmittedAt.Equal(fb.SubmittedAt) {
+				t.Errorf("feedback %s = %+v, want %+v", fb.ExternalRef, f, fb)
+			}
+
+			gotSum, totals := orderTotals(t, client)
+			if gotSum != wantSum {
+				t.Errorf("sum of order totals = %s, want %s", gotSum, wantSum)
+			}
+			before := fingerprint(t, client)
+
+			// Importing again changes nothing.
+			sum2, err := importer.ImportDir(ctx, client, dir, importer.Options{BaseCurrency: "EUR"})
+			if err != nil {
+				t.Fatalf("second ImportDir: %v", err)
+			}
+			if sum2.Imported != records || sum2.Rejected != 0 {
+				t.Fatalf("second summary = %s %v, want %d imported", sum2, sum2.Rejections, records)
+			}
+			if got := countRows(t, client); got != want {
+				t.Errorf("row counts after the second import = %+v, want %+v", got, want)
+			}
+			if gotSum2, totals2 := orderTotals(t, client); gotSum2 != gotSum || totals2 != totals {
+				t.Errorf("order totals changed by the second import: %s -> %s", gotSum, gotSum2)
+			}
+			if after := fingerprint(t, client); after != before {
+				t.Error("the second import changed stored values")
+			}
+		})
+	}
+}
+
+// TestImportUpdates checks the upsert rules: customers and personas take the
+// new values, an existing order only its new status (its items stay),
+// feedback is immutable.
+func TestImportUpdates(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			client := openDB(t, be.url(t))
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{
+				ndjson.PersonasFile:  `{"externalRef":"P-1","name":"Old","description":"d","criteria":{"minAge":20}}`,
+				ndjson.CustomersFile: `{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino","email":"Aino@Example.fi","phone":"+358401234567","city":"Helsinki"}`,
+				ndjson.OrdersFile:    `{"externalRef":"O-1","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T16:31:00+02:00","items":[{"sku":"S","name":"N","quantity":2,"unitPrice":"19.90"}]}`,
+				ndjson.FeedbackFile:  `{"externalRef":"F-1","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":9,"submittedAt":"2024-05-09T08:00:00Z"}`,
+			})
+			if sum, err := importer.ImportDir(ctx, client, dir, importer.Options{}); err != nil || sum.Imported != 4 {
+				t.Fatalf("first import: %s %v, %v", sum, sum.Rejections, err)
+			}
+			writeFiles(t, dir, map[string]string{
+				ndjson.PersonasFile:  `{"externalRef":"P-1","name":"New","criteria":{"genders":["FEMALE"]}}`,
+				ndjson.CustomersFile: `{"externalRef":"C-1","kind":"INDIVIDUAL","lifecycleStage":"ACTIVE","name":"Aino V","email":"aino@example.fi"}`,
+				ndjson.OrdersFile:    `{"externalRef":"O-1","customerRef":"C-1","status":"FULFILLED","channel":"STORE","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"X","name":"Y","quantity":1,"unitPrice":"1.00"}]}`,
+				ndjson.FeedbackFile:  `{"externalRef":"F-1","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":3,"submittedAt":"2024-05-09T08:00:00Z"}`,
+			})
+			if sum, err := importer.ImportDir(ctx, client, dir, importer.Options{}); err != nil || sum.Imported != 4 {
+				t.Fatalf("second import: %s %v, %v", sum, sum.Rejections, err)
+			}
+			p := client.Persona.Query().OnlyX(ctx)
+			if p.Name != "New" || p.Description != nil || p.Criteria.MinAge != nil || len(p.Criteria.Genders) != 1 {
+				t.Errorf("persona = %+v, want the new values", p)
+			}
+			c := client.Customer.Query().OnlyX(ctx)
+			if c.Name != "Aino V" || *c.Email != "aino@example.fi" || c.Phone != nil || c.City != nil || c.LifecycleStage != customer.LifecycleStageACTIVE {
+				t.Errorf("customer = %+v, want the new values", c)
+			}
+			o := client.Order.Query().WithItems().OnlyX(ctx)
+			if o.Status != order.StatusFULFILLED || o.Channel != order.ChannelWEB || o.Total != 3980 ||
+				len(o.Edges.Items) != 1 || o.Edges.Items[0].Sku != "S" || !o.PlacedAt.Equal(time.Date(2024, 5, 2, 14, 31, 0, 0, time.UTC)) {
+				t.Errorf("order = %+v %+v, want the new status only", o, o.Edges.Items)
+			}
+			if f := client.Feedback.Query().OnlyX(ctx); *f.Score != 9 {
+				t.Errorf("feedback score = %d, want the first import's 9", *f.Score)
+			}
+		})
+	}
+}
+
+func writeFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.TrimLeft(content, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// bad is an invalid record and what its rejection must say.
+type bad struct {
+	file, line, reason string // reason: the field named at the start, then any part of the message
+}
+
+func TestImportRejectsBadRecords(t *testing.T) {
+	good := map[string][]string{
+		ndjson.PersonasFile: {
+			`{"externalRef":"P-1","name":"Nuoret","criteria":{"minAge":25,"genders":["FEMALE"],"countries":["FI"]}}`,
+		},
+		ndjson.CustomersFile: {
+			`{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino Virtanen","email":"Aino.Virtanen@example.fi","country":"FI","birthDate":"1991-04-12"}`,
+			`{"externalRef":"C-2","kind":"BUSINESS","name":"Кафе Раковски ООД","email":"kafe@example.bg","country":"BG"}`,
+			`{"externalRef":"C-3","kind":"PUBLIC_ORGANIZATION","name":"Comune di Firenze"}`,
+		},
+		ndjson.OrdersFile: {
+			`{"externalRef":"O-1","customerRef":"C-1","status":"FULFILLED","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"SKU-1","name":"Espresso","quantity":2,"unitPrice":"19.90"},{"sku":"SKU-2","name":"Cup","quantity":1,"unitPrice":8.5}]}`,
+			`{"externalRef":"O-2","customerRef":"C-2","status":"PAID","channel":"STORE","currency":"eur","placedAt":"2024-06-01T10:00:00Z","items":[{"sku":"SKU-3","name":"Чай","quantity":3,"unitPrice":"0.10"}]}`,
+		},
+		ndjson.FeedbackFile: {
+			`{"externalRef":"F-1","customerRef":"C-1","orderRef":"O-1","kind":"NPS","channel":"EMAIL","score":10,"comment":"Nopea toimitus, kiitos!","language":"fi","submittedAt":"2024-05-09T08:00:00Z"}`,
+			`{"externalRef":"F-2","customerRef":"C-2","kind":"SOCIAL","channel":"SOCIAL_MEDIA","comment":"Много добре","submittedAt":"2024-06-09T08:00:00Z"}`,
+		},
+	}
+	bads := map[string][]bad{
+		ndjson.PersonasFile: {
+			{line: `{"externalRef":"P-2","name":"Robots","criteria":{"genders":["ROBOT"]}}`, reason: "criteria.genders[0]: "},
+		},
+		ndjson.CustomersFile: {
+			{line: `{"externalRef":"C-10","kind":"INDIVIDUAL","name":"X","nickname":"x"}`, reason: `unknown field "nickname"`},
+			{line: `{"externalRef":"C-11","kind":"INDIVIDUAL","name":"X","email":"not-an-email"}`, reason: `email: "not-an-email" is not a valid email address`},
+			{line: `{"externalRef":"C-12","kind":"INDIVIDUAL","name":"X","email":"AINO.virtanen@example.fi"}`, reason: `email: "aino.virtanen@example.fi" is already used by customer "C-1"`},
+			{line: `{"externalRef":"C-13","kind":"ALIEN","name":"X"}`, reason: `kind: "ALIEN" is not one of`},
+			{line: `{"externalRef":"C-14","kind":"INDIVIDUAL","name":"X","birthDate":"2999-01-01"}`, reason: `birthDate: `},
+			{line: `{"externalRef":"C-15","kind":"INDIVIDUAL","name":"X","phone":"0401234567"}`, reason: `phone: `},
+			{line: `{"externalRef":"C-16","kind":"INDIVIDUAL","name":"X",`, reason: `invalid JSON`},
+		},
+		ndjson.OrdersFile: {
+			{line: `{"externalRef":"O-10","customerRef":"C-404","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"1.00"}]}`, reason: `customerRef: no customer with externalRef "C-404"`},
+			{line: `{"externalRef":"O-11","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"USD","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"1.00"}]}`, reason: `currency: must be the base currency EUR, got "USD"`},
+			{line: `{"externalRef":"O-12","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"1.234"}]}`, reason: `items[0].unitPrice: "1.234"`},
+			{line: `{"externalRef":"O-13","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"1.00"},{"sku":"T","name":"M","quantity":0,"unitPrice":"2.00"}]}`, reason: `items[1].quantity: must be at least 1`},
+			{line: `{"externalRef":"O-14","customerRef":"C-1","status":"SHIPPED","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"1.00"}]}`, reason: `status: "SHIPPED" is not one of`},
+			{line: `{"externalRef":"O-15","customerRef":"C-13","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"1.00"}]}`, reason: `customerRef: no customer with externalRef "C-13"`},
+			{line: `{"externalRef":"O-16","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[]}`, reason: `items: `},
+		},
+		ndjson.FeedbackFile: {
+			{line: `{"externalRef":"F-10","customerRef":"C-2","orderRef":"O-1","kind":"CSAT","channel":"EMAIL","score":4,"submittedAt":"2024-05-09T08:00:00Z"}`, reason: `orderRef: order "O-1" belongs to another customer`},
+			{line: `{"externalRef":"F-11","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":11,"submittedAt":"2024-05-09T08:00:00Z"}`, reason: `score: must be between 0 and 10`},
+			{line: `{"externalRef":"F-12","customerRef":"C-1","orderRef":"O-12","kind":"NPS","channel":"EMAIL","score":1,"submittedAt":"2024-05-09T08:00:00Z"}`, reason: `orderRef: no order with externalRef "O-12"`},
+			{line: `{"externalRef":"F-13","customerRef":"C-1","kind":"REVIEW","channel":"CARRIER_PIGEON","score":1,"submittedAt":"2024-05-09T08:00:00Z"}`, reason: `channel: "CARRIER_PIGEON" is not one of`},
+			{line: `{"externalRef":"F-14","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":5,"language":"not a tag","submittedAt":"2024-05-09T08:00:00Z"}`, reason: `language: `},
+		},
+	}
+	// Interleave good and bad lines; remember each bad line's number.
+	dir := t.TempDir()
+	var want []bad
+	var wantGood int64
+	for _, name := range ndjson.LoadOrder {
+		var lines []string
+		g, b := good[name], bads[name]
+		for i := 0; i < max(len(g), len(b)); i++ {
+			if i < len(g) {
+				lines = append(lines, g[i])
+				wantGood++
+			}
+			if i < len(b) {
+				lines = append(lines, b[i].line)
+				want = append(want, bad{file: name, line: fmt.Sprint(len(lines)), reason: b[i].reason})
+			}
+		}
+		writeFiles(t, dir, map[string]string{name: strings.Join(lines, "\n") + "\n"})
+	}
+
+	for _, be := range backends {
+		for _, batchSize := range []int{1000, 2} {
+			t.Run(fmt.Sprintf("%s/batch%d", be.name, batchSize), func(t *testing.T) {
+				ctx := context.Background()
+				client := openDB(t, be.url(t))
+				sum, err := importer.ImportDir(ctx, client, dir, importer.Options{BaseCurrency: "EUR", BatchSize: batchSize})
+				if err != nil {
+					t.Fatalf("ImportDir: %v", err)
+				}
+				if sum.Imported != wantGood || sum.Rejected != int64(len(want)) || len(sum.Rejections) != len(want) {
+					t.Errorf("summary = %s, want imported %d, rejected %d", sum, wantGood, len(want))
+				}
+				for _, r := range sum.Rejections {
+					t.Log(r)
+				}
+				for i, w := range want {
+					if i >= len(sum.Rejections) {
+						t.Errorf("missing rejection of %s:%s (%s)", w.file, w.line, w.reason)
+						continue
+					}
+					r := sum.Rejections[i]
+					if r.File != w.file || fmt.Sprint(r.Line) != w.line || !strings.Contains(r.Reason, w.reason) {
+						t.Errorf("rejection %d = %s, want %s:%s containing %q", i, r, w.file, w.line, w.reason)
+					}
+				}
+				if got, want := countRows(t, client), (tableCounts{Personas: 1, Customers: 3, Orders: 2, Items: 3, Feedback: 2}); got != want {
+					t.Errorf("row counts = %+v, want %+v", got, want)
+				}
+				refs := client.Order.Query().Order(order.ByExternalRef()).Select(order.FieldExternalRef).StringsX(ctx)
+				if strings.Join(refs, ",") != "O-1,O-2" {
+					t.Errorf("orders = %v, want only the good ones", refs)
+				}
+				o1 := client.Order.Query().Where(order.ExternalRef("O-1")).OnlyX(ctx)
+				o2 := client.Order.Query().Where(order.ExternalRef("O-2")).OnlyX(ctx)
+				if o1.Total != 4830 || o2.Total != 30 || o2.Currency != "EUR" {
+					t.Errorf("totals = %s, %s (%s), want 48.30, 0.30 EUR", o1.Total, o2.Total, o2.Currency)
+				}
+				c1 := client.Customer.Query().Where(customer.ExternalRef("C-1")).OnlyX(ctx)
+				if *c1.Email != "aino.virtanen@example.fi" {
+					t.Errorf("email stored as %q, want it lower-cased", *c1.Email)
+				}
+			})
+		}
+	}
+}
+
+// TestImportRetriesFailingRecord makes the database refuse one order that
+// passed every check (a partial unique index the importer knows nothing of):
+// only that order is rejected, the rest of its batch is imported.
+func TestImportRetriesFailingRecord(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			url := be.url(t)
+			client := openDB(t, url)
+			driver, dsn := "pgx", url
+			if !database.IsPostgres(url) {
+				driver, dsn = "sqlite3", database.SQLitePath(url)
+			}
+			raw, err := sql.Open(driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Exec(`CREATE UNIQUE INDEX one_gift ON order_items (sku) WHERE sku = 'GIFT'`); err != nil {
+				t.Fatal(err)
+			}
+			raw.Close()
+
+			dir := t.TempDir()
+			mkOrder := func(ref, sku string) string {
+				return `{"externalRef":"` + ref + `","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"A","name":"N","quantity":1,"unitPrice":"1.00"},{"sku":"` + sku + `","name":"N","quantity":1,"unitPrice":"0"}]}`
+			}
+			writeFiles(t, dir, map[string]string{
+				ndjson.CustomersFile: `{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino"}`,
+				ndjson.OrdersFile:    strings.Join([]string{mkOrder("O-1", "B"), mkOrder("O-2", "GIFT"), mkOrder("O-3", "GIFT"), mkOrder("O-4", "C")}, "\n"),
+				ndjson.FeedbackFile: `{"externalRef":"F-1","customerRef":"C-1","orderRef":"O-3","kind":"NPS","channel":"EMAIL","score":1,"submittedAt":"2024-05-09T08:00:00Z"}
+{"externalRef":"F-2","customerRef":"C-1","orderRef":"O-4","kind":"NPS","channel":"EMAIL","score":9,"submittedAt":"2024-05-09T08:00:00Z"}`,
+			})
+			sum, err := importer.ImportDir(ctx, client, dir, importer.Options{})
+			if err != nil {
+				t.Fatalf("ImportDir: %v", err)
+			}
+			if sum.Imported != 5 || sum.Rejected != 2 || len(sum.Rejections) != 2 {
+				t.Fatalf("summary = %s %v, want imported 5, rejected 2", sum, sum.Rejections)
+			}
+			t.Log(sum.Rejections)
+			if r := sum.Rejections[0]; r.File != ndjson.OrdersFile || r.Line != 3 {
+				t.Errorf("rejection = %s, want orders.ndjson:3", r)
+			}
+			if r := sum.Rejections[1]; r.File != ndjson.FeedbackFile || r.Line != 1 || !strings.HasPrefix(r.Reason, "orderRef: ") {
+				t.Errorf("rejection = %s, want feedback.ndjson:1 orderRef", r)
+			}
+			if got, want := countRows(t, client), (tableCounts{Customers: 1, Orders: 3, Items: 6, Feedback: 1}); got != want {
+				t.Errorf("row counts = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestLoaderAsSink loads the generator's output straight into the database.
+func TestLoaderAsSink(t *testing.T) {
+	cfg := seed.Config{Customers: 120, Seed: 7, Now: fixedNow}
+	dir := t.TempDir()
+	counts, err := seed.WriteDir(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			client := openDB(t, be.url(t))
+			l := importer.NewLoader(ctx, client, importer.Options{BatchSize: 100})
+			if err := seed.Generate(cfg, l); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			sum := l.Summary()
+			total := int64(counts.Personas + counts.Customers + counts.Orders + counts.Feedback)
+			if sum.Imported != total || sum.Rejected != 0 {
+				t.Fatalf("summary = %s %v, want %d imported", sum, sum.Rejections, total)
+			}
+			got := countRows(t, client)
+			if got.Personas != counts.Personas || got.Customers != counts.Customers || got.Orders != counts.Orders || got.Feedback != counts.Feedback {
+				t.Errorf("row counts = %+v, want %+v", got, counts)
+			}
+			// The same data set from the files changes nothing.
+			before := fingerprint(t, client)
+			sum2, err := importer.ImportDir(ctx, client, dir, importer.Options{})
+			if err != nil || sum2.Imported != total {
+				t.Fatalf("ImportDir after the Loader: %s, %v", sum2, err)
+			}
+			if fingerprint(t, client) != before {
+				t.Error("importing the files after loading the same data changed stored values")
+			}
+
+			// A rejected sink record is reported by its running number.
+			l2 := importer.NewLoader(ctx, client, importer.Options{})
+			_ = l2.Customer(ndjson.Customer{ExternalRef: "C-x", Kind: "INDIVIDUAL", Name: "X"})
+			_ = l2.Order(ndjson.Order{ExternalRef: "O-x", CustomerRef: "C-x", Status: "PAID", Channel: "WEB", Currency: "USD", PlacedAt: fixedNow,
+				Items: []ndjson.Item{{SKU: "S", Name: "N", Quantity: 1, UnitPrice: "1"}}})
+			if err := l2.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if s := l2.Summary(); s.Imported != 1 || s.Rejected != 1 || s.Rejections[0].File != "" || s.Rejections[0].Line != 2 {
+				t.Errorf("summary = %s %v, want record 2 rejected", s, s.Rejections)
+			}
+		})
+	}
+}
+
+func TestImportCancelled(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := seed.WriteDir(dir, seed.Config{Customers: 20, Seed: 1, Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	client := openDB(t, backends[0].url(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := importer.ImportDir(ctx, client, dir, importer.Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("ImportDir with a cancelled context: err = %v, want context.Canceled", err)
+	}
+	if _, err := importer.ImportDir(context.Background(), client, filepath.Join(dir, "missing"), importer.Options{}); err == nil {
+		t.Error("ImportDir of a missing directory: no error")
+	}
+}
+
+func BenchmarkImportSQLite(b *testing.B) {
+	dir := b.TempDir()
+	counts, err := seed.WriteDir(dir, seed.Config{Customers: 2000, Seed: 1, Now: fixedNow})
+	if err != nil {
+		b.Fatal(err)
+	}
+	records := int64(counts.Personas + counts.Customers + counts.Orders + counts.Feedback)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		db, err := database.Open(ctx, "file:"+filepath.Join(b.TempDir(), fmt.Sprintf("bench%d.db", i)), database.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		sum, err := importer.ImportDir(ctx, db.Client, dir, importer.Options{})
+		b.StopTimer()
+		if err != nil || sum.Imported != records {
+			b.Fatalf("ImportDir: %s, %v", sum, err)
+		}
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
