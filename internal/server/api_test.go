@@ -231,5 +231,11 @@ func TestOrderingByTimeAndSortedNames(t *testing.T) {
 		if !sort.IsSorted(sort.Reverse(sort.StringSlice(got))) || len(got) != 3 || got[0] != "2025-01-06T00:00:00Z" {
 			t.Fatalf("orders by placedAt desc: %v", got)
 		}
+		// A filter time in another offset means the same instant (02:00+02:00 = 00:00Z).
+		var since struct{ Orders struct{ TotalCount int } }
+		a.ok(`{ orders(where: {placedAtGTE: "2025-01-04T02:00:00+02:00"}) { totalCount } }`, nil, &since)
+		if since.Orders.TotalCount != 2 {
+			t.Fatalf("placedAtGTE with an offset: %d orders, want 2", since.Orders.TotalCount)
+		}
 	})
 }

@@ -127,7 +127,11 @@ func TestNestedQueryStatementsDoNotGrow(t *testing.T) {
 				Customers struct {
 					Edges []struct {
 						Node struct {
-							Orders struct{ Edges []struct{ Node struct{ Items []struct{ Sku string } } } }
+							Orders struct {
+								Edges []struct {
+									Node struct{ Items []struct{ Sku string } }
+								}
+							}
 						}
 					}
 				}

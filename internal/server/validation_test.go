@@ -115,7 +115,7 @@ func TestUpdatesAndErasure(t *testing.T) {
 		var upd struct {
 			UpdateCustomer struct {
 				Name, LifecycleStage string
-				Email, Phone        *string
+				Email, Phone         *string
 			}
 		}
 		a.ok(`mutation($id: ID!) { updateCustomer(id: $id, input: {name: "Jukka Mäkinen-Virtanen", lifecycleStage: ACTIVE, clearPhone: true, email: "JUKKA.M@example.fi"}) { name lifecycleStage email phone } }`,
@@ -124,7 +124,9 @@ func TestUpdatesAndErasure(t *testing.T) {
 		if u.Name != "Jukka Mäkinen-Virtanen" || u.LifecycleStage != "ACTIVE" || u.Phone != nil || u.Email == nil || *u.Email != "jukka.m@example.fi" {
 			t.Fatalf("update: %+v", u)
 		}
-		var st struct{ UpdateOrderStatus struct{ Status, Total string } }
+		var st struct {
+			UpdateOrderStatus struct{ Status, Total string }
+		}
 		a.ok(`mutation($id: ID!) { updateOrderStatus(id: $id, status: REFUNDED) { status total } }`, map[string]any{"id": oid}, &st)
 		if st.UpdateOrderStatus.Status != "REFUNDED" || st.UpdateOrderStatus.Total != "12.50" {
 			t.Fatalf("status update: %+v", st)
