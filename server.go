@@ -20,6 +20,7 @@ import (
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/demo"
+	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/server"
 )
 
@@ -67,12 +68,18 @@ func serve(ctx context.Context, cfg config.Config) error {
 			return err
 		}
 	}
+	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL)
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		return err
 	}
-	slog.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://localhost:"+strconv.Itoa(cfg.Port)+"/", "database", db.Dialect)
-	if err := server.New(cfg, db).Run(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+	slog.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://localhost:"+strconv.Itoa(cfg.Port)+"/",
+		"database", db.Dialect, "cache", sc.CacheBackend())
+	if err := server.New(cfg, db, sc).Run(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	slog.Info("stopped")

@@ -27,8 +27,8 @@ type CustomerQuery struct {
 	predicates         []predicate.Customer
 	withOrders         *OrderQuery
 	withFeedbacks      *FeedbackQuery
-	modifiers          []func(*sql.Selector)
 	loadTotal          []func(context.Context, []*Customer) error
+	modifiers          []func(*sql.Selector)
 	withNamedOrders    map[string]*OrderQuery
 	withNamedFeedbacks map[string]*FeedbackQuery
 	// intermediate query (i.e. traversal path).
@@ -306,8 +306,9 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		withOrders:    _q.withOrders.Clone(),
 		withFeedbacks: _q.withFeedbacks.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -601,6 +602,9 @@ func (_q *CustomerQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -616,6 +620,12 @@ func (_q *CustomerQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *CustomerQuery) Modify(modifiers ...func(s *sql.Selector)) *CustomerSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedOrders tells the query-builder to eager-load the nodes that are connected to the "orders"
@@ -734,4 +744,10 @@ func (_s *CustomerSelect) sqlScan(ctx context.Context, root *CustomerQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *CustomerSelect) Modify(modifiers ...func(s *sql.Selector)) *CustomerSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -26,8 +26,8 @@ type FeedbackQuery struct {
 	predicates   []predicate.Feedback
 	withCustomer *CustomerQuery
 	withOrder    *OrderQuery
-	modifiers    []func(*sql.Selector)
 	loadTotal    []func(context.Context, []*Feedback) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -303,8 +303,9 @@ func (_q *FeedbackQuery) Clone() *FeedbackQuery {
 		withCustomer: _q.withCustomer.Clone(),
 		withOrder:    _q.withOrder.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -589,6 +590,9 @@ func (_q *FeedbackQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -604,6 +608,12 @@ func (_q *FeedbackQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *FeedbackQuery) Modify(modifiers ...func(s *sql.Selector)) *FeedbackSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // FeedbackGroupBy is the group-by builder for Feedback entities.
@@ -694,4 +704,10 @@ func (_s *FeedbackSelect) sqlScan(ctx context.Context, root *FeedbackQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *FeedbackSelect) Modify(modifiers ...func(s *sql.Selector)) *FeedbackSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

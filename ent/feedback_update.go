@@ -18,8 +18,9 @@ import (
 // FeedbackUpdate is the builder for updating Feedback entities.
 type FeedbackUpdate struct {
 	config
-	hooks    []Hook
-	mutation *FeedbackMutation
+	hooks     []Hook
+	mutation  *FeedbackMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the FeedbackUpdate builder.
@@ -114,6 +115,12 @@ func (_u *FeedbackUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *FeedbackUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *FeedbackUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -144,6 +151,7 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.LanguageCleared() {
 		_spec.ClearField(feedback.FieldLanguage, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{feedback.Label}
@@ -159,9 +167,10 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // FeedbackUpdateOne is the builder for updating a single Feedback entity.
 type FeedbackUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *FeedbackMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *FeedbackMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetExternalRef sets the "external_ref" field.
@@ -263,6 +272,12 @@ func (_u *FeedbackUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *FeedbackUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *FeedbackUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -310,6 +325,7 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 	if _u.mutation.LanguageCleared() {
 		_spec.ClearField(feedback.FieldLanguage, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Feedback{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -29,8 +29,8 @@ type OrderQuery struct {
 	withCustomer       *CustomerQuery
 	withItems          *OrderItemQuery
 	withFeedbacks      *FeedbackQuery
-	modifiers          []func(*sql.Selector)
 	loadTotal          []func(context.Context, []*Order) error
+	modifiers          []func(*sql.Selector)
 	withNamedItems     map[string]*OrderItemQuery
 	withNamedFeedbacks map[string]*FeedbackQuery
 	// intermediate query (i.e. traversal path).
@@ -331,8 +331,9 @@ func (_q *OrderQuery) Clone() *OrderQuery {
 		withItems:     _q.withItems.Clone(),
 		withFeedbacks: _q.withFeedbacks.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -679,6 +680,9 @@ func (_q *OrderQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -694,6 +698,12 @@ func (_q *OrderQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *OrderQuery) Modify(modifiers ...func(s *sql.Selector)) *OrderSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedItems tells the query-builder to eager-load the nodes that are connected to the "items"
@@ -812,4 +822,10 @@ func (_s *OrderSelect) sqlScan(ctx context.Context, root *OrderQuery, v any) err
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *OrderSelect) Modify(modifiers ...func(s *sql.Selector)) *OrderSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

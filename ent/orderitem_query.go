@@ -24,8 +24,8 @@ type OrderItemQuery struct {
 	inters     []Interceptor
 	predicates []predicate.OrderItem
 	withOrder  *OrderQuery
-	modifiers  []func(*sql.Selector)
 	loadTotal  []func(context.Context, []*OrderItem) error
+	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -278,8 +278,9 @@ func (_q *OrderItemQuery) Clone() *OrderItemQuery {
 		predicates: append([]predicate.OrderItem{}, _q.predicates...),
 		withOrder:  _q.withOrder.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -511,6 +512,9 @@ func (_q *OrderItemQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -526,6 +530,12 @@ func (_q *OrderItemQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *OrderItemQuery) Modify(modifiers ...func(s *sql.Selector)) *OrderItemSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // OrderItemGroupBy is the group-by builder for OrderItem entities.
@@ -616,4 +626,10 @@ func (_s *OrderItemSelect) sqlScan(ctx context.Context, root *OrderItemQuery, v 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *OrderItemSelect) Modify(modifiers ...func(s *sql.Selector)) *OrderItemSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

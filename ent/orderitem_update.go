@@ -17,8 +17,9 @@ import (
 // OrderItemUpdate is the builder for updating OrderItem entities.
 type OrderItemUpdate struct {
 	config
-	hooks    []Hook
-	mutation *OrderItemMutation
+	hooks     []Hook
+	mutation  *OrderItemMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the OrderItemUpdate builder.
@@ -67,6 +68,12 @@ func (_u *OrderItemUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *OrderItemUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *OrderItemUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *OrderItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -82,6 +89,7 @@ func (_u *OrderItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CategoryCleared() {
 		_spec.ClearField(orderitem.FieldCategory, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{orderitem.Label}
@@ -97,9 +105,10 @@ func (_u *OrderItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // OrderItemUpdateOne is the builder for updating a single OrderItem entity.
 type OrderItemUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *OrderItemMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *OrderItemMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Mutation returns the OrderItemMutation object of the builder.
@@ -155,6 +164,12 @@ func (_u *OrderItemUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *OrderItemUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *OrderItemUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *OrderItemUpdateOne) sqlSave(ctx context.Context) (_node *OrderItem, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -187,6 +202,7 @@ func (_u *OrderItemUpdateOne) sqlSave(ctx context.Context) (_node *OrderItem, er
 	if _u.mutation.CategoryCleared() {
 		_spec.ClearField(orderitem.FieldCategory, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &OrderItem{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -19,8 +19,9 @@ import (
 // PersonaUpdate is the builder for updating Persona entities.
 type PersonaUpdate struct {
 	config
-	hooks    []Hook
-	mutation *PersonaMutation
+	hooks     []Hook
+	mutation  *PersonaMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the PersonaUpdate builder.
@@ -170,6 +171,12 @@ func (_u *PersonaUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PersonaUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PersonaUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PersonaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -203,6 +210,7 @@ func (_u *PersonaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Criteria(); ok {
 		_spec.SetField(persona.FieldCriteria, field.TypeJSON, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{persona.Label}
@@ -218,9 +226,10 @@ func (_u *PersonaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // PersonaUpdateOne is the builder for updating a single Persona entity.
 type PersonaUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *PersonaMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *PersonaMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetExternalRef sets the "external_ref" field.
@@ -377,6 +386,12 @@ func (_u *PersonaUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PersonaUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PersonaUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PersonaUpdateOne) sqlSave(ctx context.Context) (_node *Persona, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -427,6 +442,7 @@ func (_u *PersonaUpdateOne) sqlSave(ctx context.Context) (_node *Persona, err er
 	if value, ok := _u.mutation.Criteria(); ok {
 		_spec.SetField(persona.FieldCriteria, field.TypeJSON, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Persona{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -8,12 +8,14 @@ package graph
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 )
@@ -21,6 +23,11 @@ import (
 // Personas is the resolver for the personas field.
 func (r *customerResolver) Personas(ctx context.Context, obj *ent.Customer) ([]*ent.Persona, error) {
 	return membership.PersonasOf(ctx, obj)
+}
+
+// Scores is the resolver for the scores field.
+func (r *customerResolver) Scores(ctx context.Context, obj *ent.Customer) (*scores.Customer, error) {
+	return r.Aggregates.Customer(ctx, obj.ID)
 }
 
 // CreateCustomer is the resolver for the createCustomer field.
@@ -75,6 +82,11 @@ func (r *personaResolver) Customers(ctx context.Context, obj *ent.Persona, after
 		Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
 }
 
+// Scores is the resolver for the scores field.
+func (r *personaResolver) Scores(ctx context.Context, obj *ent.Persona, since *time.Time) (*scores.Segment, error) {
+	return r.Aggregates.Segment(ctx, &obj.ID, since)
+}
+
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id *int, externalRef *string, email *string) (*ent.Customer, error) {
 	q := r.ent(ctx).Customer.Query()
@@ -100,6 +112,11 @@ func (r *queryResolver) Customer(ctx context.Context, id *int, externalRef *stri
 		return nil, fmt.Errorf("looking up customer: %w", err)
 	}
 	return c, nil
+}
+
+// Insights is the resolver for the insights field.
+func (r *queryResolver) Insights(ctx context.Context, personaID *int, since *time.Time) (*scores.Segment, error) {
+	return r.Aggregates.Segment(ctx, personaID, since)
 }
 
 // Mutation returns MutationResolver implementation.

@@ -21,6 +21,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
+	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/segment"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -65,6 +66,7 @@ type ComplexityRoot struct {
 		Phone          func(childComplexity int) int
 		Region         func(childComplexity int) int
 		Relationship   func(childComplexity int) int
+		Scores         func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
 	}
 
@@ -77,6 +79,21 @@ type ComplexityRoot struct {
 	CustomerEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CustomerScores struct {
+		AverageCsat       func(childComplexity int) int
+		AverageOrderValue func(childComplexity int) int
+		ChurnRisk         func(childComplexity int) int
+		FeedbackCount     func(childComplexity int) int
+		FirstOrderAt      func(childComplexity int) int
+		LastOrderAt       func(childComplexity int) int
+		LatestNps         func(childComplexity int) int
+		LifetimeValue     func(childComplexity int) int
+		LoyaltyScore      func(childComplexity int) int
+		NpsCategory       func(childComplexity int) int
+		OrderCount        func(childComplexity int) int
+		RepeatCustomer    func(childComplexity int) int
 	}
 
 	Feedback struct {
@@ -168,6 +185,7 @@ type ComplexityRoot struct {
 		ExternalRef func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Name        func(childComplexity int) int
+		Scores      func(childComplexity int, since *time.Time) int
 		UpdatedAt   func(childComplexity int) int
 	}
 
@@ -195,10 +213,27 @@ type ComplexityRoot struct {
 		Customer  func(childComplexity int, id *int, externalRef *string, email *string) int
 		Customers func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
 		Feedbacks func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
+		Insights  func(childComplexity int, personaID *int, since *time.Time) int
 		Node      func(childComplexity int, id int) int
 		Nodes     func(childComplexity int, ids []int) int
 		Orders    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
 		Personas  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) int
+	}
+
+	SegmentScores struct {
+		AverageCsat        func(childComplexity int) int
+		AverageOrderValue  func(childComplexity int) int
+		BuyerCount         func(childComplexity int) int
+		CsatSatisfiedShare func(childComplexity int) int
+		CustomerCount      func(childComplexity int) int
+		Detractors         func(childComplexity int) int
+		Nps                func(childComplexity int) int
+		NpsResponses       func(childComplexity int) int
+		OrderCount         func(childComplexity int) int
+		Passives           func(childComplexity int) int
+		Promoters          func(childComplexity int) int
+		RepeatPurchaseRate func(childComplexity int) int
+		Revenue            func(childComplexity int) int
 	}
 }
 
@@ -208,6 +243,7 @@ type ComplexityRoot struct {
 
 type CustomerResolver interface {
 	Personas(ctx context.Context, obj *ent.Customer) ([]*ent.Persona, error)
+	Scores(ctx context.Context, obj *ent.Customer) (*scores.Customer, error)
 }
 type MutationResolver interface {
 	CreateCustomer(ctx context.Context, input ent.CreateCustomerInput) (*ent.Customer, error)
@@ -222,6 +258,7 @@ type MutationResolver interface {
 }
 type PersonaResolver interface {
 	Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error)
+	Scores(ctx context.Context, obj *ent.Persona, since *time.Time) (*scores.Segment, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -231,6 +268,7 @@ type QueryResolver interface {
 	Orders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error)
 	Personas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) (*ent.PersonaConnection, error)
 	Customer(ctx context.Context, id *int, externalRef *string, email *string) (*ent.Customer, error)
+	Insights(ctx context.Context, personaID *int, since *time.Time) (*scores.Segment, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -369,6 +407,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Relationship(childComplexity), true
+	case "Customer.scores":
+		if e.ComplexityRoot.Customer.Scores == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Scores(childComplexity), true
 	case "Customer.updatedAt":
 		if e.ComplexityRoot.Customer.UpdatedAt == nil {
 			break
@@ -407,6 +451,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
+
+	case "CustomerScores.averageCsat":
+		if e.ComplexityRoot.CustomerScores.AverageCsat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.AverageCsat(childComplexity), true
+	case "CustomerScores.averageOrderValue":
+		if e.ComplexityRoot.CustomerScores.AverageOrderValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.AverageOrderValue(childComplexity), true
+	case "CustomerScores.churnRisk":
+		if e.ComplexityRoot.CustomerScores.ChurnRisk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.ChurnRisk(childComplexity), true
+	case "CustomerScores.feedbackCount":
+		if e.ComplexityRoot.CustomerScores.FeedbackCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.FeedbackCount(childComplexity), true
+	case "CustomerScores.firstOrderAt":
+		if e.ComplexityRoot.CustomerScores.FirstOrderAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.FirstOrderAt(childComplexity), true
+	case "CustomerScores.lastOrderAt":
+		if e.ComplexityRoot.CustomerScores.LastOrderAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.LastOrderAt(childComplexity), true
+	case "CustomerScores.latestNps":
+		if e.ComplexityRoot.CustomerScores.LatestNps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.LatestNps(childComplexity), true
+	case "CustomerScores.lifetimeValue":
+		if e.ComplexityRoot.CustomerScores.LifetimeValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.LifetimeValue(childComplexity), true
+	case "CustomerScores.loyaltyScore":
+		if e.ComplexityRoot.CustomerScores.LoyaltyScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.LoyaltyScore(childComplexity), true
+	case "CustomerScores.npsCategory":
+		if e.ComplexityRoot.CustomerScores.NpsCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.NpsCategory(childComplexity), true
+	case "CustomerScores.orderCount":
+		if e.ComplexityRoot.CustomerScores.OrderCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.OrderCount(childComplexity), true
+	case "CustomerScores.repeatCustomer":
+		if e.ComplexityRoot.CustomerScores.RepeatCustomer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerScores.RepeatCustomer(childComplexity), true
 
 	case "Feedback.channel":
 		if e.ComplexityRoot.Feedback.Channel == nil {
@@ -833,6 +950,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Persona.Name(childComplexity), true
+	case "Persona.scores":
+		if e.ComplexityRoot.Persona.Scores == nil {
+			break
+		}
+
+		args, err := ec.field_Persona_scores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Persona.Scores(childComplexity, args["since"].(*time.Time)), true
 	case "Persona.updatedAt":
 		if e.ComplexityRoot.Persona.UpdatedAt == nil {
 			break
@@ -942,6 +1070,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Feedbacks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.FeedbackOrder), args["where"].(*ent.FeedbackWhereInput)), true
+	case "Query.insights":
+		if e.ComplexityRoot.Query.Insights == nil {
+			break
+		}
+
+		args, err := ec.field_Query_insights_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Insights(childComplexity, args["personaID"].(*int), args["since"].(*time.Time)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -987,6 +1126,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Personas(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PersonaOrder), args["where"].(*ent.PersonaWhereInput)), true
+
+	case "SegmentScores.averageCsat":
+		if e.ComplexityRoot.SegmentScores.AverageCsat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.AverageCsat(childComplexity), true
+	case "SegmentScores.averageOrderValue":
+		if e.ComplexityRoot.SegmentScores.AverageOrderValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.AverageOrderValue(childComplexity), true
+	case "SegmentScores.buyerCount":
+		if e.ComplexityRoot.SegmentScores.BuyerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.BuyerCount(childComplexity), true
+	case "SegmentScores.csatSatisfiedShare":
+		if e.ComplexityRoot.SegmentScores.CsatSatisfiedShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.CsatSatisfiedShare(childComplexity), true
+	case "SegmentScores.customerCount":
+		if e.ComplexityRoot.SegmentScores.CustomerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.CustomerCount(childComplexity), true
+	case "SegmentScores.detractors":
+		if e.ComplexityRoot.SegmentScores.Detractors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.Detractors(childComplexity), true
+	case "SegmentScores.nps":
+		if e.ComplexityRoot.SegmentScores.Nps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.Nps(childComplexity), true
+	case "SegmentScores.npsResponses":
+		if e.ComplexityRoot.SegmentScores.NpsResponses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.NpsResponses(childComplexity), true
+	case "SegmentScores.orderCount":
+		if e.ComplexityRoot.SegmentScores.OrderCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.OrderCount(childComplexity), true
+	case "SegmentScores.passives":
+		if e.ComplexityRoot.SegmentScores.Passives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.Passives(childComplexity), true
+	case "SegmentScores.promoters":
+		if e.ComplexityRoot.SegmentScores.Promoters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.Promoters(childComplexity), true
+	case "SegmentScores.repeatPurchaseRate":
+		if e.ComplexityRoot.SegmentScores.RepeatPurchaseRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.RepeatPurchaseRate(childComplexity), true
+	case "SegmentScores.revenue":
+		if e.ComplexityRoot.SegmentScores.Revenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentScores.Revenue(childComplexity), true
 
 	}
 	return 0, false
@@ -1177,6 +1395,74 @@ type Mutation {
   createOrder(input: CreateOrderInput!): Order!
   updateOrderStatus(id: ID!, status: OrderStatus!): Order!
   createFeedback(input: CreateFeedbackInput!): Feedback!
+}
+
+"Category of an NPS answer: 9-10 promoter, 7-8 passive, 0-6 detractor."
+enum NpsCategory {
+  PROMOTER
+  PASSIVE
+  DETRACTOR
+}
+
+"A customer's aggregate figures (definitions: scores.md). Revenue orders are PAID or FULFILLED."
+type CustomerScores {
+  "Number of revenue orders."
+  orderCount: Int!
+  "Sum of revenue order totals."
+  lifetimeValue: Decimal!
+  "lifetimeValue / orderCount, rounded half away from zero to the cent; null without revenue orders."
+  averageOrderValue: Decimal
+  firstOrderAt: Time
+  lastOrderAt: Time
+  "orderCount >= 2."
+  repeatCustomer: Boolean!
+  "Feedback records of any kind."
+  feedbackCount: Int!
+  "Score of the latest NPS answer."
+  latestNps: Int
+  npsCategory: NpsCategory
+  "Mean CSAT score, rounded to 2 decimals."
+  averageCsat: Float
+  "0-100 from recency, frequency, monetary value and latest NPS (README: Scores)."
+  loyaltyScore: Int!
+  "0-100 from how overdue the next order is and the latest NPS (README: Scores)."
+  churnRisk: Int!
+}
+
+"Aggregate figures of a segment: a persona's members, or all customers (definitions: scores.md)."
+type SegmentScores {
+  customerCount: Int!
+  "Members with at least one revenue order (in the window)."
+  buyerCount: Int!
+  orderCount: Int!
+  revenue: Decimal!
+  averageOrderValue: Decimal
+  "Members with 2 or more revenue orders / buyerCount, rounded to 4 decimals."
+  repeatPurchaseRate: Float
+  "Over each member's latest NPS answer (in the window)."
+  npsResponses: Int!
+  promoters: Int!
+  passives: Int!
+  detractors: Int!
+  "100 x (promoters - detractors) / npsResponses, rounded to 1 decimal."
+  nps: Float
+  averageCsat: Float
+  "Share of CSAT answers that are 4 or 5, rounded to 4 decimals."
+  csatSatisfiedShare: Float
+}
+
+extend type Customer {
+  scores: CustomerScores!
+}
+
+extend type Persona {
+  "Figures of the persona's members; since (inclusive) limits the orders and feedback counted."
+  scores(since: Time): SegmentScores!
+}
+
+extend type Query {
+  "Figures of a persona's members, or of all customers without personaID."
+  insights(personaID: ID, since: Time): SegmentScores!
 }
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -2561,6 +2847,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_feedbacks(ctx, field)
 	case "personas":
 		return ec.fieldContext_Customer_personas(ctx, field)
+	case "scores":
+		return ec.fieldContext_Customer_scores(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -2585,6 +2873,36 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 		return ec.fieldContext_CustomerEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerScores(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orderCount":
+		return ec.fieldContext_CustomerScores_orderCount(ctx, field)
+	case "lifetimeValue":
+		return ec.fieldContext_CustomerScores_lifetimeValue(ctx, field)
+	case "averageOrderValue":
+		return ec.fieldContext_CustomerScores_averageOrderValue(ctx, field)
+	case "firstOrderAt":
+		return ec.fieldContext_CustomerScores_firstOrderAt(ctx, field)
+	case "lastOrderAt":
+		return ec.fieldContext_CustomerScores_lastOrderAt(ctx, field)
+	case "repeatCustomer":
+		return ec.fieldContext_CustomerScores_repeatCustomer(ctx, field)
+	case "feedbackCount":
+		return ec.fieldContext_CustomerScores_feedbackCount(ctx, field)
+	case "latestNps":
+		return ec.fieldContext_CustomerScores_latestNps(ctx, field)
+	case "npsCategory":
+		return ec.fieldContext_CustomerScores_npsCategory(ctx, field)
+	case "averageCsat":
+		return ec.fieldContext_CustomerScores_averageCsat(ctx, field)
+	case "loyaltyScore":
+		return ec.fieldContext_CustomerScores_loyaltyScore(ctx, field)
+	case "churnRisk":
+		return ec.fieldContext_CustomerScores_churnRisk(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerScores", field.Name)
 }
 
 func (ec *executionContext) childFields_Feedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2743,6 +3061,8 @@ func (ec *executionContext) childFields_Persona(ctx context.Context, field graph
 		return ec.fieldContext_Persona_criteria(ctx, field)
 	case "customers":
 		return ec.fieldContext_Persona_customers(ctx, field)
+	case "scores":
+		return ec.fieldContext_Persona_scores(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Persona", field.Name)
 }
@@ -2785,6 +3105,38 @@ func (ec *executionContext) childFields_PersonaEdge(ctx context.Context, field g
 		return ec.fieldContext_PersonaEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PersonaEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentScores(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerCount":
+		return ec.fieldContext_SegmentScores_customerCount(ctx, field)
+	case "buyerCount":
+		return ec.fieldContext_SegmentScores_buyerCount(ctx, field)
+	case "orderCount":
+		return ec.fieldContext_SegmentScores_orderCount(ctx, field)
+	case "revenue":
+		return ec.fieldContext_SegmentScores_revenue(ctx, field)
+	case "averageOrderValue":
+		return ec.fieldContext_SegmentScores_averageOrderValue(ctx, field)
+	case "repeatPurchaseRate":
+		return ec.fieldContext_SegmentScores_repeatPurchaseRate(ctx, field)
+	case "npsResponses":
+		return ec.fieldContext_SegmentScores_npsResponses(ctx, field)
+	case "promoters":
+		return ec.fieldContext_SegmentScores_promoters(ctx, field)
+	case "passives":
+		return ec.fieldContext_SegmentScores_passives(ctx, field)
+	case "detractors":
+		return ec.fieldContext_SegmentScores_detractors(ctx, field)
+	case "nps":
+		return ec.fieldContext_SegmentScores_nps(ctx, field)
+	case "averageCsat":
+		return ec.fieldContext_SegmentScores_averageCsat(ctx, field)
+	case "csatSatisfiedShare":
+		return ec.fieldContext_SegmentScores_csatSatisfiedShare(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentScores", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3215,6 +3567,20 @@ func (ec *executionContext) field_Persona_customers_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Persona_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3364,6 +3730,28 @@ func (ec *executionContext) field_Query_feedbacks_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_insights_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "personaID",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personaID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
 	return args, nil
 }
 
@@ -4051,6 +4439,38 @@ func (ec *executionContext) fieldContext_Customer_personas(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_scores(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Scores(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *scores.Customer) graphql.Marshaler {
+			return ec.marshalNCustomerScores2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_scores(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerScores(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4191,6 +4611,282 @@ func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CustomerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_orderCount(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_orderCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_orderCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_lifetimeValue(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_lifetimeValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LifetimeValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Cents) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋc360ᚋc360ᚋinternalᚋmoneyᚐCents(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_lifetimeValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_averageOrderValue(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_averageOrderValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageOrderValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Cents) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋmoneyᚐCents(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_averageOrderValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_firstOrderAt(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_firstOrderAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstOrderAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_firstOrderAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_lastOrderAt(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_lastOrderAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastOrderAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_lastOrderAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_repeatCustomer(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_repeatCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepeatCustomer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_repeatCustomer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_feedbackCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeedbackCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_feedbackCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_latestNps(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_latestNps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatestNps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_latestNps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_npsCategory(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_npsCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NpsCategory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *scores.NpsCategory) graphql.Marshaler {
+			return ec.marshalONpsCategory2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐNpsCategory(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_npsCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type NpsCategory does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_averageCsat(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_averageCsat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageCsat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_averageCsat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_loyaltyScore(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_loyaltyScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoyaltyScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_loyaltyScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerScores_churnRisk(ctx context.Context, field graphql.CollectedField, obj *scores.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerScores_churnRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChurnRisk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerScores_churnRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
@@ -5937,6 +6633,50 @@ func (ec *executionContext) fieldContext_Persona_customers(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Persona_scores(ctx context.Context, field graphql.CollectedField, obj *ent.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Persona().Scores(ctx, obj, fc.Args["since"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *scores.Segment) graphql.Marshaler {
+			return ec.marshalNSegmentScores2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_scores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Persona",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentScores(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Persona_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PersonaConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PersonaConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6525,6 +7265,50 @@ func (ec *executionContext) fieldContext_Query_customer(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_insights(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_insights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Insights(ctx, fc.Args["personaID"].(*int), fc.Args["since"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *scores.Segment) graphql.Marshaler {
+			return ec.marshalNSegmentScores2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_insights(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentScores(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_insights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6599,6 +7383,305 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SegmentScores_customerCount(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_customerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_customerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_buyerCount(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_buyerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BuyerCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_buyerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_orderCount(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_orderCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_orderCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_revenue(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Cents) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋc360ᚋc360ᚋinternalᚋmoneyᚐCents(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_revenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_averageOrderValue(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_averageOrderValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageOrderValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Cents) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋmoneyᚐCents(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_averageOrderValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_repeatPurchaseRate(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_repeatPurchaseRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepeatPurchaseRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_repeatPurchaseRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_npsResponses(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_npsResponses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NpsResponses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_npsResponses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_promoters(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_promoters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Promoters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_promoters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_passives(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_passives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_passives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_detractors(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_detractors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detractors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_detractors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_nps(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_averageCsat(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_averageCsat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageCsat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_averageCsat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentScores_csatSatisfiedShare(ctx context.Context, field graphql.CollectedField, obj *scores.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentScores_csatSatisfiedShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CsatSatisfiedShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentScores_csatSatisfiedShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -11957,6 +13040,44 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "scores":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_scores(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12045,6 +13166,99 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._CustomerEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerScoresImplementors = []string{"CustomerScores"}
+
+func (ec *executionContext) _CustomerScores(ctx context.Context, sel ast.SelectionSet, obj *scores.Customer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerScoresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerScores")
+		case "orderCount":
+			out.Values[i] = ec._CustomerScores_orderCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lifetimeValue":
+			out.Values[i] = ec._CustomerScores_lifetimeValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageOrderValue":
+			out.Values[i] = ec._CustomerScores_averageOrderValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstOrderAt":
+			out.Values[i] = ec._CustomerScores_firstOrderAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastOrderAt":
+			out.Values[i] = ec._CustomerScores_lastOrderAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "repeatCustomer":
+			out.Values[i] = ec._CustomerScores_repeatCustomer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feedbackCount":
+			out.Values[i] = ec._CustomerScores_feedbackCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latestNps":
+			out.Values[i] = ec._CustomerScores_latestNps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "npsCategory":
+			out.Values[i] = ec._CustomerScores_npsCategory(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "averageCsat":
+			out.Values[i] = ec._CustomerScores_averageCsat(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "loyaltyScore":
+			out.Values[i] = ec._CustomerScores_loyaltyScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "churnRisk":
+			out.Values[i] = ec._CustomerScores_churnRisk(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12912,6 +14126,44 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "scores":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Persona_scores(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13261,6 +14513,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "insights":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_insights(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13274,6 +14548,104 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var segmentScoresImplementors = []string{"SegmentScores"}
+
+func (ec *executionContext) _SegmentScores(ctx context.Context, sel ast.SelectionSet, obj *scores.Segment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentScoresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentScores")
+		case "customerCount":
+			out.Values[i] = ec._SegmentScores_customerCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buyerCount":
+			out.Values[i] = ec._SegmentScores_buyerCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderCount":
+			out.Values[i] = ec._SegmentScores_orderCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenue":
+			out.Values[i] = ec._SegmentScores_revenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageOrderValue":
+			out.Values[i] = ec._SegmentScores_averageOrderValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "repeatPurchaseRate":
+			out.Values[i] = ec._SegmentScores_repeatPurchaseRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "npsResponses":
+			out.Values[i] = ec._SegmentScores_npsResponses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "promoters":
+			out.Values[i] = ec._SegmentScores_promoters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passives":
+			out.Values[i] = ec._SegmentScores_passives(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detractors":
+			out.Values[i] = ec._SegmentScores_detractors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nps":
+			out.Values[i] = ec._SegmentScores_nps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "averageCsat":
+			out.Values[i] = ec._SegmentScores_averageCsat(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "csatSatisfiedShare":
+			out.Values[i] = ec._SegmentScores_csatSatisfiedShare(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13820,6 +15192,16 @@ func (ec *executionContext) marshalNCustomerRelationship2githubᚗcomᚋc360ᚋc
 	return v
 }
 
+func (ec *executionContext) marshalNCustomerScores2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *scores.Customer) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CustomerScores(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCustomerWhereInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomerWhereInput(ctx context.Context, v any) (*ent.CustomerWhereInput, error) {
 	res, err := ec.unmarshalInputCustomerWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -14246,6 +15628,16 @@ func (ec *executionContext) unmarshalNSalesChannel2githubᚗcomᚋc360ᚋc360ᚋ
 
 func (ec *executionContext) marshalNSalesChannel2githubᚗcomᚋc360ᚋc360ᚋentᚋorderᚐChannel(ctx context.Context, sel ast.SelectionSet, v order.Channel) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSegmentScores2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐSegment(ctx context.Context, sel ast.SelectionSet, v *scores.Segment) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SegmentScores(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -14935,6 +16327,23 @@ func (ec *executionContext) unmarshalOFeedbackWhereInput2ᚖgithubᚗcomᚋc360�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx context.Context, v any) ([]segment.Gender, error) {
 	if v == nil {
 		return nil, nil
@@ -15202,6 +16611,22 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋc360ᚋc360ᚋentᚐNode
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONpsCategory2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐNpsCategory(ctx context.Context, v any) (*scores.NpsCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(scores.NpsCategory)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONpsCategory2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐNpsCategory(ctx context.Context, sel ast.SelectionSet, v *scores.NpsCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐOrder(ctx context.Context, sel ast.SelectionSet, v *ent.Order) graphql.Marshaler {

@@ -8,17 +8,19 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/scores"
 )
 
 // Resolver is the root resolver, holding the dependencies.
 type Resolver struct {
 	Client       *ent.Client
+	Aggregates   *scores.Service
 	BaseCurrency string
 }
 
 // NewSchema builds the executable schema.
-func NewSchema(client *ent.Client, baseCurrency string) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{Resolvers: &Resolver{Client: client, BaseCurrency: baseCurrency}})
+func NewSchema(r *Resolver) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{Resolvers: r})
 }
 
 // ent returns the transaction's client inside a mutation (entgql.Transactioner

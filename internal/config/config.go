@@ -28,6 +28,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxBodyBytes caps a request body; larger ones get 413 (MAX_BODY_BYTES, default 2 MiB).
 	MaxBodyBytes int64
+	// RedisURL selects Redis for the score cache (REDIS_URL, default none: in-process).
+	RedisURL string
+	// CacheTTL bounds how long a cached figure lives, the safety net behind
+	// invalidation (CACHE_TTL, default 10m).
+	CacheTTL time.Duration
 	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
 	LogLevel string
 }
@@ -89,8 +94,13 @@ func load(get func(string) string) (Config, error) {
 	c.RequestTimeout = dur("REQUEST_TIMEOUT", 10*time.Second)
 	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 2<<20))
 	c.LogLevel = strings.ToLower(str("LOG_LEVEL", "info"))
+	c.RedisURL = str("REDIS_URL", "")
+	c.CacheTTL = dur("CACHE_TTL", 10*time.Minute)
 	if len(c.BaseCurrency) != 3 {
 		errs = append(errs, fmt.Sprintf("BASE_CURRENCY=%q is not a 3-letter ISO 4217 code", c.BaseCurrency))
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		errs = append(errs, "REDIS_URL must start with redis:// or rediss://")
 	}
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Sprintf("PORT=%d is out of range", c.Port))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/server"
 	"github.com/c360/c360/internal/testservices"
 )
@@ -34,6 +35,7 @@ type api struct {
 	url     string
 	db      *database.DB
 	counter *database.Counter
+	scores  *scores.Service
 }
 
 // dialects runs f on a SQLite file and on a PostgreSQL server.
@@ -67,9 +69,14 @@ func newAPI(t testing.TB, d string) *api {
 	}
 	cfg.BaseCurrency = "EUR"
 	cfg.MaxBodyBytes = 2 << 20
-	srv := httptest.NewServer(server.New(cfg, db).Handler())
+	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	srv := httptest.NewServer(server.New(cfg, db, sc).Handler())
 	t.Cleanup(srv.Close)
-	return &api{t: t, url: srv.URL, db: db, counter: counter}
+	return &api{t: t, url: srv.URL, db: db, counter: counter, scores: sc}
 }
 
 // with returns the api reporting to another test (a subtest).

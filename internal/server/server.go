@@ -25,6 +25,7 @@ import (
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/errcode"
 	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/scores"
 )
 
 // ParserTokenLimit bounds the tokens of one document (Apollo Router's default);
@@ -35,13 +36,15 @@ const ParserTokenLimit = 15000
 type Server struct {
 	cfg      config.Config
 	db       *database.DB
+	scores   *scores.Service
 	handler  http.Handler
 	draining atomic.Bool
 }
 
-// New builds the server over an open database.
-func New(cfg config.Config, db *database.DB) *Server {
-	s := &Server{cfg: cfg, db: db}
+// New builds the server over an open database and the scores service (see
+// scores.Open), whose invalidation hook must be installed on db.Client.
+func New(cfg config.Config, db *database.DB, sc *scores.Service) *Server {
+	s := &Server{cfg: cfg, db: db, scores: sc}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.graphqlHandler())
 	mux.Handle("GET /{$}", playground.Handler("c360 GraphiQL", "/graphql"))
@@ -58,7 +61,7 @@ func New(cfg config.Config, db *database.DB) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) graphqlHandler() http.Handler {
-	srv := handler.New(graph.NewSchema(s.db.Client, s.cfg.BaseCurrency))
+	srv := handler.New(graph.NewSchema(&graph.Resolver{Client: s.db.Client, Aggregates: s.scores, BaseCurrency: s.cfg.BaseCurrency}))
 	srv.AddTransport(httpTransport{maxBody: s.cfg.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(ParserTokenLimit)
@@ -68,7 +71,7 @@ func (s *Server) graphqlHandler() http.Handler {
 	srv.SetErrorPresenter(errcode.Presenter)
 	srv.SetRecoverFunc(errcode.Recover)
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-		return next(membership.WithLoader(ctx, s.db.Client))
+		return next(s.scores.WithLoader(membership.WithLoader(ctx, s.db.Client)))
 	})
 	srv.AroundFields(defaultPageSize)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

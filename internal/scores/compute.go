@@ -1,0 +1,427 @@
+// Package scores computes the aggregate figures of scores.md in the database
+// (aggregates in SQL, exact integer cents) and serves them cache-aside from
+// internal/cache, invalidated by every write that changes their inputs.
+package scores
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"math"
+	"math/big"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/money"
+	"github.com/c360/c360/internal/segment"
+)
+
+// NpsCategory of an NPS score.
+type NpsCategory string
+
+const (
+	Promoter  NpsCategory = "PROMOTER"
+	Passive   NpsCategory = "PASSIVE"
+	Detractor NpsCategory = "DETRACTOR"
+)
+
+// MarshalGQL writes the enum.
+func (c NpsCategory) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
+
+// UnmarshalGQL reads the enum.
+func (c *NpsCategory) UnmarshalGQL(v any) error {
+	s, _ := v.(string)
+	switch NpsCategory(s) {
+	case Promoter, Passive, Detractor:
+		*c = NpsCategory(s)
+		return nil
+	}
+	return fmt.Errorf("%v is not a valid NpsCategory", v)
+}
+
+// CategoryOf maps a 0-10 score: 9-10 promoter, 7-8 passive, 0-6 detractor.
+func CategoryOf(score int) NpsCategory {
+	switch {
+	case score >= 9:
+		return Promoter
+	case score >= 7:
+		return Passive
+	}
+	return Detractor
+}
+
+// Customer holds Customer.scores.
+type Customer struct {
+	OrderCount        int          `json:"orderCount"`
+	LifetimeValue     money.Cents  `json:"lifetimeValue"`
+	AverageOrderValue *money.Cents `json:"averageOrderValue"`
+	FirstOrderAt      *time.Time   `json:"firstOrderAt"`
+	LastOrderAt       *time.Time   `json:"lastOrderAt"`
+	RepeatCustomer    bool         `json:"repeatCustomer"`
+	FeedbackCount     int          `json:"feedbackCount"`
+	LatestNps         *int         `json:"latestNps"`
+	NpsCategory       *NpsCategory `json:"npsCategory"`
+	AverageCsat       *float64     `json:"averageCsat"`
+	LoyaltyScore      int          `json:"loyaltyScore"`
+	ChurnRisk         int          `json:"churnRisk"`
+}
+
+// Segment holds Persona.scores and Query.insights.
+type Segment struct {
+	CustomerCount      int          `json:"customerCount"`
+	BuyerCount         int          `json:"buyerCount"`
+	OrderCount         int          `json:"orderCount"`
+	Revenue            money.Cents  `json:"revenue"`
+	AverageOrderValue  *money.Cents `json:"averageOrderValue"`
+	RepeatPurchaseRate *float64     `json:"repeatPurchaseRate"`
+	NpsResponses       int          `json:"npsResponses"`
+	Promoters          int          `json:"promoters"`
+	Passives           int          `json:"passives"`
+	Detractors         int          `json:"detractors"`
+	Nps                *float64     `json:"nps"`
+	AverageCsat        *float64     `json:"averageCsat"`
+	CsatSatisfiedShare *float64     `json:"csatSatisfiedShare"`
+}
+
+var revenueStatuses = []any{order.StatusPAID.String(), order.StatusFULFILLED.String()}
+
+// computeCustomers runs three aggregate queries for any number of customers:
+// revenue orders, feedback counts with CSAT sums, and the latest NPS answer.
+func computeCustomers(ctx context.Context, client *ent.Client, d string, ids []int, today date.Date) (map[int]*Customer, error) {
+	out := make(map[int]*Customer, len(ids))
+	for _, id := range ids {
+		out[id] = &Customer{}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var orders []struct {
+		CustomerID int   `sql:"customer_id"`
+		N          int   `sql:"n"`
+		Sum        int64 `sql:"total"`
+		First      any   `sql:"first"`
+		Last       any   `sql:"last"`
+	}
+	err := client.Order.Query().
+		Where(order.CustomerIDIn(ids...), order.StatusIn(order.StatusPAID, order.StatusFULFILLED)).
+		Modify(func(s *sql.Selector) {
+			s.Select(
+				s.C(order.FieldCustomerID),
+				sql.As(sql.Count("*"), "n"),
+				sql.As("COALESCE(SUM("+s.C(order.FieldTotal)+"), 0)", "total"),
+				sql.As(sql.Min(s.C(order.FieldPlacedAt)), "first"),
+				sql.As(sql.Max(s.C(order.FieldPlacedAt)), "last"),
+			).GroupBy(s.C(order.FieldCustomerID))
+		}).Scan(ctx, &orders)
+	if err != nil {
+		return nil, fmt.Errorf("customer order aggregates: %w", err)
+	}
+	for _, r := range orders {
+		c := out[r.CustomerID]
+		c.OrderCount = r.N
+		c.LifetimeValue = money.Cents(r.Sum)
+		if c.FirstOrderAt, err = asTime(r.First); err != nil {
+			return nil, err
+		}
+		if c.LastOrderAt, err = asTime(r.Last); err != nil {
+			return nil, err
+		}
+	}
+	var fb []struct {
+		CustomerID int   `sql:"customer_id"`
+		N          int   `sql:"n"`
+		CsatN      int64 `sql:"csat_n"`
+		CsatSum    int64 `sql:"csat_sum"`
+	}
+	err = client.Feedback.Query().
+		Where(feedback.CustomerIDIn(ids...)).
+		Modify(func(s *sql.Selector) {
+			csat := "CASE WHEN " + s.C(feedback.FieldKind) + " = 'CSAT' THEN "
+			s.Select(
+				s.C(feedback.FieldCustomerID),
+				sql.As(sql.Count("*"), "n"),
+				sql.As("COALESCE(SUM("+csat+"1 ELSE 0 END), 0)", "csat_n"),
+				sql.As("COALESCE(SUM("+csat+s.C(feedback.FieldScore)+" ELSE 0 END), 0)", "csat_sum"),
+			).GroupBy(s.C(feedback.FieldCustomerID))
+		}).Scan(ctx, &fb)
+	if err != nil {
+		return nil, fmt.Errorf("customer feedback aggregates: %w", err)
+	}
+	for _, r := range fb {
+		c := out[r.CustomerID]
+		c.FeedbackCount = r.N
+		if r.CsatN > 0 {
+			c.AverageCsat = ratio(r.CsatSum, r.CsatN, 2)
+		}
+	}
+	latest, err := latestNps(ctx, client, d, func(s *sql.Selector) {
+		s.Where(sql.InInts(s.C(feedback.FieldCustomerID), ids...))
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	for id, score := range latest {
+		c := out[id]
+		c.LatestNps = &score
+		cat := CategoryOf(score)
+		c.NpsCategory = &cat
+	}
+	for _, c := range out {
+		c.derive(today)
+	}
+	return out, nil
+}
+
+// latestNps returns each customer's latest NPS score (greatest submittedAt;
+// ties broken by the greater externalRef, then the greater id), among the
+// feedback the filter keeps.
+func latestNps(ctx context.Context, client *ent.Client, d string, filter func(*sql.Selector), since *time.Time) (map[int]int, error) {
+	var rows []struct {
+		CustomerID int `sql:"customer_id"`
+		Score      int `sql:"score"`
+	}
+	ref := "COALESCE(%s, '')"
+	if d == dialect.Postgres {
+		ref = `COALESCE(%s, '') COLLATE "C"` // byte order, as SQLite compares
+	}
+	// The predicates go into the modifier: it wraps the query in a subquery,
+	// and ent applies Where predicates to the outer selector.
+	err := client.Feedback.Query().
+		Modify(func(s *sql.Selector) {
+			s.Where(sql.And(sql.EQ(s.C(feedback.FieldKind), feedback.KindNPS.String()), sql.NotNull(s.C(feedback.FieldScore))))
+			filter(s)
+			if since != nil {
+				s.Where(sql.GTE(s.C(feedback.FieldSubmittedAt), *since))
+			}
+			rn := sql.RowNumber().PartitionBy(s.C(feedback.FieldCustomerID)).
+				OrderExpr(sql.Expr(s.C(feedback.FieldSubmittedAt) + " DESC, " +
+					fmt.Sprintf(ref, s.C(feedback.FieldExternalRef)) + " DESC, " + s.C(feedback.FieldID) + " DESC"))
+			s.Select(s.C(feedback.FieldCustomerID), s.C(feedback.FieldScore)).
+				AppendSelectExprAs(rn, "rn")
+			inner := s.Clone()
+			*s = *sql.Dialect(d).Select("customer_id", "score").From(inner.As("latest")).Where(sql.EQ("rn", 1))
+		}).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("latest NPS answers: %w", err)
+	}
+	out := make(map[int]int, len(rows))
+	for _, r := range rows {
+		out[r.CustomerID] = r.Score
+	}
+	return out, nil
+}
+
+// computeSegment runs the segment aggregates: members, revenue orders per
+// member, latest NPS per member, CSAT answers. criteria nil means all customers.
+func computeSegment(ctx context.Context, client *ent.Client, d string, criteria *segment.Criteria, since *time.Time, today date.Date) (*Segment, error) {
+	out := &Segment{}
+	members := client.Customer.Query()
+	var inSegment func(s *sql.Selector, column string)
+	if criteria != nil {
+		pred := membership.Predicate(*criteria, today)
+		members = members.Where(pred)
+		inSegment = func(s *sql.Selector, column string) {
+			sub := sql.Dialect(d).Select(customer.FieldID).From(sql.Dialect(d).Table(customer.Table))
+			pred(sub)
+			s.Where(sql.In(s.C(column), sub))
+		}
+	} else {
+		inSegment = func(*sql.Selector, string) {}
+	}
+	n, err := members.Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("segment size: %w", err)
+	}
+	out.CustomerCount = n
+
+	var ord []struct {
+		Buyers    int64 `sql:"buyers"`
+		Repeaters int64 `sql:"repeaters"`
+		Orders    int64 `sql:"orders"`
+		Revenue   int64 `sql:"revenue"`
+	}
+	err = client.Order.Query().
+		Modify(func(s *sql.Selector) {
+			s.Where(sql.In(s.C(order.FieldStatus), revenueStatuses...))
+			inSegment(s, order.FieldCustomerID)
+			if since != nil {
+				s.Where(sql.GTE(s.C(order.FieldPlacedAt), *since))
+			}
+			s.Select(s.C(order.FieldCustomerID),
+				sql.As(sql.Count("*"), "n"),
+				sql.As("SUM("+s.C(order.FieldTotal)+")", "s"),
+			).GroupBy(s.C(order.FieldCustomerID))
+			per := s.Clone()
+			*s = *sql.Dialect(d).Select(
+				sql.As(sql.Count("*"), "buyers"),
+				sql.As("COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0)", "repeaters"),
+				sql.As("COALESCE(SUM(n), 0)", "orders"),
+				sql.As("COALESCE(SUM(s), 0)", "revenue"),
+			).From(per.As("per_customer"))
+		}).Scan(ctx, &ord)
+	if err != nil {
+		return nil, fmt.Errorf("segment order aggregates: %w", err)
+	}
+	if len(ord) == 1 {
+		r := ord[0]
+		out.BuyerCount, out.OrderCount, out.Revenue = int(r.Buyers), int(r.Orders), money.Cents(r.Revenue)
+		if r.Orders > 0 {
+			aov := money.DivRound(out.Revenue, r.Orders)
+			out.AverageOrderValue = &aov
+		}
+		if r.Buyers > 0 {
+			out.RepeatPurchaseRate = ratio(r.Repeaters, r.Buyers, 4)
+		}
+	}
+
+	latest, err := latestNps(ctx, client, d, func(s *sql.Selector) { inSegment(s, feedback.FieldCustomerID) }, since)
+	if err != nil {
+		return nil, err
+	}
+	for _, score := range latest {
+		out.NpsResponses++
+		switch CategoryOf(score) {
+		case Promoter:
+			out.Promoters++
+		case Passive:
+			out.Passives++
+		default:
+			out.Detractors++
+		}
+	}
+	if out.NpsResponses > 0 {
+		out.Nps = ratio(100*int64(out.Promoters-out.Detractors), int64(out.NpsResponses), 1)
+	}
+
+	var csat []struct {
+		N         int64 `sql:"n"`
+		Sum       int64 `sql:"total"`
+		Satisfied int64 `sql:"satisfied"`
+	}
+	err = client.Feedback.Query().
+		Where(feedback.KindEQ(feedback.KindCSAT), feedback.ScoreNotNil()).
+		Modify(func(s *sql.Selector) {
+			inSegment(s, feedback.FieldCustomerID)
+			if since != nil {
+				s.Where(sql.GTE(s.C(feedback.FieldSubmittedAt), *since))
+			}
+			s.Select(
+				sql.As(sql.Count("*"), "n"),
+				sql.As("COALESCE(SUM("+s.C(feedback.FieldScore)+"), 0)", "total"),
+				sql.As("COALESCE(SUM(CASE WHEN "+s.C(feedback.FieldScore)+" >= 4 THEN 1 ELSE 0 END), 0)", "satisfied"),
+			)
+		}).Scan(ctx, &csat)
+	if err != nil {
+		return nil, fmt.Errorf("segment CSAT aggregates: %w", err)
+	}
+	if len(csat) == 1 && csat[0].N > 0 {
+		out.AverageCsat = ratio(csat[0].Sum, csat[0].N, 2)
+		out.CsatSatisfiedShare = ratio(csat[0].Satisfied, csat[0].N, 4)
+	}
+	return out, nil
+}
+
+// ratio is num/den rounded half away from zero to the given decimals,
+// computed exactly (no float error before the final conversion).
+func ratio(num, den int64, decimals int) *float64 {
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(decimals)), nil)
+	n := new(big.Int).Mul(big.NewInt(num), scale)
+	r := new(big.Rat).SetFrac(n, big.NewInt(den))
+	// round half away from zero
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if new(big.Int).Mul(new(big.Int).Abs(m), big.NewInt(2)).Cmp(r.Denom()) >= 0 {
+		if r.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	f, _ := new(big.Rat).SetFrac(q, scale).Float64()
+	return &f
+}
+
+// asTime reads MIN/MAX of a timestamp column: time.Time from PostgreSQL, text
+// from SQLite (which has no type for an aggregate).
+func asTime(v any) (*time.Time, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case time.Time:
+		u := t.UTC()
+		return &u, nil
+	case string:
+		return parseSQLiteTime(t)
+	case []byte:
+		return parseSQLiteTime(string(t))
+	}
+	return nil, fmt.Errorf("unexpected time value %T", v)
+}
+
+func parseSQLiteTime(s string) (*time.Time, error) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			u := t.UTC()
+			return &u, nil
+		}
+	}
+	return nil, fmt.Errorf("unexpected time text %q", s)
+}
+
+// Loyalty and churn: documented in README.md ("Scores").
+const (
+	recencyHorizonDays = 365.0
+	frequencyFull      = 20.0   // orders for a full frequency component
+	monetaryFull       = 5000.0 // base-currency units for a full monetary component
+	defaultGapDays     = 90.0   // expected days between orders with fewer than 2 orders
+	minGapDays         = 7.0
+)
+
+// derive fills the fields computed from the aggregates on the given day.
+func (c *Customer) derive(today date.Date) {
+	c.RepeatCustomer = c.OrderCount >= 2
+	if c.OrderCount > 0 {
+		aov := money.DivRound(c.LifetimeValue, int64(c.OrderCount))
+		c.AverageOrderValue = &aov
+	}
+	nps, npsRisk := 0.5, 0.5
+	if c.LatestNps != nil {
+		nps = float64(*c.LatestNps) / 10
+		switch CategoryOf(*c.LatestNps) {
+		case Promoter:
+			npsRisk = 0
+		case Detractor:
+			npsRisk = 1
+		}
+	}
+	r, f, m, overdue := 0.0, 0.0, 0.0, 1.0
+	if c.OrderCount > 0 && c.LastOrderAt != nil && c.FirstOrderAt != nil {
+		days := float64(daysBetween(date.Of(*c.LastOrderAt), today))
+		r = clamp(1-days/recencyHorizonDays, 0, 1)
+		f = math.Min(1, math.Log1p(float64(c.OrderCount))/math.Log1p(frequencyFull))
+		m = math.Min(1, math.Log1p(math.Max(0, float64(c.LifetimeValue)/100))/math.Log1p(monetaryFull))
+		gap := defaultGapDays
+		if c.OrderCount >= 2 {
+			gap = c.LastOrderAt.Sub(*c.FirstOrderAt).Hours() / 24 / float64(c.OrderCount-1)
+		}
+		gap = math.Max(gap, minGapDays)
+		overdue = clamp((days/gap-1)/3, 0, 1)
+	}
+	c.LoyaltyScore = int(math.Round(100 * (0.35*r + 0.25*f + 0.20*m + 0.20*nps)))
+	c.ChurnRisk = int(math.Round(100 * (0.8*overdue + 0.2*npsRisk)))
+}
+
+func daysBetween(a, b date.Date) int {
+	d := int(b.Time().Sub(a.Time()).Hours() / 24)
+	return max(d, 0)
+}
+
+func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }

@@ -1,0 +1,351 @@
+package scores
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/cache"
+	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/membership"
+)
+
+// Scopes of invalidation: one per customer, one for every segment figure.
+const segmentsScope = "segments"
+
+func customerScope(id int) string { return "customer:" + strconv.Itoa(id) }
+
+// Service serves scores cache-aside.
+type Service struct {
+	client  *ent.Client
+	dialect string
+	cache   *cache.Store
+	group   singleflight.Group
+}
+
+// New builds the service. The cache must be shared by every process that
+// writes the same database (Redis), or be in-process for a single process.
+func New(client *ent.Client, dialect string, c *cache.Store) *Service {
+	return &Service{client: client, dialect: dialect, cache: c}
+}
+
+// today is the day the figures are computed for: ages (segments) and recency
+// (loyalty, churn) change with it, so it is part of every key.
+func today() date.Date { return membership.Today() }
+
+// inTx reports whether ctx is inside a mutation's transaction: figures read
+// there must see the transaction's own writes, so they bypass the cache.
+func inTx(ctx context.Context) (*ent.Client, bool) {
+	if tx := ent.TxFromContext(ctx); tx != nil {
+		return tx.Client(), true
+	}
+	return nil, false
+}
+
+// Customers returns the scores of the customers, in the order of ids, with
+// one cache round trip for versions, one for entries, and three SQL queries
+// for all the misses together.
+func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error) {
+	day := today()
+	if client, ok := inTx(ctx); ok {
+		m, err := computeCustomers(ctx, client, s.dialect, ids, day)
+		if err != nil {
+			return nil, err
+		}
+		return inOrder(ids, m), nil
+	}
+	scopes := make([]string, len(ids))
+	for i, id := range ids {
+		scopes[i] = customerScope(id)
+	}
+	tags, err := s.cache.Tags(ctx, scopes)
+	if err != nil { // the cache is down or not trustworthy now: straight to the database
+		m, err := computeCustomers(ctx, s.client, s.dialect, ids, day)
+		if err != nil {
+			return nil, err
+		}
+		return inOrder(ids, m), nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = cache.Key("cs", strconv.Itoa(id), tags[scopes[i]], string(day))
+	}
+	hits, _ := s.cache.Get(ctx, keys)
+	found := make(map[int]*Customer, len(ids))
+	var missing []int
+	for i, id := range ids {
+		if b, ok := hits[keys[i]]; ok {
+			var c Customer
+			if json.Unmarshal(b, &c) == nil {
+				found[id] = &c
+				continue
+			}
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) > 0 {
+		sort.Ints(missing)
+		// Concurrent requests for the same customers at the same versions compute once.
+		flight := "cs:" + string(day) + ":" + joinIDs(missing, tags)
+		v, err, _ := s.group.Do(flight, func() (any, error) {
+			m, err := computeCustomers(context.WithoutCancel(ctx), s.client, s.dialect, missing, day)
+			if err != nil {
+				return nil, err
+			}
+			items := make(map[string][]byte, len(m))
+			for id, c := range m {
+				b, _ := json.Marshal(c)
+				items[cache.Key("cs", strconv.Itoa(id), tags[customerScope(id)], string(day))] = b
+			}
+			s.cache.Set(ctx, items)
+			return m, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for id, c := range v.(map[int]*Customer) {
+			found[id] = c
+		}
+	}
+	return inOrder(ids, found), nil
+}
+
+func joinIDs(ids []int, tags map[string]string) string {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(strconv.Itoa(id))
+		b.WriteByte('@')
+		b.WriteString(tags[customerScope(id)])
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+func inOrder(ids []int, m map[int]*Customer) []*Customer {
+	out := make([]*Customer, len(ids))
+	for i, id := range ids {
+		out[i] = m[id]
+		if out[i] == nil {
+			out[i] = &Customer{}
+			out[i].derive(today())
+		}
+	}
+	return out
+}
+
+// Segment returns the figures of a persona's members (personaID nil: all
+// customers), counting orders and feedback since the given time when set.
+func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time) (*Segment, error) {
+	day := today()
+	client := s.client
+	txClient, tx := inTx(ctx)
+	if tx {
+		client = txClient
+	}
+	compute := func(ctx context.Context) (*Segment, error) {
+		if personaID == nil {
+			return computeSegment(ctx, client, s.dialect, nil, since, day)
+		}
+		p, err := client.Persona.Get(ctx, *personaID)
+		if err != nil {
+			return nil, err
+		}
+		return computeSegment(ctx, client, s.dialect, &p.Criteria, since, day)
+	}
+	if tx {
+		return compute(ctx)
+	}
+	tags, err := s.cache.Tags(ctx, []string{segmentsScope})
+	if err != nil {
+		return compute(ctx)
+	}
+	who, window := "all", "-"
+	if personaID != nil {
+		who = strconv.Itoa(*personaID)
+	}
+	if since != nil {
+		window = strconv.FormatInt(since.UTC().UnixNano(), 10)
+	}
+	key := cache.Key("seg", who, window, tags[segmentsScope], string(day))
+	if hits, err := s.cache.Get(ctx, []string{key}); err == nil {
+		if b, ok := hits[key]; ok {
+			var seg Segment
+			if json.Unmarshal(b, &seg) == nil {
+				return &seg, nil
+			}
+		}
+	}
+	v, err, _ := s.group.Do(key, func() (any, error) {
+		seg, err := compute(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(seg)
+		s.cache.Set(ctx, map[string][]byte{key: b})
+		return seg, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Segment), nil
+}
+
+type loaderKey struct{}
+
+// WithLoader installs a per-request batcher: every Customer.scores of a
+// response is collected into one Customers call.
+func (s *Service) WithLoader(ctx context.Context) context.Context {
+	l := dataloader.NewBatchedLoader(func(ctx context.Context, ids []int) []*dataloader.Result[*Customer] {
+		out := make([]*dataloader.Result[*Customer], len(ids))
+		cs, err := s.Customers(ctx, ids)
+		for i := range ids {
+			if err != nil {
+				out[i] = &dataloader.Result[*Customer]{Error: err}
+				continue
+			}
+			out[i] = &dataloader.Result[*Customer]{Data: cs[i]}
+		}
+		return out
+	}, dataloader.WithWait[int, *Customer](500*time.Microsecond), dataloader.WithBatchCapacity[int, *Customer](1000),
+		dataloader.WithCache[int, *Customer](&dataloader.NoCache[int, *Customer]{}))
+	return context.WithValue(ctx, loaderKey{}, l)
+}
+
+// Customer returns one customer's scores, batched with the others of the
+// request when a loader is installed.
+func (s *Service) Customer(ctx context.Context, id int) (*Customer, error) {
+	if _, ok := inTx(ctx); !ok {
+		if l, ok := ctx.Value(loaderKey{}).(*dataloader.Loader[int, *Customer]); ok {
+			return l.Load(ctx, id)()
+		}
+	}
+	cs, err := s.Customers(ctx, []int{id})
+	if err != nil {
+		return nil, err
+	}
+	return cs[0], nil
+}
+
+// invalidateHook moves the affected scopes to new versions after every write
+// that changes a figure's inputs: after the commit when the write is in a
+// transaction (before the mutation's response is sent), right away otherwise.
+func (s *Service) invalidateHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		scopes, all, err := affected(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		scopes = append(scopes, segmentsScope)
+		invalidate := func(ctx context.Context) {
+			if all {
+				s.cache.InvalidateAll(ctx)
+			}
+			s.cache.Invalidate(ctx, scopes...)
+		}
+		if tx := txOf(m); tx != nil {
+			tx.OnCommit(func(next ent.Committer) ent.Committer {
+				return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+					if err := next.Commit(ctx, tx); err != nil {
+						return err
+					}
+					invalidate(ctx)
+					return nil
+				})
+			})
+		} else {
+			invalidate(ctx)
+		}
+		return v, nil
+	})
+}
+
+// Hook returns the invalidation hook to install with client.Use.
+func (s *Service) Hook() ent.Hook { return s.invalidateHook }
+
+// InvalidateAll drops every cached figure (after an import).
+func (s *Service) InvalidateAll(ctx context.Context) { s.cache.InvalidateAll(ctx) }
+
+// affected lists the customer scopes a mutation touches; all is true when
+// they cannot be known (bulk updates), which drops every entry.
+func affected(ctx context.Context, m ent.Mutation) (scopes []string, all bool, err error) {
+	switch m := m.(type) {
+	case *ent.OrderMutation:
+		if id, ok := m.CustomerID(); ok {
+			return []string{customerScope(id)}, false, nil
+		}
+		if m.Op().Is(ent.OpUpdateOne) {
+			id, err := m.OldCustomerID(ctx)
+			if err != nil {
+				return nil, false, fmt.Errorf("finding the order's customer: %w", err)
+			}
+			return []string{customerScope(id)}, false, nil
+		}
+		return nil, true, nil
+	case *ent.FeedbackMutation:
+		if id, ok := m.CustomerID(); ok {
+			return []string{customerScope(id)}, false, nil
+		}
+		return nil, true, nil
+	case *ent.CustomerMutation:
+		if id, ok := m.ID(); ok {
+			return []string{customerScope(id)}, false, nil
+		}
+		if m.Op().Is(ent.OpCreate) {
+			return nil, false, nil
+		}
+		ids, err := m.IDs(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, id := range ids {
+			scopes = append(scopes, customerScope(id))
+		}
+		return scopes, false, nil
+	case *ent.PersonaMutation, *ent.OrderItemMutation:
+		return nil, false, nil
+	}
+	slog.WarnContext(ctx, "scores: unknown mutation type; dropping all cached figures", "type", m.Type())
+	return nil, true, nil
+}
+
+func txOf(m ent.Mutation) *ent.Tx {
+	type txer interface{ Tx() (*ent.Tx, error) }
+	if t, ok := m.(txer); ok {
+		if tx, err := t.Tx(); err == nil {
+			return tx
+		}
+	}
+	return nil
+}
+
+// Open builds the service with the cache the configuration names (Redis when
+// redisURL is set, in-process otherwise) and installs its invalidation hook
+// on the client, so every write through it keeps the cache right.
+func Open(client *ent.Client, dialect, redisURL string, ttl time.Duration) (*Service, error) {
+	c, err := cache.Open(redisURL, ttl)
+	if err != nil {
+		return nil, err
+	}
+	s := New(client, dialect, c)
+	client.Use(s.Hook())
+	return s, nil
+}
+
+// Close releases the cache.
+func (s *Service) Close() error { return s.cache.Close() }
+
+// CacheBackend names the cache in use.
+func (s *Service) CacheBackend() string { return s.cache.Backend() }
