@@ -7,9 +7,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"math"
 	"math/big"
+	"strconv"
 	"time"
 
 	"entgo.io/ent/dialect"

@@ -282,9 +282,13 @@ func refCustomer(r raw, id int) scores.Customer {
 	return c
 }
 
-func eq[T comparable](a, b *T) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+func eq[T comparable](a, b *T) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
 
-func eqTime(a, b *time.Time) bool { return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b)) }
+func eqTime(a, b *time.Time) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b))
+}
 
 func diffCustomer(got *scores.Customer, want scores.Customer) string {
 	switch {
