@@ -139,6 +139,20 @@ func (c *Cents) UnmarshalGQL(v any) error {
 // MarshalJSON writes the decimal string.
 func (c Cents) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(c.String())), nil }
 
+// UnmarshalJSON reads a decimal string (or number) back.
+func (c *Cents) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if uq, err := strconv.Unquote(s); err == nil {
+		s = uq
+	}
+	p, err := Parse(s)
+	if err != nil {
+		return err
+	}
+	*c = p
+	return nil
+}
+
 // Value stores cents as an integer column.
 func (c Cents) Value() (driver.Value, error) { return int64(c), nil }
 

@@ -56,3 +56,13 @@ func TestUnmarshalGQL(t *testing.T) {
 		t.Error("a boolean is not a Decimal")
 	}
 }
+
+func TestJSONRoundTrip(t *testing.T) {
+	for _, c := range []Cents{0, 5, 1999, -250} {
+		b, _ := c.MarshalJSON()
+		var back Cents
+		if err := back.UnmarshalJSON(b); err != nil || back != c {
+			t.Errorf("%d -> %s -> %d, %v", c, b, back, err)
+		}
+	}
+}

@@ -52,7 +52,10 @@ func databaseURL(t testing.TB, d string) string {
 	return "file:" + filepath.Join(t.TempDir(), "c360.db")
 }
 
-func newAPI(t testing.TB, d string) *api {
+func newAPI(t testing.TB, d string) *api { return newAPIWithCache(t, d, "") }
+
+// newAPIWithCache serves with the score cache in Redis at redisURL ("" for in-process).
+func newAPIWithCache(t testing.TB, d, redisURL string) *api {
 	t.Helper()
 	url := databaseURL(t, d)
 	var counter *database.Counter
@@ -68,6 +71,7 @@ func newAPI(t testing.TB, d string) *api {
 		t.Fatal(err)
 	}
 	cfg.BaseCurrency = "EUR"
+	cfg.RedisURL = redisURL
 	cfg.MaxBodyBytes = 2 << 20
 	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL)
 	if err != nil {

@@ -1,0 +1,225 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/c360/c360/internal/testservices"
+)
+
+type figures struct {
+	Insights struct {
+		CustomerCount, BuyerCount, OrderCount, NpsResponses int
+		Revenue                                             string
+		Nps                                                 *float64
+	}
+	Persona struct {
+		Scores struct{ CustomerCount, OrderCount int }
+	}
+	Customer struct {
+		Scores struct {
+			OrderCount    int
+			LifetimeValue string
+			LatestNps     *int
+			NpsCategory   *string
+			FeedbackCount int
+		}
+	}
+}
+
+const figuresQuery = `query($p: ID!, $c: ID!) {
+	insights { customerCount buyerCount orderCount revenue npsResponses nps }
+	persona: node(id: $p) { ... on Persona { scores { customerCount orderCount } } }
+	customer(id: $c) { scores { orderCount lifetimeValue latestNps npsCategory feedbackCount } } }`
+
+func (a *api) figures(persona, customer string) figures {
+	a.t.Helper()
+	var f figures
+	a.ok(figuresQuery, map[string]any{"p": persona, "c": customer}, &f)
+	return f
+}
+
+// cacheBackends runs f with the in-process cache and with a real redis-server.
+func cacheBackends(t *testing.T, f func(t *testing.T, a *api, rs *testservices.RedisServer)) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d+"/memory", func(t *testing.T) { f(t, newAPI(t, d), nil) })
+		t.Run(d+"/redis", func(t *testing.T) {
+			rs := testservices.Redis(t)
+			f(t, newAPIWithCache(t, d, rs.URL()), rs)
+		})
+	}
+}
+
+// For each kind of write: read (warming the cache), write, read again: the
+// new value shows at once.
+func TestScoresReadYourWrites(t *testing.T) {
+	cacheBackends(t, func(t *testing.T, a *api, _ *testservices.RedisServer) {
+		var p struct{ CreatePersona struct{ ID string } }
+		a.ok(`mutation { createPersona(input: {name: "Finns", criteria: {countries: ["FI"]}}) { id } }`, nil, &p)
+		persona := p.CreatePersona.ID
+		c := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Aino", "country": "FI"})
+		other := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Bruno", "country": "IT"})
+		a.order(other, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "PAID", "100.00")
+
+		steps := []struct {
+			name  string
+			write func() string // returns the customer to look at
+			check func(before, after figures) error
+		}{
+			{"createOrder", func() string {
+				a.order(c, time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), "PAID", "10.00")
+				return c
+			}, func(b, f figures) error {
+				if f.Customer.Scores.OrderCount != b.Customer.Scores.OrderCount+1 || f.Customer.Scores.LifetimeValue != "10.00" ||
+					f.Insights.Revenue != "110.00" || f.Persona.Scores.OrderCount != 1 {
+					return fmt.Errorf("order not counted")
+				}
+				return nil
+			}},
+			{"updateOrderStatus", func() string {
+				var out struct {
+					Customer struct {
+						Orders struct{ Edges []struct{ Node struct{ ID string } } }
+					}
+				}
+				a.ok(`query($c: ID!) { customer(id: $c) { orders(first: 1) { edges { node { id } } } } }`, map[string]any{"c": c}, &out)
+				a.ok(`mutation($o: ID!) { updateOrderStatus(id: $o, status: REFUNDED) { id } }`, map[string]any{"o": out.Customer.Orders.Edges[0].Node.ID}, nil)
+				return c
+			}, func(b, f figures) error {
+				if f.Customer.Scores.OrderCount != 0 || f.Insights.Revenue != "100.00" || f.Persona.Scores.OrderCount != 0 {
+					return fmt.Errorf("refund still counted")
+				}
+				return nil
+			}},
+			{"createFeedback", func() string {
+				a.feedback(map[string]any{"customerID": c, "kind": "NPS", "channel": "EMAIL", "score": 3})
+				return c
+			}, func(b, f figures) error {
+				if f.Customer.Scores.LatestNps == nil || *f.Customer.Scores.LatestNps != 3 || *f.Customer.Scores.NpsCategory != "DETRACTOR" ||
+					f.Insights.NpsResponses != b.Insights.NpsResponses+1 || f.Insights.Nps == nil || *f.Insights.Nps != -100 {
+					return fmt.Errorf("feedback not counted")
+				}
+				return nil
+			}},
+			{"updateCustomer moves persona membership", func() string {
+				a.ok(`mutation($c: ID!) { updateCustomer(id: $c, input: {country: "IT"}) { id } }`, map[string]any{"c": c}, nil)
+				return c
+			}, func(b, f figures) error {
+				if b.Persona.Scores.CustomerCount != 1 || f.Persona.Scores.CustomerCount != 0 {
+					return fmt.Errorf("membership change not reflected")
+				}
+				return nil
+			}},
+			{"updatePersona criteria", func() string {
+				a.ok(`mutation($p: ID!) { updatePersona(id: $p, input: {criteria: {countries: ["IT"]}}) { id } }`, map[string]any{"p": persona}, nil)
+				return c
+			}, func(b, f figures) error {
+				if f.Persona.Scores.CustomerCount != 2 {
+					return fmt.Errorf("criteria change not reflected")
+				}
+				return nil
+			}},
+			{"createCustomer", func() string {
+				a.customer(map[string]any{"kind": "BUSINESS", "name": "Nuovo S.p.A.", "country": "IT"})
+				return c
+			}, func(b, f figures) error {
+				if f.Insights.CustomerCount != b.Insights.CustomerCount+1 || f.Persona.Scores.CustomerCount != 3 {
+					return fmt.Errorf("new customer not counted")
+				}
+				return nil
+			}},
+			{"deleteCustomer", func() string {
+				a.ok(`mutation($c: ID!) { deleteCustomer(id: $c) }`, map[string]any{"c": other}, nil)
+				return c
+			}, func(b, f figures) error {
+				if f.Insights.CustomerCount != b.Insights.CustomerCount-1 || f.Insights.Revenue != "0.00" || f.Insights.BuyerCount != 0 {
+					return fmt.Errorf("erased customer still counted")
+				}
+				return nil
+			}},
+		}
+		for _, s := range steps {
+			a.counter.Reset()
+			before := a.figures(persona, c)
+			cold := a.counter.Count()
+			a.counter.Reset()
+			again := a.figures(persona, c) // from the cache now
+			if warm := a.counter.Count(); warm > 2 {
+				t.Fatalf("%s: a warm read ran %d statements (cold %d): the cache did not serve", s.name, warm, cold)
+			}
+			if !sameJSON(before, again) {
+				t.Fatalf("%s: two reads without a write differ", s.name)
+			}
+			s.write()
+			after := a.figures(persona, c)
+			if err := s.check(before, after); err != nil {
+				t.Fatalf("%s: %v\nbefore %+v\nafter  %+v", s.name, err, before, after)
+			}
+		}
+	})
+}
+
+func sameJSON(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+// Redis dies in the middle: requests still succeed from the database, writes
+// are still seen, and caching resumes when Redis is back.
+func TestScoresSurviveRedisOutage(t *testing.T) {
+	rs := testservices.Redis(t)
+	a := newAPIWithCache(t, dialect.SQLite, rs.URL())
+	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer rc.Close()
+	ctx := context.Background()
+	var p struct{ CreatePersona struct{ ID string } }
+	a.ok(`mutation { createPersona(input: {name: "All"}) { id } }`, nil, &p)
+	c := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Outage"})
+	a.order(c, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "PAID", "5.00")
+	a.figures(p.CreatePersona.ID, c)
+	if n, err := rc.DBSize(ctx).Result(); err != nil || n == 0 {
+		t.Fatalf("nothing cached in Redis (%d, %v)", n, err)
+	}
+
+	rs.Stop(t)
+	start := time.Now()
+	f := a.figures(p.CreatePersona.ID, c)
+	if f.Insights.Revenue != "5.00" || f.Customer.Scores.OrderCount != 1 {
+		t.Fatalf("wrong figures without Redis: %+v", f)
+	}
+	a.order(c, time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), "PAID", "7.00") // a write while Redis is down
+	f = a.figures(p.CreatePersona.ID, c)
+	if f.Insights.Revenue != "12.00" || f.Customer.Scores.OrderCount != 2 {
+		t.Fatalf("write not seen without Redis: %+v", f)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("requests without Redis took %v", took)
+	}
+
+	rs.Start(t)
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		f = a.figures(p.CreatePersona.ID, c)
+		if f.Insights.Revenue != "12.00" {
+			t.Fatalf("wrong figures after Redis came back: %+v", f)
+		}
+		if n, _ := rc.DBSize(ctx).Result(); n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("caching did not resume within 3s of Redis coming back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.order(c, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), "PAID", "1.00")
+	if f = a.figures(p.CreatePersona.ID, c); f.Insights.Revenue != "13.00" || f.Customer.Scores.OrderCount != 3 {
+		t.Fatalf("write not seen after recovery: %+v", f)
+	}
+}
