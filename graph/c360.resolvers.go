@@ -77,9 +77,10 @@ func (r *mutationResolver) CreateFeedback(ctx context.Context, input ent.CreateF
 
 // Customers is the resolver for the customers field.
 func (r *personaResolver) Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
-	return r.ent(ctx).Customer.Query().
+	conn, err := r.ent(ctx).Customer.Query().
 		Where(membership.Predicate(obj.Criteria, membership.Today())).
 		Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
+	return r.prefetchScores(ctx, conn, err)
 }
 
 // Scores is the resolver for the scores field.

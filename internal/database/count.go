@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
@@ -71,4 +72,50 @@ func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error 
 func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, query, args, v)
+}
+
+// ExecContext and QueryContext pass ent's sql/execquery calls (raw SQL, used
+// by the bulk import) through the wrapper, counted like the others.
+func (c *Counter) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.n.Add(1)
+	return execContext(c.Driver, ctx, query, args...)
+}
+
+func (c *Counter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.n.Add(1)
+	return queryContext(c.Driver, ctx, query, args...)
+}
+
+func (t *countingTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.n.Add(1)
+	return execContext(t.Tx, ctx, query, args...)
+}
+
+func (t *countingTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.n.Add(1)
+	return queryContext(t.Tx, ctx, query, args...)
+}
+
+type execer interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}
+
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+func execContext(d any, ctx context.Context, query string, args ...any) (sql.Result, error) {
+	e, ok := d.(execer)
+	if !ok {
+		return nil, fmt.Errorf("driver %T does not support ExecContext", d)
+	}
+	return e.ExecContext(ctx, query, args...)
+}
+
+func queryContext(d any, ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, ok := d.(querier)
+	if !ok {
+		return nil, fmt.Errorf("driver %T does not support QueryContext", d)
+	}
+	return q.QueryContext(ctx, query, args...)
 }

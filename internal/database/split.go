@@ -43,3 +43,16 @@ func (d *splitDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect
 		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
 	}).BeginTx(ctx, opts)
 }
+
+// ExecContext runs raw SQL on the writer.
+func (d *splitDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return execContext(d.Driver, ctx, query, args...)
+}
+
+// QueryContext routes raw SQL like Query.
+func (d *splitDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if isRead(query) {
+		return queryContext(d.reader, ctx, query, args...)
+	}
+	return queryContext(d.Driver, ctx, query, args...)
+}

@@ -397,3 +397,55 @@ func TestScoresMatchReference(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Concurrent requests for the same cold figure compute it once.
+func TestConcurrentMissesComputeOnce(t *testing.T) {
+	var counter *database.Counter
+	db, err := database.Open(context.Background(), "file:"+filepath.Join(t.TempDir(), "sf.db"), database.Options{
+		Wrap: func(d dialect.Driver) dialect.Driver { counter = database.NewCounter(d); return counter },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	load(t, db.Client, 300)
+	svc, err := scores.Open(db.Client, db.Dialect, "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	ctx := context.Background()
+	counter.Reset()
+	if _, err := svc.Segment(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	once := counter.Count()
+	svc.InvalidateAll(ctx)
+	counter.Reset()
+	const n = 32
+	results := make(chan *scores.Segment, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			s, err := svc.Segment(ctx, nil, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- s
+		}()
+	}
+	close(start)
+	var first *scores.Segment
+	for range n {
+		s := <-results
+		if first == nil {
+			first = s
+		} else if diffSegment(s, *first) != "" {
+			t.Fatal("concurrent callers got different figures")
+		}
+	}
+	if got := counter.Count(); got != once {
+		t.Fatalf("%d concurrent cold requests ran %d statements; one computation is %d", n, got, once)
+	}
+}

@@ -201,8 +201,9 @@ func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time)
 
 type loaderKey struct{}
 
-// WithLoader installs a per-request batcher: every Customer.scores of a
-// response is collected into one Customers call.
+// WithLoader installs a per-request batcher: the Customer.scores of a
+// response that arrive within a millisecond are collected into one Customers
+// call, and prefetched pages are served from it.
 func (s *Service) WithLoader(ctx context.Context) context.Context {
 	l := dataloader.NewBatchedLoader(func(ctx context.Context, ids []int) []*dataloader.Result[*Customer] {
 		out := make([]*dataloader.Result[*Customer], len(ids))
@@ -215,9 +216,26 @@ func (s *Service) WithLoader(ctx context.Context) context.Context {
 			out[i] = &dataloader.Result[*Customer]{Data: cs[i]}
 		}
 		return out
-	}, dataloader.WithWait[int, *Customer](500*time.Microsecond), dataloader.WithBatchCapacity[int, *Customer](1000),
-		dataloader.WithCache[int, *Customer](&dataloader.NoCache[int, *Customer]{}))
+	}, dataloader.WithWait[int, *Customer](time.Millisecond), dataloader.WithBatchCapacity[int, *Customer](1000))
 	return context.WithValue(ctx, loaderKey{}, l)
+}
+
+// Prefetch loads the scores of a page of customers in one batch and primes
+// the request's loader with them. Connection resolvers call it when the
+// selection asks for scores: batching then does not depend on timing.
+func (s *Service) Prefetch(ctx context.Context, ids []int) error {
+	l, ok := ctx.Value(loaderKey{}).(*dataloader.Loader[int, *Customer])
+	if _, tx := inTx(ctx); !ok || tx || len(ids) == 0 {
+		return nil
+	}
+	cs, err := s.Customers(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, id := range ids {
+		l.Prime(ctx, id, cs[i])
+	}
+	return nil
 }
 
 // Customer returns one customer's scores, batched with the others of the

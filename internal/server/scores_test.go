@@ -223,3 +223,40 @@ func TestScoresSurviveRedisOutage(t *testing.T) {
 		t.Fatalf("write not seen after recovery: %+v", f)
 	}
 }
+
+// Scores of a whole page of customers take a fixed number of statements, however long the page.
+func TestScoresListIsBatched(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		add := func(from, to int) {
+			for i := from; i < to; i++ {
+				c := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": fmt.Sprintf("S %03d", i)})
+				a.order(c, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "PAID", "1.00")
+				a.feedback(map[string]any{"customerID": c, "kind": "NPS", "channel": "EMAIL", "score": i % 11})
+			}
+		}
+		measure := func(want int) int64 {
+			a.scores.InvalidateAll(context.Background())
+			var out struct {
+				Customers struct {
+					Edges []struct {
+						Node struct{ Scores struct{ OrderCount int } }
+					}
+				}
+			}
+			a.counter.Reset()
+			a.ok(`{ customers(first: 500) { edges { node { scores { orderCount lifetimeValue latestNps averageCsat loyaltyScore churnRisk } } } } }`, nil, &out)
+			if len(out.Customers.Edges) != want || out.Customers.Edges[want-1].Node.Scores.OrderCount != 1 {
+				t.Fatalf("expected %d customers with one order each", want)
+			}
+			return a.counter.Count()
+		}
+		add(0, 10)
+		small := measure(10)
+		add(10, 200)
+		large := measure(200)
+		t.Logf("%s: %d statements for 10 customers' scores, %d for 200", a.db.Dialect, small, large)
+		if small != large || large > 5 {
+			t.Fatalf("scores are not batched: %d statements for 10, %d for 200", small, large)
+		}
+	})
+}
