@@ -85,7 +85,9 @@ func TestScoresReadYourWrites(t *testing.T) {
 			{"updateOrderStatus", func() string {
 				var out struct {
 					Customer struct {
-						Orders struct{ Edges []struct{ Node struct{ ID string } } }
+						Orders struct {
+							Edges []struct{ Node struct{ ID string } }
+						}
 					}
 				}
 				a.ok(`query($c: ID!) { customer(id: $c) { orders(first: 1) { edges { node { id } } } } }`, map[string]any{"c": c}, &out)
