@@ -145,11 +145,6 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{OrdersColumns[7]},
 			},
-			{
-				Name:    "order_status",
-				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[4]},
-			},
 		},
 	}
 	// OrderItemsColumns holds the columns for the "order_items" table.

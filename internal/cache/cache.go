@@ -2,9 +2,9 @@
 // server, Cluster or Sentinel, through redis.UniversalClient) when REDIS_URL is
 // set, an in-process LRU otherwise (the embedded default, one process only).
 //
-// Entries are keyed by version tags so that invalidation is one INCR and no
-// slow reader can re-fill the cache with an old value: a reader that computed
-// from old data stores it under the old tag, which nobody reads any more.
+// Every value carries the version of its scope it was computed at, so that
+// invalidation is one HINCRBY and no slow reader can re-fill the cache with an
+// old value (see Fetch).
 // Redis failures never fail a request: calls time out quickly, a breaker skips
 // Redis for a moment after an error, and callers fall back to the database.
 package cache
@@ -25,12 +25,13 @@ import (
 
 // Backend is the raw key-value store.
 type Backend interface {
-	// Get returns the values of the keys that exist.
-	Get(ctx context.Context, keys []string) (map[string][]byte, error)
+	// Fetch reads fields of the counter hash (missing ones read as "") and
+	// the values of the keys that exist, in one round trip.
+	Fetch(ctx context.Context, hash string, fields, keys []string) ([]string, map[string][]byte, error)
 	// Set stores values with a TTL.
 	Set(ctx context.Context, items map[string][]byte, ttl time.Duration) error
-	// Incr increments counters that never expire.
-	Incr(ctx context.Context, keys []string) error
+	// Incr increments fields of the counter hash; they never expire.
+	Incr(ctx context.Context, hash string, fields []string) error
 	// Name says which backend it is, for logs.
 	Name() string
 	Close() error
@@ -51,8 +52,13 @@ var (
 	})
 )
 
-// epochKey is bumped to drop every entry at once (imports, lost invalidations).
-const epochKey = "v:epoch"
+// Versions live in one hash (one round trip for a whole page of customers);
+// its "epoch" field is bumped to drop every entry at once (imports, lost
+// invalidations).
+const (
+	versionsKey = "versions"
+	epochField  = "epoch"
+)
 
 // Store is a versioned cache over a Backend.
 type Store struct {
@@ -103,64 +109,66 @@ func (s *Store) Close() error {
 // Backend returns the backend's name.
 func (s *Store) Backend() string { return s.b.Name() }
 
-// Tags returns the current version tag of each scope ("customer:42",
-// "segments"): entries stored under a tag are valid until the scope is
-// invalidated. An error means the cache cannot be trusted now.
-func (s *Store) Tags(ctx context.Context, scopes []string) (map[string]string, error) {
-	if err := s.usable(ctx); err != nil {
-		return nil, err
-	}
-	keys := make([]string, 0, len(scopes)+1)
-	keys = append(keys, s.prefix+epochKey)
-	for _, sc := range scopes {
-		keys = append(keys, s.prefix+"v:"+sc)
-	}
-	vals, err := s.b.Get(ctx, keys)
-	if err != nil {
-		s.fail(ctx, "tags", err)
-		return nil, err
-	}
-	epoch := string(vals[keys[0]])
-	tags := make(map[string]string, len(scopes))
-	for i, sc := range scopes {
-		tags[sc] = epoch + "." + string(vals[keys[i+1]])
-	}
-	return tags, nil
-}
+// Entry names a cached value and the scope whose version it depends on.
+type Entry struct{ Key, Scope string }
 
-// Get returns the entries that exist.
-func (s *Store) Get(ctx context.Context, keys []string) (map[string][]byte, error) {
+// Fetch returns, in one round trip, each entry's cached value when it was
+// stored at its scope's current version (nil otherwise), and the tags to
+// Put recomputed values with. An error means the cache cannot be used now.
+//
+// A value carries the version tag it was computed at. A reader that computed
+// from data older than a write and stores it after the write's invalidation
+// stores it under the old tag, which no longer matches: no stale value is
+// ever served, and nothing waits for it to expire.
+func (s *Store) Fetch(ctx context.Context, entries []Entry) ([][]byte, []string, error) {
 	if err := s.usable(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = s.prefix + "e:" + k
+	fields := make([]string, 0, len(entries)+1)
+	fields = append(fields, epochField)
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		fields = append(fields, e.Scope)
+		keys[i] = s.prefix + "e:" + e.Key
 	}
-	vals, err := s.b.Get(ctx, full)
+	versions, vals, err := s.b.Fetch(ctx, s.prefix+versionsKey, fields, keys)
 	if err != nil {
-		s.fail(ctx, "get", err)
-		return nil, err
+		s.fail(ctx, "fetch", err)
+		return nil, nil, err
 	}
-	out := make(map[string][]byte, len(vals))
-	for i, k := range keys {
-		if v, ok := vals[full[i]]; ok {
-			out[k] = v
+	out := make([][]byte, len(entries))
+	tags := make([]string, len(entries))
+	hits := 0
+	for i := range entries {
+		tags[i] = versions[0] + "." + versions[i+1]
+		if v, ok := vals[keys[i]]; ok {
+			if tag, payload, ok := strings.Cut(string(v), "|"); ok && tag == tags[i] {
+				out[i] = []byte(payload)
+				hits++
+			}
 		}
 	}
-	lookups.WithLabelValues("hit").Add(float64(len(out)))
-	lookups.WithLabelValues("miss").Add(float64(len(keys) - len(out)))
-	return out, nil
+	lookups.WithLabelValues("hit").Add(float64(hits))
+	lookups.WithLabelValues("miss").Add(float64(len(entries) - hits))
+	return out, tags, nil
 }
 
-// Set stores entries; failures are logged and otherwise ignored.
-func (s *Store) Set(ctx context.Context, items map[string][]byte) {
+// Item is a value to cache with the tag Fetch gave for it.
+type Item struct {
+	Key, Tag string
+	Value    []byte
+}
+
+// Put stores values; failures are logged and otherwise ignored.
+func (s *Store) Put(ctx context.Context, items []Item) {
 	if len(items) == 0 || s.usable(ctx) != nil {
 		return
 	}
 	full := make(map[string][]byte, len(items))
-	for k, v := range items {
-		full[s.prefix+"e:"+k] = v
+	for _, it := range items {
+		v := make([]byte, 0, len(it.Tag)+1+len(it.Value))
+		v = append(append(append(v, it.Tag...), '|'), it.Value...)
+		full[s.prefix+"e:"+it.Key] = v
 	}
 	if err := s.b.Set(ctx, full, s.ttl); err != nil {
 		s.fail(ctx, "set", err)
@@ -179,11 +187,7 @@ func (s *Store) Invalidate(ctx context.Context, scopes ...string) {
 		s.dirty.Store(true)
 		return
 	}
-	keys := make([]string, len(scopes))
-	for i, sc := range scopes {
-		keys[i] = s.prefix + "v:" + sc
-	}
-	if err := s.b.Incr(ctx, keys); err != nil {
+	if err := s.b.Incr(ctx, s.prefix+versionsKey, scopes); err != nil {
 		s.fail(ctx, "invalidate", err)
 	}
 }
@@ -194,7 +198,7 @@ func (s *Store) InvalidateAll(ctx context.Context) {
 		s.dirty.Store(true)
 		return
 	}
-	if err := s.b.Incr(ctx, []string{s.prefix + epochKey}); err != nil {
+	if err := s.b.Incr(ctx, s.prefix+versionsKey, []string{epochField}); err != nil {
 		s.fail(ctx, "invalidate", err)
 	}
 }
@@ -217,7 +221,7 @@ func (s *Store) recover(ctx context.Context) error {
 	if !s.dirty.Load() {
 		return nil
 	}
-	if err := s.b.Incr(ctx, []string{s.prefix + epochKey}); err != nil {
+	if err := s.b.Incr(ctx, s.prefix+versionsKey, []string{epochField}); err != nil {
 		s.fail(ctx, "recover", err)
 		return err
 	}

@@ -25,20 +25,22 @@ func (m *Memory) Name() string { return "memory" }
 
 func (m *Memory) Close() error { return nil }
 
-func (m *Memory) Get(_ context.Context, keys []string) (map[string][]byte, error) {
-	out := make(map[string][]byte, len(keys))
+func (m *Memory) Fetch(_ context.Context, hash string, fields, keys []string) ([]string, map[string][]byte, error) {
+	tags := make([]string, len(fields))
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, k := range keys {
-		if n, ok := m.counters[k]; ok {
-			out[k] = []byte(itoa64(n))
-			continue
+	for i, f := range fields {
+		if n, ok := m.counters[hash+"\x00"+f]; ok {
+			tags[i] = itoa64(n)
 		}
+	}
+	m.mu.Unlock()
+	out := make(map[string][]byte, len(keys))
+	for _, k := range keys {
 		if v, ok := m.entries.Get(k); ok {
 			out[k] = v
 		}
 	}
-	return out, nil
+	return tags, out, nil
 }
 
 func (m *Memory) Set(_ context.Context, items map[string][]byte, _ time.Duration) error {
@@ -48,11 +50,11 @@ func (m *Memory) Set(_ context.Context, items map[string][]byte, _ time.Duration
 	return nil
 }
 
-func (m *Memory) Incr(_ context.Context, keys []string) error {
+func (m *Memory) Incr(_ context.Context, hash string, fields []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, k := range keys {
-		m.counters[k]++
+	for _, f := range fields {
+		m.counters[hash+"\x00"+f]++
 	}
 	return nil
 }

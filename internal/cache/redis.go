@@ -87,32 +87,69 @@ func (r *Redis) Name() string { return "redis" }
 
 func (r *Redis) Close() error { return r.c.Close() }
 
-// Get pipelines one GET per key: unlike MGET it works across Cluster slots.
-func (r *Redis) Get(ctx context.Context, keys []string) (map[string][]byte, error) {
+// Fetch pipelines one HMGET for the versions with the reads of the values:
+// one MGET on a single server; on a Cluster, whose MGET cannot span slots,
+// one GET per key (go-redis groups a pipeline by node).
+func (r *Redis) Fetch(ctx context.Context, hash string, fields, keys []string) ([]string, map[string][]byte, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	cmds := make([]*redis.StringCmd, len(keys))
+	_, cluster := r.c.(*redis.ClusterClient)
+	var (
+		versions *redis.SliceCmd
+		mget     *redis.SliceCmd
+		gets     []*redis.StringCmd
+	)
 	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		versions = p.HMGet(ctx, hash, fields...)
+		if len(keys) == 0 {
+			return nil
+		}
+		if !cluster {
+			mget = p.MGet(ctx, keys...)
+			return nil
+		}
+		gets = make([]*redis.StringCmd, len(keys))
 		for i, k := range keys {
-			cmds[i] = p.Get(ctx, k)
+			gets[i] = p.Get(ctx, k)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, err
+		return nil, nil, err
+	}
+	vs, err := versions.Result()
+	if err != nil {
+		return nil, nil, err
+	}
+	tags := make([]string, len(fields))
+	for i, v := range vs {
+		if s, ok := v.(string); ok {
+			tags[i] = s
+		}
 	}
 	out := make(map[string][]byte, len(keys))
-	for i, c := range cmds {
+	if mget != nil {
+		vals, err := mget.Result()
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, v := range vals {
+			if s, ok := v.(string); ok {
+				out[keys[i]] = []byte(s)
+			}
+		}
+	}
+	for i, c := range gets {
 		b, err := c.Bytes()
 		if errors.Is(err, redis.Nil) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[keys[i]] = b
 	}
-	return out, nil
+	return tags, out, nil
 }
 
 func (r *Redis) Set(ctx context.Context, items map[string][]byte, ttl time.Duration) error {
@@ -127,12 +164,13 @@ func (r *Redis) Set(ctx context.Context, items map[string][]byte, ttl time.Durat
 	return err
 }
 
-func (r *Redis) Incr(ctx context.Context, keys []string) error {
+// Incr bumps version fields in one pipeline.
+func (r *Redis) Incr(ctx context.Context, hash string, fields []string) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range keys {
-			p.Incr(ctx, k)
+		for _, f := range fields {
+			p.HIncrBy(ctx, hash, f, 1)
 		}
 		return nil
 	})

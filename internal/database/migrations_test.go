@@ -39,7 +39,10 @@ func TestMigrationsMatchSchema(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			url := freshURL(t, d)
 			if *update {
+				// The binary embeds the folders as they were when it was built:
+				// verify in a second run.
 				writeMigration(t, d, url)
+				t.Skip("wrote the migration (if the schema changed); run the tests again to verify it")
 			}
 			if err := database.Migrate(url); err != nil {
 				t.Fatalf("applying migrations: %v", err)

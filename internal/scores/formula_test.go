@@ -1,6 +1,7 @@
 package scores
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -89,5 +90,35 @@ func TestRatioRoundsHalfAwayFromZero(t *testing.T) {
 		if got := *ratio(c.num, c.den, c.dec); got != c.want {
 			t.Errorf("ratio(%d, %d, %d) = %v, want %v", c.num, c.den, c.dec, got, c.want)
 		}
+	}
+}
+
+func TestBinaryEncodingRoundTrip(t *testing.T) {
+	nps, csat := 7, 4.33
+	aov := money.Cents(1999)
+	first, last := time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC), time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)
+	for _, c := range []*Customer{
+		{},
+		{OrderCount: 3, LifetimeValue: 5997, AverageOrderValue: &aov, FirstOrderAt: &first, LastOrderAt: &last,
+			FeedbackCount: 4, LatestNps: &nps, AverageCsat: &csat, LoyaltyScore: 77, ChurnRisk: 12},
+	} {
+		c.RepeatCustomer = c.OrderCount >= 2
+		if c.LatestNps != nil {
+			cat := CategoryOf(*c.LatestNps)
+			c.NpsCategory = &cat
+		}
+		var back Customer
+		if err := back.unmarshalBinary(c.marshalBinary()); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(c)
+		b, _ := json.Marshal(&back)
+		if string(a) != string(b) {
+			t.Fatalf("round trip:\n%s\n%s", a, b)
+		}
+	}
+	var c Customer
+	if err := c.unmarshalBinary([]byte{9, 0}); err == nil {
+		t.Fatal("unknown encoding version accepted")
 	}
 }

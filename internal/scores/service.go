@@ -63,11 +63,11 @@ func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error)
 		}
 		return inOrder(ids, m), nil
 	}
-	scopes := make([]string, len(ids))
+	entries := make([]cache.Entry, len(ids))
 	for i, id := range ids {
-		scopes[i] = customerScope(id)
+		entries[i] = cache.Entry{Key: cache.Key("cs", strconv.Itoa(id), string(day)), Scope: customerScope(id)}
 	}
-	tags, err := s.cache.Tags(ctx, scopes)
+	vals, tags, err := s.cache.Fetch(ctx, entries)
 	if err != nil { // the cache is down or not trustworthy now: straight to the database
 		m, err := computeCustomers(ctx, s.client, s.dialect, ids, day)
 		if err != nil {
@@ -75,38 +75,39 @@ func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error)
 		}
 		return inOrder(ids, m), nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = cache.Key("cs", strconv.Itoa(id), tags[scopes[i]], string(day))
-	}
-	hits, _ := s.cache.Get(ctx, keys)
 	found := make(map[int]*Customer, len(ids))
 	var missing []int
+	tagOf := make(map[int]int, len(ids)) // id -> index into entries/tags
 	for i, id := range ids {
-		if b, ok := hits[keys[i]]; ok {
+		if vals[i] != nil {
 			var c Customer
-			if json.Unmarshal(b, &c) == nil {
+			if c.unmarshalBinary(vals[i]) == nil {
 				found[id] = &c
 				continue
 			}
 		}
+		tagOf[id] = i
 		missing = append(missing, id)
 	}
 	if len(missing) > 0 {
 		sort.Ints(missing)
 		// Concurrent requests for the same customers at the same versions compute once.
-		flight := "cs:" + string(day) + ":" + joinIDs(missing, tags)
-		v, err, _ := s.group.Do(flight, func() (any, error) {
+		var flight strings.Builder
+		flight.WriteString("cs:" + string(day))
+		for _, id := range missing {
+			flight.WriteString("," + strconv.Itoa(id) + "@" + tags[tagOf[id]])
+		}
+		v, err, _ := s.group.Do(flight.String(), func() (any, error) {
 			m, err := computeCustomers(context.WithoutCancel(ctx), s.client, s.dialect, missing, day)
 			if err != nil {
 				return nil, err
 			}
-			items := make(map[string][]byte, len(m))
+			items := make([]cache.Item, 0, len(m))
 			for id, c := range m {
-				b, _ := json.Marshal(c)
-				items[cache.Key("cs", strconv.Itoa(id), tags[customerScope(id)], string(day))] = b
+				i := tagOf[id]
+				items = append(items, cache.Item{Key: entries[i].Key, Tag: tags[i], Value: c.marshalBinary()})
 			}
-			s.cache.Set(ctx, items)
+			s.cache.Put(ctx, items)
 			return m, nil
 		})
 		if err != nil {
@@ -117,17 +118,6 @@ func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error)
 		}
 	}
 	return inOrder(ids, found), nil
-}
-
-func joinIDs(ids []int, tags map[string]string) string {
-	var b strings.Builder
-	for _, id := range ids {
-		b.WriteString(strconv.Itoa(id))
-		b.WriteByte('@')
-		b.WriteString(tags[customerScope(id)])
-		b.WriteByte(',')
-	}
-	return b.String()
 }
 
 func inOrder(ids []int, m map[int]*Customer) []*Customer {
@@ -164,10 +154,6 @@ func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time)
 	if tx {
 		return compute(ctx)
 	}
-	tags, err := s.cache.Tags(ctx, []string{segmentsScope})
-	if err != nil {
-		return compute(ctx)
-	}
 	who, window := "all", "-"
 	if personaID != nil {
 		who = strconv.Itoa(*personaID)
@@ -175,22 +161,24 @@ func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time)
 	if since != nil {
 		window = strconv.FormatInt(since.UTC().UnixNano(), 10)
 	}
-	key := cache.Key("seg", who, window, tags[segmentsScope], string(day))
-	if hits, err := s.cache.Get(ctx, []string{key}); err == nil {
-		if b, ok := hits[key]; ok {
-			var seg Segment
-			if json.Unmarshal(b, &seg) == nil {
-				return &seg, nil
-			}
+	entry := cache.Entry{Key: cache.Key("seg", who, window, string(day)), Scope: segmentsScope}
+	vals, tags, err := s.cache.Fetch(ctx, []cache.Entry{entry})
+	if err != nil {
+		return compute(ctx)
+	}
+	if vals[0] != nil {
+		var seg Segment
+		if json.Unmarshal(vals[0], &seg) == nil {
+			return &seg, nil
 		}
 	}
-	v, err, _ := s.group.Do(key, func() (any, error) {
+	v, err, _ := s.group.Do(entry.Key+"@"+tags[0], func() (any, error) {
 		seg, err := compute(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, err
 		}
 		b, _ := json.Marshal(seg)
-		s.cache.Set(ctx, map[string][]byte{key: b})
+		s.cache.Put(ctx, []cache.Item{{Key: entry.Key, Tag: tags[0], Value: b}})
 		return seg, nil
 	})
 	if err != nil {

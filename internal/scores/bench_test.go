@@ -1,0 +1,100 @@
+package scores_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/scores"
+	"github.com/c360/c360/internal/testservices"
+)
+
+var benchData struct {
+	once sync.Once
+	dir  string
+	url  string
+}
+
+// benchDB opens the shared benchmark database: 10,000 generated customers
+// (~100,000 orders) on SQLite, loaded once per test binary.
+func benchDB(b *testing.B) *database.DB {
+	benchData.once.Do(func() {
+		dir, err := os.MkdirTemp("", "c360-scores-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchData.dir, benchData.url = dir, "file:"+filepath.Join(dir, "bench.db")
+		db, err := database.Open(context.Background(), benchData.url, database.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		load(b, db.Client, 10000)
+		n, _ := db.Client.Order.Query().Count(context.Background())
+		b.Logf("loaded 10,000 customers and %d orders in %v", n, time.Since(start).Round(time.Millisecond))
+		db.Close()
+	})
+	db, err := database.Open(context.Background(), benchData.url, database.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// run times each call and reports p50 and p99 beside ns/op.
+func run(b *testing.B, before func(), f func() error) {
+	var d []time.Duration
+	for b.Loop() {
+		if before != nil {
+			b.StopTimer()
+			before()
+			b.StartTimer()
+		}
+		t := time.Now()
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+		d = append(d, time.Since(t))
+	}
+	slices.Sort(d)
+	b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(d[min(len(d)-1, len(d)*99/100)].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkScores: insights and a 100-customer scores list, with the cache
+// cold (invalidated before every call) and warm, in-process and in Redis.
+func BenchmarkScores(b *testing.B) {
+	db := benchDB(b)
+	ctx := context.Background()
+	ids, err := db.Client.Customer.Query().Order(customer.ByName()).Limit(100).IDs(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	caches := map[string]func(b *testing.B) string{
+		"memory": func(*testing.B) string { return "" },
+		"redis":  func(b *testing.B) string { return testservices.Redis(b).URL() },
+	}
+	for _, name := range []string{"memory", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			svc, err := scores.Open(db.Client, db.Dialect, caches[name](b), 10*time.Minute)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer svc.Close()
+			cold := func() { svc.InvalidateAll(ctx) }
+			insights := func() error { _, err := svc.Segment(ctx, nil, nil); return err }
+			list := func() error { _, err := svc.Customers(ctx, ids); return err }
+			b.Run("insights/cold", func(b *testing.B) { run(b, cold, insights) })
+			b.Run("insights/warm", func(b *testing.B) { run(b, nil, insights) })
+			b.Run("customers100/cold", func(b *testing.B) { run(b, cold, list) })
+			b.Run("customers100/warm", func(b *testing.B) { run(b, nil, list) })
+		})
+	}
+}
