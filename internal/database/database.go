@@ -16,6 +16,8 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" database/sql driver
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/c360/c360/ent"
 	_ "github.com/c360/c360/ent/runtime" // schema defaults, validators and hooks
@@ -167,4 +169,18 @@ func (db *DB) Close() error {
 		}
 	}
 	return first
+}
+
+// Collectors returns Prometheus collectors of the connection pools
+// (open, in use, idle, waits), labelled by pool.
+func (db *DB) Collectors() []prometheus.Collector {
+	names := []string{"main"}
+	if db.Dialect == dialect.SQLite {
+		names = []string{"sqlite_writer", "sqlite_reader"}
+	}
+	out := make([]prometheus.Collector, 0, len(db.pools))
+	for i, p := range db.pools {
+		out = append(out, collectors.NewDBStatsCollector(p, names[min(i, len(names)-1)]))
+	}
+	return out
 }

@@ -71,7 +71,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		{"put", "PUT", gql, "application/json", "", `{"query":"{ __typename }"}`, 405, "application/json", nil, nil},
 		{"healthz", "GET", a.url + "/healthz", "", "", "", 200, "text/plain", []string{"ok"}, nil},
 		{"readyz", "GET", a.url + "/readyz", "", "", "", 200, "text/plain", []string{"ready"}, nil},
-		{"metrics", "GET", a.url + "/metrics", "", "", "", 200, "text/plain", []string{"c360_cache_degraded"}, nil},
+		{"metrics", "GET", a.url + "/metrics", "", "", "", 200, "text/plain", []string{"c360_cache_degraded", "c360_graphql_request_duration_seconds_bucket", "c360_graphql_errors_total{code=\"GRAPHQL_PARSE_FAILED\"}", "go_sql_open_connections{db_name=\"sqlite_reader\"}"}, nil},
 		{"graphiql", "GET", a.url + "/", "", "text/html", "", 200, "text/html", []string{"graphiql"}, nil},
 	}
 	for _, c := range cases {

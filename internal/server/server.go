@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -47,15 +48,22 @@ type Server struct {
 func New(cfg config.Config, db *database.DB, sc *scores.Service) *Server {
 	s := &Server{cfg: cfg, db: db, scores: sc}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.graphqlHandler())
-	mux.Handle("GET /{$}", playground.Handler("c360 GraphiQL", "/graphql"))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("/graphql", observe("graphql", s.graphqlHandler()))
+	mux.Handle("GET /{$}", observe("graphiql", playground.Handler("c360 GraphiQL", "/graphql")))
+	mux.Handle("GET /healthz", observe("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", s.ready)
+	})))
+	mux.Handle("GET /readyz", observe("readyz", http.HandlerFunc(s.ready)))
 	mux.Handle("GET /metrics", promhttp.Handler())
 	s.handler = timeout(cfg.RequestTimeout, mux)
+	for _, c := range db.Collectors() {
+		// One process serves one database; a second server in the same
+		// process (tests) keeps the first one's pool metrics.
+		if err := prometheus.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+			slog.Warn("registering pool metrics", "err", err)
+		}
+	}
 	return s
 }
 
@@ -76,6 +84,7 @@ func (s *Server) graphqlHandler() http.Handler {
 		return next(s.scores.WithLoader(membership.WithLoader(ctx, s.db.Client)))
 	})
 	srv.AroundFields(defaultPageSize)
+	srv.AroundResponses(logOperations(&operationNames{seen: map[string]bool{}}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			w.Header().Set("Allow", "GET, POST")
