@@ -79,7 +79,12 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	slog.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://localhost:"+strconv.Itoa(cfg.Port)+"/",
 		"database", db.Dialect, "cache", sc.CacheBackend())
-	if err := server.New(cfg, db, sc).Run(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+	srv, err := server.New(cfg, db, sc)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if err := srv.Run(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	slog.Info("stopped")

@@ -44,6 +44,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	PersonalData func(ctx context.Context, obj any, next graphql.Resolver, kind string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -1464,6 +1465,13 @@ extend type Query {
   "Figures of a persona's members, or of all customers without personaID."
   insights(personaID: ID, since: Time): SegmentScores!
 }
+
+"""
+Marks personal data: shown to admins, pseudonymised for analysts (the same
+value gets the same pseudonym, so joins still work), refused to viewers with a
+FORBIDDEN error on the field.
+"""
+directive @personalData(kind: String!) on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -1534,14 +1542,14 @@ type Customer implements Node {
   """
   Lower-cased on write: unique case-insensitively.
   """
-  email: String
-  phone: String
-  birthDate: Date
+  email: String @personalData(kind: "email")
+  phone: String @personalData(kind: "phone")
+  birthDate: Date @personalData(kind: "date")
   gender: Gender
   incomeBand: IncomeBand
   country: String
-  region: String
-  city: String
+  region: String @personalData(kind: "address")
+  city: String @personalData(kind: "address")
   orders(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -1916,7 +1924,7 @@ type Feedback implements Node {
   kind: FeedbackKind!
   channel: FeedbackChannel!
   score: Int
-  comment: String
+  comment: String @personalData(kind: "text")
   language: String
   submittedAt: Time!
   customer: Customer!
@@ -3255,6 +3263,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_personalData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_feedbacks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4146,7 +4168,25 @@ func (ec *executionContext) _Customer_email(ctx context.Context, field graphql.C
 		func(ctx context.Context) (any, error) {
 			return obj.Email, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNString2string(ctx, "email")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.PersonalData == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personalData is not implemented")
+				}
+				return ec.Directives.PersonalData(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -4169,7 +4209,25 @@ func (ec *executionContext) _Customer_phone(ctx context.Context, field graphql.C
 		func(ctx context.Context) (any, error) {
 			return obj.Phone, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNString2string(ctx, "phone")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.PersonalData == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personalData is not implemented")
+				}
+				return ec.Directives.PersonalData(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -4192,7 +4250,25 @@ func (ec *executionContext) _Customer_birthDate(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return obj.BirthDate, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNString2string(ctx, "date")
+				if err != nil {
+					var zeroVal *date.Date
+					return zeroVal, err
+				}
+				if ec.Directives.PersonalData == nil {
+					var zeroVal *date.Date
+					return zeroVal, errors.New("directive personalData is not implemented")
+				}
+				return ec.Directives.PersonalData(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *date.Date) graphql.Marshaler {
 			return ec.marshalODate2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋdateᚐDate(ctx, selections, v)
 		},
@@ -4284,7 +4360,25 @@ func (ec *executionContext) _Customer_region(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return obj.Region, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNString2string(ctx, "address")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.PersonalData == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personalData is not implemented")
+				}
+				return ec.Directives.PersonalData(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -4307,7 +4401,25 @@ func (ec *executionContext) _Customer_city(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return obj.City, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNString2string(ctx, "address")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.PersonalData == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personalData is not implemented")
+				}
+				return ec.Directives.PersonalData(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -5061,7 +5173,25 @@ func (ec *executionContext) _Feedback_comment(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return obj.Comment, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNString2string(ctx, "text")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.PersonalData == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personalData is not implemented")
+				}
+				return ec.Directives.PersonalData(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},

@@ -5,8 +5,6 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/internal/scores"
 )
@@ -16,11 +14,6 @@ type Resolver struct {
 	Client       *ent.Client
 	Aggregates   *scores.Service
 	BaseCurrency string
-}
-
-// NewSchema builds the executable schema.
-func NewSchema(r *Resolver) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{Resolvers: r})
 }
 
 // ent returns the transaction's client inside a mutation (entgql.Transactioner

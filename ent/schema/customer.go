@@ -31,18 +31,21 @@ func (Customer) Fields() []ent.Field {
 			Annotations(entgql.OrderField("NAME")),
 		field.String("email").Optional().Nillable().Unique().Validate(validate.Email).
 			Comment("Lower-cased on write: unique case-insensitively.").
-			Annotations(entgql.OrderField("EMAIL")),
-		field.String("phone").Optional().Nillable().Validate(validate.Phone),
+			Annotations(entgql.OrderField("EMAIL"), entgql.Directives(personalData("email"))),
+		field.String("phone").Optional().Nillable().Validate(validate.Phone).
+			Annotations(entgql.Directives(personalData("phone"))),
 		field.String("birth_date").GoType(date.Date("")).Optional().Nillable().Validate(validBirthDate).
-			Annotations(entgql.Type("Date"), entgql.OrderField("BIRTH_DATE")),
+			Annotations(entgql.Type("Date"), entgql.OrderField("BIRTH_DATE"), entgql.Directives(personalData("date"))),
 		field.Enum("gender").GoType(segment.Gender("")).Optional().Nillable().
 			Annotations(entgql.Type("Gender")),
 		field.Enum("income_band").GoType(segment.IncomeBand("")).Optional().Nillable().
 			Annotations(entgql.Type("IncomeBand")),
 		field.String("country").Optional().Nillable().Validate(validate.Country).
 			Annotations(entgql.OrderField("COUNTRY")),
-		field.String("region").Optional().Nillable().Validate(validate.Text),
-		field.String("city").Optional().Nillable().Validate(validate.Text),
+		field.String("region").Optional().Nillable().Validate(validate.Text).
+			Annotations(entgql.Directives(personalData("address"))),
+		field.String("city").Optional().Nillable().Validate(validate.Text).
+			Annotations(entgql.Directives(personalData("address"))),
 	}
 }
 

@@ -22,7 +22,8 @@ func (Feedback) Fields() []ent.Field {
 		field.Enum("kind").Values("NPS", "CSAT", "REVIEW", "SOCIAL", "SUPPORT").Immutable(),
 		field.Enum("channel").Values("EMAIL", "WEB_FORM", "CHAT", "SMS", "PHONE", "SOCIAL_MEDIA", "REVIEW_SITE", "IN_STORE").Immutable(),
 		field.Int("score").Optional().Nillable().Immutable(),
-		field.Text("comment").Optional().Nillable().Validate(validate.Comment).Immutable(),
+		field.Text("comment").Optional().Nillable().Validate(validate.Comment).Immutable().
+			Annotations(entgql.Directives(personalData("text"))),
 		field.String("language").Optional().Nillable().Validate(validate.Language).Immutable(),
 		field.Time("submitted_at").Default(now).Immutable().
 			Annotations(entgql.OrderField("SUBMITTED_AT")),

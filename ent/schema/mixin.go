@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/mixin"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/c360/c360/internal/validate"
 )
@@ -35,4 +36,13 @@ func (ExternalRefMixin) Fields() []ent.Field {
 			Validate(validate.Ref).
 			Annotations(entgql.OrderField("EXTERNAL_REF")),
 	}
+}
+
+// personalData marks a field as personal data in the GraphQL schema: the
+// server shows it to admins, masks it for analysts and refuses it to viewers.
+func personalData(kind string) entgql.Directive {
+	return entgql.NewDirective("personalData", &ast.Argument{
+		Name:  "kind",
+		Value: &ast.Value{Raw: kind, Kind: ast.StringValue},
+	})
 }

@@ -35,6 +35,40 @@ type Config struct {
 	CacheTTL time.Duration
 	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
 	LogLevel string
+
+	// Production (C360_ENV=production; default development) turns off
+	// introspection and field suggestions unless they are set explicitly.
+	Production bool
+	// Introspection allows __schema/__type (INTROSPECTION, default: on in development).
+	Introspection bool
+	// FieldSuggestions adds "did you mean" to validation errors (FIELD_SUGGESTIONS, default: on in development).
+	FieldSuggestions bool
+	// CORSOrigins lists the browser origins allowed to call the API (CORS_ALLOWED_ORIGINS, comma-separated; default none).
+	CORSOrigins []string
+	// RateLimit is the sustained requests per second per credential (or per
+	// client address in development mode) (RATE_LIMIT_RPS, default 50; 0 turns it off).
+	RateLimit int
+	// RateBurst is the burst above it (RATE_LIMIT_BURST, default 100).
+	RateBurst int
+	// PersistedOperationsFile is a JSON object {"<sha256 hex>": "<query>"} of
+	// operator-approved operations (PERSISTED_OPERATIONS_FILE, default none).
+	PersistedOperationsFile string
+	// PersistedOnly refuses any operation not in that file (PERSISTED_ONLY, default false).
+	PersistedOnly bool
+	// Auth holds the credentials (API_KEYS, JWT_HS256_SECRET, JWT_RS256_PUBLIC_KEY,
+	// JWT_ISSUER, JWT_AUDIENCE, PII_PSEUDONYM_KEY); none configured = development mode, open.
+	Auth AuthConfig
+	// Limits of one operation (MAX_TOKENS 15000, MAX_DEPTH 15, MAX_ALIASES 30,
+	// MAX_FIELDS 2000, MAX_DIRECTIVES 50, MAX_COST 500000).
+	MaxTokens, MaxDepth, MaxAliases, MaxFields, MaxDirectives, MaxCost int
+	// OTLPEndpoint enables OpenTelemetry tracing to an OTLP/HTTP collector
+	// (OTEL_EXPORTER_OTLP_ENDPOINT, default none).
+	OTLPEndpoint string
+}
+
+// AuthConfig is the credentials part of the configuration.
+type AuthConfig struct {
+	APIKeys, JWTHS256Secret, JWTRS256PublicKeyPEM, JWTIssuer, JWTAudience, PseudonymKey string
 }
 
 // Load reads the environment.
@@ -99,6 +133,39 @@ func load(get func(string) string) (Config, error) {
 	if len(c.BaseCurrency) != 3 {
 		errs = append(errs, fmt.Sprintf("BASE_CURRENCY=%q is not a 3-letter ISO 4217 code", c.BaseCurrency))
 	}
+	c.Production = str("C360_ENV", "development") == "production"
+	if env := str("C360_ENV", "development"); env != "production" && env != "development" {
+		errs = append(errs, fmt.Sprintf("C360_ENV=%q must be development or production", env))
+	}
+	c.Introspection = boolean("INTROSPECTION", !c.Production)
+	c.FieldSuggestions = boolean("FIELD_SUGGESTIONS", !c.Production)
+	for _, o := range strings.Split(str("CORS_ALLOWED_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	c.RateLimit = num("RATE_LIMIT_RPS", 50)
+	c.RateBurst = num("RATE_LIMIT_BURST", 100)
+	c.PersistedOperationsFile = str("PERSISTED_OPERATIONS_FILE", "")
+	c.PersistedOnly = boolean("PERSISTED_ONLY", false)
+	if c.PersistedOnly && c.PersistedOperationsFile == "" {
+		errs = append(errs, "PERSISTED_ONLY=true needs PERSISTED_OPERATIONS_FILE")
+	}
+	c.Auth = AuthConfig{
+		APIKeys:              str("API_KEYS", ""),
+		JWTHS256Secret:       str("JWT_HS256_SECRET", ""),
+		JWTRS256PublicKeyPEM: str("JWT_RS256_PUBLIC_KEY", ""),
+		JWTIssuer:            str("JWT_ISSUER", ""),
+		JWTAudience:          str("JWT_AUDIENCE", ""),
+		PseudonymKey:         str("PII_PSEUDONYM_KEY", ""),
+	}
+	c.MaxTokens = num("MAX_TOKENS", 15000)
+	c.MaxDepth = num("MAX_DEPTH", 15)
+	c.MaxAliases = num("MAX_ALIASES", 30)
+	c.MaxFields = num("MAX_FIELDS", 2000)
+	c.MaxDirectives = num("MAX_DIRECTIVES", 50)
+	c.MaxCost = num("MAX_COST", 500000)
+	c.OTLPEndpoint = str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		errs = append(errs, "REDIS_URL must start with redis:// or rediss://")
 	}

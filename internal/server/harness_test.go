@@ -56,6 +56,11 @@ func newAPI(t testing.TB, d string) *api { return newAPIWithCache(t, d, "") }
 
 // newAPIWithCache serves with the score cache in Redis at redisURL ("" for in-process).
 func newAPIWithCache(t testing.TB, d, redisURL string) *api {
+	return newAPIWith(t, d, func(c *config.Config) { c.RedisURL = redisURL })
+}
+
+// newAPIWith serves with the configuration changed by edit.
+func newAPIWith(t testing.TB, d string, edit func(*config.Config)) *api {
 	t.Helper()
 	url := databaseURL(t, d)
 	var counter *database.Counter
@@ -71,14 +76,20 @@ func newAPIWithCache(t testing.TB, d, redisURL string) *api {
 		t.Fatal(err)
 	}
 	cfg.BaseCurrency = "EUR"
-	cfg.RedisURL = redisURL
 	cfg.MaxBodyBytes = 2 << 20
+	cfg.RateLimit = 0 // tests send bursts; TestRateLimit turns it on
+	edit(&cfg)
 	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sc.Close() })
-	srv := httptest.NewServer(server.New(cfg, db, sc).Handler())
+	s, err := server.New(cfg, db, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, db: db, counter: counter, scores: sc}
 }

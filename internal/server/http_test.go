@@ -131,7 +131,10 @@ func TestGracefulShutdown(t *testing.T) {
 	a := newAPI(t, dialect.SQLite)
 	cfg, _ := config.Load()
 	cfg.ShutdownTimeout = 10 * time.Second
-	srv := server.New(cfg, a.db, a.scores)
+	srv, err := server.New(cfg, a.db, a.scores)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -23,39 +23,58 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/c360/c360/graph"
+	"github.com/c360/c360/internal/auth"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/errcode"
 	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/ratelimit"
 	"github.com/c360/c360/internal/scores"
 )
-
-// ParserTokenLimit bounds the tokens of one document (Apollo Router's default);
-// gqlgen has none unless set.
-const ParserTokenLimit = 15000
 
 // Server is the HTTP server of c360.
 type Server struct {
 	cfg      config.Config
 	db       *database.DB
 	scores   *scores.Service
+	auth     *auth.Authenticator
+	limiter  ratelimit.Limiter
+	closers  []func() error
 	handler  http.Handler
 	draining atomic.Bool
 }
 
 // New builds the server over an open database and the scores service (see
 // scores.Open), whose invalidation hook must be installed on db.Client.
-func New(cfg config.Config, db *database.DB, sc *scores.Service) *Server {
+func New(cfg config.Config, db *database.DB, sc *scores.Service) (*Server, error) {
 	s := &Server{cfg: cfg, db: db, scores: sc}
+	a, err := auth.New(auth.Config{
+		APIKeys: cfg.Auth.APIKeys, JWTHS256Secret: cfg.Auth.JWTHS256Secret, JWTRS256PublicKeyPEM: cfg.Auth.JWTRS256PublicKeyPEM,
+		JWTIssuer: cfg.Auth.JWTIssuer, JWTAudience: cfg.Auth.JWTAudience, PseudonymKey: cfg.Auth.PseudonymKey,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.auth = a
+	if !a.Enabled() {
+		slog.Warn("DEVELOPMENT MODE: no API_KEYS or JWT secret configured, the API is open to anyone as admin; never expose it like this")
+	}
+	if err := s.setupRateLimit(); err != nil {
+		return nil, err
+	}
+	gql, err := s.graphqlHandler()
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", observe("graphql", s.graphqlHandler()))
+	mux.Handle("/graphql", observe("graphql", s.cors(a.Middleware(s.rateLimit(gql)))))
 	mux.Handle("GET /{$}", observe("graphiql", playground.Handler("c360 GraphiQL", "/graphql")))
 	mux.Handle("GET /healthz", observe("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})))
 	mux.Handle("GET /readyz", observe("readyz", http.HandlerFunc(s.ready)))
-	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("GET /metrics", a.Middleware(adminOnly(promhttp.Handler())))
 	s.handler = timeout(cfg.RequestTimeout, mux)
 	for _, c := range db.Collectors() {
 		// One process serves one database; a second server in the same
@@ -64,18 +83,32 @@ func New(cfg config.Config, db *database.DB, sc *scores.Service) *Server {
 			slog.Warn("registering pool metrics", "err", err)
 		}
 	}
-	return s
+	return s, nil
+}
+
+// Close releases what the server opened (the rate limiter's Redis client).
+func (s *Server) Close() error {
+	for _, c := range s.closers {
+		_ = c()
+	}
+	return nil
 }
 
 // Handler returns the root handler (tests serve it with httptest).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-func (s *Server) graphqlHandler() http.Handler {
-	srv := handler.New(graph.NewSchema(&graph.Resolver{Client: s.db.Client, Aggregates: s.scores, BaseCurrency: s.cfg.BaseCurrency}))
+func (s *Server) graphqlHandler() (http.Handler, error) {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &graph.Resolver{Client: s.db.Client, Aggregates: s.scores, BaseCurrency: s.cfg.BaseCurrency},
+		Directives: graph.DirectiveRoot{PersonalData: personalData(s.auth)},
+	}))
 	srv.AddTransport(httpTransport{maxBody: s.cfg.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.SetParserTokenLimit(ParserTokenLimit)
-	srv.Use(extension.Introspection{})
+	srv.SetParserTokenLimit(s.cfg.MaxTokens)
+	srv.SetDisableSuggestion(!s.cfg.FieldSuggestions)
+	if s.cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
 	srv.Use(pageLimits{})
 	srv.Use(entgql.Transactioner{TxOpener: s.db.Client})
 	srv.SetErrorPresenter(errcode.Presenter)
@@ -83,6 +116,7 @@ func (s *Server) graphqlHandler() http.Handler {
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		return next(s.scores.WithLoader(membership.WithLoader(ctx, s.db.Client)))
 	})
+	srv.AroundFields(authorizeFields)
 	srv.AroundFields(defaultPageSize)
 	srv.AroundResponses(logOperations(&operationNames{seen: map[string]bool{}}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -92,7 +126,7 @@ func (s *Server) graphqlHandler() http.Handler {
 			return
 		}
 		srv.ServeHTTP(w, r)
-	})
+	}), nil
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

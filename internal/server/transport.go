@@ -218,8 +218,12 @@ func writeResponse(w http.ResponseWriter, status int, r *graphql.Response) {
 }
 
 func writeRequestError(w http.ResponseWriter, status int, msg string) {
+	writeCodedError(w, status, "BAD_REQUEST", msg)
+}
+
+func writeCodedError(w http.ResponseWriter, status int, code, msg string) {
 	writeResponse(w, status, &graphql.Response{Errors: gqlerror.List{{
 		Message:    msg,
-		Extensions: map[string]any{"code": "BAD_REQUEST"},
+		Extensions: map[string]any{"code": code},
 	}}})
 }

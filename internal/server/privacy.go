@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/c360/c360/internal/auth"
+	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/errcode"
+)
+
+// personalData implements @personalData: admins see the value, analysts a
+// consistent pseudonym, viewers a FORBIDDEN error on the field (the rest of
+// the query still answers).
+func personalData(a *auth.Authenticator) func(ctx context.Context, obj any, next graphql.Resolver, kind string) (any, error) {
+	return func(ctx context.Context, obj any, next graphql.Resolver, kind string) (any, error) {
+		p, ok := auth.FromContext(ctx)
+		switch {
+		case ok && p.Role.SeesPersonalData():
+			return next(ctx)
+		case ok && p.Role.MasksPersonalData():
+			v, err := next(ctx)
+			if err != nil {
+				return v, err
+			}
+			return mask(a, kind, v), nil
+		}
+		return nil, forbidden(ctx, "personal data is not available to the "+roleOf(ctx)+" role")
+	}
+}
+
+func mask(a *auth.Authenticator, kind string, v any) any {
+	switch t := v.(type) {
+	case *string:
+		if t == nil {
+			return t
+		}
+		m := a.Mask(kind, *t)
+		if m == "" {
+			return (*string)(nil)
+		}
+		return &m
+	case string:
+		return a.Mask(kind, t)
+	case *date.Date:
+		if t == nil {
+			return t
+		}
+		m := date.Date(a.Mask(kind, string(*t)))
+		if m == "" {
+			return (*date.Date)(nil)
+		}
+		return &m
+	}
+	return nil // an unknown type is never shown unmasked
+}
+
+func roleOf(ctx context.Context) string {
+	if p, ok := auth.FromContext(ctx); ok {
+		return string(p.Role)
+	}
+	return "anonymous"
+}
+
+func forbidden(ctx context.Context, msg string) error {
+	fc := graphql.GetFieldContext(ctx)
+	field := ""
+	if fc != nil {
+		field = fc.Field.Name
+	}
+	e := errcode.New(errcode.Forbidden, field, msg)
+	e.Path = graphql.GetPath(ctx)
+	return e
+}
+
+// personalFields are the input names that filter or order by personal data;
+// a role that may not see a field may not probe it through filters either.
+var personalFields = []string{"email", "phone", "birthDate", "region", "city", "comment"}
+
+// authorizeFields refuses writes to roles that cannot write, and filters,
+// orderings and lookups on personal data to roles that may not see it.
+func authorizeFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || (fc.Object != "Mutation" && len(fc.Field.Arguments) == 0) {
+		return next(ctx)
+	}
+	p, _ := auth.FromContext(ctx)
+	if fc.Object == "Mutation" && !p.Role.CanWrite() {
+		return nil, forbidden(ctx, "the "+roleOf(ctx)+" role may not write")
+	}
+	if !p.Role.SeesPersonalData() {
+		oc := graphql.GetOperationContext(ctx)
+		for name, v := range fc.Field.ArgumentMap(oc.Variables) {
+			if path := personalInput(name, v); path != "" {
+				return nil, errcode.New(errcode.Forbidden, path,
+					fmt.Sprintf("%s: filtering or ordering by personal data is not available to the %s role", path, roleOf(ctx)))
+			}
+		}
+	}
+	return next(ctx)
+}
+
+// personalInput returns the path of the first personal-data input inside an
+// argument value ("where.hasCustomerWith[0].emailContainsFold"), or "".
+func personalInput(path string, v any) string {
+	switch t := v.(type) {
+	case map[string]any:
+		if f, ok := t["field"].(string); ok && (f == "EMAIL" || f == "BIRTH_DATE") {
+			return path + ".field"
+		}
+		for k, sub := range t {
+			if p := personalInput(path+"."+k, sub); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for i, sub := range t {
+			if p := personalInput(fmt.Sprintf("%s[%d]", path, i), sub); p != "" {
+				return p
+			}
+		}
+	}
+	// A leaf: the key itself may name personal data (where.emailContainsFold,
+	// or customer(email: ...)).
+	last := path[strings.LastIndexAny(path, ".")+1:]
+	for _, f := range personalFields {
+		if strings.HasPrefix(last, f) {
+			if _, isMap := v.(map[string]any); !isMap {
+				return path
+			}
+		}
+	}
+	return ""
+}
