@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	entschema "entgo.io/ent/dialect/sql/schema"
 
@@ -103,8 +104,17 @@ func checkRef(field, s string) error {
 	if s == "" {
 		return required(field)
 	}
+	return checkRefValue(field, s)
+}
+
+// checkRefValue checks a reference that is given. References must be valid
+// UTF-8 (they are compared and written as text).
+func checkRefValue(field, s string) error {
 	if err := validate.Ref(s); err != nil {
 		return validate.Errorf(field, "%s", err)
+	}
+	if !utf8.ValidString(s) {
+		return validate.Errorf(field, "must be valid UTF-8")
 	}
 	return nil
 }
@@ -318,8 +328,8 @@ func checkFeedback(f ndjson.Feedback) (*feedbackRec, error) {
 		return nil, err
 	}
 	if f.OrderRef != nil {
-		if err := validate.Ref(*f.OrderRef); err != nil {
-			return nil, validate.Errorf("orderRef", "%s", err)
+		if err := checkRefValue("orderRef", *f.OrderRef); err != nil {
+			return nil, err
 		}
 	}
 	if err := checkEnum("kind", f.Kind, feedbackKindValues); err != nil {

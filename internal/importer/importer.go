@@ -23,9 +23,10 @@
 // references). A record that breaks a rule is rejected with its file, line
 // and a reason naming the field; it never aborts the import and is never
 // half-written. Records are written in batches, one transaction per batch,
-// with one bulk INSERT per table and one lookup query per table for the
-// references. Only infrastructure failures (database down, context
-// cancelled) end an import with an error.
+// with multi-row INSERTs (see sql.go) and one lookup query per table for the
+// references. Lines are decoded by a fast decoder that falls back to
+// ndjson.Reader for anything unusual (see decode.go). Only infrastructure
+// failures (database down, context cancelled) end an import with an error.
 package importer
 
 import (
@@ -63,6 +64,16 @@ type Options struct {
 	// Progress, when set, is called after each committed batch with the
 	// number of records processed so far (imported plus rejected).
 	Progress func(done int64)
+	// OnReject, when set, is called for every rejected record (the Summary
+	// keeps only the first MaxRejections), batch by batch, in file load order
+	// and line order within a batch.
+	OnReject func(Rejection)
+	// AfterCommit, when set, is called after each committed batch and once
+	// more at the end of the import (Loader.Flush, so also ImportDir) when
+	// anything was committed: the hook for invalidating caches of data
+	// derived from what was written. Records are written with SQL (not ent
+	// mutations), so ent hooks do not see them; this is the place.
+	AfterCommit func(ctx context.Context)
 }
 
 // Rejection is a record that was not imported.
@@ -135,6 +146,8 @@ func ImportDir(ctx context.Context, client *ent.Client, dir string, opts Options
 }
 
 // importFile streams one file into the loader; a missing file is skipped.
+// Lines are decoded by the fast decoder of decode.go, which falls back to
+// ndjson.Reader for anything unusual, so the outcome is that of ndjson.Reader.
 func importFile[T any](l *Loader, dir, name string, add func(file string, line int, rec T) error) error {
 	f, err := os.Open(filepath.Join(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
@@ -144,11 +157,22 @@ func importFile[T any](l *Loader, dir, name string, add func(file string, line i
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	r := ndjson.NewReader[T](f, name)
+	r := newLineReader(f, name)
+	d := newDecoder()
 	for {
-		rec, line, err := r.Next()
+		data, line, tooLong, err := r.next()
 		if err == io.EOF {
 			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if tooLong {
+			err = &ndjson.LineError{File: name, Line: line, Err: fmt.Errorf("line longer than %d bytes", ndjson.DefaultMaxLineBytes)}
+		}
+		var rec T
+		if err == nil {
+			rec, err = decode[T](d, data, name, line)
 		}
 		var le *ndjson.LineError
 		if errors.As(err, &le) {

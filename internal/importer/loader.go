@@ -42,6 +42,8 @@ type Loader struct {
 	base     string
 	size     int
 	progress func(int64)
+	onReject func(Rejection)
+	after    func(context.Context)
 	today    date.Date
 
 	// Owned by the goroutine adding records.
@@ -52,8 +54,13 @@ type Loader struct {
 
 	// Owned by the batch being written; read by the adding goroutine only
 	// after waiting for it.
-	sum  Summary
-	werr error
+	sum     Summary
+	werr    error
+	dialect string // detected at the first write
+	// SQLite page cache size before the import raised it (growCache).
+	cacheRaised bool
+	prevCache   int
+	committed   bool // a batch was committed since the last AfterCommit at Flush
 	// customerIDs maps the externalRef of every customer written or looked up
 	// by this import to its id (committed rows only). It grows with the number
 	// of customers; orders and feedback are not remembered across batches.
@@ -96,6 +103,8 @@ func NewLoader(ctx context.Context, client *ent.Client, opts Options) *Loader {
 		base:        base,
 		size:        size,
 		progress:    opts.Progress,
+		onReject:    opts.OnReject,
+		after:       opts.AfterCommit,
 		today:       date.Of(time.Now().UTC()),
 		customerIDs: make(map[string]int),
 		b:           newBatch(),
@@ -132,7 +141,17 @@ func (l *Loader) Flush() error {
 	if err := l.flush(); err != nil {
 		return err
 	}
-	return l.wait()
+	if err := l.wait(); err != nil {
+		return err
+	}
+	if err := l.restoreCache(); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if l.committed && l.after != nil {
+		l.after(l.ctx)
+	}
+	l.committed = false
+	return nil
 }
 
 // Summary returns the counts of the batches written so far (it waits for the
@@ -303,10 +322,16 @@ func (l *Loader) write(b *batch) error {
 	l.sum.Imported += imported
 	l.sum.Rejected += int64(len(rejects))
 	for _, r := range rejects {
-		if len(l.sum.Rejections) >= MaxRejections {
-			break
+		if l.onReject != nil {
+			l.onReject(r)
 		}
-		l.sum.Rejections = append(l.sum.Rejections, r)
+		if len(l.sum.Rejections) < MaxRejections {
+			l.sum.Rejections = append(l.sum.Rejections, r)
+		}
+	}
+	l.committed = true
+	if l.after != nil {
+		l.after(l.ctx)
 	}
 	if l.progress != nil {
 		l.progress(l.sum.Imported + l.sum.Rejected)
@@ -324,11 +349,23 @@ func (l *Loader) isRecordError(err error) bool {
 // on the way to *rejects only if it commits. It returns the number of
 // records imported.
 func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
+	if l.dialect == "" {
+		d, err := detectDialect(l.ctx, l.client)
+		if err != nil {
+			return 0, err
+		}
+		l.dialect = d
+	}
 	tx, err := l.client.Tx(l.ctx)
 	if err != nil {
 		return 0, err
 	}
-	w := &txWriter{ctx: l.ctx, tx: tx, l: l, customers: make(map[string]int), orders: make(map[string]orderInfo)}
+	if err := l.growCache(tx); err != nil {
+		_ = tx.Rollback()
+		return 0, err
+	}
+	w := &txWriter{ctx: l.ctx, tx: tx, l: l, now: time.Now().UTC(),
+		customers: make(map[string]int), orders: make(map[string]orderInfo)}
 	if err := w.write(b); err != nil {
 		_ = tx.Rollback()
 		return 0, err

@@ -2,19 +2,19 @@ package importer
 
 import (
 	"context"
+	stdsql "database/sql"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
-	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
-	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/internal/validate"
 )
@@ -46,6 +46,7 @@ type txWriter struct {
 	rejects   []Rejection
 	customers map[string]int       // customers written or looked up in this transaction
 	orders    map[string]orderInfo // orders written or looked up in this transaction
+	now       time.Time            // createdAt/updatedAt of the rows written
 }
 
 func (w *txWriter) reject(src source, field, format string, args ...any) {
@@ -114,6 +115,18 @@ func (w *txWriter) personas(recs []*personaRec) error {
 	})
 }
 
+// customersTable writes customers. A customer with the same externalRef
+// has every field replaced except its id and createdAt (optional fields
+// absent from the record are cleared: excluded.x is NULL); RETURNING tells
+// the id of each row, new or updated.
+var customersTable = func() *table {
+	t := &table{name: "customers", cols: []string{"id", "external_ref", "created_at", "updated_at", "kind",
+		"relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band",
+		"country", "region", "city"}}
+	t.suffix = " ON CONFLICT (external_ref) DO UPDATE SET " + setExcluded(t.cols[3:]) + " RETURNING id, external_ref"
+	return t
+}()
+
 func (w *txWriter) customerRecs(recs []*customerRec) error {
 	if len(recs) == 0 {
 		return nil
@@ -128,8 +141,8 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	}
 	// One query finds both the stored versions of these customers and the
 	// customers already holding their emails.
-	byRef := make(map[string]*ent.Customer, len(recs))
-	byEmail := make(map[string]*ent.Customer, len(emails))
+	byRef := make(map[string]*ent.Customer)
+	byEmail := make(map[string]*ent.Customer)
 	err := chunked(max(len(refs), len(emails)), maxParams/2, func(lo, hi int) error {
 		pred := customer.ExternalRefIn(refs[min(lo, len(refs)):min(hi, len(refs))]...)
 		if lo < len(emails) {
@@ -149,7 +162,6 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	if err != nil {
 		return fmt.Errorf("looking up customers: %w", err)
 	}
-	var creates []*ent.CustomerCreate
 	var written []*customerRec
 	for _, r := range recs {
 		if r.email != nil {
@@ -167,40 +179,49 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 			w.customers[r.ref] = c.ID
 			continue
 		}
-		creates = append(creates, w.tx.Customer.Create().
-			SetExternalRef(r.ref).
-			SetKind(r.kind).
-			SetRelationship(r.relationship).
-			SetLifecycleStage(r.lifecycleStage).
-			SetName(r.name).
-			SetNillableEmail(r.email).
-			SetNillablePhone(r.phone).
-			SetNillableBirthDate(r.birthDate).
-			SetNillableGender(r.gender).
-			SetNillableIncomeBand(r.incomeBand).
-			SetNillableCountry(r.country).
-			SetNillableRegion(r.region).
-			SetNillableCity(r.city).
-			SetNillableCreatedAt(r.createdAt))
 		written = append(written, r)
 	}
-	return chunked(len(creates), maxParams/len(customer.Columns), func(lo, hi int) error {
-		bulk := w.tx.Customer.CreateBulk(creates[lo:hi]...)
-		// Every field is replaced; optional fields absent from the record are
-		// cleared (excluded.x is NULL for a column the INSERT leaves out).
-		bulk.OnConflictColumns(customer.FieldExternalRef).
-			UpdateNewValues().
-			Update(func(u *ent.CustomerUpsert) {
-				u.UpdateEmail().UpdatePhone().UpdateBirthDate().UpdateGender().UpdateIncomeBand().
-					UpdateCountry().UpdateRegion().UpdateCity()
-			})
-		nodes, err := bulk.Save(w.ctx)
-		if err != nil {
+	if len(written) == 0 {
+		return nil
+	}
+	// Every written row gets a fresh id; a customer that exists keeps its
+	// own (the upsert updates it and RETURNING tells its id).
+	ids, err := w.newIDs("customers", len(written))
+	if err != nil {
+		return err
+	}
+	now := w.now
+	r := newRows(len(written), len(customersTable.cols))
+	for i, c := range written {
+		created := now
+		if c.createdAt != nil {
+			created = *c.createdAt
+		}
+		r.row()
+		r.int(int64(ids[i]))
+		r.str(c.ref)
+		r.time(created)
+		r.time(now)
+		r.str(string(c.kind))
+		r.str(string(c.relationship))
+		r.str(string(c.lifecycleStage))
+		r.str(c.name)
+		r.optStr(c.email)
+		r.optStr(c.phone)
+		r.optStr((*string)(c.birthDate))
+		r.optStr((*string)(c.gender))
+		r.optStr((*string)(c.incomeBand))
+		r.optStr(c.country)
+		r.optStr(c.region)
+		r.optStr(c.city)
+	}
+	return w.exec(customersTable, r, func(rows *stdsql.Rows) error {
+		var id int
+		var ref string
+		if err := rows.Scan(&id, &ref); err != nil {
 			return err
 		}
-		for i, n := range nodes {
-			w.customers[written[lo+i].ref] = n.ID
-		}
+		w.customers[ref] = id
 		return nil
 	})
 }
@@ -261,27 +282,31 @@ func (w *txWriter) resolveCustomers(refs []string) error {
 // and returns their statuses.
 func (w *txWriter) lookupOrders(refs []string) (map[string]order.Status, error) {
 	status := make(map[string]order.Status)
-	err := chunked(len(refs), maxParams, func(lo, hi int) error {
-		var rows []struct {
-			ID          int          `json:"id"`
-			ExternalRef string       `json:"external_ref"`
-			CustomerID  int          `json:"customer_id"`
-			Status      order.Status `json:"status"`
-		}
-		err := w.tx.Order.Query().Where(order.ExternalRefIn(refs[lo:hi]...)).
-			Select(order.FieldID, order.FieldExternalRef, order.FieldCustomerID, order.FieldStatus).
-			Scan(w.ctx, &rows)
-		for _, r := range rows {
-			w.orders[r.ExternalRef] = orderInfo{id: r.ID, customerID: r.CustomerID}
-			status[r.ExternalRef] = r.Status
-		}
-		return err
+	err := chunked(len(refs), maxLookup, func(lo, hi int) error {
+		q := "SELECT id, external_ref, customer_id, status FROM orders WHERE " + w.inJSON("external_ref")
+		return w.query(q, []any{jsonStrings(refs[lo:hi])}, func(rows *stdsql.Rows) error {
+			var o orderInfo
+			var ref, st string
+			if err := rows.Scan(&o.id, &ref, &o.customerID, &st); err != nil {
+				return err
+			}
+			w.orders[ref] = o
+			status[ref] = order.Status(st)
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("looking up orders: %w", err)
 	}
 	return status, nil
 }
+
+var (
+	ordersTable = &table{name: "orders", cols: []string{"id", "external_ref", "created_at", "updated_at",
+		"status", "channel", "currency", "placed_at", "total", "customer_id"}}
+	itemsTable = &table{name: "order_items", cols: []string{"sku", "name", "category", "quantity",
+		"unit_price", "line_total", "order_id"}}
+)
 
 func (w *txWriter) orderRecs(recs []*orderRec) error {
 	if len(recs) == 0 {
@@ -295,9 +320,10 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 	if err != nil {
 		return err
 	}
-	var creates []*ent.OrderCreate
-	var written []*orderRec
+	written := make([]*orderRec, 0, len(recs))
+	writtenCustomer := make([]int, 0, len(recs))
 	statusUpdates := make(map[order.Status][]int)
+	nItems := 0
 	for _, r := range recs {
 		cid, ok := w.customerID(r.customerRef)
 		if !ok {
@@ -318,47 +344,52 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 			continue
 		}
 		w.imported++
-		creates = append(creates, w.tx.Order.Create().
-			SetExternalRef(r.ref).
-			SetCustomerID(cid).
-			SetStatus(r.status).
-			SetChannel(r.channel).
-			SetCurrency(w.l.base).
-			SetPlacedAt(r.placedAt).
-			SetTotal(r.total))
 		written = append(written, r)
+		writtenCustomer = append(writtenCustomer, cid)
+		nItems += len(r.items)
 	}
-	var items []*ent.OrderItemCreate
-	err = chunked(len(creates), maxParams/len(order.Columns), func(lo, hi int) error {
-		nodes, err := w.tx.Order.CreateBulk(creates[lo:hi]...).Save(w.ctx)
+	if len(written) > 0 {
+		ids, err := w.newIDs("orders", len(written))
 		if err != nil {
 			return err
 		}
-		for i, n := range nodes {
-			r := written[lo+i]
-			w.orders[r.ref] = orderInfo{id: n.ID, customerID: n.CustomerID}
-			for _, it := range r.items {
+		now, base := w.now, w.l.base
+		for i, r := range written {
+			w.orders[r.ref] = orderInfo{id: ids[i], customerID: writtenCustomer[i]}
+		}
+		orders := newRows(len(written), len(ordersTable.cols))
+		items := newRows(nItems, len(itemsTable.cols))
+		for i, o := range written {
+			id := int64(ids[i])
+			orders.row()
+			orders.int(id)
+			orders.str(o.ref)
+			orders.time(now)
+			orders.time(now)
+			orders.str(string(o.status))
+			orders.str(string(o.channel))
+			orders.str(base)
+			orders.time(o.placedAt)
+			orders.int(int64(o.total))
+			orders.int(int64(writtenCustomer[i]))
+			for _, it := range o.items {
 				line, _ := it.UnitPrice.CheckedMul(it.Quantity) // CheckOrder ruled out overflow
-				items = append(items, w.tx.OrderItem.Create().
-					SetOrderID(n.ID).
-					SetSku(it.SKU).
-					SetName(it.Name).
-					SetNillableCategory(it.Category).
-					SetQuantity(it.Quantity).
-					SetUnitPrice(it.UnitPrice).
-					SetLineTotal(line))
+				items.row()
+				items.str(it.SKU)
+				items.str(it.Name)
+				items.optStr(it.Category)
+				items.int(int64(it.Quantity))
+				items.int(int64(it.UnitPrice))
+				items.int(int64(line))
+				items.int(id)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	err = chunked(len(items), maxParams/len(orderitem.Columns), func(lo, hi int) error {
-		return w.tx.OrderItem.CreateBulk(items[lo:hi]...).Exec(w.ctx)
-	})
-	if err != nil {
-		return err
+		if err := w.exec(ordersTable, orders, nil); err != nil {
+			return err
+		}
+		if err := w.exec(itemsTable, items, nil); err != nil {
+			return err
+		}
 	}
 	for st, ids := range statusUpdates {
 		err := chunked(len(ids), maxParams, func(lo, hi int) error {
@@ -370,6 +401,12 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 	}
 	return nil
 }
+
+// feedbackTable writes feedback; DO NOTHING: feedback written by someone
+// else since the lookup wins (feedback is immutable).
+var feedbackTable = &table{name: "feedbacks", cols: []string{"id", "external_ref", "created_at", "updated_at",
+	"kind", "channel", "score", "comment", "language", "submitted_at", "customer_id", "order_id"},
+	suffix: " ON CONFLICT (external_ref) DO NOTHING"}
 
 func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	if len(recs) == 0 {
@@ -389,18 +426,24 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 		return err
 	}
 	stored := make(map[string]bool)
-	err := chunked(len(refs), maxParams, func(lo, hi int) error {
-		got, err := w.tx.Feedback.Query().Where(feedback.ExternalRefIn(refs[lo:hi]...)).
-			Select(feedback.FieldExternalRef).Strings(w.ctx)
-		for _, ref := range got {
+	err := chunked(len(refs), maxLookup, func(lo, hi int) error {
+		q := "SELECT external_ref FROM feedbacks WHERE " + w.inJSON("external_ref")
+		return w.query(q, []any{jsonStrings(refs[lo:hi])}, func(rows *stdsql.Rows) error {
+			var ref string
+			err := rows.Scan(&ref)
 			stored[ref] = true
-		}
-		return err
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("looking up feedback: %w", err)
 	}
-	var creates []*ent.FeedbackCreate
+	type row struct {
+		r          *feedbackRec
+		customerID int
+		orderID    *int
+	}
+	rows := make([]row, 0, len(recs))
 	for _, r := range recs {
 		cid, ok := w.customerID(r.customerRef)
 		if !ok {
@@ -424,22 +467,38 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 		if stored[r.ref] {
 			continue // feedback is immutable
 		}
-		creates = append(creates, w.tx.Feedback.Create().
-			SetExternalRef(r.ref).
-			SetCustomerID(cid).
-			SetNillableOrderID(orderID).
-			SetKind(r.kind).
-			SetChannel(r.channel).
-			SetNillableScore(r.score).
-			SetNillableComment(r.comment).
-			SetNillableLanguage(r.language).
-			SetSubmittedAt(r.submittedAt))
+		rows = append(rows, row{r, cid, orderID})
 	}
-	return chunked(len(creates), maxParams/len(feedback.Columns), func(lo, hi int) error {
-		return w.tx.Feedback.CreateBulk(creates[lo:hi]...).
-			OnConflictColumns(feedback.FieldExternalRef).DoNothing().
-			Exec(w.ctx)
-	})
+	if len(rows) == 0 {
+		return nil
+	}
+	ids, err := w.newIDs("feedbacks", len(rows))
+	if err != nil {
+		return err
+	}
+	now := w.now
+	r := newRows(len(rows), len(feedbackTable.cols))
+	for i, x := range rows {
+		f := x.r
+		r.row()
+		r.int(int64(ids[i]))
+		r.str(f.ref)
+		r.time(now)
+		r.time(now)
+		r.str(string(f.kind))
+		r.str(string(f.channel))
+		r.optInt(f.score)
+		r.optStr(f.comment)
+		r.optStr(f.language)
+		r.time(f.submittedAt)
+		r.int(int64(x.customerID))
+		if x.orderID != nil {
+			r.int(int64(*x.orderID))
+		} else {
+			r.null()
+		}
+	}
+	return w.exec(feedbackTable, r, nil)
 }
 
 // isDataError reports whether err is the database (or ent) refusing the

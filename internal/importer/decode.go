@@ -1,0 +1,528 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/c360/c360/internal/ndjson"
+)
+
+// This file holds the importer's fast line decoder. encoding/json decodes the
+// interchange format at about 20 MB/s (a fresh Decoder per line, reflection,
+// UnmarshalJSON round trips for Decimal and time.Time), which alone would cap
+// an import at some 50,000 orders per second. The fast decoder handles the
+// lines a well-behaved exporter writes: an object with the exact field names
+// of the format, each at most once, strings without escape sequences, numbers
+// in plain JSON syntax. Whenever a line is anything else (an escape, a null,
+// a field name in another case, a duplicate or unknown field, a syntax error
+// or a type mismatch) it gives up, and the line is decoded again by
+// ndjson.Reader, which is the reference: it accepts the same lines as
+// encoding/json and words every error. So the fast path changes speed only,
+// never which lines are accepted, the values decoded or the reasons given.
+
+// lineReader reads the lines of an NDJSON file with the semantics of
+// ndjson.Reader: 1-based line numbers, blank lines skipped (but counted), a
+// UTF-8 byte order mark dropped from the first line, lines longer than
+// ndjson.DefaultMaxLineBytes rejected without being buffered, a last line
+// without a newline accepted.
+type lineReader struct {
+	br   *bufio.Reader
+	file string
+	line int
+	buf  []byte
+	err  error
+}
+
+func newLineReader(r io.Reader, file string) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, 256<<10), file: file}
+}
+
+// next returns the next non-blank line (trimmed; valid until the following
+// call) and its number. tooLong reports a line over the limit (data is then
+// nil). At the end it returns io.EOF; other errors are read errors.
+func (r *lineReader) next() (data []byte, line int, tooLong bool, err error) {
+	for {
+		if r.err != nil {
+			return nil, r.line, false, r.err
+		}
+		data, tooLong, err := r.readLine()
+		if err != nil {
+			if err != io.EOF {
+				err = fmt.Errorf("%s:%d: read: %w", r.file, r.line+1, err)
+			}
+			r.err = err
+			if err != io.EOF || (len(data) == 0 && !tooLong) {
+				return nil, r.line, false, err
+			}
+		}
+		r.line++
+		if tooLong {
+			return nil, r.line, true, nil
+		}
+		if r.line == 1 {
+			data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+		}
+		data = bytes.TrimSpace(data)
+		if len(data) == 0 {
+			continue
+		}
+		return data, r.line, false, nil
+	}
+}
+
+func (r *lineReader) readLine() (data []byte, tooLong bool, err error) {
+	r.buf = r.buf[:0]
+	const limit = ndjson.DefaultMaxLineBytes
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		if !tooLong && len(r.buf) == 0 && err == nil && len(chunk) <= limit+1 {
+			// The whole line is in the bufio buffer: no copy.
+			return chunk[:len(chunk)-1], false, nil
+		}
+		if !tooLong {
+			if len(r.buf)+len(chunk) > limit+1 {
+				tooLong = true
+				r.buf = r.buf[:0]
+			} else {
+				r.buf = append(r.buf, chunk...)
+			}
+		}
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			return bytes.TrimSuffix(r.buf, []byte("\n")), tooLong, nil
+		default:
+			return r.buf, tooLong, err
+		}
+	}
+}
+
+// decodeSlow decodes one line with the reference decoder, for its value or
+// its error (a *ndjson.LineError carrying file and line).
+func decodeSlow[T any](data []byte, file string, line int) (T, error) {
+	rec, _, err := ndjson.NewReader[T](bytes.NewReader(data), file).Next()
+	if le, ok := err.(*ndjson.LineError); ok {
+		le.Line = line
+		return rec, le
+	}
+	if err == io.EOF { // cannot happen for a non-blank line
+		err = &ndjson.LineError{File: file, Line: line, Err: io.ErrUnexpectedEOF}
+	}
+	return rec, err
+}
+
+// decoder holds the fast decoder's state: the line being decoded and a
+// bounded table of repeated strings (enum values, SKUs, product names), so
+// that a million orders do not allocate a million copies of "FULFILLED".
+type decoder struct {
+	b      []byte
+	i      int
+	intern map[string]string
+}
+
+const maxInterned = 8192
+
+func newDecoder() *decoder { return &decoder{intern: make(map[string]string, 256)} }
+
+func (d *decoder) reset(b []byte) { d.b, d.i = b, 0 }
+
+func (d *decoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// tok consumes c (after white space) if it is next.
+func (d *decoder) tok(c byte) bool {
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+func (d *decoder) peek() byte {
+	d.ws()
+	if d.i < len(d.b) {
+		return d.b[d.i]
+	}
+	return 0
+}
+
+// rawStr consumes a string without escapes or control characters that is
+// valid UTF-8 and returns its contents (aliasing the line).
+func (d *decoder) rawStr() ([]byte, bool) {
+	d.ws()
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return nil, false
+	}
+	start := d.i + 1
+	ascii := true
+	for j := start; j < len(d.b); j++ {
+		c := d.b[j]
+		switch {
+		case c == '"':
+			v := d.b[start:j]
+			if !ascii && !utf8.Valid(v) {
+				return nil, false // encoding/json would replace the bad bytes
+			}
+			d.i = j + 1
+			return v, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return nil, false
+}
+
+func (d *decoder) str(dst *string) bool {
+	v, ok := d.rawStr()
+	if ok {
+		*dst = string(v)
+	}
+	return ok
+}
+
+// istr is str for values that repeat across records.
+func (d *decoder) istr(dst *string) bool {
+	v, ok := d.rawStr()
+	if !ok {
+		return false
+	}
+	if s, ok := d.intern[string(v)]; ok {
+		*dst = s
+		return true
+	}
+	s := string(v)
+	if len(d.intern) < maxInterned {
+		d.intern[s] = s
+	}
+	*dst = s
+	return true
+}
+
+func (d *decoder) optStr(dst **string, intern bool) bool {
+	s := new(string)
+	ok := false
+	if intern {
+		ok = d.istr(s)
+	} else {
+		ok = d.str(s)
+	}
+	*dst = s
+	return ok
+}
+
+// number consumes a JSON number and returns its text; isInt reports that it
+// has neither fraction nor exponent.
+func (d *decoder) number() (text []byte, isInt bool, ok bool) {
+	d.ws()
+	b, start := d.b, d.i
+	i := start
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return nil, false, false
+	}
+	isInt = true
+	if i < len(b) && b[i] == '.' {
+		isInt = false
+		i++
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return nil, false, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return nil, false, false
+		}
+	}
+	d.i = i
+	return b[start:i], isInt, true
+}
+
+func (d *decoder) int(dst *int) bool {
+	text, isInt, ok := d.number()
+	if !ok || !isInt {
+		return false
+	}
+	n, err := strconv.ParseInt(string(text), 10, strconv.IntSize)
+	if err != nil {
+		return false
+	}
+	*dst = int(n)
+	return true
+}
+
+func (d *decoder) optInt(dst **int) bool {
+	n := new(int)
+	*dst = n
+	return d.int(n)
+}
+
+// decimal takes a string or a number, keeping the text (as ndjson.Decimal does).
+func (d *decoder) decimal(dst *ndjson.Decimal) bool {
+	if d.peek() == '"' {
+		v, ok := d.rawStr()
+		if ok {
+			if s, ok := d.intern[string(v)]; ok {
+				*dst = ndjson.Decimal(s)
+			} else {
+				*dst = ndjson.Decimal(v)
+			}
+		}
+		return ok
+	}
+	text, _, ok := d.number()
+	if ok {
+		*dst = ndjson.Decimal(text)
+	}
+	return ok
+}
+
+// time decodes an RFC 3339 string exactly as time.Time.UnmarshalJSON does.
+func (d *decoder) time(dst *time.Time) bool {
+	d.ws()
+	start := d.i
+	if _, ok := d.rawStr(); !ok {
+		return false
+	}
+	return dst.UnmarshalJSON(d.b[start:d.i]) == nil
+}
+
+func (d *decoder) optTime(dst **time.Time) bool {
+	t := new(time.Time)
+	*dst = t
+	return d.time(t)
+}
+
+func (d *decoder) strList(dst *[]string) bool {
+	if !d.tok('[') {
+		return false
+	}
+	*dst = []string{}
+	if d.tok(']') {
+		return true
+	}
+	for {
+		var s string
+		if !d.istr(&s) {
+			return false
+		}
+		*dst = append(*dst, s)
+		if d.tok(',') {
+			continue
+		}
+		return d.tok(']')
+	}
+}
+
+// object decodes an object, calling field for each member with the name; it
+// fails on a repeated name (field returns the name's bit) or when field fails.
+func (d *decoder) object(field func(name []byte) (bit uint32, ok bool)) bool {
+	if !d.tok('{') {
+		return false
+	}
+	if d.tok('}') {
+		return true
+	}
+	var seen uint32
+	for {
+		name, ok := d.rawStr()
+		if !ok || !d.tok(':') {
+			return false
+		}
+		bit, ok := field(name)
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		if d.tok(',') {
+			continue
+		}
+		return d.tok('}')
+	}
+}
+
+// end reports whether the line holds nothing after the value.
+func (d *decoder) end() bool {
+	d.ws()
+	return d.i == len(d.b)
+}
+
+func (d *decoder) customer(b []byte, c *ndjson.Customer) bool {
+	d.reset(b)
+	return d.object(func(name []byte) (uint32, bool) {
+		switch string(name) {
+		case "externalRef":
+			return 1 << 0, d.str(&c.ExternalRef)
+		case "kind":
+			return 1 << 1, d.istr(&c.Kind)
+		case "relationship":
+			return 1 << 2, d.optStr(&c.Relationship, true)
+		case "lifecycleStage":
+			return 1 << 3, d.optStr(&c.LifecycleStage, true)
+		case "name":
+			return 1 << 4, d.str(&c.Name)
+		case "email":
+			return 1 << 5, d.optStr(&c.Email, false)
+		case "phone":
+			return 1 << 6, d.optStr(&c.Phone, false)
+		case "birthDate":
+			return 1 << 7, d.optStr(&c.BirthDate, false)
+		case "gender":
+			return 1 << 8, d.optStr(&c.Gender, true)
+		case "incomeBand":
+			return 1 << 9, d.optStr(&c.IncomeBand, true)
+		case "country":
+			return 1 << 10, d.optStr(&c.Country, true)
+		case "region":
+			return 1 << 11, d.optStr(&c.Region, true)
+		case "city":
+			return 1 << 12, d.optStr(&c.City, true)
+		case "createdAt":
+			return 1 << 13, d.optTime(&c.CreatedAt)
+		}
+		return 0, false
+	}) && d.end()
+}
+
+func (d *decoder) order(b []byte, o *ndjson.Order) bool {
+	d.reset(b)
+	return d.object(func(name []byte) (uint32, bool) {
+		switch string(name) {
+		case "externalRef":
+			return 1 << 0, d.str(&o.ExternalRef)
+		case "customerRef":
+			return 1 << 1, d.str(&o.CustomerRef)
+		case "status":
+			return 1 << 2, d.istr(&o.Status)
+		case "channel":
+			return 1 << 3, d.istr(&o.Channel)
+		case "currency":
+			return 1 << 4, d.istr(&o.Currency)
+		case "placedAt":
+			return 1 << 5, d.time(&o.PlacedAt)
+		case "items":
+			return 1 << 6, d.items(&o.Items)
+		}
+		return 0, false
+	}) && d.end()
+}
+
+func (d *decoder) items(dst *[]ndjson.Item) bool {
+	if !d.tok('[') {
+		return false
+	}
+	*dst = make([]ndjson.Item, 0, 4)
+	if d.tok(']') {
+		return true
+	}
+	for {
+		*dst = append(*dst, ndjson.Item{})
+		it := &(*dst)[len(*dst)-1]
+		ok := d.object(func(name []byte) (uint32, bool) {
+			switch string(name) {
+			case "sku":
+				return 1 << 0, d.istr(&it.SKU)
+			case "name":
+				return 1 << 1, d.istr(&it.Name)
+			case "category":
+				return 1 << 2, d.optStr(&it.Category, true)
+			case "quantity":
+				return 1 << 3, d.int(&it.Quantity)
+			case "unitPrice":
+				return 1 << 4, d.decimal(&it.UnitPrice)
+			}
+			return 0, false
+		})
+		if !ok {
+			return false
+		}
+		if d.tok(',') {
+			continue
+		}
+		return d.tok(']')
+	}
+}
+
+func (d *decoder) feedback(b []byte, f *ndjson.Feedback) bool {
+	d.reset(b)
+	return d.object(func(name []byte) (uint32, bool) {
+		switch string(name) {
+		case "externalRef":
+			return 1 << 0, d.str(&f.ExternalRef)
+		case "customerRef":
+			return 1 << 1, d.str(&f.CustomerRef)
+		case "orderRef":
+			return 1 << 2, d.optStr(&f.OrderRef, false)
+		case "kind":
+			return 1 << 3, d.istr(&f.Kind)
+		case "channel":
+			return 1 << 4, d.istr(&f.Channel)
+		case "score":
+			return 1 << 5, d.optInt(&f.Score)
+		case "comment":
+			return 1 << 6, d.optStr(&f.Comment, true)
+		case "language":
+			return 1 << 7, d.optStr(&f.Language, true)
+		case "submittedAt":
+			return 1 << 8, d.time(&f.SubmittedAt)
+		}
+		return 0, false
+	}) && d.end()
+}
+
+// decode decodes one line into a record of type T: fast when it can, by the
+// reference decoder otherwise (see the top of this file).
+func decode[T any](d *decoder, data []byte, file string, line int) (T, error) {
+	var rec T
+	ok := false
+	switch r := any(&rec).(type) {
+	case *ndjson.Customer:
+		ok = d.customer(data, r)
+	case *ndjson.Order:
+		ok = d.order(data, r)
+	case *ndjson.Feedback:
+		ok = d.feedback(data, r)
+	}
+	if ok {
+		return rec, nil
+	}
+	return decodeSlow[T](data, file, line)
+}

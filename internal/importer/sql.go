@@ -1,0 +1,372 @@
+package importer
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/c360/c360/ent"
+)
+
+// Customers, orders, items and feedback are written with multi-row
+// INSERT ... VALUES statements sent through the transaction's
+// ExecContext/QueryContext (ent's sql/execquery feature) instead of ent's
+// CreateBulk, which builds a mutation, runs hooks and allocates a node per
+// row, and made the import CPU-bound in Go.
+//
+// On SQLite the statements go through QueryContext: go-sqlite3 then binds all
+// arguments and runs the first step in one cgo crossing, where ExecContext
+// makes one crossing per argument. An INSERT (with or without RETURNING) does
+// all its work in that first step. (Sending the rows as one JSON argument
+// unpacked by json_each was measured too: fewer Go allocations, but SQLite's
+// JSON extraction cost more than the parse and binds it saves.)
+//
+// The checks of check.go are the rules the ent schema's validators and hooks
+// apply (email lower-cased, feedback score per kind, text lengths), so the
+// rows are those ent would write. Ids are allocated up front (newIDs), so
+// items reference their order without a round trip.
+
+// rowsPerStatement bounds the rows of one INSERT. Statement preparation
+// costs about the same per row whatever the size (go-sqlite3 prepares every
+// statement anew); 500 keeps the text and the parameters small.
+const rowsPerStatement = 500
+
+// maxLookup bounds the externalRefs looked up by one query (they travel as
+// one JSON array argument).
+const maxLookup = 20000
+
+// errNoExecContext explains what a driver wrapper must do for the importer.
+var errNoExecContext = errors.New("the database driver does not support ExecContext/QueryContext " +
+	"(a dialect.Driver wrapper must pass them through to the underlying *sql.DB and *sql.Tx)")
+
+// table is an INSERT into one table.
+type table struct {
+	name   string
+	cols   []string
+	suffix string // ON CONFLICT ... / RETURNING ...
+
+	once       sync.Once
+	sqlite, pg string // the statement for rowsPerStatement rows
+}
+
+// sql returns the statement for n rows in dialect d.
+func (t *table) sql(d string, n int) string {
+	if n != rowsPerStatement {
+		return t.build(d, n)
+	}
+	t.once.Do(func() {
+		t.sqlite = t.build(dialect.SQLite, n)
+		t.pg = t.build(dialect.Postgres, n)
+	})
+	if d == dialect.Postgres {
+		return t.pg
+	}
+	return t.sqlite
+}
+
+func (t *table) build(d string, rows int) string {
+	var b strings.Builder
+	b.Grow(64 + rows*len(t.cols)*7 + len(t.suffix))
+	b.WriteString("INSERT INTO ")
+	b.WriteString(t.name)
+	b.WriteString(" (")
+	b.WriteString(strings.Join(t.cols, ", "))
+	b.WriteString(") VALUES ")
+	n := 0
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range t.cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			n++
+			if d == dialect.Postgres {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(t.suffix)
+	return b.String()
+}
+
+// setExcluded returns "c1 = excluded.c1, c2 = excluded.c2, ..." for cols.
+func setExcluded(cols []string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c + " = excluded." + c
+	}
+	return strings.Join(parts, ", ")
+}
+
+// rows collects the arguments of the rows of an INSERT, row after row.
+type rows struct {
+	args []any
+	n    int
+}
+
+func newRows(n, cols int) *rows { return &rows{args: make([]any, 0, n*cols)} }
+
+func (r *rows) row()         { r.n++ }
+func (r *rows) int(v int64)  { r.args = append(r.args, v) }
+func (r *rows) null()        { r.args = append(r.args, nil) }
+func (r *rows) str(s string) { r.args = append(r.args, s) }
+
+// time adds a timestamp; the drivers store it as ent's writes do.
+func (r *rows) time(t time.Time) { r.args = append(r.args, t) }
+
+func (r *rows) optStr(s *string) {
+	if s == nil {
+		r.null()
+		return
+	}
+	r.str(*s)
+}
+
+func (r *rows) optInt(p *int) {
+	if p == nil {
+		r.null()
+		return
+	}
+	r.int(int64(*p))
+}
+
+// exec inserts the rows of r into t; scan, when set, is called for each row
+// the statement returns (RETURNING).
+func (w *txWriter) exec(t *table, r *rows, scan func(*stdsql.Rows) error) error {
+	n := len(t.cols)
+	for lo := 0; lo < r.n; lo += rowsPerStatement {
+		hi := min(lo+rowsPerStatement, r.n)
+		q, args := t.sql(w.l.dialect, hi-lo), r.args[lo*n:hi*n]
+		if scan == nil && w.l.dialect == dialect.Postgres {
+			if _, err := w.tx.ExecContext(w.ctx, q, args...); err != nil {
+				return noExec(err)
+			}
+			continue
+		}
+		f := scan
+		if f == nil {
+			f = func(*stdsql.Rows) error { return nil }
+		}
+		if err := w.query(q, args, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 (which the
+// checks and the decoder rule out) would become U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
+				b = append(b, `\ufffd`...)
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// query runs q and calls scan for each row.
+func (w *txWriter) query(q string, args []any, scan func(*stdsql.Rows) error) error {
+	rows, err := w.tx.QueryContext(w.ctx, q, args...)
+	if err != nil {
+		return noExec(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// jsonStrings returns refs as a JSON array.
+func jsonStrings(refs []string) string {
+	n := 2
+	for _, r := range refs {
+		n += len(r) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, r := range refs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, r)
+	}
+	return string(append(b, ']'))
+}
+
+// inJSON returns the SQL of "column IN <the strings of a JSON array argument>".
+func (w *txWriter) inJSON(column string) string {
+	if w.l.dialect == dialect.Postgres {
+		return column + " IN (SELECT json_array_elements_text($1::json))"
+	}
+	return column + " IN (SELECT value FROM json_each(?))"
+}
+
+func noExec(err error) error {
+	if err != nil && (strings.HasSuffix(err.Error(), "ExecContext is not supported") ||
+		strings.HasSuffix(err.Error(), "QueryContext is not supported")) {
+		return fmt.Errorf("%w: %v", errNoExecContext, err)
+	}
+	return err
+}
+
+// newIDs allocates n ids of table. On PostgreSQL they come from the
+// table's identity sequence (safe with concurrent writers). On SQLite the
+// transaction holds the database's write lock (the writer connection begins
+// IMMEDIATE), so nobody else can insert until it ends: the ids after the
+// larger of the AUTOINCREMENT counter and the largest id are free, and
+// inserting them advances the counter as SQLite's own allocation would.
+func (w *txWriter) newIDs(table string, n int) ([]int, error) {
+	ids := make([]int, 0, n)
+	if w.l.dialect == dialect.Postgres {
+		err := w.query(`SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`,
+			[]any{table, n}, func(rows *stdsql.Rows) error {
+				var id int
+				err := rows.Scan(&id)
+				ids = append(ids, id)
+				return err
+			})
+		if err == nil && len(ids) != n {
+			err = fmt.Errorf("allocating %s ids: got %d, want %d", table, len(ids), n)
+		}
+		return ids, err
+	}
+	var last int
+	err := w.query(`SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), `+
+		`COALESCE((SELECT MAX(id) FROM `+table+`), 0))`, []any{table}, func(rows *stdsql.Rows) error {
+		return rows.Scan(&last)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("allocating %s ids: %w", table, err)
+	}
+	for i := range n {
+		ids = append(ids, last+1+i)
+	}
+	return ids, nil
+}
+
+// detectDialect learns the client's SQL dialect (ent does not expose it) from
+// the selector of a trivial query.
+func detectDialect(ctx context.Context, client *ent.Client) (string, error) {
+	var d string
+	_, err := client.Persona.Query().Where(func(s *entsql.Selector) { d = s.Dialect() }).Limit(1).IDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	if d != dialect.SQLite && d != dialect.Postgres {
+		return "", fmt.Errorf("unsupported SQL dialect %q", d)
+	}
+	return d, nil
+}
+
+// importCacheKiB is the SQLite page cache of the writer connection during an
+// import (PRAGMA cache_size, in KiB). The default (2 MiB) is far smaller than
+// the indexes a batch touches (placed_at and submitted_at grow at random
+// places), so without it every batch spills and re-reads pages. It changes
+// memory use only, never durability; the previous size is restored by
+// Flush.
+const importCacheKiB = 64 << 10
+
+// growCache raises the SQLite page cache for the import (once).
+func (l *Loader) growCache(tx *ent.Tx) error {
+	if l.dialect != dialect.SQLite || l.cacheRaised {
+		return nil
+	}
+	var prev int
+	rows, err := tx.QueryContext(l.ctx, "PRAGMA cache_size")
+	if err != nil {
+		return noExec(err)
+	}
+	for rows.Next() {
+		err = rows.Scan(&prev)
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	// Negative: KiB; positive: pages (of 4 KiB by default).
+	if prev < 0 && -prev >= importCacheKiB || prev > 0 && prev*4 >= importCacheKiB {
+		return nil
+	}
+	if _, err := tx.ExecContext(l.ctx, "PRAGMA cache_size = "+strconv.Itoa(-importCacheKiB)); err != nil {
+		return err
+	}
+	l.cacheRaised, l.prevCache = true, prev
+	return nil
+}
+
+// restoreCache puts the SQLite page cache size back (Flush).
+func (l *Loader) restoreCache() error {
+	if !l.cacheRaised {
+		return nil
+	}
+	l.cacheRaised = false
+	// In a transaction: that is how to reach the writer connection.
+	tx, err := l.client.Tx(l.ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(l.ctx, "PRAGMA cache_size = "+strconv.Itoa(l.prevCache)); err != nil {
+		_ = tx.Rollback()
+		return noExec(err)
+	}
+	return tx.Commit()
+}
