@@ -350,6 +350,10 @@ func Open(client *ent.Client, dialect, redisURL string, ttl time.Duration) (*Ser
 	return s, nil
 }
 
+// Cache returns the store, shared with other users of the same backend
+// (persisted queries).
+func (s *Service) Cache() *cache.Store { return s.cache }
+
 // Close releases the cache.
 func (s *Service) Close() error { return s.cache.Close() }
 

@@ -109,6 +109,14 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	if s.cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	ops, err := loadPersisted(s.cfg.PersistedOperationsFile, s.cfg.PersistedOnly)
+	if err != nil {
+		return nil, err
+	}
+	srv.Use(ops) // before APQ: an allowlisted hash needs no registration
+	if !s.cfg.PersistedOnly {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{store: s.scores.Cache()}})
+	}
 	srv.Use(pageLimits{})
 	srv.Use(entgql.Transactioner{TxOpener: s.db.Client})
 	srv.SetErrorPresenter(errcode.Presenter)

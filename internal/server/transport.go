@@ -109,9 +109,6 @@ func negotiate(accept string) string {
 func fromQueryString(r *http.Request) (*graphql.RawParams, int, string) {
 	q := r.URL.Query()
 	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
-	if p.Query == "" {
-		return nil, http.StatusBadRequest, "the query parameter is required"
-	}
 	if v := q.Get("variables"); v != "" {
 		if err := decodeObject([]byte(v), &p.Variables); err != nil {
 			return nil, http.StatusBadRequest, "variables must be a JSON object"
@@ -121,6 +118,9 @@ func fromQueryString(r *http.Request) (*graphql.RawParams, int, string) {
 		if err := decodeObject([]byte(v), &p.Extensions); err != nil {
 			return nil, http.StatusBadRequest, "extensions must be a JSON object"
 		}
+	}
+	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
+		return nil, http.StatusBadRequest, "the query parameter is required"
 	}
 	return p, 0, ""
 }
@@ -154,8 +154,8 @@ func (t httpTransport) fromBody(w http.ResponseWriter, r *http.Request) (*graphq
 		return nil, http.StatusBadRequest, "the request body is not a valid JSON object"
 	}
 	p := &graphql.RawParams{}
-	if err := decodeString(req.Query, &p.Query); err != nil || p.Query == "" {
-		return nil, http.StatusBadRequest, "query must be a non-empty string"
+	if err := decodeString(req.Query, &p.Query); err != nil {
+		return nil, http.StatusBadRequest, "query must be a string"
 	}
 	if err := decodeString(req.OperationName, &p.OperationName); err != nil {
 		return nil, http.StatusBadRequest, "operationName must be a string"
@@ -165,6 +165,10 @@ func (t httpTransport) fromBody(w http.ResponseWriter, r *http.Request) (*graphq
 	}
 	if err := decodeObject(req.Extensions, &p.Extensions); err != nil {
 		return nil, http.StatusBadRequest, "extensions must be a JSON object"
+	}
+	// A persisted query may come as its hash alone (extensions.persistedQuery).
+	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
+		return nil, http.StatusBadRequest, "query must be a non-empty string"
 	}
 	return p, 0, ""
 }
