@@ -82,9 +82,9 @@ func TestAuthenticationAndRoles(t *testing.T) {
 	const q = `query($id: ID!) { customer(id: $id) { name email phone birthDate city country feedbacks(first: 5) { edges { node { comment kind } } } } }`
 	type view struct {
 		Customer struct {
-			Name, Country                  string
+			Name, Country                 string
 			Email, Phone, BirthDate, City *string
-			Feedbacks                      struct {
+			Feedbacks                     struct {
 				Edges []struct{ Node struct{ Comment *string } }
 			}
 		}
@@ -114,7 +114,9 @@ func TestAuthenticationAndRoles(t *testing.T) {
 		map[string]any{"id": ids.A.ID})
 	var again struct {
 		Nodes     []struct{ Email string }
-		Customers struct{ Edges []struct{ Node struct{ Email string } } }
+		Customers struct {
+			Edges []struct{ Node struct{ Email string } }
+		}
 	}
 	_ = json.Unmarshal(r.Data, &again)
 	if again.Nodes[0].Email != *c.Email || again.Customers.Edges[0].Node.Email != *c.Email || again.Customers.Edges[1].Node.Email == *c.Email {

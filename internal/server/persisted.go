@@ -96,4 +96,3 @@ func (p persisted) MutateOperationParameters(_ context.Context, params *graphql.
 	}
 	return nil
 }
-
