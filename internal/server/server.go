@@ -19,6 +19,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/ravilushqa/otelgqlgen"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/c360/c360/internal/membership"
 	"github.com/c360/c360/internal/ratelimit"
 	"github.com/c360/c360/internal/scores"
+	"github.com/c360/c360/internal/tracing"
 )
 
 // Server is the HTTP server of c360.
@@ -62,12 +64,23 @@ func New(cfg config.Config, db *database.DB, sc *scores.Service) (*Server, error
 	if err := s.setupRateLimit(); err != nil {
 		return nil, err
 	}
+	if cfg.OTLPEndpoint != "" {
+		shutdown, err := tracing.Setup(context.Background(), cfg.OTLPEndpoint, "dev")
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return shutdown(ctx)
+		})
+	}
 	gql, err := s.graphqlHandler()
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", observe("graphql", s.cors(a.Middleware(s.rateLimit(gql)))))
+	mux.Handle("/graphql", observe("graphql", traceContext(s.cors(a.Middleware(s.rateLimit(gql))))))
 	mux.Handle("GET /{$}", observe("graphiql", playground.Handler("c360 GraphiQL", "/graphql")))
 	mux.Handle("GET /healthz", observe("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -118,6 +131,9 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{store: s.scores.Cache()}})
 	}
 	srv.Use(pageLimits{})
+	if s.cfg.OTLPEndpoint != "" {
+		srv.Use(otelgqlgen.Middleware())
+	}
 	srv.Use(entgql.Transactioner{TxOpener: s.db.Client})
 	srv.SetErrorPresenter(errcode.Presenter)
 	srv.SetRecoverFunc(errcode.Recover)
