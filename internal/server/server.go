@@ -19,8 +19,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/ravilushqa/otelgqlgen"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/ravilushqa/otelgqlgen"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/c360/c360/graph"
