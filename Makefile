@@ -7,7 +7,7 @@ GOFLAGS  ?=
 PORT     ?= 8080
 export CGO_ENABLED = 1
 
-.PHONY: run build test bench generate check-generated lint audit migrate migrations clean
+.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz
 
 build:
 	go build $(GOFLAGS) -o $(BIN) .
@@ -51,3 +51,10 @@ migrations:
 
 clean:
 	rm -rf bin
+
+FUZZTIME ?= 10s
+## fuzz: every go test -fuzz target, briefly (FUZZTIME each)
+fuzz:
+	go test ./internal/validate -run '^$$' -fuzz FuzzValidators -fuzztime $(FUZZTIME)
+	go test ./internal/ndjson -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME)
+	go test ./internal/auth -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME)

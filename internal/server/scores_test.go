@@ -262,3 +262,68 @@ func TestScoresListIsBatched(t *testing.T) {
 		}
 	})
 }
+
+// Redis that never answers (paused) or cannot be reached: every request still
+// answers from the database within its deadline, and caching resumes after.
+func TestScoresSurviveSlowAndUnreachableRedis(t *testing.T) {
+	t.Run("unreachable", func(t *testing.T) {
+		a := newAPIWithCache(t, dialect.SQLite, "redis://127.0.0.1:1/0")
+		var p struct{ CreatePersona struct{ ID string } }
+		a.ok(`mutation { createPersona(input: {name: "All"}) { id } }`, nil, &p)
+		c := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Nowhere"})
+		a.order(c, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "PAID", "3.00")
+		for range 5 {
+			start := time.Now()
+			if f := a.figures(p.CreatePersona.ID, c); f.Insights.Revenue != "3.00" {
+				t.Fatalf("wrong figures: %+v", f)
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Fatalf("a request took %v with Redis unreachable", took)
+			}
+		}
+	})
+	t.Run("paused for seconds", func(t *testing.T) {
+		rs := testservices.Redis(t)
+		a := newAPIWithCache(t, dialect.SQLite, rs.URL())
+		rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+		defer rc.Close()
+		ctx := context.Background()
+		var p struct{ CreatePersona struct{ ID string } }
+		a.ok(`mutation { createPersona(input: {name: "All"}) { id } }`, nil, &p)
+		c := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Slowpoke"})
+		a.order(c, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "PAID", "4.00")
+		a.figures(p.CreatePersona.ID, c)
+		if err := rc.Do(ctx, "CLIENT", "PAUSE", "3000", "ALL").Err(); err != nil {
+			t.Fatal(err)
+		}
+		pausedUntil := time.Now().Add(3 * time.Second)
+		a.order(c, time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), "PAID", "6.00") // invalidation cannot reach Redis
+		for time.Now().Before(pausedUntil.Add(-500 * time.Millisecond)) {
+			start := time.Now()
+			if f := a.figures(p.CreatePersona.ID, c); f.Insights.Revenue != "10.00" || f.Customer.Scores.OrderCount != 2 {
+				t.Fatalf("wrong figures while Redis is paused: %+v", f)
+			}
+			if took := time.Since(start); took > 1500*time.Millisecond {
+				t.Fatalf("a request took %v while Redis was paused", took)
+			}
+		}
+		time.Sleep(time.Until(pausedUntil) + 100*time.Millisecond)
+		// Within a second of Redis answering again, figures are cached again,
+		// and never the value from before the write.
+		deadline := time.Now().Add(time.Second)
+		for {
+			a.counter.Reset()
+			f := a.figures(p.CreatePersona.ID, c)
+			if f.Insights.Revenue != "10.00" {
+				t.Fatalf("stale figure after Redis resumed: %+v", f)
+			}
+			if a.counter.Count() <= 2 { // served from the cache
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("caching did not resume within a second of Redis answering")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
