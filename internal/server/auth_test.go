@@ -215,3 +215,5 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("viewer not allowed again after a second: %d", r.status)
 	}
 }
+
+func hashKey(k string) string { return auth.HashKey(k) }

@@ -240,3 +240,5 @@ func contains(s string, parts ...string) bool {
 	}
 	return true
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
