@@ -7,7 +7,7 @@ GOFLAGS  ?=
 PORT     ?= 8080
 export CGO_ENABLED = 1
 
-.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz
+.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz import export seed
 
 build:
 	go build $(GOFLAGS) -o $(BIN) .
@@ -15,6 +15,23 @@ build:
 ## run: build and serve on the embedded SQLite default with demo data
 run: build
 	$(BIN) serve
+
+## import DIR=dir [BATCH=n]: import an NDJSON data set (shared/spec/data-format.md) into DATABASE_URL
+import: build
+	@test -n "$(DIR)" || (echo "usage: make import DIR=path/to/dataset [BATCH=10000]" && exit 2)
+	$(BIN) import $(if $(BATCH),--batch $(BATCH)) $(DIR)
+
+## export DIR=dir: write DATABASE_URL as an NDJSON data set
+export: build
+	@test -n "$(DIR)" || (echo "usage: make export DIR=path/to/dataset" && exit 2)
+	$(BIN) export $(DIR)
+
+## seed CUSTOMERS=n SEED=s OUT=dir [NOW=RFC3339]: generate a deterministic synthetic data set
+CUSTOMERS ?= 1000
+SEED      ?= 1
+OUT       ?= data/seed
+seed: build
+	$(BIN) seed --customers $(CUSTOMERS) --seed $(SEED) --out $(OUT) $(if $(NOW),--now $(NOW))
 
 ## test: every test, on a real SQLite file and a throwaway PostgreSQL server
 test:

@@ -2,6 +2,12 @@
 //
 //	c360 [serve]   serve the API (default)
 //	c360 migrate   apply pending schema migrations and exit
+//	c360 import [--batch N] DIR
+//	               import an NDJSON data set (shared/spec/data-format.md)
+//	c360 export DIR
+//	               write the database as an NDJSON data set
+//	c360 seed --customers N --seed S --out DIR [--now RFC3339]
+//	               generate a deterministic synthetic data set
 //
 // Settings come from environment variables; see internal/config and README.md.
 package main
@@ -46,10 +52,17 @@ func main() {
 		if err == nil {
 			slog.Info("migrations applied")
 		}
+	case "import":
+		os.Exit(runImport(ctx, cfg, os.Args[2:]))
+	case "export":
+		os.Exit(runExport(ctx, cfg, os.Args[2:]))
+	case "seed":
+		os.Exit(runSeed(os.Args[2:]))
 	case "help", "-h", "--help":
-		fmt.Println("usage: c360 [serve|migrate]")
+		fmt.Print(usage)
 	default:
-		err = fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+		fmt.Fprintf(os.Stderr, "c360: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(exitUsageErr)
 	}
 	if err != nil {
 		slog.Error(cmd+" failed", "err", err)
