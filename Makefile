@@ -7,7 +7,7 @@ GOFLAGS  ?=
 PORT     ?= 8080
 export CGO_ENABLED = 1
 
-.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz import export seed
+.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz import export seed bench-api
 
 build:
 	go build $(GOFLAGS) -o $(BIN) .
@@ -37,9 +37,18 @@ seed: build
 test:
 	go test -count=1 -timeout 30m ./...
 
-## bench: Go benchmarks
-bench:
-	go test -run '^$$' -bench . -benchmem -timeout 60m ./...
+## bench: the API benchmark suite (writes BENCHMARKS.md; BENCH_SCALE=large for 100,000
+## customers), then the other Go benchmarks
+bench: bench-api
+	go test -run '^$$' -bench . -benchmem -timeout 60m $$(go list ./... | grep -v '/internal/loadtest$$')
+
+## bench-api: load a generated data set into SQLite and PostgreSQL and measure Q1/Q2/Q3 over
+## loopback HTTP at concurrency 1 and 16 (internal/loadtest); BENCHTIME per scenario
+BENCHTIME ?= 5s
+bench-api:
+	BENCH_REPORT=$(CURDIR)/BENCHMARKS.md \
+	BENCH_COMMAND="make bench$(if $(BENCH_SCALE), BENCH_SCALE=$(BENCH_SCALE))$(if $(filter-out 5s,$(BENCHTIME)), BENCHTIME=$(BENCHTIME))" \
+	go test -run '^$$' -bench BenchmarkAPI -benchtime $(BENCHTIME) -timeout 60m ./internal/loadtest
 
 ## generate: ent client, GraphQL schema and gqlgen executor from the ent schema
 generate:

@@ -1,0 +1,572 @@
+// Package loadtest is the benchmark suite's load driver: it loads a
+// generated data set into a fresh database, serves the real HTTP handler
+// (server.New) on a loopback port, and measures GraphQL requests over HTTP
+// at a given concurrency: requests per second, latency percentiles, SQL
+// statements per request (database.Counter) and the peak resident memory of
+// the process.
+//
+// The scenarios are those of the issue:
+//
+//	Q1 customer 360: one random customer by externalRef with profile,
+//	   personas, latest 20 orders with items, latest 20 feedback.
+//	Q2 BI pull: customers(first: 100) with their first 10 orders with items
+//	   and first 10 feedback, paging with after through the first 1,000
+//	   customers; each page is one request.
+//	Q3 insights: the global aggregate Query.insights, when the schema has it
+//	   (found by introspection), selecting all its scalar fields.
+//
+// The suite itself is BenchmarkAPI in bench_test.go (make bench).
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/c360/c360/internal/config"
+	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/importer"
+	"github.com/c360/c360/internal/scores"
+	"github.com/c360/c360/internal/server"
+)
+
+// ImportResult is how long loading the data set took.
+type ImportResult struct {
+	Records int64
+	Elapsed time.Duration
+	PeakRSS int64 // bytes, during the import
+}
+
+// RecordsPerSecond is the import rate.
+func (r ImportResult) RecordsPerSecond() float64 { return float64(r.Records) / r.Elapsed.Seconds() }
+
+// Env is a loaded database served over loopback HTTP.
+type Env struct {
+	Dialect   string
+	Customers int // customers in the data set: C-0000001 .. C-<Customers>
+	Import    ImportResult
+	URL       string // base URL of the server, http://127.0.0.1:port
+
+	db      *database.DB
+	counter *database.Counter
+	sc      *scores.Service
+	srv     *server.Server
+	client  *http.Client
+	cancel  context.CancelFunc
+	done    chan error
+
+	insights string // the Q3 query, "" when the schema has no Query.insights
+}
+
+// Setup imports the data set in dataDir (customers C-0000001..C-<customers>)
+// into the empty database at databaseURL and starts the server on it. Logs
+// are encoded as in production (JSON, info) but discarded. Close stops it.
+func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*Env, error) {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	e := &Env{Customers: customers}
+
+	// Import through a plain connection, as the import command does.
+	db, err := database.Open(ctx, databaseURL, database.Options{})
+	if err != nil {
+		return nil, err
+	}
+	collectGarbage()
+	resetPeakRSS()
+	start := time.Now()
+	sum, err := importer.ImportDir(ctx, db.Client, dataDir, importer.Options{BatchSize: 10000})
+	e.Import = ImportResult{Records: sum.Imported + sum.Rejected, Elapsed: time.Since(start), PeakRSS: PeakRSS()}
+	db.Close()
+	if err != nil {
+		return nil, err
+	}
+	if sum.Rejected > 0 {
+		return nil, fmt.Errorf("the data set had rejections: %s, first %v", sum, sum.Rejections[0])
+	}
+
+	e.db, err = database.Open(ctx, databaseURL, database.Options{Wrap: func(d dialect.Driver) dialect.Driver {
+		e.counter = database.NewCounter(d)
+		return e.counter
+	}})
+	if err != nil {
+		return nil, err
+	}
+	e.Dialect = e.db.Dialect
+	cfg, err := config.Load()
+	if err != nil {
+		e.db.Close()
+		return nil, err
+	}
+	cfg.DatabaseURL = databaseURL
+	cfg.Auth = config.AuthConfig{} // development mode: the driver sends no credentials
+	cfg.RateLimit = 0               // one client address sends everything
+	cfg.Introspection = true        // to find Query.insights
+	cfg.RedisURL = ""               // the in-process score cache
+	cfg.OTLPEndpoint = ""
+	e.sc, err = scores.Open(e.db.Client, e.db.Dialect, cfg.RedisURL, cfg.CacheTTL)
+	if err != nil {
+		e.db.Close()
+		return nil, err
+	}
+	e.srv, err = server.New(cfg, e.db, e.sc)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.URL = "http://" + ln.Addr().String()
+	runCtx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done = cancel, make(chan error, 1)
+	go func() { e.done <- e.srv.Run(runCtx, ln) }()
+	e.client = &http.Client{Transport: &http.Transport{
+		MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute, DisableCompression: true,
+	}, Timeout: time.Minute}
+	if err := e.findInsights(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops the server and closes the database.
+func (e *Env) Close() {
+	if e.cancel != nil {
+		e.cancel()
+		<-e.done
+	}
+	if e.srv != nil {
+		e.srv.Close()
+	}
+	if e.sc != nil {
+		e.sc.Close()
+	}
+	if e.db != nil {
+		e.db.Close()
+	}
+}
+
+// HasInsights reports whether the schema has Query.insights (Q3).
+func (e *Env) HasInsights() bool { return e.insights != "" }
+
+// post sends a GraphQL request and returns the body; a non-200 status or an
+// "errors" member is an error.
+func (e *Env) post(ctx context.Context, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors":`)) {
+		if len(raw) > 500 {
+			raw = raw[:500]
+		}
+		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, raw)
+	}
+	return raw, nil
+}
+
+func request(query string, vars map[string]any) []byte {
+	b, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// findInsights builds the Q3 query from the schema, if it has Query.insights
+// without required arguments: all scalar and enum fields of its type.
+func (e *Env) findInsights(ctx context.Context) error {
+	raw, err := e.post(ctx, request(`{ __type(name: "Query") { fields { name
+		args { name type { kind } }
+		type { kind name ofType { kind name } } } } }`, nil))
+	if err != nil {
+		return fmt.Errorf("introspection: %w", err)
+	}
+	type typeRef struct {
+		Kind   string   `json:"kind"`
+		Name   string   `json:"name"`
+		OfType *typeRef `json:"ofType"`
+	}
+	var q struct {
+		Data struct {
+			Type struct {
+				Fields []struct {
+					Name string `json:"name"`
+					Args []struct {
+						Type typeRef `json:"type"`
+					} `json:"args"`
+					Type typeRef `json:"type"`
+				} `json:"fields"`
+			} `json:"__type"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return err
+	}
+	typeName := ""
+	for _, f := range q.Data.Type.Fields {
+		if f.Name != "insights" {
+			continue
+		}
+		for _, a := range f.Args {
+			if a.Type.Kind == "NON_NULL" {
+				return nil // needs arguments: not the global aggregate
+			}
+		}
+		t := f.Type
+		for t.Kind == "NON_NULL" && t.OfType != nil {
+			t = *t.OfType
+		}
+		typeName = t.Name
+	}
+	if typeName == "" {
+		return nil
+	}
+	raw, err = e.post(ctx, request(`query($t: String!) { __type(name: $t) { fields {
+		name args { name } type { kind ofType { kind ofType { kind } } } } } }`, map[string]any{"t": typeName}))
+	if err != nil {
+		return fmt.Errorf("introspection: %w", err)
+	}
+	var t struct {
+		Data struct {
+			Type struct {
+				Fields []struct {
+					Name string     `json:"name"`
+					Args []struct{} `json:"args"`
+					Type typeRef    `json:"type"`
+				} `json:"fields"`
+			} `json:"__type"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return err
+	}
+	var fields []string
+	for _, f := range t.Data.Type.Fields {
+		k := f.Type
+		for (k.Kind == "NON_NULL" || k.Kind == "LIST") && k.OfType != nil {
+			k = *k.OfType
+		}
+		if len(f.Args) == 0 && (k.Kind == "SCALAR" || k.Kind == "ENUM") {
+			fields = append(fields, f.Name)
+		}
+	}
+	if len(fields) > 0 {
+		e.insights = "{ insights { " + strings.Join(fields, " ") + " } }"
+	}
+	return nil
+}
+
+// The scenario queries.
+const (
+	q1 = `query Customer360($ref: String!) { customer(externalRef: $ref) {
+  id externalRef name kind relationship lifecycleStage email phone birthDate gender incomeBand country region city createdAt
+  personas { id name }
+  orders(first: 20, orderBy: {field: PLACED_AT, direction: DESC}) { totalCount edges { node {
+    id externalRef placedAt status channel total items { sku name category quantity unitPrice lineTotal } } } }
+  feedbacks(first: 20, orderBy: {field: SUBMITTED_AT, direction: DESC}) { totalCount edges { node {
+    id kind channel score comment language submittedAt } } } } }`
+
+	// q2 takes the page size as a variable so that statements per page can
+	// be compared across page sizes.
+	q2 = `query BIPull($first: Int!, $after: Cursor) { customers(first: $first, after: $after) {
+  pageInfo { hasNextPage endCursor }
+  edges { node {
+    id externalRef name kind lifecycleStage country
+    orders(first: 10) { edges { node { id externalRef placedAt status total items { sku quantity unitPrice lineTotal } } } }
+    feedbacks(first: 10) { edges { node { id kind score comment submittedAt } } } } } } }`
+)
+
+// Q2PageSize and Q2Customers: the BI pull reads pages of 100 customers
+// through the first 1,000.
+const (
+	Q2PageSize  = 100
+	Q2Customers = 1000
+)
+
+// Scenario is a kind of request.
+type Scenario struct {
+	Key, Name string
+	// next returns the body of a worker's next request; after sees the
+	// response (Q2 reads its cursor).
+	next  func(w *worker) []byte
+	after func(w *worker, body []byte)
+}
+
+// worker is the state of one client.
+type worker struct {
+	rng   *rand.Rand
+	page  int    // Q2: pages read in the current pass
+	after string // Q2: cursor of the next page ("" for the first)
+}
+
+// Scenarios returns Q1, Q2 and, when the schema has it, Q3.
+func (e *Env) Scenarios() []Scenario {
+	s := []Scenario{
+		{Key: "Q1", Name: "customer 360", next: func(w *worker) []byte {
+			ref := fmt.Sprintf("C-%07d", 1+w.rng.IntN(e.Customers))
+			return request(q1, map[string]any{"ref": ref})
+		}},
+		{Key: "Q2", Name: "BI pull page", next: func(w *worker) []byte {
+			vars := map[string]any{"first": Q2PageSize}
+			if w.after != "" {
+				vars["after"] = w.after
+			}
+			return request(q2, vars)
+		}, after: func(w *worker, body []byte) {
+			w.page++
+			w.after = endCursor(body)
+			if w.page >= Q2Customers/Q2PageSize || w.after == "" {
+				w.page, w.after = 0, ""
+			}
+		}},
+	}
+	if e.insights != "" {
+		q := request(e.insights, nil)
+		s = append(s, Scenario{Key: "Q3", Name: "insights", next: func(*worker) []byte { return q }})
+	}
+	return s
+}
+
+// endCursor finds pageInfo.endCursor in a response without decoding it all.
+func endCursor(body []byte) string {
+	const key = `"endCursor":"`
+	i := bytes.Index(body, []byte(key))
+	if i < 0 {
+		return ""
+	}
+	rest := body[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
+}
+
+// Result is the outcome of one scenario at one concurrency.
+type Result struct {
+	Dialect     string
+	Scenario    Scenario
+	Concurrency int
+	Requests    int
+	Elapsed     time.Duration
+	P50, P99    time.Duration
+	Statements  int64 // SQL statements during the run
+	PeakRSS     int64 // bytes, during the run
+}
+
+// RPS is requests per second.
+func (r Result) RPS() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+// StatementsPerRequest is the mean number of SQL statements per request.
+func (r Result) StatementsPerRequest() float64 { return float64(r.Statements) / float64(r.Requests) }
+
+// Run sends requests requests of sc from concurrency clients and measures
+// them. Every request must succeed. measuring, when set, is called when the
+// measured part starts (after the warm-up).
+func (e *Env) Run(ctx context.Context, sc Scenario, concurrency, requests int, measuring func()) (Result, error) {
+	workers := make([]*worker, concurrency)
+	for i := range workers {
+		workers[i] = &worker{rng: rand.New(rand.NewPCG(uint64(i)+1, 360))}
+	}
+	// Warm up (connections, caches, the query plan cache): not measured.
+	if err := e.drive(ctx, sc, workers, 2*concurrency, nil); err != nil {
+		return Result{}, err
+	}
+	collectGarbage()
+	resetPeakRSS()
+	e.counter.Reset()
+	lat := make([][]time.Duration, concurrency)
+	if measuring != nil {
+		measuring()
+	}
+	start := time.Now()
+	err := e.drive(ctx, sc, workers, requests, lat)
+	r := Result{Dialect: e.Dialect, Scenario: sc, Concurrency: concurrency, Requests: requests,
+		Elapsed: time.Since(start), Statements: e.counter.Count(), PeakRSS: PeakRSS()}
+	if err != nil {
+		return r, err
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	r.P50, r.P99 = percentile(all, 0.50), percentile(all, 0.99)
+	return r, nil
+}
+
+// drive sends n requests from the workers, recording latencies in lat
+// (one slice per worker) when it is not nil.
+func (e *Env) drive(ctx context.Context, sc Scenario, workers []*worker, n int, lat [][]time.Duration) error {
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sent.Add(1) <= int64(n) {
+				body := sc.next(w)
+				t0 := time.Now()
+				resp, err := e.post(ctx, body)
+				d := time.Since(t0)
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("%s %s: %w", e.Dialect, sc.Key, err); cancel() })
+					return
+				}
+				if lat != nil {
+					lat[i] = append(lat[i], d)
+				}
+				if sc.after != nil {
+					sc.after(w, resp)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// StatementsByPageSize returns the SQL statements of one Q2 page request
+// for each page size (statements per request must not grow with it).
+func (e *Env) StatementsByPageSize(ctx context.Context, sizes ...int) (map[int]int64, error) {
+	out := map[int]int64{}
+	for _, n := range sizes {
+		body := request(q2, map[string]any{"first": n})
+		if _, err := e.post(ctx, body); err != nil { // warm
+			return nil, err
+		}
+		e.counter.Reset()
+		if _, err := e.post(ctx, body); err != nil {
+			return nil, err
+		}
+		out[n] = e.counter.Count()
+	}
+	return out, nil
+}
+
+// CheckQ2 verifies that a Q2 page holds Q2PageSize customers with their
+// orders (at most 10 each, with items) and feedback, and that paging
+// reaches Q2Customers customers.
+func (e *Env) CheckQ2(ctx context.Context) error {
+	var after any
+	seen := 0
+	for page := 0; page < Q2Customers/Q2PageSize; page++ {
+		raw, err := e.post(ctx, request(q2, map[string]any{"first": Q2PageSize, "after": after}))
+		if err != nil {
+			return err
+		}
+		var r struct {
+			Data struct {
+				Customers struct {
+					PageInfo struct {
+						HasNextPage bool   `json:"hasNextPage"`
+						EndCursor   string `json:"endCursor"`
+					} `json:"pageInfo"`
+					Edges []struct {
+						Node struct {
+							Orders struct {
+								Edges []struct {
+									Node struct {
+										Items []struct{ SKU string } `json:"items"`
+									} `json:"node"`
+								} `json:"edges"`
+							} `json:"orders"`
+						} `json:"node"`
+					} `json:"edges"`
+				} `json:"customers"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		c := r.Data.Customers
+		if len(c.Edges) != Q2PageSize || !c.PageInfo.HasNextPage {
+			return fmt.Errorf("Q2 page %d: %d customers, hasNextPage %v", page, len(c.Edges), c.PageInfo.HasNextPage)
+		}
+		for _, ed := range c.Edges {
+			if len(ed.Node.Orders.Edges) > 10 {
+				return errors.New("Q2: more than 10 orders for a customer")
+			}
+			for _, o := range ed.Node.Orders.Edges {
+				if len(o.Node.Items) == 0 {
+					return errors.New("Q2: an order without items")
+				}
+			}
+		}
+		seen += len(c.Edges)
+		after = c.PageInfo.EndCursor
+	}
+	if seen != Q2Customers {
+		return fmt.Errorf("Q2 paged through %d customers, want %d", seen, Q2Customers)
+	}
+	return nil
+}
+
+// collectGarbage returns freed memory to the OS, so that a scenario's peak
+// does not include the previous one's garbage.
+func collectGarbage() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+// resetPeakRSS resets the process's peak resident set size (Linux:
+// /proc/self/clear_refs, "5"). Without it PeakRSS is the lifetime peak.
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// PeakRSS returns the process's peak resident set size in bytes since the
+// last reset (VmHWM), or getrusage's lifetime maxrss where /proc is missing.
+func PeakRSS() int64 {
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				if err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return maxRSS()
+}

@@ -1,0 +1,238 @@
+package loadtest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Report collects the figures of a benchmark run.
+type Report struct {
+	Scale     string // "default" or "large"
+	Customers int
+	Records   int64 // in the data set
+	Orders    int64
+	Command   string
+	Started   time.Time
+	Finished  time.Time
+	LoadAvg   string // /proc/loadavg when the run started
+	Imports   map[string]ImportResult
+	Results   []Result
+	// PageStatements holds, per database, the statements of one Q2 page
+	// request per page size.
+	PageStatements map[string]map[int]int64
+	Notes          []string
+}
+
+// NewReport starts a report.
+func NewReport(scale string, customers int, command string) *Report {
+	return &Report{Scale: scale, Customers: customers, Command: command, Started: time.Now(),
+		LoadAvg: loadAvg(), Imports: map[string]ImportResult{}, PageStatements: map[string]map[int]int64{}}
+}
+
+// Add records a result, replacing an earlier one of the same database,
+// scenario and concurrency (the benchmark framework runs each several times,
+// with growing request counts; the last run is the one reported).
+func (r *Report) Add(res Result) {
+	for i, old := range r.Results {
+		if old.Dialect == res.Dialect && old.Scenario.Key == res.Scenario.Key && old.Concurrency == res.Concurrency {
+			r.Results[i] = res
+			return
+		}
+	}
+	r.Results = append(r.Results, res)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+
+func mib(b int64) string { return fmt.Sprintf("%.0f", float64(b)/(1<<20)) }
+
+// Table is the results as a Markdown table.
+func (r *Report) Table() string {
+	var b strings.Builder
+	b.WriteString("| database | scenario | concurrency | requests | requests/s | p50 ms | p99 ms | SQL statements/request | peak RSS MiB |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, res := range r.Results {
+		fmt.Fprintf(&b, "| %s | %s %s | %d | %d | %.0f | %s | %s | %.1f | %s |\n", res.Dialect, res.Scenario.Key,
+			res.Scenario.Name, res.Concurrency, res.Requests, res.RPS(), ms(res.P50), ms(res.P99),
+			res.StatementsPerRequest(), mib(res.PeakRSS))
+	}
+	return b.String()
+}
+
+// ImportTable is the load of the data set per database.
+func (r *Report) ImportTable() string {
+	var b strings.Builder
+	b.WriteString("| database | records | seconds | records/s | peak RSS MiB |\n|---|---:|---:|---:|---:|\n")
+	for _, d := range sortedKeys(r.Imports) {
+		im := r.Imports[d]
+		fmt.Fprintf(&b, "| %s | %d | %.1f | %.0f | %s |\n", d, im.Records, im.Elapsed.Seconds(), im.RecordsPerSecond(), mib(im.PeakRSS))
+	}
+	return b.String()
+}
+
+// PageTable is the statements of one Q2 page per page size.
+func (r *Report) PageTable() string {
+	var b strings.Builder
+	var sizes []int
+	for _, m := range r.PageStatements {
+		for n := range m {
+			if !slices.Contains(sizes, n) {
+				sizes = append(sizes, n)
+			}
+		}
+	}
+	slices.Sort(sizes)
+	b.WriteString("| database |")
+	for _, n := range sizes {
+		fmt.Fprintf(&b, " first: %d |", n)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---:|", len(sizes)) + "\n")
+	for _, d := range sortedKeys(r.PageStatements) {
+		fmt.Fprintf(&b, "| %s |", d)
+		for _, n := range sizes {
+			fmt.Fprintf(&b, " %d |", r.PageStatements[d][n])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (r *Report) find(dialect, key string, c int) (Result, bool) {
+	for _, res := range r.Results {
+		if res.Dialect == dialect && res.Scenario.Key == key && res.Concurrency == c {
+			return res, true
+		}
+	}
+	return Result{}, false
+}
+
+// Targets checks the issue's targets and says which were met.
+func (r *Report) Targets() string {
+	var b strings.Builder
+	mark := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**missed**"
+	}
+	if im, ok := r.Imports["sqlite3"]; ok {
+		fmt.Fprintf(&b, "- Import into SQLite >= 100,000 records/s: %.0f records/s (this data set, in the benchmark process): %s\n",
+			im.RecordsPerSecond(), mark(im.RecordsPerSecond() >= 100000))
+	}
+	if res, ok := r.find("sqlite3", "Q1", 16); ok {
+		fmt.Fprintf(&b, "- Q1 p99 < 10 ms at concurrency 16 on SQLite: %s ms: %s\n", ms(res.P99), mark(res.P99 < 10*time.Millisecond))
+	}
+	if res, ok := r.find("sqlite3", "Q2", 16); ok {
+		fmt.Fprintf(&b, "- Q2 page p99 < 50 ms at concurrency 16 on SQLite: %s ms: %s\n", ms(res.P99), mark(res.P99 < 50*time.Millisecond))
+	}
+	for _, d := range sortedKeys(r.PageStatements) {
+		var vals []int64
+		for _, v := range r.PageStatements[d] {
+			vals = append(vals, v)
+		}
+		constant := len(vals) > 0 && slices.Min(vals) == slices.Max(vals)
+		fmt.Fprintf(&b, "- Statements per request constant in the page size (%s): %v: %s\n", d, vals, mark(constant))
+	}
+	return b.String()
+}
+
+// Markdown is the report section for BENCHMARKS.md.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s scale: %d customers (%d orders, %d records)\n\n", r.Scale, r.Customers, r.Orders, r.Records)
+	fmt.Fprintf(&b, "Run %s, took %s. Command: `%s`\n\n", r.Started.UTC().Format("2006-01-02 15:04 MST"),
+		r.Finished.Sub(r.Started).Round(time.Second), r.Command)
+	b.WriteString("Machine: " + Machine() + "\n\n")
+	fmt.Fprintf(&b, "Load average when the run started (other processes on the machine): %s\n\n", r.LoadAvg)
+	b.WriteString("### Targets\n\n" + r.Targets() + "\n")
+	b.WriteString("### Requests over loopback HTTP\n\n" + r.Table() + "\n")
+	b.WriteString("### SQL statements of one Q2 page, by page size\n\n" + r.PageTable() + "\n")
+	b.WriteString("### Loading the data set (importer.ImportDir, batches of 10,000, inside the benchmark process)\n\n" + r.ImportTable() + "\n")
+	if len(r.Notes) > 0 {
+		b.WriteString("### Notes\n\n")
+		for _, n := range r.Notes {
+			b.WriteString("- " + n + "\n")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// Machine describes the machine: CPUs, CPU model, memory, Go, OS.
+func Machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := "unknown memory"
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				var kb int64
+				fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
+				mem = fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20))
+			}
+		}
+	}
+	kernel := ""
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = " " + strings.TrimSpace(string(b))
+	}
+	return fmt.Sprintf("%d CPUs (nproc), %s, %s, %s, %s/%s%s", runtime.NumCPU(), model, mem, runtime.Version(),
+		runtime.GOOS, runtime.GOARCH, kernel)
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ") + " (1, 5, 15 min)"
+}
+
+// WriteSection replaces the section named key of the Markdown file at path
+// (between <!-- bench:key:begin --> and <!-- bench:key:end -->) with
+// content, keeping the rest of the file; a missing file or section is
+// created (head is the text of a new file).
+func WriteSection(path, key, head, content string) error {
+	begin, end := "<!-- bench:"+key+":begin -->", "<!-- bench:"+key+":end -->"
+	section := begin + "\n" + content + end + "\n"
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if len(old) == 0 {
+		old = []byte(head)
+	}
+	i, j := bytes.Index(old, []byte(begin)), bytes.Index(old, []byte(end))
+	var out []byte
+	if i >= 0 && j > i {
+		out = append(append(append([]byte{}, old[:i]...), section...), bytes.TrimPrefix(old[j+len(end):], []byte("\n"))...)
+	} else {
+		out = append(append(bytes.TrimRight(old, "\n"), "\n\n"...), section...)
+	}
+	return os.WriteFile(path, out, 0o644)
+}
