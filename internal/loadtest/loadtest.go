@@ -116,9 +116,9 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	}
 	cfg.DatabaseURL = databaseURL
 	cfg.Auth = config.AuthConfig{} // development mode: the driver sends no credentials
-	cfg.RateLimit = 0               // one client address sends everything
-	cfg.Introspection = true        // to find Query.insights
-	cfg.RedisURL = ""               // the in-process score cache
+	cfg.RateLimit = 0              // one client address sends everything
+	cfg.Introspection = true       // to find Query.insights
+	cfg.RedisURL = ""              // the in-process score cache
 	cfg.OTLPEndpoint = ""
 	e.sc, err = scores.Open(e.db.Client, e.db.Dialect, cfg.RedisURL, cfg.CacheTTL)
 	if err != nil {
