@@ -57,6 +57,8 @@ type Loader struct {
 	sum     Summary
 	werr    error
 	dialect string // detected at the first write
+	// freeArgs are argument slices for reuse by the next transaction.
+	freeArgs [][]any
 	// SQLite page cache size before the import raised it (growCache).
 	cacheRaised bool
 	prevCache   int
@@ -364,8 +366,10 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 		_ = tx.Rollback()
 		return 0, err
 	}
-	w := &txWriter{ctx: l.ctx, tx: tx, l: l, now: time.Now().UTC(),
+	now := time.Now().UTC()
+	w := &txWriter{ctx: l.ctx, tx: tx, l: l, now: now, nowArg: now,
 		customers: make(map[string]int), orders: make(map[string]orderInfo)}
+	defer w.release()
 	if err := w.write(b); err != nil {
 		_ = tx.Rollback()
 		return 0, err

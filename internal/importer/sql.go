@@ -120,9 +120,40 @@ type rows struct {
 	n    int
 }
 
-func newRows(n, cols int) *rows { return &rows{args: make([]any, 0, n*cols)} }
+// newRows returns an empty rows for n rows of cols columns, reusing the
+// argument slices of earlier transactions (the writing goroutine's garbage
+// was a large part of an import's CPU time).
+func (w *txWriter) newRows(n, cols int) *rows {
+	l := w.l
+	var args []any
+	for i, a := range l.freeArgs {
+		if cap(a) >= n*cols {
+			args = a
+			l.freeArgs = append(l.freeArgs[:i], l.freeArgs[i+1:]...)
+			break
+		}
+	}
+	if args == nil {
+		args = make([]any, 0, n*cols)
+	}
+	r := &rows{args: args}
+	w.used = append(w.used, r)
+	return r
+}
+
+// release gives the argument slices back for reuse, without their values.
+func (w *txWriter) release() {
+	for _, r := range w.used {
+		clear(r.args)
+		if len(w.l.freeArgs) < 4 {
+			w.l.freeArgs = append(w.l.freeArgs, r.args[:0])
+		}
+	}
+	w.used = nil
+}
 
 func (r *rows) row()         { r.n++ }
+func (r *rows) arg(v any)    { r.args = append(r.args, v) }
 func (r *rows) int(v int64)  { r.args = append(r.args, v) }
 func (r *rows) null()        { r.args = append(r.args, nil) }
 func (r *rows) str(s string) { r.args = append(r.args, s) }

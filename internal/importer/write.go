@@ -47,6 +47,8 @@ type txWriter struct {
 	customers map[string]int       // customers written or looked up in this transaction
 	orders    map[string]orderInfo // orders written or looked up in this transaction
 	now       time.Time            // createdAt/updatedAt of the rows written
+	nowArg    any                  // now, boxed once
+	used      []*rows              // argument buffers to release
 }
 
 func (w *txWriter) reject(src source, field, format string, args ...any) {
@@ -191,7 +193,7 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 		return err
 	}
 	now := w.now
-	r := newRows(len(written), len(customersTable.cols))
+	r := w.newRows(len(written), len(customersTable.cols))
 	for i, c := range written {
 		created := now
 		if c.createdAt != nil {
@@ -353,22 +355,22 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 		if err != nil {
 			return err
 		}
-		now, base := w.now, w.l.base
+		var baseArg any = w.l.base
 		for i, r := range written {
 			w.orders[r.ref] = orderInfo{id: ids[i], customerID: writtenCustomer[i]}
 		}
-		orders := newRows(len(written), len(ordersTable.cols))
-		items := newRows(nItems, len(itemsTable.cols))
+		orders := w.newRows(len(written), len(ordersTable.cols))
+		items := w.newRows(nItems, len(itemsTable.cols))
 		for i, o := range written {
 			id := int64(ids[i])
 			orders.row()
 			orders.int(id)
 			orders.str(o.ref)
-			orders.time(now)
-			orders.time(now)
+			orders.arg(w.nowArg)
+			orders.arg(w.nowArg)
 			orders.str(string(o.status))
 			orders.str(string(o.channel))
-			orders.str(base)
+			orders.arg(baseArg)
 			orders.time(o.placedAt)
 			orders.int(int64(o.total))
 			orders.int(int64(writtenCustomer[i]))
@@ -476,15 +478,14 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	if err != nil {
 		return err
 	}
-	now := w.now
-	r := newRows(len(rows), len(feedbackTable.cols))
+	r := w.newRows(len(rows), len(feedbackTable.cols))
 	for i, x := range rows {
 		f := x.r
 		r.row()
 		r.int(int64(ids[i]))
 		r.str(f.ref)
-		r.time(now)
-		r.time(now)
+		r.arg(w.nowArg)
+		r.arg(w.nowArg)
 		r.str(string(f.kind))
 		r.str(string(f.channel))
 		r.optInt(f.score)
