@@ -216,7 +216,11 @@ func (s *Store) usable(ctx context.Context) error {
 }
 
 func (s *Store) recover(ctx context.Context) error {
-	s.mu.Lock()
+	// One recovery at a time; requests arriving meanwhile skip the cache
+	// rather than queue behind a backend that may still be slow.
+	if !s.mu.TryLock() {
+		return ErrUnavailable
+	}
 	defer s.mu.Unlock()
 	if !s.dirty.Load() {
 		return nil

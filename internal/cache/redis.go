@@ -180,7 +180,7 @@ func (r *Redis) Incr(ctx context.Context, hash string, fields []string) error {
 // bound gives a cache call at most a short deadline of its own, whatever the
 // request's: a slow Redis must not eat the request's time.
 func bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), 4*ioTimeout)
+	return context.WithTimeout(context.WithoutCancel(ctx), 3*ioTimeout)
 }
 
 // IsRedisURL reports whether a URL names Redis.

@@ -43,6 +43,12 @@ func checkSelections(rc *graphql.OperationContext, set ast.SelectionSet, path []
 		switch s := sel.(type) {
 		case *ast.Field:
 			p := append(path, s.Alias)
+			if s.Name == "nodes" && s.Definition != nil {
+				if ids, ok := s.ArgumentMap(rc.Variables)["ids"].([]any); ok && len(ids) > MaxPageSize {
+					return errcode.New(errcode.BadUserInput, "ids",
+						fmt.Sprintf("%s: at most %d ids at once, got %d", strings.Join(p, "."), MaxPageSize, len(ids)))
+				}
+			}
 			if s.Definition != nil && isConnection(s.Definition.Type) {
 				args := s.ArgumentMap(rc.Variables)
 				for _, name := range []string{"first", "last"} {

@@ -29,6 +29,7 @@ import (
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/errcode"
 	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/querylimit"
 	"github.com/c360/c360/internal/ratelimit"
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/tracing"
@@ -130,7 +131,15 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	if !s.cfg.PersistedOnly {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{store: s.scores.Cache()}})
 	}
+	// Refuse hostile documents before gqlgen validates them (its validation
+	// is quadratic in repeated fields), then price what passes.
+	limits := querylimit.Limits{
+		MaxTokens: s.cfg.MaxTokens, MaxDepth: s.cfg.MaxDepth, MaxAliases: s.cfg.MaxAliases,
+		MaxFields: s.cfg.MaxFields, MaxDirectives: s.cfg.MaxDirectives, MaxCost: s.cfg.MaxCost,
+	}
+	srv.Use(querylimit.NewPrecheck(limits))
 	srv.Use(pageLimits{})
+	srv.Use(querylimit.NewCost(limits))
 	if s.cfg.OTLPEndpoint != "" {
 		srv.Use(otelgqlgen.Middleware())
 	}

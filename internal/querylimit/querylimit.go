@@ -1,0 +1,130 @@
+// Package querylimit refuses hostile GraphQL operations before they cost
+// anything, in two gqlgen handler extensions:
+//
+//   - Precheck runs on the raw query, before gqlgen parses and validates it
+//     (gqlgen's validation of repeated identical fields is quadratic, and
+//     directive floods, alias bombs, depth bombs and fragment cycles all cost
+//     CPU there). It parses the document itself under a token limit and walks
+//     it once, in time linear in its size, memoizing each fragment, to bound
+//     tokens, operations, depth, aliases, fields (fragments expanded) and
+//     directives, and to refuse fragment cycles; then, the expansion being
+//     bounded, it counts the pairs of repeated selections that validation
+//     would compare. Verdicts are cached by a hash of the query.
+//   - Cost runs after validation, on the operation to execute: every field
+//     costs 1, and a connection or list field multiplies the cost of its
+//     children by its page size (first/last, else the default page size) or
+//     by an estimate of the list's length.
+//
+// Every refusal is an error with extensions.code QUERY_TOO_COMPLEX whose
+// message names the limit and the measured value.
+package querylimit
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/c360/c360/internal/errcode"
+)
+
+// Limits bounds an operation. A zero or negative field takes its default
+// (DefaultLimits).
+type Limits struct {
+	// MaxTokens bounds the lexical tokens of the document, comments included
+	// (Apollo Router's default: 15,000).
+	MaxTokens int
+	// MaxDepth bounds the nesting of fields, through fragments and inline
+	// fragments (which add no level themselves); a top-level leaf field has
+	// depth 1 (GitLab's default: 15).
+	MaxDepth int
+	// MaxAliases bounds the aliased fields of one operation, fragments
+	// expanded.
+	MaxAliases int
+	// MaxFields bounds the field selections of the document's operations,
+	// fragments expanded.
+	MaxFields int
+	// MaxDirectives bounds the directives written in the whole document
+	// (CVE-2023-49559).
+	MaxDirectives int
+	// MaxOperations bounds the operations of one document (only one runs).
+	MaxOperations int
+	// MaxCost bounds the estimated cost of the executed operation (GitHub's
+	// node limit: 500,000).
+	MaxCost int
+	// MaxMergePairs bounds the pairs of repeated selections that gqlgen's
+	// validation (OverlappingFieldsCanBeMerged) compares, which grow with the
+	// square of the repeats: fields with the same response name at the same
+	// place of the response (parents with the same response name merged), and
+	// fragment spreads at the same place. 2,000 repeated fields, within
+	// MaxFields, are 2 million pairs and hundreds of milliseconds of CPU.
+	MaxMergePairs int
+}
+
+// DefaultLimits returns the defaults.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxTokens:     15000,
+		MaxDepth:      15,
+		MaxAliases:    30,
+		MaxFields:     2000,
+		MaxDirectives: 50,
+		MaxOperations: 20,
+		MaxCost:       500000,
+		MaxMergePairs: 20000,
+	}
+}
+
+// withDefaults replaces zero or negative limits with their defaults.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	for _, p := range []struct{ v, def *int }{
+		{&l.MaxTokens, &d.MaxTokens},
+		{&l.MaxDepth, &d.MaxDepth},
+		{&l.MaxAliases, &d.MaxAliases},
+		{&l.MaxFields, &d.MaxFields},
+		{&l.MaxDirectives, &d.MaxDirectives},
+		{&l.MaxOperations, &d.MaxOperations},
+		{&l.MaxCost, &d.MaxCost},
+		{&l.MaxMergePairs, &d.MaxMergePairs},
+	} {
+		if *p.v <= 0 {
+			*p.v = *p.def
+		}
+	}
+	return l
+}
+
+// refusal builds the error of a refused operation.
+func refusal(msg string) *gqlerror.Error {
+	return errcode.New(errcode.QueryTooComplex, "", msg)
+}
+
+// satCap is where counts saturate: far above any limit, far below overflow,
+// so that the sum of two saturated counts cannot overflow.
+const satCap = math.MaxInt / 4
+
+func satAdd(a, b int) int {
+	if s := a + b; s < satCap {
+		return s
+	}
+	return satCap
+}
+
+func satMul(a, b int) int {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a >= satCap/b {
+		return satCap
+	}
+	return a * b
+}
+
+// count formats a possibly saturated count.
+func count(n int) string {
+	if n >= satCap {
+		return "over " + strconv.Itoa(satCap)
+	}
+	return strconv.Itoa(n)
+}
