@@ -10,6 +10,8 @@ import (
 	"entgo.io/ent/dialect"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/c360/c360/internal/importer"
+	"github.com/c360/c360/internal/seed"
 	"github.com/c360/c360/internal/testservices"
 )
 
@@ -324,6 +326,29 @@ func TestScoresSurviveSlowAndUnreachableRedis(t *testing.T) {
 				t.Fatal("caching did not resume within a second of Redis answering")
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// An import is a write too: figures read before it are not served after it.
+func TestScoresAfterImport(t *testing.T) {
+	cacheBackends(t, func(t *testing.T, a *api, _ *testservices.RedisServer) {
+		var p struct{ CreatePersona struct{ ID string } }
+		a.ok(`mutation { createPersona(input: {name: "All"}) { id } }`, nil, &p)
+		c := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Before"})
+		before := a.figures(p.CreatePersona.ID, c)
+		a.figures(p.CreatePersona.ID, c) // cached now
+		dir := t.TempDir()
+		if _, err := seed.WriteDir(dir, seed.Config{Customers: 40, Seed: 3, Now: time.Now().UTC().Truncate(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := importer.ImportDir(context.Background(), a.db.Client, dir, importer.Options{BaseCurrency: "EUR", AfterCommit: a.scores.InvalidateAll})
+		if err != nil || sum.Rejected > 0 {
+			t.Fatalf("import: %v %s", err, sum)
+		}
+		after := a.figures(p.CreatePersona.ID, c)
+		if after.Insights.CustomerCount != before.Insights.CustomerCount+40 || after.Insights.OrderCount == 0 || after.Persona.Scores.CustomerCount != before.Persona.Scores.CustomerCount+40 {
+			t.Fatalf("figures after the import are stale: before %+v after %+v", before, after)
 		}
 	})
 }
