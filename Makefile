@@ -83,5 +83,6 @@ FUZZTIME ?= 10s
 fuzz:
 	go test ./internal/validate -run '^$$' -fuzz FuzzValidators -fuzztime $(FUZZTIME)
 	go test ./internal/ndjson -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME)
+	go test ./internal/importer -run '^$$' -fuzz FuzzFastDecoderOrder -fuzztime $(FUZZTIME)
 	go test ./internal/auth -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME)
 	go test ./internal/querylimit -run '^$$' -fuzz FuzzPrecheck -fuzztime $(FUZZTIME)
