@@ -175,3 +175,21 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("server still accepts connections after shutdown")
 	}
 }
+
+func TestVariablesCap(t *testing.T) {
+	a := newAPI(t, dialect.SQLite)
+	ids := make([]string, 10001)
+	for i := range ids {
+		ids[i] = "1"
+	}
+	r := a.do(`query($x: [ID!]!) { nodes(ids: $x) { id } }`, map[string]any{"x": ids})
+	if r.status != 400 || !contains(r.raw, "10000") {
+		t.Fatalf("10,001 values: %d %s", r.status, r.raw)
+	}
+	// Commas and colons inside strings are not values.
+	r = a.do(`query($c: String!) { customers(first: 1, where: {nameContains: $c}) { totalCount } }`,
+		map[string]any{"c": strings.Repeat(",:", 20000)})
+	if len(r.Errors) > 0 {
+		t.Fatalf("punctuation in a string counted as values: %s", r.raw)
+	}
+}

@@ -111,11 +111,11 @@ func fromQueryString(r *http.Request) (*graphql.RawParams, int, string) {
 	q := r.URL.Query()
 	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
 	if v := q.Get("variables"); v != "" {
+		if separators([]byte(v)) > maxVariableValues {
+			return nil, http.StatusBadRequest, fmt.Sprintf("variables hold more than %d values", maxVariableValues)
+		}
 		if err := decodeObject([]byte(v), &p.Variables); err != nil {
 			return nil, http.StatusBadRequest, "variables must be a JSON object"
-		}
-		if countValues(p.Variables, maxVariableValues) > maxVariableValues {
-			return nil, http.StatusBadRequest, fmt.Sprintf("variables hold more than %d values", maxVariableValues)
 		}
 	}
 	if v := q.Get("extensions"); v != "" {
@@ -164,11 +164,13 @@ func (t httpTransport) fromBody(w http.ResponseWriter, r *http.Request) (*graphq
 	if err := decodeString(req.OperationName, &p.OperationName); err != nil {
 		return nil, http.StatusBadRequest, "operationName must be a string"
 	}
+	// Count before decoding: decoding a list of 100,000 values costs more
+	// than refusing it.
+	if separators(req.Variables) > maxVariableValues {
+		return nil, http.StatusBadRequest, fmt.Sprintf("variables hold more than %d values", maxVariableValues)
+	}
 	if err := decodeObject(req.Variables, &p.Variables); err != nil {
 		return nil, http.StatusBadRequest, "variables must be a JSON object"
-	}
-	if countValues(p.Variables, maxVariableValues) > maxVariableValues {
-		return nil, http.StatusBadRequest, fmt.Sprintf("variables hold more than %d values", maxVariableValues)
 	}
 	if err := decodeObject(req.Extensions, &p.Extensions); err != nil {
 		return nil, http.StatusBadRequest, "extensions must be a JSON object"
@@ -186,21 +188,24 @@ var errType = errors.New("wrong JSON type")
 // operation of this API needs more, and coercing huge lists costs CPU.
 const maxVariableValues = 10000
 
-// countValues counts the values in v, stopping once past limit.
-func countValues(v any, limit int) int {
-	n := 1
-	switch t := v.(type) {
-	case map[string]any:
-		for _, x := range t {
-			if n += countValues(x, limit-n); n > limit {
-				return n
+// separators counts the commas and colons outside strings of a JSON text:
+// one more than the values it holds, found in one pass without decoding.
+func separators(raw []byte) int {
+	n, inString, escaped := 0, false, false
+	for _, c := range raw {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			if c == '\\' {
+				escaped = true
+			} else if c == '"' {
+				inString = false
 			}
-		}
-	case []any:
-		for _, x := range t {
-			if n += countValues(x, limit-n); n > limit {
-				return n
-			}
+		case c == '"':
+			inString = true
+		case c == ',' || c == ':':
+			n++
 		}
 	}
 	return n
