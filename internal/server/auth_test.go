@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -30,29 +29,6 @@ func newSecuredAPI(t *testing.T, edit func(*config.Config)) *api {
 			edit(c)
 		}
 	})
-}
-
-// as posts a document with a credential.
-func (a *api) as(key, query string, vars map[string]any) result {
-	a.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest("POST", a.url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var r result
-	if err := json.Unmarshal(raw, &r); err != nil {
-		a.t.Fatalf("not JSON (%d): %s", resp.StatusCode, raw)
-	}
-	r.status, r.raw = resp.StatusCode, string(raw)
-	return r
 }
 
 func TestAuthenticationAndRoles(t *testing.T) {

@@ -117,11 +117,22 @@ type result struct {
 	raw    string
 }
 
-// do posts a GraphQL document and decodes the answer.
+// do posts a GraphQL document without credentials and decodes the answer.
 func (a *api) do(query string, vars map[string]any) result {
 	a.t.Helper()
+	return a.as("", query, vars)
+}
+
+// as posts a document with a credential ("" for none) and decodes the answer.
+func (a *api) as(key, query string, vars map[string]any) result {
+	a.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post(a.url+"/graphql", "application/json", bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", a.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)
 	}
