@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -191,5 +192,24 @@ func TestVariablesCap(t *testing.T) {
 		map[string]any{"c": strings.Repeat(",:", 20000)})
 	if len(r.Errors) > 0 {
 		t.Fatalf("punctuation in a string counted as values: %s", r.raw)
+	}
+}
+
+// A request that outlives REQUEST_TIMEOUT is cut off with a TIMEOUT error.
+func TestRequestTimeout(t *testing.T) {
+	a := newAPIWith(t, dialect.SQLite, func(c *config.Config) { c.RequestTimeout = 2 * time.Millisecond })
+	for i := range 200 {
+		a.db.Client.Customer.Create().SetName(fmt.Sprint("T", i)).SetKind("INDIVIDUAL").SaveX(context.Background())
+	}
+	var r result
+	for range 20 { // each attempt takes far longer than 2 ms
+		r = a.do(`{ customers(first: 200) { edges { node { name personas { name } scores { loyaltyScore }
+			orders(first: 10) { totalCount } feedbacks(first: 10) { totalCount } } } } }`, nil)
+		if len(r.Errors) > 0 {
+			break
+		}
+	}
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "TIMEOUT" {
+		t.Fatalf("expected a TIMEOUT error: %.500s", r.raw)
 	}
 }
