@@ -613,3 +613,41 @@ func BenchmarkImportSQLite(b *testing.B) {
 	}
 	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// TestImportRestoresSQLiteSettings: the page cache and temp_store settings an
+// import uses on the SQLite writer connection are put back at the end.
+func TestImportRestoresSQLiteSettings(t *testing.T) {
+	ctx := context.Background()
+	client := openDB(t, backends[0].url(t))
+	pragmas := func() (cache, temp int) {
+		tx, err := client.Tx(ctx) // the writer connection
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for name, dst := range map[string]*int{"cache_size": &cache, "temp_store": &temp} {
+			rows, err := tx.QueryContext(ctx, "PRAGMA "+name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				if err := rows.Scan(dst); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows.Close()
+		}
+		return cache, temp
+	}
+	cache, temp := pragmas()
+	dir := t.TempDir()
+	if _, err := seed.WriteDir(dir, seed.Config{Customers: 30, Seed: 1, Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := importer.ImportDir(ctx, client, dir, importer.Options{BatchSize: 100}); err != nil || sum.Rejected != 0 {
+		t.Fatalf("ImportDir: %s, %v", sum, err)
+	}
+	if c, tm := pragmas(); c != cache || tm != temp {
+		t.Errorf("after the import cache_size = %d, temp_store = %d; before %d, %d", c, tm, cache, temp)
+	}
+}

@@ -59,10 +59,9 @@ type Loader struct {
 	dialect string // detected at the first write
 	// freeArgs are argument slices for reuse by the next transaction.
 	freeArgs [][]any
-	// SQLite page cache size before the import raised it (growCache).
-	cacheRaised bool
-	prevCache   int
-	committed   bool // a batch was committed since the last AfterCommit at Flush
+	// SQLite settings before the import changed them (tuneSQLite).
+	sqlite    sqliteSettings
+	committed bool // a batch was committed since the last AfterCommit at Flush
 	// customerIDs maps the externalRef of every customer written or looked up
 	// by this import to its id (committed rows only). It grows with the number
 	// of customers; orders and feedback are not remembered across batches.
@@ -146,7 +145,7 @@ func (l *Loader) Flush() error {
 	if err := l.wait(); err != nil {
 		return err
 	}
-	if err := l.restoreCache(); err != nil {
+	if err := l.restoreSQLite(); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	if l.committed && l.after != nil {
@@ -362,7 +361,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := l.growCache(tx); err != nil {
+	if err := l.tuneSQLite(tx); err != nil {
 		_ = tx.Rollback()
 		return 0, err
 	}

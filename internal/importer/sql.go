@@ -35,10 +35,15 @@ import (
 // rows are those ent would write. Ids are allocated up front (newIDs), so
 // items reference their order without a round trip.
 
-// rowsPerStatement bounds the rows of one INSERT. Statement preparation
-// costs about the same per row whatever the size (go-sqlite3 prepares every
-// statement anew); 500 keeps the text and the parameters small.
-const rowsPerStatement = 500
+// maxRowsPerStatement bounds the rows of one INSERT (and maxParams its
+// parameters). Statement preparation costs about the same per row whatever
+// the size (go-sqlite3 prepares every statement anew), but a SQLite statement
+// journals every page it changes once: the fewer statements, the fewer
+// copies of the hot index pages.
+const maxRowsPerStatement = 1000
+
+// perStatement is the number of rows of one INSERT into t.
+func (t *table) perStatement() int { return min(maxRowsPerStatement, maxParams/len(t.cols)) }
 
 // maxLookup bounds the externalRefs looked up by one query (they travel as
 // one JSON array argument).
@@ -55,12 +60,12 @@ type table struct {
 	suffix string // ON CONFLICT ... / RETURNING ...
 
 	once       sync.Once
-	sqlite, pg string // the statement for rowsPerStatement rows
+	sqlite, pg string // the statement for perStatement rows
 }
 
 // sql returns the statement for n rows in dialect d.
 func (t *table) sql(d string, n int) string {
-	if n != rowsPerStatement {
+	if n != t.perStatement() {
 		return t.build(d, n)
 	}
 	t.once.Do(func() {
@@ -181,8 +186,9 @@ func (r *rows) optInt(p *int) {
 // the statement returns (RETURNING).
 func (w *txWriter) exec(t *table, r *rows, scan func(*stdsql.Rows) error) error {
 	n := len(t.cols)
-	for lo := 0; lo < r.n; lo += rowsPerStatement {
-		hi := min(lo+rowsPerStatement, r.n)
+	per := t.perStatement()
+	for lo := 0; lo < r.n; lo += per {
+		hi := min(lo+per, r.n)
 		q, args := t.sql(w.l.dialect, hi-lo), r.args[lo*n:hi*n]
 		if scan == nil && w.l.dialect == dialect.Postgres {
 			if _, err := w.tx.ExecContext(w.ctx, q, args...); err != nil {
@@ -346,56 +352,74 @@ func detectDialect(ctx context.Context, client *ent.Client) (string, error) {
 	return d, nil
 }
 
-// importCacheKiB is the SQLite page cache of the writer connection during an
-// import (PRAGMA cache_size, in KiB). The default (2 MiB) is far smaller than
-// the indexes a batch touches (placed_at and submitted_at grow at random
-// places), so without it every batch spills and re-reads pages. It changes
-// memory use only, never durability; the previous size is restored by
-// Flush.
-const importCacheKiB = 64 << 10
+// SQLite connection settings during an import (writer connection), both
+// about memory only, never durability, and both restored by Flush:
+//
+//   - PRAGMA cache_size: the default 2 MiB is far smaller than the indexes a
+//     batch touches at random places (orders.placed_at, customers.name and
+//     email, feedback.submitted_at), so every statement would evict and
+//     re-read pages. 32 MiB: more bought little, and it counts in the
+//     import's peak memory.
+//   - PRAGMA temp_store = MEMORY: a multi-row INSERT into a table with a
+//     foreign key (or an explicit id) keeps a statement journal, the
+//     original of every page it changes, so that a failing statement can be
+//     undone alone. By default the journal spills to a temporary file beyond
+//     64 KiB; measured with strace, those writes outnumbered the WAL's.
+const importCacheKiB = 32 << 10
 
-// growCache raises the SQLite page cache for the import (once).
-func (l *Loader) growCache(tx *ent.Tx) error {
-	if l.dialect != dialect.SQLite || l.cacheRaised {
-		return nil
-	}
-	var prev int
-	rows, err := tx.QueryContext(l.ctx, "PRAGMA cache_size")
-	if err != nil {
-		return noExec(err)
-	}
-	for rows.Next() {
-		err = rows.Scan(&prev)
-	}
-	if cerr := rows.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	// Negative: KiB; positive: pages (of 4 KiB by default).
-	if prev < 0 && -prev >= importCacheKiB || prev > 0 && prev*4 >= importCacheKiB {
-		return nil
-	}
-	if _, err := tx.ExecContext(l.ctx, "PRAGMA cache_size = "+strconv.Itoa(-importCacheKiB)); err != nil {
-		return err
-	}
-	l.cacheRaised, l.prevCache = true, prev
-	return nil
+// sqliteSettings are the settings tuneSQLite changed, to restore.
+type sqliteSettings struct {
+	changed              bool
+	cacheSize, tempStore int
 }
 
-// restoreCache puts the SQLite page cache size back (Flush).
-func (l *Loader) restoreCache() error {
-	if !l.cacheRaised {
+// pragmaInt reads an integer PRAGMA.
+func pragmaInt(ctx context.Context, tx *ent.Tx, name string) (int, error) {
+	var v int
+	err := (&txWriter{ctx: ctx, tx: tx}).query("PRAGMA "+name, nil, func(rows *stdsql.Rows) error { return rows.Scan(&v) })
+	return v, err
+}
+
+// tuneSQLite applies the import's SQLite settings (once per Loader).
+func (l *Loader) tuneSQLite(tx *ent.Tx) error {
+	if l.dialect != dialect.SQLite || l.sqlite.changed {
 		return nil
 	}
-	l.cacheRaised = false
+	cache, err := pragmaInt(l.ctx, tx, "cache_size")
+	if err != nil {
+		return err
+	}
+	temp, err := pragmaInt(l.ctx, tx, "temp_store")
+	if err != nil {
+		return err
+	}
+	l.sqlite = sqliteSettings{changed: true, cacheSize: cache, tempStore: temp}
+	// cache_size: negative is KiB, positive pages (of 4 KiB by default).
+	if cache >= 0 && cache*4 < importCacheKiB || cache < 0 && -cache < importCacheKiB {
+		if _, err := tx.ExecContext(l.ctx, "PRAGMA cache_size = "+strconv.Itoa(-importCacheKiB)); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(l.ctx, "PRAGMA temp_store = MEMORY")
+	return err
+}
+
+// restoreSQLite puts the settings back (Flush).
+func (l *Loader) restoreSQLite() error {
+	if !l.sqlite.changed {
+		return nil
+	}
+	l.sqlite.changed = false
 	// In a transaction: that is how to reach the writer connection.
 	tx, err := l.client.Tx(l.ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(l.ctx, "PRAGMA cache_size = "+strconv.Itoa(l.prevCache)); err != nil {
+	_, err = tx.ExecContext(l.ctx, "PRAGMA cache_size = "+strconv.Itoa(l.sqlite.cacheSize))
+	if err == nil {
+		_, err = tx.ExecContext(l.ctx, "PRAGMA temp_store = "+strconv.Itoa(l.sqlite.tempStore))
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		return noExec(err)
 	}
