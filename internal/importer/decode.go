@@ -126,7 +126,13 @@ type decoder struct {
 	intern map[string]string
 }
 
-const maxInterned = 8192
+// maxInterned bounds the table's entries and maxInternLen the length of a
+// string worth interning, so the table stays under a megabyte whatever the
+// input.
+const (
+	maxInterned  = 8192
+	maxInternLen = 64
+)
 
 func newDecoder() *decoder { return &decoder{intern: make(map[string]string, 256)} }
 
@@ -208,7 +214,7 @@ func (d *decoder) istr(dst *string) bool {
 		return true
 	}
 	s := string(v)
-	if len(d.intern) < maxInterned {
+	if len(d.intern) < maxInterned && len(s) <= maxInternLen {
 		d.intern[s] = s
 	}
 	*dst = s
@@ -498,7 +504,7 @@ func (d *decoder) feedback(b []byte, f *ndjson.Feedback) bool {
 		case "score":
 			return 1 << 5, d.optInt(&f.Score)
 		case "comment":
-			return 1 << 6, d.optStr(&f.Comment, true)
+			return 1 << 6, d.optStr(&f.Comment, false)
 		case "language":
 			return 1 << 7, d.optStr(&f.Language, true)
 		case "submittedAt":
