@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 func TestMigrationsMatchSchema(t *testing.T) {
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
 		t.Run(d, func(t *testing.T) {
-			url := freshURL(t, d)
+			url := testservices.DatabaseURL(t, d)
 			if *update {
 				// The binary embeds the folders as they were when it was built:
 				// verify in a second run.
@@ -62,13 +62,6 @@ func TestMigrationsMatchSchema(t *testing.T) {
 			}
 		})
 	}
-}
-
-func freshURL(t *testing.T, d string) string {
-	if d == dialect.Postgres {
-		return testservices.PostgreSQL(t)
-	}
-	return "file:" + filepath.Join(t.TempDir(), "c360.db")
 }
 
 func writeMigration(t *testing.T, d, url string) {

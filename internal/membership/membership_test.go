@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -31,11 +30,7 @@ func TestMain(m *testing.M) {
 func TestPredicateAgreesWithMatches(t *testing.T) {
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
 		t.Run(d, func(t *testing.T) {
-			url := "file:" + filepath.Join(t.TempDir(), "m.db")
-			if d == dialect.Postgres {
-				url = testservices.PostgreSQL(t)
-			}
-			db, err := database.Open(context.Background(), url, database.Options{})
+			db, err := database.Open(context.Background(), testservices.DatabaseURL(t, d), database.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

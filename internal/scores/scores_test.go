@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/big"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -24,16 +23,15 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if benchData.dir != "" {
+		os.RemoveAll(benchData.dir)
+	}
 	testservices.Shutdown()
 	os.Exit(code)
 }
 
 func openDB(t testing.TB, d string) *database.DB {
-	url := "file:" + filepath.Join(t.TempDir(), "s.db")
-	if d == dialect.Postgres {
-		url = testservices.PostgreSQL(t)
-	}
-	db, err := database.Open(context.Background(), url, database.Options{})
+	db, err := database.Open(context.Background(), testservices.DatabaseURL(t, d), database.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +399,7 @@ func ptr[T any](v T) *T { return &v }
 // Concurrent requests for the same cold figure compute it once.
 func TestConcurrentMissesComputeOnce(t *testing.T) {
 	var counter *database.Counter
-	db, err := database.Open(context.Background(), "file:"+filepath.Join(t.TempDir(), "sf.db"), database.Options{
+	db, err := database.Open(context.Background(), testservices.DatabaseURL(t, dialect.SQLite), database.Options{
 		Wrap: func(d dialect.Driver) dialect.Driver { counter = database.NewCounter(d); return counter },
 	})
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,13 +47,6 @@ func dialects(t *testing.T, f func(t *testing.T, a *api)) {
 	}
 }
 
-func databaseURL(t testing.TB, d string) string {
-	if d == dialect.Postgres {
-		return testservices.PostgreSQL(t)
-	}
-	return "file:" + filepath.Join(t.TempDir(), "c360.db")
-}
-
 func newAPI(t testing.TB, d string) *api { return newAPIWithCache(t, d, "") }
 
 // newAPIWithCache serves with the score cache in Redis at redisURL ("" for in-process).
@@ -65,7 +57,7 @@ func newAPIWithCache(t testing.TB, d, redisURL string) *api {
 // newAPIWith serves with the configuration changed by edit.
 func newAPIWith(t testing.TB, d string, edit func(*config.Config)) *api {
 	t.Helper()
-	url := databaseURL(t, d)
+	url := testservices.DatabaseURL(t, d)
 	var counter *database.Counter
 	db, err := database.Open(context.Background(), url, database.Options{
 		Wrap: func(drv dialect.Driver) dialect.Driver { counter = database.NewCounter(drv); return counter },

@@ -36,6 +36,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -322,4 +323,15 @@ func commandString(cmd *exec.Cmd) string {
 		}
 	}
 	return b.String()
+}
+
+// DatabaseURL returns the URL of a new, empty database for the dialect
+// ("sqlite3": a file in the test's temporary directory; "postgres": a new
+// database on the shared throwaway server).
+func DatabaseURL(t testing.TB, dialect string) string {
+	t.Helper()
+	if dialect == "postgres" {
+		return PostgreSQL(t)
+	}
+	return "file:" + filepath.Join(t.TempDir(), "c360.db")
 }
