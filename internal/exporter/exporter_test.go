@@ -40,8 +40,8 @@ var backends = []struct {
 	name string
 	url  func(t testing.TB) string
 }{
-	{"sqlite", func(t testing.TB) string { return "file:" + filepath.Join(t.TempDir(), "c360.db") }},
-	{"postgres", func(t testing.TB) string { return testservices.PostgreSQL(t) }},
+	{"sqlite", func(t testing.TB) string { return testservices.DatabaseURL(t, "sqlite3") }},
+	{"postgres", func(t testing.TB) string { return testservices.DatabaseURL(t, "postgres") }},
 }
 
 func openDB(t testing.TB, url string) *ent.Client {

@@ -31,12 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 func openDB(t testing.TB, d string) *database.DB {
-	db, err := database.Open(context.Background(), testservices.DatabaseURL(t, d), database.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return testservices.OpenDatabase(t, d, database.Options{})
 }
 
 // load fills the database with a generated data set through the importer.

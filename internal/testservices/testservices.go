@@ -30,6 +30,7 @@ package testservices
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/c360/c360/internal/database"
 	"time"
 )
 
@@ -334,4 +337,19 @@ func DatabaseURL(t testing.TB, dialect string) string {
 		return PostgreSQL(t)
 	}
 	return "file:" + filepath.Join(t.TempDir(), "c360.db")
+}
+
+// Dialects are the databases every storage test runs on.
+var Dialects = []string{"sqlite3", "postgres"}
+
+// OpenDatabase opens (and migrates) a new, empty database of the dialect,
+// closed when the test ends.
+func OpenDatabase(t testing.TB, dialect string, opts database.Options) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), DatabaseURL(t, dialect), opts)
+	if err != nil {
+		t.Fatalf("opening a %s database: %v", dialect, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
