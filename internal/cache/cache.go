@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,9 +268,6 @@ func (s *Store) fail(ctx context.Context, op string, err error) {
 
 // Key joins key parts with ':'.
 func Key(parts ...string) string { return strings.Join(parts, ":") }
-
-// ID formats an integer id for keys.
-func ID(id int) string { return strconv.Itoa(id) }
 
 // Open returns a Store over Redis when redisURL is set, in-process otherwise.
 func Open(redisURL string, ttl time.Duration) (*Store, error) {

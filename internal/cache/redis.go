@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -181,9 +180,4 @@ func (r *Redis) Incr(ctx context.Context, hash string, fields []string) error {
 // request's: a slow Redis must not eat the request's time.
 func bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 3*ioTimeout)
-}
-
-// IsRedisURL reports whether a URL names Redis.
-func IsRedisURL(s string) bool {
-	return strings.HasPrefix(s, "redis://") || strings.HasPrefix(s, "rediss://")
 }
