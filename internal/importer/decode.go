@@ -337,27 +337,6 @@ func (d *decoder) optTime(dst **time.Time) bool {
 	return d.time(t)
 }
 
-func (d *decoder) strList(dst *[]string) bool {
-	if !d.tok('[') {
-		return false
-	}
-	*dst = []string{}
-	if d.tok(']') {
-		return true
-	}
-	for {
-		var s string
-		if !d.istr(&s) {
-			return false
-		}
-		*dst = append(*dst, s)
-		if d.tok(',') {
-			continue
-		}
-		return d.tok(']')
-	}
-}
-
 // object decodes an object, calling field for each member with the name; it
 // fails on a repeated name (field returns the name's bit) or when field fails.
 func (d *decoder) object(field func(name []byte) (bit uint32, ok bool)) bool {
