@@ -36,22 +36,11 @@ func TestMain(m *testing.M) {
 
 var fixedNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-var backends = []struct {
-	name string
-	url  func(t testing.TB) string
-}{
-	{"sqlite", func(t testing.TB) string { return testservices.DatabaseURL(t, "sqlite3") }},
-	{"postgres", func(t testing.TB) string { return testservices.DatabaseURL(t, "postgres") }},
-}
+var backends = testservices.Backends
 
 func openDB(t testing.TB, url string) *ent.Client {
 	t.Helper()
-	db, err := database.Open(context.Background(), url, database.Options{})
-	if err != nil {
-		t.Fatalf("database.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db.Client
+	return testservices.Open(t, url, database.Options{}).Client
 }
 
 func importDir(t *testing.T, client *ent.Client, dir string) {
@@ -91,9 +80,9 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db1 := openDB(t, be.url(t))
+			db1 := openDB(t, be.URL(t))
 			importDir(t, db1, src)
 			addRecordsWithoutRefs(t, db1)
 
@@ -115,7 +104,7 @@ func TestRoundTrip(t *testing.T) {
 				}
 			}
 
-			db2 := openDB(t, be.url(t))
+			db2 := openDB(t, be.URL(t))
 			importDir(t, db2, e1)
 			exportDir(t, db2, e2, 1000)
 			for _, name := range ndjson.LoadOrder {
@@ -238,7 +227,7 @@ func firstDiff(a, b []string) string {
 }
 
 func TestExportEmptyDatabase(t *testing.T) {
-	client := openDB(t, backends[0].url(t))
+	client := openDB(t, backends[0].URL(t))
 	dir := filepath.Join(t.TempDir(), "new", "dir")
 	n := exportDir(t, client, dir, 0)
 	if n.Total() != 0 {

@@ -38,23 +38,11 @@ func TestMain(m *testing.M) {
 
 var fixedNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// backends are the databases every test runs on; url returns a fresh, empty one.
-var backends = []struct {
-	name string
-	url  func(t testing.TB) string
-}{
-	{"sqlite", func(t testing.TB) string { return testservices.DatabaseURL(t, "sqlite3") }},
-	{"postgres", func(t testing.TB) string { return testservices.DatabaseURL(t, "postgres") }},
-}
+var backends = testservices.Backends
 
 func openDB(t testing.TB, url string) *ent.Client {
 	t.Helper()
-	db, err := database.Open(context.Background(), url, database.Options{})
-	if err != nil {
-		t.Fatalf("database.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db.Client
+	return testservices.Open(t, url, database.Options{}).Client
 }
 
 // readLines decodes every line of an NDJSON file of the data set.
@@ -177,9 +165,9 @@ func TestImportSeedDataSet(t *testing.T) {
 	records := int64(want.Personas + want.Customers + want.Orders + want.Feedback)
 
 	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			client := openDB(t, be.url(t))
+			client := openDB(t, be.URL(t))
 			var progress []int64
 			opts := importer.Options{BaseCurrency: "EUR", Progress: func(n int64) { progress = append(progress, n) }}
 
@@ -294,9 +282,9 @@ func TestImportSeedDataSet(t *testing.T) {
 // feedback is immutable.
 func TestImportUpdates(t *testing.T) {
 	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			client := openDB(t, be.url(t))
+			client := openDB(t, be.URL(t))
 			dir := t.TempDir()
 			writeFiles(t, dir, map[string]string{
 				ndjson.PersonasFile:  `{"externalRef":"P-1","name":"Old","description":"d","criteria":{"minAge":20}}`,
@@ -421,9 +409,9 @@ func TestImportRejectsBadRecords(t *testing.T) {
 
 	for _, be := range backends {
 		for _, batchSize := range []int{1000, 2} {
-			t.Run(fmt.Sprintf("%s/batch%d", be.name, batchSize), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/batch%d", be.Name, batchSize), func(t *testing.T) {
 				ctx := context.Background()
-				client := openDB(t, be.url(t))
+				client := openDB(t, be.URL(t))
 				sum, err := importer.ImportDir(ctx, client, dir, importer.Options{BaseCurrency: "EUR", BatchSize: batchSize})
 				if err != nil {
 					t.Fatalf("ImportDir: %v", err)
@@ -470,9 +458,9 @@ func TestImportRejectsBadRecords(t *testing.T) {
 // only that order is rejected, the rest of its batch is imported.
 func TestImportRetriesFailingRecord(t *testing.T) {
 	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			url := be.url(t)
+			url := be.URL(t)
 			client := openDB(t, url)
 			driver, dsn := "pgx", url
 			if !database.IsPostgres(url) {
@@ -527,9 +515,9 @@ func TestLoaderAsSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			client := openDB(t, be.url(t))
+			client := openDB(t, be.URL(t))
 			l := importer.NewLoader(ctx, client, importer.Options{BatchSize: 100})
 			if err := seed.Generate(cfg, l); err != nil {
 				t.Fatal(err)
@@ -576,7 +564,7 @@ func TestImportCancelled(t *testing.T) {
 	if _, err := seed.WriteDir(dir, seed.Config{Customers: 20, Seed: 1, Now: fixedNow}); err != nil {
 		t.Fatal(err)
 	}
-	client := openDB(t, backends[0].url(t))
+	client := openDB(t, backends[0].URL(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := importer.ImportDir(ctx, client, dir, importer.Options{}); !errors.Is(err, context.Canceled) {
@@ -618,7 +606,7 @@ func BenchmarkImportSQLite(b *testing.B) {
 // import uses on the SQLite writer connection are put back at the end.
 func TestImportRestoresSQLiteSettings(t *testing.T) {
 	ctx := context.Background()
-	client := openDB(t, backends[0].url(t))
+	client := openDB(t, backends[0].URL(t))
 	pragmas := func() (cache, temp int) {
 		tx, err := client.Tx(ctx) // the writer connection
 		if err != nil {

@@ -339,16 +339,31 @@ func DatabaseURL(t testing.TB, dialect string) string {
 	return "file:" + filepath.Join(t.TempDir(), "c360.db")
 }
 
-// Dialects are the databases every storage test runs on.
-var Dialects = []string{"sqlite3", "postgres"}
+// Backend is a database kind storage tests run on; URL returns a new, empty one.
+type Backend struct {
+	Name string
+	URL  func(t testing.TB) string
+}
+
+// Backends are the databases every storage test runs on.
+var Backends = []Backend{
+	{"sqlite", func(t testing.TB) string { return DatabaseURL(t, "sqlite3") }},
+	{"postgres", func(t testing.TB) string { return DatabaseURL(t, "postgres") }},
+}
 
 // OpenDatabase opens (and migrates) a new, empty database of the dialect,
 // closed when the test ends.
 func OpenDatabase(t testing.TB, dialect string, opts database.Options) *database.DB {
 	t.Helper()
-	db, err := database.Open(context.Background(), DatabaseURL(t, dialect), opts)
+	return Open(t, DatabaseURL(t, dialect), opts)
+}
+
+// Open opens (and migrates) the database at url, closed when the test ends.
+func Open(t testing.TB, url string, opts database.Options) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), url, opts)
 	if err != nil {
-		t.Fatalf("opening a %s database: %v", dialect, err)
+		t.Fatalf("opening %s: %v", url, err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
