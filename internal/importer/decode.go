@@ -1,9 +1,7 @@
 package importer
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -24,84 +22,6 @@ import (
 // ndjson.Reader, which is the reference: it accepts the same lines as
 // encoding/json and words every error. So the fast path changes speed only,
 // never which lines are accepted, the values decoded or the reasons given.
-
-// lineReader reads the lines of an NDJSON file with the semantics of
-// ndjson.Reader: 1-based line numbers, blank lines skipped (but counted), a
-// UTF-8 byte order mark dropped from the first line, lines longer than
-// ndjson.DefaultMaxLineBytes rejected without being buffered, a last line
-// without a newline accepted.
-type lineReader struct {
-	br   *bufio.Reader
-	file string
-	line int
-	buf  []byte
-	err  error
-}
-
-func newLineReader(r io.Reader, file string) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 256<<10), file: file}
-}
-
-// next returns the next non-blank line (trimmed; valid until the following
-// call) and its number. tooLong reports a line over the limit (data is then
-// nil). At the end it returns io.EOF; other errors are read errors.
-func (r *lineReader) next() (data []byte, line int, tooLong bool, err error) {
-	for {
-		if r.err != nil {
-			return nil, r.line, false, r.err
-		}
-		data, tooLong, err := r.readLine()
-		if err != nil {
-			if err != io.EOF {
-				err = fmt.Errorf("%s:%d: read: %w", r.file, r.line+1, err)
-			}
-			r.err = err
-			if err != io.EOF || (len(data) == 0 && !tooLong) {
-				return nil, r.line, false, err
-			}
-		}
-		r.line++
-		if tooLong {
-			return nil, r.line, true, nil
-		}
-		if r.line == 1 {
-			data = bytes.TrimPrefix(data, []byte("\uFEFF"))
-		}
-		data = bytes.TrimSpace(data)
-		if len(data) == 0 {
-			continue
-		}
-		return data, r.line, false, nil
-	}
-}
-
-func (r *lineReader) readLine() (data []byte, tooLong bool, err error) {
-	r.buf = r.buf[:0]
-	const limit = ndjson.DefaultMaxLineBytes
-	for {
-		chunk, err := r.br.ReadSlice('\n')
-		if !tooLong && len(r.buf) == 0 && err == nil && len(chunk) <= limit+1 {
-			// The whole line is in the bufio buffer: no copy.
-			return chunk[:len(chunk)-1], false, nil
-		}
-		if !tooLong {
-			if len(r.buf)+len(chunk) > limit+1 {
-				tooLong = true
-				r.buf = r.buf[:0]
-			} else {
-				r.buf = append(r.buf, chunk...)
-			}
-		}
-		switch err {
-		case bufio.ErrBufferFull:
-			continue
-		case nil:
-			return bytes.TrimSuffix(r.buf, []byte("\n")), tooLong, nil
-		default:
-			return r.buf, tooLong, err
-		}
-	}
-}
 
 // decodeSlow decodes one line with the reference decoder, for its value or
 // its error (a *ndjson.LineError carrying file and line).

@@ -57,10 +57,10 @@ type outcome struct {
 // readFast reads input as ImportDir does.
 func readFast[T any](input []byte) []outcome {
 	var out []outcome
-	r := newLineReader(bytes.NewReader(input), "f.ndjson")
+	r := ndjson.NewLines(bytes.NewReader(input), "f.ndjson")
 	d := newDecoder()
 	for {
-		data, line, tooLong, err := r.next()
+		data, line, tooLong, err := r.Next()
 		if err == io.EOF {
 			return out
 		}

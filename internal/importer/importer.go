@@ -157,10 +157,10 @@ func importFile[T any](l *Loader, dir, name string, add func(file string, line i
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	r := newLineReader(f, name)
+	r := ndjson.NewLines(f, name)
 	d := newDecoder()
 	for {
-		data, line, tooLong, err := r.next()
+		data, line, tooLong, err := r.Next()
 		if err == io.EOF {
 			return nil
 		}

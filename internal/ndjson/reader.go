@@ -28,9 +28,11 @@ func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.L
 
 func (e *LineError) Unwrap() error { return e.Err }
 
-// Reader streams records of type T from NDJSON input, one object per line.
-// Memory use is bounded by the longest line, not by the input size.
-type Reader[T any] struct {
+// Lines reads the non-blank lines of NDJSON input: 1-based line numbers,
+// blank lines skipped (but counted), a UTF-8 byte order mark dropped from the
+// first line, lines longer than the limit reported without being buffered, a
+// last line without a newline accepted. Memory is bounded by the limit.
+type Lines struct {
 	// MaxLineBytes limits the length of one line; 0 means DefaultMaxLineBytes.
 	MaxLineBytes int
 
@@ -41,20 +43,19 @@ type Reader[T any] struct {
 	err  error // sticky read error (io.EOF at the end)
 }
 
-// NewReader returns a reader of records of type T from r. file is used in
-// error messages only.
-func NewReader[T any](r io.Reader, file string) *Reader[T] {
-	return &Reader[T]{br: bufio.NewReaderSize(r, 64<<10), file: file}
+// NewLines reads lines from r; file is used in error messages only.
+func NewLines(r io.Reader, file string) *Lines {
+	return &Lines{br: bufio.NewReaderSize(r, 256<<10), file: file}
 }
 
-// Next returns the next record and its 1-based line number. Blank lines are
-// skipped (but counted). At the end of the input it returns io.EOF. A line that
-// cannot be decoded yields a *LineError; the following call continues with the
-// next line. Other errors come from the underlying reader and are final.
-func (r *Reader[T]) Next() (rec T, line int, err error) {
+// Next returns the next non-blank line (trimmed, valid until the following
+// call) and its number. tooLong reports a line over the limit (data is then
+// nil); reading goes on with the next line. At the end it returns io.EOF;
+// other errors are read errors and final.
+func (r *Lines) Next() (data []byte, line int, tooLong bool, err error) {
 	for {
 		if r.err != nil {
-			return rec, r.line, r.err
+			return nil, r.line, false, r.err
 		}
 		data, tooLong, err := r.readLine()
 		if err != nil {
@@ -63,15 +64,14 @@ func (r *Reader[T]) Next() (rec T, line int, err error) {
 			}
 			r.err = err
 			if err != io.EOF || (len(data) == 0 && !tooLong) {
-				return rec, r.line, err
+				return nil, r.line, false, err
 			}
 			// Process the final line that lacked a newline; the sticky
 			// error is returned by the next call.
 		}
 		r.line++
 		if tooLong {
-			return rec, r.line, &LineError{File: r.file, Line: r.line,
-				Err: fmt.Errorf("line longer than %d bytes", r.maxLine())}
+			return nil, r.line, true, nil
 		}
 		if r.line == 1 {
 			data = bytes.TrimPrefix(data, []byte("\uFEFF")) // UTF-8 byte order mark
@@ -80,28 +80,28 @@ func (r *Reader[T]) Next() (rec T, line int, err error) {
 		if len(data) == 0 {
 			continue
 		}
-		if err := decodeLine(data, &rec); err != nil {
-			var zero T
-			return zero, r.line, &LineError{File: r.file, Line: r.line, Err: err}
-		}
-		return rec, r.line, nil
+		return data, r.line, false, nil
 	}
 }
 
-func (r *Reader[T]) maxLine() int {
+func (r *Lines) maxLine() int {
 	if r.MaxLineBytes > 0 {
 		return r.MaxLineBytes
 	}
 	return DefaultMaxLineBytes
 }
 
-// readLine reads one line (without the trailing newline) into r.buf. If the
-// line exceeds the limit, the rest of it is discarded and tooLong is set.
-func (r *Reader[T]) readLine() (data []byte, tooLong bool, err error) {
+// readLine reads one line without its newline. If the line exceeds the
+// limit, the rest of it is discarded and tooLong is set.
+func (r *Lines) readLine() (data []byte, tooLong bool, err error) {
 	r.buf = r.buf[:0]
 	limit := r.maxLine()
 	for {
 		chunk, err := r.br.ReadSlice('\n')
+		if !tooLong && len(r.buf) == 0 && err == nil && len(chunk) <= limit+1 {
+			// The whole line is in the bufio buffer: no copy.
+			return chunk[:len(chunk)-1], false, nil
+		}
 		if !tooLong {
 			if len(r.buf)+len(chunk) > limit+1 { // +1: the newline
 				tooLong = true
@@ -119,6 +119,42 @@ func (r *Reader[T]) readLine() (data []byte, tooLong bool, err error) {
 			return r.buf, tooLong, err
 		}
 	}
+}
+
+// Reader streams records of type T from NDJSON input, one object per line.
+// Memory use is bounded by the longest line, not by the input size.
+type Reader[T any] struct {
+	// MaxLineBytes limits the length of one line; 0 means DefaultMaxLineBytes.
+	MaxLineBytes int
+
+	lines *Lines
+}
+
+// NewReader returns a reader of records of type T from r. file is used in
+// error messages only.
+func NewReader[T any](r io.Reader, file string) *Reader[T] {
+	return &Reader[T]{lines: NewLines(r, file)}
+}
+
+// Next returns the next record and its 1-based line number. Blank lines are
+// skipped (but counted). At the end of the input it returns io.EOF. A line that
+// cannot be decoded yields a *LineError; the following call continues with the
+// next line. Other errors come from the underlying reader and are final.
+func (r *Reader[T]) Next() (rec T, line int, err error) {
+	r.lines.MaxLineBytes = r.MaxLineBytes
+	data, line, tooLong, err := r.lines.Next()
+	switch {
+	case err != nil:
+		return rec, line, err
+	case tooLong:
+		return rec, line, &LineError{File: r.lines.file, Line: line,
+			Err: fmt.Errorf("line longer than %d bytes", r.lines.maxLine())}
+	}
+	if err := decodeLine(data, &rec); err != nil {
+		var zero T
+		return zero, line, &LineError{File: r.lines.file, Line: line, Err: err}
+	}
+	return rec, line, nil
 }
 
 // decodeLine decodes one non-blank line into v, a pointer to a struct.
