@@ -213,3 +213,23 @@ func TestRequestTimeout(t *testing.T) {
 		t.Fatalf("expected a TIMEOUT error: %.500s", r.raw)
 	}
 }
+
+// Every response carries a request id: the client's when it is sane, a new one otherwise.
+func TestRequestID(t *testing.T) {
+	a := newAPI(t, dialect.SQLite)
+	for sent, echoed := range map[string]bool{"abc-123": true, "bad id with spaces": false, "": false} {
+		req, _ := http.NewRequest("GET", a.url+"/healthz", nil)
+		if sent != "" {
+			req.Header.Set("X-Request-ID", sent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("X-Request-ID")
+		if echoed && got != sent || !echoed && (got == "" || got == sent) {
+			t.Errorf("sent %q, got %q", sent, got)
+		}
+	}
+}
