@@ -46,37 +46,38 @@ func NewRedis(rawURL string, cluster bool) (*Redis, error) {
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL (sentinel): %w", err)
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = defaults(o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout)
-		o.MaxRetries, o.ContextTimeoutEnabled = 1, true
+		tune(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		c = redis.NewFailoverClient(o)
 	case cluster || q.Has("addr"):
 		o, err := redis.ParseClusterURL(u.String())
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL (cluster): %w", err)
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = defaults(o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout)
-		o.MaxRetries, o.ContextTimeoutEnabled = 1, true
+		tune(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		c = redis.NewClusterClient(o)
 	default:
 		o, err := redis.ParseURL(u.String())
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = defaults(o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout)
-		o.MaxRetries, o.ContextTimeoutEnabled = 1, true
+		tune(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		c = redis.NewClient(o)
 	}
 	return &Redis{c: c}, nil
 }
 
-func defaults(dial, read, write, pool time.Duration) (time.Duration, time.Duration, time.Duration, time.Duration) {
-	pick := func(v, d time.Duration) time.Duration {
-		if v == 0 {
-			return d
+// tune sets the short timeouts (where the URL left them unset), one retry and
+// deadline-aware calls on any of go-redis's option structs.
+func tune(dial, read, write, pool *time.Duration, retries *int, ctxTimeout *bool) {
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{dial, dialTimeout}, {read, ioTimeout}, {write, ioTimeout}, {pool, ioTimeout}} {
+		if *d.v == 0 {
+			*d.v = d.def
 		}
-		return v
 	}
-	return pick(dial, dialTimeout), pick(read, ioTimeout), pick(write, ioTimeout), pick(pool, ioTimeout)
+	*retries, *ctxTimeout = 1, true
 }
 
 // Client exposes the client (rate limiting shares it).
