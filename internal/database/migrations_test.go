@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -27,9 +26,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	testservices.Shutdown()
-	os.Exit(code)
+	testservices.Main(m)
 }
 
 // TestMigrationsMatchSchema applies the committed migrations to an empty

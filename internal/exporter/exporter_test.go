@@ -29,9 +29,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	testservices.Shutdown()
-	os.Exit(code)
+	testservices.Main(m)
 }
 
 var fixedNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)

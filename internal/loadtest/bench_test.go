@@ -15,9 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	testservices.Shutdown()
-	os.Exit(code)
+	testservices.Main(m)
 }
 
 // scale reads BENCH_SCALE: unset or "default" is 10,000 customers (about

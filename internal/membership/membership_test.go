@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
@@ -19,9 +18,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	testservices.Shutdown()
-	os.Exit(code)
+	testservices.Main(m)
 }
 
 // The SQL predicate (Persona.customers) and the Go rule (Customer.personas)

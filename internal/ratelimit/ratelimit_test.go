@@ -2,7 +2,6 @@ package ratelimit_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -13,9 +12,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	testservices.Shutdown()
-	os.Exit(code)
+	testservices.Main(m)
 }
 
 func burstThenRefuse(t *testing.T, l ratelimit.Limiter) {

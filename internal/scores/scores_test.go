@@ -22,12 +22,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if benchData.dir != "" {
-		os.RemoveAll(benchData.dir)
-	}
-	testservices.Shutdown()
-	os.Exit(code)
+	testservices.Main(m, func() {
+		if benchData.dir != "" {
+			os.RemoveAll(benchData.dir)
+		}
+	})
 }
 
 func openDB(t testing.TB, d string) *database.DB {

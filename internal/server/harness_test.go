@@ -26,9 +26,7 @@ import (
 func TestMain(m *testing.M) {
 	// Request logs would drown the test output; warnings and errors still show.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	code := m.Run()
-	testservices.Shutdown()
-	os.Exit(code)
+	testservices.Main(m)
 }
 
 // api is a real server over a real database, driven over HTTP.

@@ -368,3 +368,14 @@ func Open(t testing.TB, url string, opts database.Options) *database.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// Main runs a package's tests, then the cleanups, then stops the shared
+// servers; call it from TestMain: func TestMain(m *testing.M) { testservices.Main(m) }.
+func Main(m *testing.M, cleanups ...func()) {
+	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
+	Shutdown()
+	os.Exit(code)
+}
