@@ -106,7 +106,7 @@ func runImport(ctx context.Context, cfg config.Config, args []string) int {
 		return exitFailed
 	}
 
-	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{})
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Synchronous: cfg.SQLiteSynchronous})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "c360 import: %v\n", err)
 		return exitFailed
@@ -171,7 +171,7 @@ func runExport(ctx context.Context, cfg config.Config, args []string) int {
 		fs.Usage()
 		return exitUsageErr
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{})
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Synchronous: cfg.SQLiteSynchronous})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "c360 export: %v\n", err)
 		return exitFailed

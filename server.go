@@ -39,6 +39,9 @@ func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)})))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// After the first signal the default action returns, so a second one
+	// stops at once instead of waiting for the drain.
+	context.AfterFunc(ctx, stop)
 
 	cmd := "serve"
 	if len(os.Args) > 1 {
@@ -71,7 +74,7 @@ func main() {
 }
 
 func serve(ctx context.Context, cfg config.Config) error {
-	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{})
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Synchronous: cfg.SQLiteSynchronous})
 	if err != nil {
 		return err
 	}
@@ -86,7 +89,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer sc.Close()
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,10 @@ import (
 type Config struct {
 	// Port to listen on (PORT, default 8080).
 	Port int
+	// ListenHost is the address to listen on (LISTEN_HOST, default 127.0.0.1
+	// in development, where the API is open to anyone as admin; all
+	// interfaces in production).
+	ListenHost string
 	// DatabaseURL is a postgres:// URL or a SQLite file (DATABASE_URL, default file:c360.db).
 	DatabaseURL string
 	// BaseCurrency of every order (BASE_CURRENCY, default EUR).
@@ -22,6 +26,14 @@ type Config struct {
 	DemoData bool
 	// DemoCustomers is the demo data set's size (DEMO_CUSTOMERS, default 300).
 	DemoCustomers int
+	// DrainDelay is how long SIGTERM keeps serving with /readyz answering 503,
+	// so a load balancer stops sending new requests before the listener
+	// closes (DRAIN_DELAY, default 5s; 0 closes at once).
+	DrainDelay time.Duration
+	// SQLiteSynchronous is SQLite's synchronous pragma in WAL mode: NORMAL
+	// may lose the last commits on power loss, FULL may not
+	// (SQLITE_SYNCHRONOUS, default NORMAL).
+	SQLiteSynchronous string
 	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM (SHUTDOWN_TIMEOUT, default 20s).
 	ShutdownTimeout time.Duration
 	// RequestTimeout bounds one request (REQUEST_TIMEOUT, default 10s).
@@ -46,7 +58,8 @@ type Config struct {
 	// CORSOrigins lists the browser origins allowed to call the API (CORS_ALLOWED_ORIGINS, comma-separated; default none).
 	CORSOrigins []string
 	// RateLimit is the sustained requests per second per credential (or per
-	// client address in development mode) (RATE_LIMIT_RPS, default 50; 0 turns it off).
+	// client address in development mode) (RATE_LIMIT_RPS, default 50 in
+	// production and 0, off, in development; 0 turns it off).
 	RateLimit int
 	// RateBurst is the burst above it (RATE_LIMIT_BURST, default 100).
 	RateBurst int
@@ -61,6 +74,16 @@ type Config struct {
 	// Limits of one operation (MAX_TOKENS 15000, MAX_DEPTH 15, MAX_ALIASES 30,
 	// MAX_FIELDS 2000, MAX_DIRECTIVES 50, MAX_COST 500000).
 	MaxTokens, MaxDepth, MaxAliases, MaxFields, MaxDirectives, MaxCost int
+	// Limits of input values, literal or in variables, checked before they
+	// are coerced: nesting depth (MAX_INPUT_DEPTH 32) and the length of one
+	// list (MAX_INPUT_LIST 1000).
+	MaxInputDepth, MaxInputList int
+	// APQMaxQueryBytes caps a document registered as an automatic persisted
+	// query (APQ_MAX_QUERY_BYTES, default 32 KiB).
+	APQMaxQueryBytes int
+	// CacheMemoryBytes bounds what the in-process cache holds (figures and
+	// persisted queries) (CACHE_MEMORY_BYTES, default 64 MiB).
+	CacheMemoryBytes int
 	// OTLPEndpoint enables OpenTelemetry tracing to an OTLP/HTTP collector
 	// (OTEL_EXPORTER_OTLP_ENDPOINT, default none).
 	OTLPEndpoint string
@@ -120,10 +143,30 @@ func load(get func(string) string) (Config, error) {
 		return b
 	}
 	c.Port = num("PORT", 8080)
+	c.Production = str("C360_ENV", "development") == "production"
+	if env := str("C360_ENV", "development"); env != "production" && env != "development" {
+		errs = append(errs, fmt.Sprintf("C360_ENV=%q must be development or production", env))
+	}
+	// Development mode is open to anyone as admin: loopback unless asked.
+	listenHost, rateLimit := "127.0.0.1", 0
+	if c.Production {
+		listenHost, rateLimit = "", 50
+	}
+	c.ListenHost = str("LISTEN_HOST", listenHost)
 	c.DatabaseURL = str("DATABASE_URL", "file:c360.db")
 	c.BaseCurrency = strings.ToUpper(str("BASE_CURRENCY", "EUR"))
 	c.DemoData = boolean("DEMO_DATA", true)
 	c.DemoCustomers = num("DEMO_CUSTOMERS", 300)
+	c.DrainDelay = 5 * time.Second
+	if v := str("DRAIN_DELAY", ""); v == "0" {
+		c.DrainDelay = 0
+	} else {
+		c.DrainDelay = dur("DRAIN_DELAY", c.DrainDelay)
+	}
+	c.SQLiteSynchronous = strings.ToUpper(str("SQLITE_SYNCHRONOUS", "NORMAL"))
+	if c.SQLiteSynchronous != "NORMAL" && c.SQLiteSynchronous != "FULL" {
+		errs = append(errs, fmt.Sprintf("SQLITE_SYNCHRONOUS=%q must be NORMAL or FULL", c.SQLiteSynchronous))
+	}
 	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 20*time.Second)
 	c.RequestTimeout = dur("REQUEST_TIMEOUT", 10*time.Second)
 	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 2<<20))
@@ -133,10 +176,6 @@ func load(get func(string) string) (Config, error) {
 	if len(c.BaseCurrency) != 3 {
 		errs = append(errs, fmt.Sprintf("BASE_CURRENCY=%q is not a 3-letter ISO 4217 code", c.BaseCurrency))
 	}
-	c.Production = str("C360_ENV", "development") == "production"
-	if env := str("C360_ENV", "development"); env != "production" && env != "development" {
-		errs = append(errs, fmt.Sprintf("C360_ENV=%q must be development or production", env))
-	}
 	c.Introspection = boolean("INTROSPECTION", !c.Production)
 	c.FieldSuggestions = boolean("FIELD_SUGGESTIONS", !c.Production)
 	for _, o := range strings.Split(str("CORS_ALLOWED_ORIGINS", ""), ",") {
@@ -144,7 +183,9 @@ func load(get func(string) string) (Config, error) {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
 	}
-	c.RateLimit = num("RATE_LIMIT_RPS", 50)
+	// Off in development: a client's test suite run against `make run` must
+	// not meet 429s.
+	c.RateLimit = num("RATE_LIMIT_RPS", rateLimit)
 	c.RateBurst = num("RATE_LIMIT_BURST", 100)
 	c.PersistedOperationsFile = str("PERSISTED_OPERATIONS_FILE", "")
 	c.PersistedOnly = boolean("PERSISTED_ONLY", false)
@@ -165,9 +206,24 @@ func load(get func(string) string) (Config, error) {
 	c.MaxFields = num("MAX_FIELDS", 2000)
 	c.MaxDirectives = num("MAX_DIRECTIVES", 50)
 	c.MaxCost = num("MAX_COST", 500000)
+	c.MaxInputDepth = num("MAX_INPUT_DEPTH", 32)
+	c.MaxInputList = num("MAX_INPUT_LIST", 1000)
+	c.APQMaxQueryBytes = num("APQ_MAX_QUERY_BYTES", 32<<10)
+	c.CacheMemoryBytes = num("CACHE_MEMORY_BYTES", 64<<20)
 	c.OTLPEndpoint = str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		errs = append(errs, "REDIS_URL must start with redis:// or rediss://")
+	}
+	if c.Production {
+		// An open production server serves personal data and writes to
+		// anyone; pseudonyms derived from other secrets can be reversed by
+		// whoever holds those (API key digests are in every deployment file).
+		if c.Auth.APIKeys == "" && c.Auth.JWTHS256Secret == "" && c.Auth.JWTRS256PublicKeyPEM == "" {
+			errs = append(errs, "C360_ENV=production needs credentials: set API_KEYS, JWT_HS256_SECRET or JWT_RS256_PUBLIC_KEY")
+		}
+		if c.Auth.PseudonymKey == "" {
+			errs = append(errs, "C360_ENV=production needs PII_PSEUDONYM_KEY (32+ random bytes) to key analysts' pseudonyms")
+		}
 	}
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Sprintf("PORT=%d is out of range", c.Port))

@@ -15,17 +15,32 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Port != 8080 || c.DatabaseURL != "file:c360.db" || c.BaseCurrency != "EUR" || !c.DemoData ||
 		c.RequestTimeout != 10*time.Second || c.MaxBodyBytes != 2<<20 || c.Production || !c.Introspection ||
-		c.MaxDepth != 15 || c.MaxCost != 500000 || c.RateLimit != 50 {
+		c.MaxDepth != 15 || c.MaxCost != 500000 || c.DrainDelay != 5*time.Second || c.SQLiteSynchronous != "NORMAL" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
 
+// production is a complete production environment: credentials and a
+// pseudonym key of its own.
+var production = map[string]string{"C360_ENV": "production", "API_KEYS": "admin:k1", "PII_PSEUDONYM_KEY": "p"}
+
+func with(base map[string]string, kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
 func TestProductionTurnsOffIntrospection(t *testing.T) {
-	c, err := load(env(map[string]string{"C360_ENV": "production"}))
+	c, err := load(env(production))
 	if err != nil || c.Introspection || c.FieldSuggestions || !c.Production {
 		t.Fatalf("production: %+v %v", c, err)
 	}
-	c, err = load(env(map[string]string{"C360_ENV": "production", "INTROSPECTION": "true"}))
+	c, err = load(env(with(production, "INTROSPECTION", "true")))
 	if err != nil || !c.Introspection {
 		t.Fatalf("explicit introspection in production: %+v %v", c, err)
 	}
@@ -41,5 +56,51 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
+	}
+}
+
+// Contract (issue 8.1): production refuses to start open to anyone, or with
+// pseudonyms keyed by a secret that API key holders can derive.
+func TestProductionRefusesToStartWithoutCredentialsOrPseudonymKey(t *testing.T) {
+	_, err := load(env(map[string]string{"C360_ENV": "production"}))
+	if err == nil || !strings.Contains(err.Error(), "API_KEYS") || !strings.Contains(err.Error(), "PII_PSEUDONYM_KEY") {
+		t.Fatalf("production without credentials: %v", err)
+	}
+	_, err = load(env(map[string]string{"C360_ENV": "production", "API_KEYS": "admin:k1"}))
+	if err == nil || !strings.Contains(err.Error(), "PII_PSEUDONYM_KEY") || strings.Contains(err.Error(), "API_KEYS") {
+		t.Fatalf("production without a pseudonym key: %v", err)
+	}
+	for _, cred := range []string{"API_KEYS", "JWT_HS256_SECRET"} {
+		if _, err := load(env(map[string]string{"C360_ENV": "production", cred: "admin:k1", "PII_PSEUDONYM_KEY": "p"})); err != nil {
+			t.Errorf("production with %s: %v", cred, err)
+		}
+	}
+}
+
+// Contract (issues 8.14, 8.15): development listens on loopback only and does
+// not rate limit; production listens everywhere and does.
+func TestDevelopmentListensOnLoopbackWithoutRateLimit(t *testing.T) {
+	dev, err := load(env(nil))
+	if err != nil || dev.ListenHost != "127.0.0.1" || dev.RateLimit != 0 {
+		t.Fatalf("development: host %q rate %d %v", dev.ListenHost, dev.RateLimit, err)
+	}
+	prod, err := load(env(production))
+	if err != nil || prod.ListenHost != "" || prod.RateLimit != 50 {
+		t.Fatalf("production: host %q rate %d %v", prod.ListenHost, prod.RateLimit, err)
+	}
+	c, err := load(env(map[string]string{"LISTEN_HOST": "0.0.0.0", "RATE_LIMIT_RPS": "20"}))
+	if err != nil || c.ListenHost != "0.0.0.0" || c.RateLimit != 20 {
+		t.Fatalf("explicit settings: host %q rate %d %v", c.ListenHost, c.RateLimit, err)
+	}
+}
+
+// Contract (issue 8.11, 8.9): SQLITE_SYNCHRONOUS takes NORMAL or FULL; DRAIN_DELAY may be 0.
+func TestSynchronousAndDrainSettings(t *testing.T) {
+	c, err := load(env(map[string]string{"SQLITE_SYNCHRONOUS": "full", "DRAIN_DELAY": "0"}))
+	if err != nil || c.SQLiteSynchronous != "FULL" || c.DrainDelay != 0 {
+		t.Fatalf("FULL, no drain: %+v %v", c, err)
+	}
+	if _, err := load(env(map[string]string{"SQLITE_SYNCHRONOUS": "OFF"})); err == nil || !strings.Contains(err.Error(), "SQLITE_SYNCHRONOUS") {
+		t.Fatalf("synchronous OFF accepted: %v", err)
 	}
 }

@@ -40,6 +40,10 @@ type Options struct {
 	ReadConns int
 	// MaxConns is the PostgreSQL pool size; 0 means 20.
 	MaxConns int
+	// Synchronous is SQLite's synchronous pragma (NORMAL or FULL) on the
+	// writer and every reader; "" means NORMAL, which in WAL mode may lose
+	// the last commits on power loss but never corrupts the file.
+	Synchronous string
 }
 
 // IsPostgres reports whether a database URL names a PostgreSQL server.
@@ -108,7 +112,7 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("DATABASE_URL names no SQLite file")
 	}
-	writer, err := sql.Open("sqlite3", sqliteDSN(path, "_txlock=immediate"))
+	writer, err := sql.Open("sqlite3", sqliteDSN(path, opts.Synchronous, "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite: %w", err)
 	}
@@ -121,7 +125,7 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("opening SQLite file %s: %w", path, err)
 	}
-	reader, err := sql.Open("sqlite3", sqliteDSN(path, "_query_only=1"))
+	reader, err := sql.Open("sqlite3", sqliteDSN(path, opts.Synchronous, "_query_only=1"))
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("opening SQLite: %w", err)
@@ -139,8 +143,11 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 	return newDB(dialect.SQLite, drv, opts, writer, reader), nil
 }
 
-func sqliteDSN(path, extra string) string {
-	return "file:" + url.PathEscape(path) + "?_fk=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_loc=UTC&" + extra
+func sqliteDSN(path, synchronous, extra string) string {
+	if synchronous == "" {
+		synchronous = "NORMAL"
+	}
+	return "file:" + url.PathEscape(path) + "?_fk=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=" + synchronous + "&_loc=UTC&" + extra
 }
 
 func newDB(d string, drv dialect.Driver, opts Options, pools ...*sql.DB) *DB {

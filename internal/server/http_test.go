@@ -132,6 +132,7 @@ func TestGracefulShutdown(t *testing.T) {
 	a := newAPI(t, dialect.SQLite)
 	cfg, _ := config.Load()
 	cfg.ShutdownTimeout = 10 * time.Second
+	cfg.DrainDelay = 0
 	srv, err := server.New(cfg, a.db, a.scores)
 	if err != nil {
 		t.Fatal(err)
@@ -174,6 +175,62 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("server still accepts connections after shutdown")
+	}
+}
+
+// Contract: on SIGTERM the server keeps serving for DRAIN_DELAY with /readyz
+// answering 503, so a load balancer moves traffic before the port closes.
+func TestDrainKeepsServingWithReadyz503(t *testing.T) {
+	a := newAPI(t, dialect.SQLite)
+	cfg, _ := config.Load()
+	cfg.DrainDelay = 600 * time.Millisecond
+	srv, err := server.New(cfg, a.db, a.scores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+	if resp, _ := send(t, "GET", base+"/readyz", "", "", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz before SIGTERM: %d", resp.StatusCode)
+	}
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	resp, _ := send(t, "GET", base+"/readyz", "", "", "")
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz while draining: %d, want 503", resp.StatusCode)
+	}
+	if resp.Close != true {
+		t.Error("keep-alive still offered while draining")
+	}
+	r, err := http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
+	if err != nil {
+		t.Fatalf("new request while draining refused: %v", err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("query while draining: %d", r.StatusCode)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("stopped before the drain delay: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("server did not stop after the drain delay")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("server still accepts connections after the drain")
 	}
 }
 

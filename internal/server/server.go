@@ -187,9 +187,11 @@ func timeout(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// Run serves on ln until ctx is cancelled (SIGTERM), then stops taking new
-// connections, lets in-flight requests finish within the shutdown timeout, and
-// returns.
+// Run serves on ln until ctx is cancelled (SIGTERM), then drains: for the
+// drain delay it keeps serving with /readyz answering 503 and keep-alives off,
+// so a load balancer takes it out before new requests meet a closed port;
+// then it stops taking connections, lets in-flight requests finish within the
+// shutdown timeout, and returns.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.handler,
@@ -208,6 +210,15 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.draining.Store(true)
+	hs.SetKeepAlivesEnabled(false)
+	if s.cfg.DrainDelay > 0 {
+		slog.Info("draining: /readyz answers 503", "delay", s.cfg.DrainDelay.String())
+		select {
+		case <-time.After(s.cfg.DrainDelay):
+		case err := <-errc:
+			return err
+		}
+	}
 	slog.Info("shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
