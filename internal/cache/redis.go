@@ -2,9 +2,13 @@ package cache
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -87,55 +91,138 @@ func (r *Redis) Name() string { return "redis" }
 
 func (r *Redis) Close() error { return r.c.Close() }
 
-// Fetch pipelines one HMGET for the versions with the reads of the values:
-// one MGET on a single server; on a Cluster, whose MGET cannot span slots,
-// one GET per key (go-redis groups a pipeline by node).
-func (r *Redis) Fetch(ctx context.Context, hash string, fields, keys []string) ([]string, map[string][]byte, error) {
+// versionsScript reads fields of the versions hash (KEYS[1]) under its
+// lineage. The hash records the lineage and the run_id of the server that
+// started it; a server with another run_id (restarted, perhaps from an older
+// snapshot, or a replica promoted by a failover) or a hash without a lineage
+// (flushed, evicted, recreated by HINCRBY) may hold versions that went back,
+// so the script starts a new lineage (ARGV[1], a fresh id from the caller)
+// before answering. Scripts run atomically: one caller starts it, the others
+// see it. Reply: lineage; 0, or why this call started it (1: the hash had no
+// lineage, 2: another server); then the fields.
+// (INFO followed by a write needs effects replication: Redis 5 or later.)
+var versionsScript = redis.NewScript(`
+local rid = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local m = redis.call('HMGET', KEYS[1], '_lineage', '_run_id')
+local reset = 0
+if not m[1] then reset = 1 elseif m[2] ~= rid then reset = 2 end
+if reset > 0 then
+	m[1] = ARGV[1]
+	redis.call('HSET', KEYS[1], '_lineage', m[1], '_run_id', rid)
+end
+local out = {m[1], reset}
+local i = 2
+while i <= #ARGV do
+	local last = math.min(i + 999, #ARGV)
+	local v = redis.call('HMGET', KEYS[1], unpack(ARGV, i, last))
+	for j = 1, last - i + 1 do out[#out + 1] = v[j] end
+	i = last + 1
+end
+return out
+`)
+
+// lineageIDs makes fresh lineage ids: a random per-process prefix and a
+// counter, so that no two calls anywhere offer the same id.
+var lineageIDs = struct {
+	prefix string
+	n      atomic.Uint64
+}{prefix: randomID()}
+
+func randomID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func newLineage() string {
+	return lineageIDs.prefix + strconv.FormatUint(lineageIDs.n.Add(1), 36)
+}
+
+// Fetch pipelines the versions script (on the node of the versions hash)
+// with the reads of the values: one MGET on a single server; on a Cluster,
+// whose MGET cannot span slots, one GET per key (go-redis groups a pipeline
+// by node and sends to the nodes at once). One round trip either way.
+//
+// Only the node of the versions hash decides the lineage: values restored on
+// another node from an older snapshot carry tags no newer than the versions
+// they were computed at, which only go up within a lineage, so an older value
+// can only match when no write to its scope happened since.
+func (r *Redis) Fetch(ctx context.Context, hash string, fields, keys []string) (Fetched, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	_, cluster := r.c.(*redis.ClusterClient)
+	args := make([]any, 0, len(fields)+1)
+	args = append(args, newLineage())
+	for _, f := range fields {
+		args = append(args, f)
+	}
 	var (
-		versions *redis.SliceCmd
+		versions *redis.Cmd
 		mget     *redis.SliceCmd
 		gets     []*redis.StringCmd
 	)
-	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		versions = p.HMGet(ctx, hash, fields...)
-		if len(keys) == 0 {
+	run := func(load bool) error {
+		_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if load { // EVAL loads the script into a server that does not know it (new, restarted)
+				versions = versionsScript.Eval(ctx, p, []string{hash}, args...)
+			} else {
+				versions = versionsScript.EvalSha(ctx, p, []string{hash}, args...)
+			}
+			if len(keys) == 0 {
+				return nil
+			}
+			if !cluster {
+				mget = p.MGet(ctx, keys...)
+				return nil
+			}
+			gets = make([]*redis.StringCmd, len(keys))
+			for i, k := range keys {
+				gets[i] = p.Get(ctx, k)
+			}
 			return nil
-		}
-		if !cluster {
-			mget = p.MGet(ctx, keys...)
-			return nil
-		}
-		gets = make([]*redis.StringCmd, len(keys))
-		for i, k := range keys {
-			gets[i] = p.Get(ctx, k)
-		}
-		return nil
-	})
+		})
+		return err
+	}
+	err := run(false)
+	if versions != nil && redis.HasErrorPrefix(versions.Err(), "NOSCRIPT") {
+		err = run(true)
+	}
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, err
+		return Fetched{}, err
 	}
-	vs, err := versions.Result()
+	reply, err := versions.Slice()
 	if err != nil {
-		return nil, nil, err
+		return Fetched{}, err
 	}
-	tags := make([]string, len(fields))
-	for i, v := range vs {
+	if len(reply) != len(fields)+2 {
+		return Fetched{}, fmt.Errorf("versions script answered %d values for %d fields", len(reply), len(fields))
+	}
+	f := Fetched{Counters: make([]string, len(fields)), Values: make(map[string][]byte, len(keys))}
+	f.Lineage, _ = reply[0].(string)
+	switch n, _ := reply[1].(int64); n {
+	case 1:
+		f.Reset = ResetMissing
+	case 2:
+		f.Reset = ResetServer
+	}
+	if f.Lineage == "" {
+		return Fetched{}, errors.New("versions script answered no lineage")
+	}
+	for i, v := range reply[2:] {
 		if s, ok := v.(string); ok {
-			tags[i] = s
+			f.Counters[i] = s
 		}
 	}
-	out := make(map[string][]byte, len(keys))
 	if mget != nil {
 		vals, err := mget.Result()
 		if err != nil {
-			return nil, nil, err
+			return Fetched{}, err
 		}
 		for i, v := range vals {
 			if s, ok := v.(string); ok {
-				out[keys[i]] = []byte(s)
+				f.Values[keys[i]] = []byte(s)
 			}
 		}
 	}
@@ -145,11 +232,11 @@ func (r *Redis) Fetch(ctx context.Context, hash string, fields, keys []string) (
 			continue
 		}
 		if err != nil {
-			return nil, nil, err
+			return Fetched{}, err
 		}
-		out[keys[i]] = b
+		f.Values[keys[i]] = b
 	}
-	return tags, out, nil
+	return f, nil
 }
 
 func (r *Redis) Set(ctx context.Context, items map[string][]byte, ttl time.Duration) error {

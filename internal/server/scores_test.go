@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/c360/c360/internal/importer"
@@ -351,4 +352,86 @@ func (a *api) buyerInPersona(name, price string) (persona, customer string) {
 	customer = a.customer(map[string]any{"kind": "INDIVIDUAL", "name": name})
 	a.order(customer, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "PAID", price)
 	return p.CreatePersona.ID, customer
+}
+
+// Redis restarts from an older snapshot (SAVE, a write, SIGKILL so nothing is
+// saved on the way down, start again from the dump): the versions held in
+// Redis go back, and so do the values cached at them. No figure read after
+// the restart may come from before the write, and the reset is counted.
+func TestScoresNeverStaleAfterRedisRestartsFromOlderSnapshot(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			rs := testservices.Redis(t)
+			a := newAPIWithCache(t, d, rs.URL())
+			rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+			defer rc.Close()
+			ctx := context.Background()
+			persona, c := a.buyerInPersona("Snapshot", "2855.17")
+			a.figures(persona, c)
+			a.figures(persona, c) // cached
+			if err := rc.Save(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			a.order(c, time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), "PAID", "1000.00")
+			want := a.figures(persona, c) // cached at the new versions
+			if want.Customer.Scores.OrderCount != 2 || want.Customer.Scores.LifetimeValue != "3855.17" || want.Insights.OrderCount != 2 {
+				t.Fatalf("figures before the restart: %+v", want)
+			}
+			resets := metricValue(t, "c360_cache_lineage_resets_total", "server")
+
+			rs.Stop(t) // SIGKILL: the dump still holds the versions and values of before the second order
+			rs.Start(t)
+			if n, err := rc.DBSize(ctx).Result(); err != nil || n == 0 {
+				t.Fatalf("Redis did not come back from the snapshot (%d keys, %v)", n, err)
+			}
+			for i := range 3 {
+				got := a.figures(persona, c)
+				if got.Customer.Scores.OrderCount != 2 || got.Customer.Scores.LifetimeValue != "3855.17" ||
+					got.Insights.OrderCount != 2 || got.Insights.Revenue != "3855.17" || got.Persona.Scores.OrderCount != 2 {
+					t.Fatalf("read %d after the restart is stale: customer %d / %s, insights %d / %s, persona %d (database: 2 / 3855.17)",
+						i+1, got.Customer.Scores.OrderCount, got.Customer.Scores.LifetimeValue,
+						got.Insights.OrderCount, got.Insights.Revenue, got.Persona.Scores.OrderCount)
+				}
+			}
+			if got := metricValue(t, "c360_cache_lineage_resets_total", "server") - resets; got != 1 {
+				t.Fatalf(`c360_cache_lineage_resets_total{reason="server"} went up by %v, want 1`, got)
+			}
+			// Caching works again after the reset.
+			a.counter.Reset()
+			a.figures(persona, c)
+			if n := a.counter.Count(); n > 2 {
+				t.Fatalf("a warm read after the reset ran %d statements", n)
+			}
+		})
+	}
+}
+
+// metricValue sums the samples of a metric in the default registry whose
+// labels include all of labelValues (0 when absent).
+func metricValue(t testing.TB, name string, labelValues ...string) float64 {
+	t.Helper()
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for _, want := range labelValues {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || l.GetValue() == want
+				}
+				if !found {
+					continue next
+				}
+			}
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
 }
