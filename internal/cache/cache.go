@@ -44,8 +44,8 @@ type Backend interface {
 // Lineage names one unbroken history of the counter hash: within a lineage
 // counters only go up. A backend starts a new lineage whenever the counters
 // may have gone back or vanished (for Redis: a restart, a restore from a
-// snapshot or a failover, seen as a new run_id; or the hash gone), and every
-// tag carries the lineage, so nothing cached before matches again.
+// snapshot or a failover, seen as a new replication id; or the hash gone),
+// and every tag carries the lineage, so nothing cached before matches again.
 type Fetched struct {
 	Lineage  string
 	Reset    Reset    // why this call started the lineage ("" when it did not)
@@ -57,8 +57,8 @@ type Fetched struct {
 type Reset string
 
 const (
-	// ResetServer: the versions were recorded by another server process (a
-	// restart, perhaps from an older snapshot, or a failover).
+	// ResetServer: the versions were recorded in another data history of the
+	// server (a restart, perhaps from an older snapshot, or a failover).
 	ResetServer Reset = "server"
 	// ResetMissing: no lineage was recorded (first use, or the versions were
 	// flushed or evicted).
@@ -67,6 +67,10 @@ const (
 
 // ErrUnavailable is returned while the breaker skips the backend.
 var ErrUnavailable = errors.New("cache unavailable")
+
+// errLineageMoved: the lineage changed while a Fetch read (a benign race, not
+// a backend failure); that read is not used.
+var errLineageMoved = errors.New("cache lineage changed during the read")
 
 var (
 	lookups = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -165,6 +169,9 @@ func (s *Store) Fetch(ctx context.Context, entries []Entry) ([][]byte, []string,
 		keys[i] = s.prefix + "e:" + e.Key
 	}
 	f, err := s.b.Fetch(ctx, s.prefix+versionsKey, fields, keys)
+	if errors.Is(err, errLineageMoved) {
+		return nil, nil, ErrUnavailable
+	}
 	if err != nil {
 		s.fail(ctx, "fetch", err)
 		return nil, nil, err
@@ -195,7 +202,7 @@ func (s *Store) sawLineage(ctx context.Context, f Fetched) {
 		s.lineage.Store(&l)
 		lineageResets.WithLabelValues(string(f.Reset)).Inc()
 		if f.Reset == ResetServer {
-			slog.WarnContext(ctx, "cache backend is another server process than the one its versions were recorded on (restarted, restored from a snapshot, or failed over), so versions may have gone back; started a new lineage, dropping every cached entry",
+			slog.WarnContext(ctx, "cache backend's data is not the history its versions were recorded in (restarted, restored from a snapshot, or failed over), so versions may have gone back; started a new lineage, dropping every cached entry",
 				"backend", s.b.Name(), "lineage", l)
 		} else {
 			slog.InfoContext(ctx, "cache versions had no lineage (first use, or flushed or evicted); started one, dropping every cached entry",

@@ -93,6 +93,17 @@ func TestFailoverToAReplicaThatMissedAnInvalidation(t *testing.T) {
 	if v, _ := fetch(t, promoted); v != "after" {
 		t.Fatalf("nothing cached after the failover: %q", v)
 	}
+
+	// The old master rejoins as a replica of the new one while a client is
+	// still connected to it: it answers nothing from the cache (the client
+	// falls back to the database) rather than data that may be behind.
+	host, port, _ = strings.Cut(replica.Addr(), ":")
+	if err := mc.ReplicaOf(ctx, host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if vals, _, err := m.Fetch(ctx, entry); err == nil {
+		t.Fatalf("a replica answered the cache: %q", vals[0])
+	}
 }
 
 // A write's invalidation lands, then the versions hash vanishes (evicted

@@ -91,34 +91,32 @@ func (r *Redis) Name() string { return "redis" }
 
 func (r *Redis) Close() error { return r.c.Close() }
 
-// versionsScript reads fields of the versions hash (KEYS[1]) under its
-// lineage. The hash records the lineage and the run_id of the server that
-// started it; a server with another run_id (restarted, perhaps from an older
-// snapshot, or a replica promoted by a failover) or a hash without a lineage
-// (flushed, evicted, recreated by HINCRBY) may hold versions that went back,
-// so the script starts a new lineage (ARGV[1], a fresh id from the caller)
-// before answering. Scripts run atomically: one caller starts it, the others
-// see it. Reply: lineage; 0, or why this call started it (1: the hash had no
-// lineage, 2: another server); then the fields.
-// (INFO followed by a write needs effects replication: Redis 5 or later.)
-var versionsScript = redis.NewScript(`
-local rid = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-local m = redis.call('HMGET', KEYS[1], '_lineage', '_run_id')
+// lineageScript checks the lineage of the versions hash (KEYS[1]). The hash records the lineage and the replication id of the
+// server's data history when the lineage started. Redis gives its data a new
+// replication id whenever that history may break: a restart (perhaps from an
+// older snapshot), a replica's promotion by a failover; a demoted master
+// takes its new master's. So a server with another replication id may hold
+// versions that went back, and a hash without a lineage (first use, flushed,
+// evicted, recreated by HINCRBY) may too: the script then starts a new
+// lineage (ARGV[1], a fresh id from the caller) before answering. A replica
+// is refused: its data may be behind or mid-sync. Scripts run atomically:
+// one caller starts a lineage, the others see it. Reply: lineage; 0, or why
+// this call started it (1: the hash had no lineage, 2: another history).
+// (INFO followed by a write needs Redis 5 or later.)
+var lineageScript = redis.NewScript(`
+local info = redis.call('INFO', 'replication')
+if not string.find(info, 'role:master', 1, true) then
+	return redis.error_reply('C360REPLICA the cache must be read from a master')
+end
+local rid = string.match(info, 'master_replid:(%x+)')
+local m = redis.call('HMGET', KEYS[1], '_lineage', '_replid')
 local reset = 0
 if not m[1] then reset = 1 elseif m[2] ~= rid then reset = 2 end
 if reset > 0 then
 	m[1] = ARGV[1]
-	redis.call('HSET', KEYS[1], '_lineage', m[1], '_run_id', rid)
+	redis.call('HSET', KEYS[1], '_lineage', m[1], '_replid', rid)
 end
-local out = {m[1], reset}
-local i = 2
-while i <= #ARGV do
-	local last = math.min(i + 999, #ARGV)
-	local v = redis.call('HMGET', KEYS[1], unpack(ARGV, i, last))
-	for j = 1, last - i + 1 do out[#out + 1] = v[j] end
-	i = last + 1
-end
-return out
+return {m[1], reset}
 `)
 
 // lineageIDs makes fresh lineage ids: a random per-process prefix and a
@@ -140,10 +138,13 @@ func newLineage() string {
 	return lineageIDs.prefix + strconv.FormatUint(lineageIDs.n.Add(1), 36)
 }
 
-// Fetch pipelines the versions script (on the node of the versions hash)
-// with the reads of the values: one MGET on a single server; on a Cluster,
-// whose MGET cannot span slots, one GET per key (go-redis groups a pipeline
-// by node and sends to the nodes at once). One round trip either way.
+// Fetch pipelines the lineage script and an HMGET of the versions (on the
+// node of the versions hash) with the reads of the values: one MGET on a
+// single server; on a Cluster, whose MGET cannot span slots, one GET per key
+// (go-redis groups a pipeline by node and sends to the nodes at once). One
+// round trip either way. The HMGET reads the lineage again with the
+// counters, atomically: counters are used only under the lineage the script
+// vouched for.
 //
 // Only the node of the versions hash decides the lineage: values restored on
 // another node from an older snapshot carry tags no newer than the versions
@@ -153,23 +154,21 @@ func (r *Redis) Fetch(ctx context.Context, hash string, fields, keys []string) (
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	_, cluster := r.c.(*redis.ClusterClient)
-	args := make([]any, 0, len(fields)+1)
-	args = append(args, newLineage())
-	for _, f := range fields {
-		args = append(args, f)
-	}
 	var (
-		versions *redis.Cmd
+		lineage  *redis.Cmd
+		versions *redis.SliceCmd
 		mget     *redis.SliceCmd
 		gets     []*redis.StringCmd
 	)
+	fresh := newLineage()
 	run := func(load bool) error {
 		_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			if load { // EVAL loads the script into a server that does not know it (new, restarted)
-				versions = versionsScript.Eval(ctx, p, []string{hash}, args...)
+				lineage = lineageScript.Eval(ctx, p, []string{hash}, fresh)
 			} else {
-				versions = versionsScript.EvalSha(ctx, p, []string{hash}, args...)
+				lineage = lineageScript.EvalSha(ctx, p, []string{hash}, fresh)
 			}
+			versions = p.HMGet(ctx, hash, append([]string{lineageField}, fields...)...)
 			if len(keys) == 0 {
 				return nil
 			}
@@ -186,31 +185,41 @@ func (r *Redis) Fetch(ctx context.Context, hash string, fields, keys []string) (
 		return err
 	}
 	err := run(false)
-	if versions != nil && redis.HasErrorPrefix(versions.Err(), "NOSCRIPT") {
+	if lineage != nil && redis.HasErrorPrefix(lineage.Err(), "NOSCRIPT") {
 		err = run(true)
 	}
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Fetched{}, err
 	}
-	reply, err := versions.Slice()
+	reply, err := lineage.Slice()
 	if err != nil {
 		return Fetched{}, err
 	}
-	if len(reply) != len(fields)+2 {
-		return Fetched{}, fmt.Errorf("versions script answered %d values for %d fields", len(reply), len(fields))
+	vs, err := versions.Result()
+	if err != nil {
+		return Fetched{}, err
 	}
 	f := Fetched{Counters: make([]string, len(fields)), Values: make(map[string][]byte, len(keys))}
+	if len(reply) != 2 || len(vs) != len(fields)+1 {
+		return Fetched{}, fmt.Errorf("unexpected answer to the versions read (%d, %d values)", len(reply), len(vs))
+	}
 	f.Lineage, _ = reply[0].(string)
+	if f.Lineage == "" {
+		return Fetched{}, errors.New("the lineage script answered no lineage")
+	}
+	if read, _ := vs[0].(string); read != f.Lineage {
+		// The hash changed lineage between the two (deleted, or reset by
+		// another process after a change of server): nothing read is
+		// trusted; the next read checks again.
+		return Fetched{}, errLineageMoved
+	}
 	switch n, _ := reply[1].(int64); n {
 	case 1:
 		f.Reset = ResetMissing
 	case 2:
 		f.Reset = ResetServer
 	}
-	if f.Lineage == "" {
-		return Fetched{}, errors.New("versions script answered no lineage")
-	}
-	for i, v := range reply[2:] {
+	for i, v := range vs[1:] {
 		if s, ok := v.(string); ok {
 			f.Counters[i] = s
 		}
@@ -238,6 +247,9 @@ func (r *Redis) Fetch(ctx context.Context, hash string, fields, keys []string) (
 	}
 	return f, nil
 }
+
+// lineageField is the field of the versions hash that holds the lineage.
+const lineageField = "_lineage"
 
 func (r *Redis) Set(ctx context.Context, items map[string][]byte, ttl time.Duration) error {
 	ctx, cancel := bound(ctx)
