@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -434,4 +436,59 @@ func metricValue(t testing.TB, name string, labelValues ...string) float64 {
 		}
 	}
 	return sum
+}
+
+// A client asks for a persona's figures over a large data set and goes away:
+// the computation it started is abandoned at once (its SQL interrupted), not
+// run to the end for nobody.
+func TestScoresComputationStopsWhenTheClientGoes(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		dir := t.TempDir()
+		if _, err := seed.WriteDir(dir, seed.Config{Customers: 300, Seed: 5, Now: time.Now().UTC().Truncate(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		if sum, err := importer.ImportDir(context.Background(), a.db.Client, dir, importer.Options{BaseCurrency: "EUR"}); err != nil || sum.Rejected > 0 {
+			t.Fatalf("import: %v %s", err, sum)
+		}
+		// Multiply the orders in SQL (~600,000): one computation takes 0.1-0.2 s.
+		if err := a.db.Driver.Exec(context.Background(), `INSERT INTO orders (created_at, updated_at, status, channel, currency, placed_at, total, customer_id)
+WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM k WHERE n < 200)
+SELECT o.created_at, o.updated_at, o.status, o.channel, o.currency, o.placed_at, o.total, o.customer_id FROM orders o, k`, []any{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ CreatePersona struct{ ID string } }
+		a.ok(`mutation { createPersona(input: {name: "Everyone"}) { id } }`, nil, &p)
+		const q = `query($p: ID!, $s: Time) { node(id: $p) { ... on Persona { scores(since: $s) { orderCount revenue } } } }`
+		start := time.Now()
+		a.ok(q, map[string]any{"p": p.CreatePersona.ID, "s": "2020-01-01T00:00:00Z"}, nil)
+		one := time.Since(start)
+
+		// Abandoned, or on PostgreSQL now and then failed on the connection
+		// pgx closed for the cancel: stopped either way.
+		stopped := func() float64 {
+			return metricValue(t, "c360_scores_computations_total", "segment", "abandoned") +
+				metricValue(t, "c360_scores_computations_total", "segment", "error")
+		}
+		before := stopped()
+		body, _ := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"p": p.CreatePersona.ID, "s": "2020-01-02T00:00:00Z"}})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "POST", a.url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("the request finished within 30 ms (%d): make the data larger", resp.StatusCode)
+		}
+		gone := time.Now()
+		for stopped() == before {
+			if time.Since(gone) > 5*time.Second {
+				t.Fatal("the computation was not abandoned within 5 s of the client going away")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Logf("one computation over HTTP took %v; abandoned %v after the client went away", one.Round(time.Millisecond), time.Since(gone).Round(time.Millisecond))
+		if took := time.Since(gone); took > 100*time.Millisecond {
+			t.Fatalf("the computation ended %v after the client went away", took)
+		}
+	})
 }
