@@ -232,3 +232,48 @@ func TestSharedScoreComputationSurvivesOneCallerLeaving(t *testing.T) {
 		})
 	}
 }
+
+// Half of 30 concurrent computations are abandoned: the other half, still
+// wanted, all complete. (On PostgreSQL the cancelled statements' connections
+// are closed by pgx, and another statement may then get driver.ErrBadConn.)
+func TestAbandonedComputationsDoNotFailOthers(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			db := bigDB(t, d)
+			svc, err := scores.Open(db.Client, db.Dialect, "", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer svc.Close()
+			base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+			var failed []error
+			var mu sync.Mutex
+			const rounds = 5
+			for round := range rounds {
+				ctx, cancel := context.WithCancel(context.Background())
+				var wg sync.WaitGroup
+				for i := range 30 {
+					since := base.Add(time.Duration(round*100+i+1) * time.Hour)
+					wanted := i%2 == 0
+					c := ctx
+					if wanted {
+						c = context.Background()
+					}
+					wg.Go(func() {
+						if _, err := svc.Segment(c, nil, &since); err != nil && wanted {
+							mu.Lock()
+							failed = append(failed, err)
+							mu.Unlock()
+						}
+					})
+				}
+				time.Sleep(50 * time.Millisecond)
+				cancel()
+				wg.Wait()
+			}
+			if len(failed) > 0 {
+				t.Fatalf("%d of %d wanted computations failed, first: %v", len(failed), rounds*15, failed[0])
+			}
+		})
+	}
+}

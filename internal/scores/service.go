@@ -2,7 +2,9 @@ package scores
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -45,6 +47,21 @@ var computations = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "c360_scores_computations_total",
 	Help: "Shared score computations (cache misses) by kind (customers, segment) and outcome: ok, error, or abandoned (stopped because every request waiting for it had gone).",
 }, []string{"kind", "outcome"})
+
+// retryBadConn runs a read-only computation once more when it failed on a
+// connection the driver found broken while its callers still wait. On
+// PostgreSQL, cancelling statements (abandoned computations) makes pgx close
+// their connections, and database/sql now and then hands another statement
+// driver.ErrBadConn for it (~1 in 10 of the computations still wanted when
+// half of 30 are cancelled, measured); the second try gets a sound connection.
+func retryBadConn[V any](ctx context.Context, f func(context.Context) (V, error)) (V, error) {
+	v, err := f(ctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, driver.ErrBadConn) {
+		slog.DebugContext(ctx, "scores: retrying a computation after a broken connection", "err", err)
+		return f(ctx)
+	}
+	return v, err
+}
 
 // count records a computation's outcome.
 func count(ctx context.Context, kind string, err error) {
@@ -125,7 +142,9 @@ func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error)
 		}
 		// The computation's ctx is cancelled when every caller has gone.
 		m, _, err := s.customers.Do(ctx, flight.String(), func(ctx context.Context) (map[int]*Customer, error) {
-			m, err := computeCustomers(ctx, s.client, s.dialect, missing, day)
+			m, err := retryBadConn(ctx, func(ctx context.Context) (map[int]*Customer, error) {
+				return computeCustomers(ctx, s.client, s.dialect, missing, day)
+			})
 			count(ctx, "customers", err)
 			if err != nil {
 				return nil, err
@@ -202,7 +221,7 @@ func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time)
 	}
 	// The computation's ctx is cancelled when every caller has gone.
 	seg, _, err := s.segments.Do(ctx, entry.Key+"@"+tags[0], func(ctx context.Context) (*Segment, error) {
-		seg, err := compute(ctx)
+		seg, err := retryBadConn(ctx, compute)
 		count(ctx, "segment", err)
 		if err != nil {
 			return nil, err
