@@ -4,7 +4,9 @@
 //
 // Every value carries the version of its scope it was computed at, so that
 // invalidation is one HINCRBY and no slow reader can re-fill the cache with an
-// old value (see Fetch).
+// old value (see Fetch). The version includes the lineage of the versions
+// (see Fetched), so that versions going back when Redis restarts from an older
+// snapshot or fails over cannot make an old value current again.
 // Redis failures never fail a request: calls time out quickly, a breaker skips
 // Redis for a moment after an error, and callers fall back to the database.
 package cache
@@ -25,8 +27,9 @@ import (
 // Backend is the raw key-value store.
 type Backend interface {
 	// Fetch reads fields of the counter hash (missing ones read as "") and
-	// the values of the keys that exist, in one round trip.
-	Fetch(ctx context.Context, hash string, fields, keys []string) ([]string, map[string][]byte, error)
+	// the values of the keys that exist, in one round trip, with the hash's
+	// lineage (see Fetched).
+	Fetch(ctx context.Context, hash string, fields, keys []string) (Fetched, error)
 	// Set stores values with a TTL.
 	Set(ctx context.Context, items map[string][]byte, ttl time.Duration) error
 	// Incr increments fields of the counter hash; they never expire.
@@ -36,8 +39,38 @@ type Backend interface {
 	Close() error
 }
 
+// Fetched is what Backend.Fetch read.
+//
+// Lineage names one unbroken history of the counter hash: within a lineage
+// counters only go up. A backend starts a new lineage whenever the counters
+// may have gone back or vanished (for Redis: a restart, a restore from a
+// snapshot or a failover, seen as a new replication id; or the hash gone),
+// and every tag carries the lineage, so nothing cached before matches again.
+type Fetched struct {
+	Lineage  string
+	Reset    Reset    // why this call started the lineage ("" when it did not)
+	Counters []string // the fields asked for, "" when missing
+	Values   map[string][]byte
+}
+
+// Reset says why a lineage was started.
+type Reset string
+
+const (
+	// ResetServer: the versions were recorded in another data history of the
+	// server (a restart, perhaps from an older snapshot, or a failover).
+	ResetServer Reset = "server"
+	// ResetMissing: no lineage was recorded (first use, or the versions were
+	// flushed or evicted).
+	ResetMissing Reset = "missing"
+)
+
 // ErrUnavailable is returned while the breaker skips the backend.
 var ErrUnavailable = errors.New("cache unavailable")
+
+// errLineageMoved: the lineage changed while a Fetch read (a benign race, not
+// a backend failure); that read is not used.
+var errLineageMoved = errors.New("cache lineage changed during the read")
 
 var (
 	lookups = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -49,6 +82,10 @@ var (
 	degraded = promauto.NewGauge(prometheus.GaugeOpts{
 		Name: "c360_cache_degraded", Help: "1 while the cache backend is being skipped after an error.",
 	})
+	lineageResets = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "c360_cache_lineage_resets_total",
+		Help: "New cache lineages started by this process, by reason: server (Redis restarted, was restored from a snapshot or failed over, so its versions may have gone back) or missing (first use, or the versions were flushed or evicted). Every entry cached before was dropped.",
+	}, []string{"reason"})
 )
 
 // Versions live in one hash (one round trip for a whole page of customers);
@@ -71,7 +108,8 @@ type Store struct {
 	// while a write needed it); the epoch is bumped before the cache is used
 	// again, so no entry that should have been invalidated is served.
 	dirty    atomic.Bool
-	mu       sync.Mutex // serialises recovery
+	mu       sync.Mutex             // serialises recovery
+	lineage  atomic.Pointer[string] // the last lineage seen, to log a change once
 	stop     chan struct{}
 	stopOnce sync.Once
 }
@@ -130,17 +168,21 @@ func (s *Store) Fetch(ctx context.Context, entries []Entry) ([][]byte, []string,
 		fields = append(fields, e.Scope)
 		keys[i] = s.prefix + "e:" + e.Key
 	}
-	versions, vals, err := s.b.Fetch(ctx, s.prefix+versionsKey, fields, keys)
+	f, err := s.b.Fetch(ctx, s.prefix+versionsKey, fields, keys)
+	if errors.Is(err, errLineageMoved) {
+		return nil, nil, ErrUnavailable
+	}
 	if err != nil {
 		s.fail(ctx, "fetch", err)
 		return nil, nil, err
 	}
+	s.sawLineage(ctx, f)
 	out := make([][]byte, len(entries))
 	tags := make([]string, len(entries))
 	hits := 0
 	for i := range entries {
-		tags[i] = versions[0] + "." + versions[i+1]
-		if v, ok := vals[keys[i]]; ok {
+		tags[i] = f.Lineage + "." + f.Counters[0] + "." + f.Counters[i+1]
+		if v, ok := f.Values[keys[i]]; ok {
 			if tag, payload, ok := strings.Cut(string(v), "|"); ok && tag == tags[i] {
 				out[i] = []byte(payload)
 				hits++
@@ -150,6 +192,32 @@ func (s *Store) Fetch(ctx context.Context, entries []Entry) ([][]byte, []string,
 	lookups.WithLabelValues("hit").Add(float64(hits))
 	lookups.WithLabelValues("miss").Add(float64(len(entries) - hits))
 	return out, tags, nil
+}
+
+// sawLineage counts and logs a lineage this process started, and logs once
+// a lineage another process started.
+func (s *Store) sawLineage(ctx context.Context, f Fetched) {
+	l := f.Lineage
+	if f.Reset != "" {
+		s.lineage.Store(&l)
+		lineageResets.WithLabelValues(string(f.Reset)).Inc()
+		if f.Reset == ResetServer {
+			slog.WarnContext(ctx, "cache backend's data is not the history its versions were recorded in (restarted, restored from a snapshot, or failed over), so versions may have gone back; started a new lineage, dropping every cached entry",
+				"backend", s.b.Name(), "lineage", l)
+		} else {
+			slog.InfoContext(ctx, "cache versions had no lineage (first use, or flushed or evicted); started one, dropping every cached entry",
+				"backend", s.b.Name(), "lineage", l)
+		}
+		return
+	}
+	prev := s.lineage.Load()
+	if prev != nil && *prev == l {
+		return
+	}
+	if s.lineage.CompareAndSwap(prev, &l) && prev != nil {
+		slog.InfoContext(ctx, "cache lineage changed (started by another process); entries cached before are dropped",
+			"backend", s.b.Name(), "lineage", l)
+	}
 }
 
 // Item is a value to cache with the tag Fetch gave for it.
@@ -253,9 +321,9 @@ func (s *Store) recoverLoop() {
 	}
 }
 
-// fail opens the breaker. Any backend error may have lost a write (a
-// restarted Redis may even have rolled versions back), so the store is marked
-// dirty and recovers with a new epoch.
+// fail opens the breaker. Any backend error may have lost a write, so the
+// store is marked dirty and recovers with a new epoch. (Versions rolled back
+// by a restart are the lineage's business: that needs no error to be seen.)
 func (s *Store) fail(ctx context.Context, op string, err error) {
 	failures.WithLabelValues(op).Inc()
 	s.dirty.Store(true)

@@ -14,18 +14,19 @@ type Memory struct {
 	entries  *expirable.LRU[string, []byte]
 	mu       sync.Mutex
 	counters map[string]int64
+	lineage  string // counters live and die with the process: one lineage
 }
 
 // NewMemory keeps at most size entries, each for ttl.
 func NewMemory(size int, ttl time.Duration) *Memory {
-	return &Memory{entries: expirable.NewLRU[string, []byte](size, nil, ttl), counters: map[string]int64{}}
+	return &Memory{entries: expirable.NewLRU[string, []byte](size, nil, ttl), counters: map[string]int64{}, lineage: randomID()}
 }
 
 func (m *Memory) Name() string { return "memory" }
 
 func (m *Memory) Close() error { return nil }
 
-func (m *Memory) Fetch(_ context.Context, hash string, fields, keys []string) ([]string, map[string][]byte, error) {
+func (m *Memory) Fetch(_ context.Context, hash string, fields, keys []string) (Fetched, error) {
 	tags := make([]string, len(fields))
 	m.mu.Lock()
 	for i, f := range fields {
@@ -40,7 +41,7 @@ func (m *Memory) Fetch(_ context.Context, hash string, fields, keys []string) ([
 			out[k] = v
 		}
 	}
-	return tags, out, nil
+	return Fetched{Lineage: m.lineage, Counters: tags, Values: out}, nil
 }
 
 func (m *Memory) Set(_ context.Context, items map[string][]byte, _ time.Duration) error {

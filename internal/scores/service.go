@@ -2,7 +2,9 @@ package scores
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -11,7 +13,9 @@ import (
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
-	"golang.org/x/sync/singleflight"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"resenje.org/singleflight"
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/internal/cache"
@@ -25,11 +29,50 @@ const segmentsScope = "segments"
 func customerScope(id int) string { return "customer:" + strconv.Itoa(id) }
 
 // Service serves scores cache-aside.
+//
+// Concurrent requests for the same figures at the same versions share one
+// computation (singleflight). Its SQL runs under a context of its own that is
+// cancelled once every request waiting for it has gone (client disconnected,
+// deadline passed): a computation nobody waits for stops at once, and one
+// leaving caller never cancels the others.
 type Service struct {
-	client  *ent.Client
-	dialect string
-	cache   *cache.Store
-	group   singleflight.Group
+	client    *ent.Client
+	dialect   string
+	cache     *cache.Store
+	customers singleflight.Group[string, map[int]*Customer]
+	segments  singleflight.Group[string, *Segment]
+}
+
+var computations = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "c360_scores_computations_total",
+	Help: "Shared score computations (cache misses) by kind (customers, segment) and outcome: ok, error, or abandoned (stopped because every request waiting for it had gone).",
+}, []string{"kind", "outcome"})
+
+// retryBadConn runs a read-only computation once more when it failed on a
+// connection the driver found broken while its callers still wait. On
+// PostgreSQL, cancelling statements (abandoned computations) makes pgx close
+// their connections, and database/sql now and then hands another statement
+// driver.ErrBadConn for it (~1 in 10 of the computations still wanted when
+// half of 30 are cancelled, measured); the second try gets a sound connection.
+func retryBadConn[V any](ctx context.Context, f func(context.Context) (V, error)) (V, error) {
+	v, err := f(ctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, driver.ErrBadConn) {
+		slog.DebugContext(ctx, "scores: retrying a computation after a broken connection", "err", err)
+		return f(ctx)
+	}
+	return v, err
+}
+
+// count records a computation's outcome.
+func count(ctx context.Context, kind string, err error) {
+	switch {
+	case err == nil:
+		computations.WithLabelValues(kind, "ok").Inc()
+	case ctx.Err() != nil:
+		computations.WithLabelValues(kind, "abandoned").Inc()
+	default:
+		computations.WithLabelValues(kind, "error").Inc()
+	}
 }
 
 // New builds the service. The cache must be shared by every process that
@@ -97,8 +140,12 @@ func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error)
 		for _, id := range missing {
 			flight.WriteString("," + strconv.Itoa(id) + "@" + tags[tagOf[id]])
 		}
-		v, err, _ := s.group.Do(flight.String(), func() (any, error) {
-			m, err := computeCustomers(context.WithoutCancel(ctx), s.client, s.dialect, missing, day)
+		// The computation's ctx is cancelled when every caller has gone.
+		m, _, err := s.customers.Do(ctx, flight.String(), func(ctx context.Context) (map[int]*Customer, error) {
+			m, err := retryBadConn(ctx, func(ctx context.Context) (map[int]*Customer, error) {
+				return computeCustomers(ctx, s.client, s.dialect, missing, day)
+			})
+			count(ctx, "customers", err)
 			if err != nil {
 				return nil, err
 			}
@@ -113,7 +160,7 @@ func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error)
 		if err != nil {
 			return nil, err
 		}
-		for id, c := range v.(map[int]*Customer) {
+		for id, c := range m {
 			found[id] = c
 		}
 	}
@@ -172,8 +219,10 @@ func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time)
 			return &seg, nil
 		}
 	}
-	v, err, _ := s.group.Do(entry.Key+"@"+tags[0], func() (any, error) {
-		seg, err := compute(context.WithoutCancel(ctx))
+	// The computation's ctx is cancelled when every caller has gone.
+	seg, _, err := s.segments.Do(ctx, entry.Key+"@"+tags[0], func(ctx context.Context) (*Segment, error) {
+		seg, err := retryBadConn(ctx, compute)
+		count(ctx, "segment", err)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +233,7 @@ func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time)
 	if err != nil {
 		return nil, err
 	}
-	return v.(*Segment), nil
+	return seg, nil
 }
 
 type loaderKey struct{}

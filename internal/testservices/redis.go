@@ -27,7 +27,8 @@ type RedisServer struct {
 }
 
 // Redis starts a new throwaway redis-server for this test on a free loopback
-// port, without persistence (--save "" --appendonly no), and stops it at
+// port, without automatic persistence (--save "" --appendonly no; an explicit
+// SAVE still writes the dump that Start loads), and stops it at
 // t.Cleanup. When redis-server is not on PATH it calls t.Skip, or t.Fatal when
 // REQUIRE_SERVICES=1.
 func Redis(t testing.TB) *RedisServer {
@@ -83,8 +84,11 @@ func (r *RedisServer) Stop(t testing.TB) {
 	}
 }
 
-// Start starts the server again on the same port (with an empty data set) and
-// waits until it answers PING. Starting a running server does nothing.
+// Start starts the server again on the same port and waits until it answers
+// PING. Its data set is empty, or what the last SAVE wrote (the same
+// directory and dump file are used; nothing is saved automatically), so
+// Stop+Start after a SAVE is a restart from an older snapshot. Starting a
+// running server does nothing.
 func (r *RedisServer) Start(t testing.TB) {
 	t.Helper()
 	r.mu.Lock()
