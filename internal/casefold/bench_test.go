@@ -26,7 +26,9 @@ func BenchmarkContainsFold(b *testing.B) {
 	last := []string{"Virtanen", "Jääskeläinen", "Петров", "Großmann", "Smith", "Σταμάτης", "Yılmaz", "Rossi", "Öberg", "Korhonen"}
 	data := map[string]func(i int) string{
 		"ascii": func(i int) string { return fmt.Sprintf("Customer Number %d", i) },
-		"mixed": func(i int) string { return fmt.Sprintf("%s %s %d", first[i%len(first)], last[(i/len(first))%len(last)], i) },
+		"mixed": func(i int) string {
+			return fmt.Sprintf("%s %s %d", first[i%len(first)], last[(i/len(first))%len(last)], i)
+		},
 	}
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
 		for _, kind := range []string{"ascii", "mixed"} {
