@@ -23,14 +23,19 @@
 //
 //	replace(replace(lower(upper(normalize(x, NFC) COLLATE "und-x-icu")), 'ς', 'σ'), 'ß', 'ss')
 //
-// which needs a UTF8 database on a server built with ICU (Debian's and the
-// official packages are). The two can differ only on characters that one
-// side's Unicode tables do not know yet (Go's are Unicode 15.0).
+// (normalising only values that are not NFC already), which needs a UTF8
+// database on a server built with ICU (Debian's and the official packages
+// are); the explicit ICU root collation makes it independent of the server's
+// and the database's locale. On both databases a value that is all ASCII is
+// folded by the database's own lower() instead, which is the same fold and far
+// cheaper. The two sides could differ only on characters one side's Unicode
+// tables do not know yet (Go's are Unicode 15.0); a test compares every code
+// point.
 package casefold
 
 import (
 	"strings"
-	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mattn/go-sqlite3"
@@ -43,12 +48,54 @@ import (
 // connections; it computes String.
 const SQLiteFunc = "c360_casefold"
 
-// casers holds upper- and lower-casers: a cases.Caser is stateful.
-var casers = sync.Pool{New: func() any {
-	return &caser{upper: cases.Upper(language.Und), lower: cases.Lower(language.Und)}
-}}
+// special maps the runes whose fold is not simply unicode.ToLower of
+// unicode.ToUpper (ß, ẞ, İ, ligatures, Greek letters with ypogegrammeni, ...)
+// to their fold, computed once with golang.org/x/text/cases: only lower- and
+// title-case letters (and İ) have such special full case mappings.
+var special = func() map[rune]string {
+	up, low := cases.Upper(language.Und), cases.Lower(language.Und)
+	m := map[rune]string{}
+	check := func(r rune) {
+		if f := reference(up, low, string(r)); f != simple(r) {
+			m[r] = f
+		}
+	}
+	for _, t := range []*unicode.RangeTable{unicode.Ll, unicode.Lt} {
+		for _, rg := range t.R16 {
+			for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+				check(r)
+			}
+		}
+		for _, rg := range t.R32 {
+			for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+				check(r)
+			}
+		}
+	}
+	check('İ')
+	check('ẞ')
+	for r := range m {
+		if r < 1<<16 {
+			specialBMP[r/64] |= 1 << (r % 64)
+		}
+	}
+	return m
+}()
 
-type caser struct{ upper, lower cases.Caser }
+// specialBMP has a bit set for every rune below U+10000 in special: most runes
+// are then folded without a map lookup.
+var specialBMP [1 << 16 / 64]uint64
+
+// simple is the fold of a rune without special case mappings.
+func simple(r rune) string {
+	return string(unicode.ToLower(unicode.ToUpper(r)))
+}
+
+// reference is the definition of the fold of an NFC string, with x/text's
+// full case mappings: String computes the same faster.
+func reference(up, low cases.Caser, s string) string {
+	return sigmaAndSharpS.Replace(low.String(up.String(s)))
+}
 
 // sigmaAndSharpS finishes the fold: final sigma as σ, and ß, which survives
 // upper- then lower-casing only when it was ẞ (U+1E9E), as ss.
@@ -79,10 +126,24 @@ func String(s string) string {
 		}
 		return string(b)
 	}
-	c := casers.Get().(*caser)
-	defer casers.Put(c)
-	f := c.lower.String(c.upper.String(norm.NFC.String(s)))
-	return sigmaAndSharpS.Replace(f)
+	s = norm.NFC.String(s)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		if r >= 1<<16 || specialBMP[r/64]&(1<<(r%64)) != 0 {
+			if f, ok := special[r]; ok {
+				b.WriteString(f)
+				continue
+			}
+		}
+		b.WriteRune(unicode.ToLower(unicode.ToUpper(r)))
+	}
+	return b.String()
+}
+
+// Reference is the fold computed by x/text's casers, for tests.
+func Reference(s string) string {
+	return reference(cases.Upper(language.Und), cases.Lower(language.Und), norm.NFC.String(s))
 }
 
 // RegisterSQLite registers SQLiteFunc on a SQLite connection, as a

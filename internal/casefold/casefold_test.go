@@ -136,3 +136,24 @@ func TestSQLiteFunction(t *testing.T) {
 		t.Fatalf("NULL: %v %v", got, err)
 	}
 }
+
+// TestStringIsTheReference compares the fast fold with x/text's full case
+// mappings on every code point and on strings where context could matter.
+func TestStringIsTheReference(t *testing.T) {
+	bad := 0
+	for r := rune(1); r <= unicode.MaxRune; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		if g, w := casefold.String(string(r)), casefold.Reference(string(r)); g != w {
+			if bad++; bad <= 20 {
+				t.Errorf("U+%04X %q: %q, reference %q", r, string(r), g, w)
+			}
+		}
+	}
+	for _, s := range []string{"ΟΔΟΣ ΟΔΟΣ. σΣς", "Jyva\u0308skyla\u0308 A\u030a", "ﬃ ǅ ᾈ ΐ ŉ ᾳ\u0301 ι\u0345", "İstanbul ISPARTA ıi i\u0307", "Ω\u212b \u1e9e ß", "𐐀𐐯𐑅 ☕ 🙂"} {
+		if g, w := casefold.String(s), casefold.Reference(s); g != w {
+			t.Errorf("%q: %q, reference %q", s, g, w)
+		}
+	}
+}

@@ -48,8 +48,8 @@ func fold(b *sql.Builder, col string) {
 	b.WriteString("(CASE WHEN octet_length(").Ident(col).WriteString(") = length(").Ident(col).WriteString(") THEN ")
 	if b.Dialect() == dialect.Postgres {
 		b.WriteString("lower(").Ident(col).WriteString(` COLLATE "C") ELSE `)
-		b.WriteString(`replace(replace(lower(upper(normalize(`).Ident(col).
-			WriteString(`, NFC) COLLATE "und-x-icu")), 'ς', 'σ'), 'ß', 'ss') COLLATE "C"`)
+		b.WriteString(`replace(replace(lower(upper((CASE WHEN `).Ident(col).WriteString(" IS NFC NORMALIZED THEN ").Ident(col).
+			WriteString(" ELSE normalize(").Ident(col).WriteString(`, NFC) END) COLLATE "und-x-icu")), 'ς', 'σ'), 'ß', 'ss') COLLATE "C"`)
 	} else {
 		b.WriteString("lower(").Ident(col).WriteString(") ELSE ")
 		b.WriteString(SQLiteFunc + "(").Ident(col).WriteString(")")
