@@ -35,6 +35,7 @@ package casefold
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -50,9 +51,10 @@ const SQLiteFunc = "c360_casefold"
 
 // special maps the runes whose fold is not simply unicode.ToLower of
 // unicode.ToUpper (ß, ẞ, İ, ligatures, Greek letters with ypogegrammeni, ...)
-// to their fold, computed once with golang.org/x/text/cases: only lower- and
-// title-case letters (and İ) have such special full case mappings.
-var special = func() map[rune]string {
+// to their fold, computed with golang.org/x/text/cases on the first non-ASCII
+// fold (about 2 ms): only lower- and title-case letters (and İ) have such
+// special full case mappings.
+var special = sync.OnceValue(func() map[rune]string {
 	up, low := cases.Upper(language.Und), cases.Lower(language.Und)
 	m := map[rune]string{}
 	check := func(r rune) {
@@ -80,7 +82,7 @@ var special = func() map[rune]string {
 		}
 	}
 	return m
-}()
+})
 
 // specialBMP has a bit set for every rune below U+10000 in special: most runes
 // are then folded without a map lookup.
@@ -127,6 +129,7 @@ func String(s string) string {
 		return string(b)
 	}
 	s = norm.NFC.String(s)
+	special := special()
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	for _, r := range s {
