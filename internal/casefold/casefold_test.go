@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode"
@@ -155,5 +156,39 @@ func TestStringIsTheReference(t *testing.T) {
 		if g, w := casefold.String(s), casefold.Reference(s); g != w {
 			t.Errorf("%q: %q, reference %q", s, g, w)
 		}
+	}
+}
+
+// TestCheckPostgres accepts the test server's UTF8 database and refuses one
+// where the fold cannot be computed (SQL_ASCII: no ICU, no normalize()).
+func TestCheckPostgres(t *testing.T) {
+	pg := testservices.PostgreSQL(t)
+	db, err := sql.Open("pgx", pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := casefold.CheckPostgres(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "ascii_" + strings.TrimPrefix(u.Path, "/")
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %q TEMPLATE template0 ENCODING 'SQL_ASCII' LOCALE 'C'`, name)); err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	ascii, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ascii.Close()
+	if err := casefold.CheckPostgres(ctx, ascii); err == nil || !strings.Contains(err.Error(), "UTF8") {
+		t.Fatalf("SQL_ASCII database: %v", err)
+	} else {
+		t.Log(err)
 	}
 }

@@ -1,6 +1,9 @@
 package casefold
 
 import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -64,4 +67,19 @@ func escape(w string) (string, bool) {
 	}
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(w), true
+}
+
+// CheckPostgres fails when the PostgreSQL database cannot compute the fold: a
+// server built without ICU has no "und-x-icu" collation, and normalize()
+// needs a UTF8 database.
+func CheckPostgres(ctx context.Context, db *stdsql.DB) error {
+	var f string
+	err := db.QueryRowContext(ctx, `SELECT lower(upper(normalize('ı', NFC) COLLATE "und-x-icu"))`).Scan(&f)
+	if err != nil {
+		return fmt.Errorf("PostgreSQL cannot fold case for the …Fold filters (it needs a UTF8 database on a server built with ICU): %w", err)
+	}
+	if f != "i" {
+		return fmt.Errorf("PostgreSQL folds \"ı\" to %q, not \"i\": its ICU case mapping is not the one the …Fold filters need", f)
+	}
+	return nil
 }

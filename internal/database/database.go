@@ -76,6 +76,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to the %s database: %w", db.Dialect, err)
 	}
+	if db.Dialect == dialect.Postgres {
+		if err := casefold.CheckPostgres(ctx, db.pools[0]); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 
