@@ -62,6 +62,11 @@ func TestPostgreSQLFoldsLikeGo(t *testing.T) {
 	defer db.Close()
 	expr := strings.ReplaceAll(pgFold(t), `"x"`, "chr(i)")
 	ctx := context.Background()
+	var version, icu string
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('server_version'), coalesce(collversion, '') FROM pg_collation WHERE collname = 'und-x-icu'`).Scan(&version, &icu); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("PostgreSQL %s, ICU collation version %s", version, icu)
 	rows, err := db.QueryContext(ctx, fmt.Sprintf(
 		`SELECT i, f FROM (SELECT i, %s AS f FROM generate_series(1, 1114111) i WHERE i < 55296 OR i > 57343) s WHERE f <> chr(i)`, expr))
 	if err != nil {
