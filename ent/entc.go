@@ -33,7 +33,7 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureModifier,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex), entc.TemplateDir("./ent/template"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

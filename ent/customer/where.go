@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/casefold"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/segment"
 )
@@ -175,12 +176,12 @@ func ExternalRefNotNil() predicate.Customer {
 
 // ExternalRefEqualFold applies the EqualFold predicate on the "external_ref" field.
 func ExternalRefEqualFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldEqualFold(FieldExternalRef, v))
+	return predicate.Customer(casefold.FieldEqualFold(FieldExternalRef, v))
 }
 
 // ExternalRefContainsFold applies the ContainsFold predicate on the "external_ref" field.
 func ExternalRefContainsFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldContainsFold(FieldExternalRef, v))
+	return predicate.Customer(casefold.FieldContainsFold(FieldExternalRef, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -390,12 +391,12 @@ func NameHasSuffix(v string) predicate.Customer {
 
 // NameEqualFold applies the EqualFold predicate on the "name" field.
 func NameEqualFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldEqualFold(FieldName, v))
+	return predicate.Customer(casefold.FieldEqualFold(FieldName, v))
 }
 
 // NameContainsFold applies the ContainsFold predicate on the "name" field.
 func NameContainsFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldContainsFold(FieldName, v))
+	return predicate.Customer(casefold.FieldContainsFold(FieldName, v))
 }
 
 // EmailEQ applies the EQ predicate on the "email" field.
@@ -465,12 +466,12 @@ func EmailNotNil() predicate.Customer {
 
 // EmailEqualFold applies the EqualFold predicate on the "email" field.
 func EmailEqualFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldEqualFold(FieldEmail, v))
+	return predicate.Customer(casefold.FieldEqualFold(FieldEmail, v))
 }
 
 // EmailContainsFold applies the ContainsFold predicate on the "email" field.
 func EmailContainsFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldContainsFold(FieldEmail, v))
+	return predicate.Customer(casefold.FieldContainsFold(FieldEmail, v))
 }
 
 // PhoneEQ applies the EQ predicate on the "phone" field.
@@ -540,12 +541,12 @@ func PhoneNotNil() predicate.Customer {
 
 // PhoneEqualFold applies the EqualFold predicate on the "phone" field.
 func PhoneEqualFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldEqualFold(FieldPhone, v))
+	return predicate.Customer(casefold.FieldEqualFold(FieldPhone, v))
 }
 
 // PhoneContainsFold applies the ContainsFold predicate on the "phone" field.
 func PhoneContainsFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldContainsFold(FieldPhone, v))
+	return predicate.Customer(casefold.FieldContainsFold(FieldPhone, v))
 }
 
 // BirthDateEQ applies the EQ predicate on the "birth_date" field.
@@ -633,13 +634,13 @@ func BirthDateNotNil() predicate.Customer {
 // BirthDateEqualFold applies the EqualFold predicate on the "birth_date" field.
 func BirthDateEqualFold(v date.Date) predicate.Customer {
 	vc := string(v)
-	return predicate.Customer(sql.FieldEqualFold(FieldBirthDate, vc))
+	return predicate.Customer(casefold.FieldEqualFold(FieldBirthDate, vc))
 }
 
 // BirthDateContainsFold applies the ContainsFold predicate on the "birth_date" field.
 func BirthDateContainsFold(v date.Date) predicate.Customer {
 	vc := string(v)
-	return predicate.Customer(sql.FieldContainsFold(FieldBirthDate, vc))
+	return predicate.Customer(casefold.FieldContainsFold(FieldBirthDate, vc))
 }
 
 // GenderEQ applies the EQ predicate on the "gender" field.
@@ -789,12 +790,12 @@ func CountryNotNil() predicate.Customer {
 
 // CountryEqualFold applies the EqualFold predicate on the "country" field.
 func CountryEqualFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldEqualFold(FieldCountry, v))
+	return predicate.Customer(casefold.FieldEqualFold(FieldCountry, v))
 }
 
 // CountryContainsFold applies the ContainsFold predicate on the "country" field.
 func CountryContainsFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldContainsFold(FieldCountry, v))
+	return predicate.Customer(casefold.FieldContainsFold(FieldCountry, v))
 }
 
 // RegionEQ applies the EQ predicate on the "region" field.
@@ -864,12 +865,12 @@ func RegionNotNil() predicate.Customer {
 
 // RegionEqualFold applies the EqualFold predicate on the "region" field.
 func RegionEqualFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldEqualFold(FieldRegion, v))
+	return predicate.Customer(casefold.FieldEqualFold(FieldRegion, v))
 }
 
 // RegionContainsFold applies the ContainsFold predicate on the "region" field.
 func RegionContainsFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldContainsFold(FieldRegion, v))
+	return predicate.Customer(casefold.FieldContainsFold(FieldRegion, v))
 }
 
 // CityEQ applies the EQ predicate on the "city" field.
@@ -939,12 +940,12 @@ func CityNotNil() predicate.Customer {
 
 // CityEqualFold applies the EqualFold predicate on the "city" field.
 func CityEqualFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldEqualFold(FieldCity, v))
+	return predicate.Customer(casefold.FieldEqualFold(FieldCity, v))
 }
 
 // CityContainsFold applies the ContainsFold predicate on the "city" field.
 func CityContainsFold(v string) predicate.Customer {
-	return predicate.Customer(sql.FieldContainsFold(FieldCity, v))
+	return predicate.Customer(casefold.FieldContainsFold(FieldCity, v))
 }
 
 // HasOrders applies the HasEdge predicate on the "orders" edge.

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/casefold"
 )
 
 // ID filters vertices based on their ID field.
@@ -167,12 +168,12 @@ func ExternalRefNotNil() predicate.Feedback {
 
 // ExternalRefEqualFold applies the EqualFold predicate on the "external_ref" field.
 func ExternalRefEqualFold(v string) predicate.Feedback {
-	return predicate.Feedback(sql.FieldEqualFold(FieldExternalRef, v))
+	return predicate.Feedback(casefold.FieldEqualFold(FieldExternalRef, v))
 }
 
 // ExternalRefContainsFold applies the ContainsFold predicate on the "external_ref" field.
 func ExternalRefContainsFold(v string) predicate.Feedback {
-	return predicate.Feedback(sql.FieldContainsFold(FieldExternalRef, v))
+	return predicate.Feedback(casefold.FieldContainsFold(FieldExternalRef, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -412,12 +413,12 @@ func CommentNotNil() predicate.Feedback {
 
 // CommentEqualFold applies the EqualFold predicate on the "comment" field.
 func CommentEqualFold(v string) predicate.Feedback {
-	return predicate.Feedback(sql.FieldEqualFold(FieldComment, v))
+	return predicate.Feedback(casefold.FieldEqualFold(FieldComment, v))
 }
 
 // CommentContainsFold applies the ContainsFold predicate on the "comment" field.
 func CommentContainsFold(v string) predicate.Feedback {
-	return predicate.Feedback(sql.FieldContainsFold(FieldComment, v))
+	return predicate.Feedback(casefold.FieldContainsFold(FieldComment, v))
 }
 
 // LanguageEQ applies the EQ predicate on the "language" field.
@@ -487,12 +488,12 @@ func LanguageNotNil() predicate.Feedback {
 
 // LanguageEqualFold applies the EqualFold predicate on the "language" field.
 func LanguageEqualFold(v string) predicate.Feedback {
-	return predicate.Feedback(sql.FieldEqualFold(FieldLanguage, v))
+	return predicate.Feedback(casefold.FieldEqualFold(FieldLanguage, v))
 }
 
 // LanguageContainsFold applies the ContainsFold predicate on the "language" field.
 func LanguageContainsFold(v string) predicate.Feedback {
-	return predicate.Feedback(sql.FieldContainsFold(FieldLanguage, v))
+	return predicate.Feedback(casefold.FieldContainsFold(FieldLanguage, v))
 }
 
 // SubmittedAtEQ applies the EQ predicate on the "submitted_at" field.

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/casefold"
 	"github.com/c360/c360/internal/money"
 )
 
@@ -158,12 +159,12 @@ func ExternalRefNotNil() predicate.Order {
 
 // ExternalRefEqualFold applies the EqualFold predicate on the "external_ref" field.
 func ExternalRefEqualFold(v string) predicate.Order {
-	return predicate.Order(sql.FieldEqualFold(FieldExternalRef, v))
+	return predicate.Order(casefold.FieldEqualFold(FieldExternalRef, v))
 }
 
 // ExternalRefContainsFold applies the ContainsFold predicate on the "external_ref" field.
 func ExternalRefContainsFold(v string) predicate.Order {
-	return predicate.Order(sql.FieldContainsFold(FieldExternalRef, v))
+	return predicate.Order(casefold.FieldContainsFold(FieldExternalRef, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -343,12 +344,12 @@ func CurrencyHasSuffix(v string) predicate.Order {
 
 // CurrencyEqualFold applies the EqualFold predicate on the "currency" field.
 func CurrencyEqualFold(v string) predicate.Order {
-	return predicate.Order(sql.FieldEqualFold(FieldCurrency, v))
+	return predicate.Order(casefold.FieldEqualFold(FieldCurrency, v))
 }
 
 // CurrencyContainsFold applies the ContainsFold predicate on the "currency" field.
 func CurrencyContainsFold(v string) predicate.Order {
-	return predicate.Order(sql.FieldContainsFold(FieldCurrency, v))
+	return predicate.Order(casefold.FieldContainsFold(FieldCurrency, v))
 }
 
 // PlacedAtEQ applies the EQ predicate on the "placed_at" field.

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/casefold"
 	"github.com/c360/c360/internal/money"
 )
 
@@ -146,12 +147,12 @@ func SkuHasSuffix(v string) predicate.OrderItem {
 
 // SkuEqualFold applies the EqualFold predicate on the "sku" field.
 func SkuEqualFold(v string) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldEqualFold(FieldSku, v))
+	return predicate.OrderItem(casefold.FieldEqualFold(FieldSku, v))
 }
 
 // SkuContainsFold applies the ContainsFold predicate on the "sku" field.
 func SkuContainsFold(v string) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldContainsFold(FieldSku, v))
+	return predicate.OrderItem(casefold.FieldContainsFold(FieldSku, v))
 }
 
 // NameEQ applies the EQ predicate on the "name" field.
@@ -211,12 +212,12 @@ func NameHasSuffix(v string) predicate.OrderItem {
 
 // NameEqualFold applies the EqualFold predicate on the "name" field.
 func NameEqualFold(v string) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldEqualFold(FieldName, v))
+	return predicate.OrderItem(casefold.FieldEqualFold(FieldName, v))
 }
 
 // NameContainsFold applies the ContainsFold predicate on the "name" field.
 func NameContainsFold(v string) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldContainsFold(FieldName, v))
+	return predicate.OrderItem(casefold.FieldContainsFold(FieldName, v))
 }
 
 // CategoryEQ applies the EQ predicate on the "category" field.
@@ -286,12 +287,12 @@ func CategoryNotNil() predicate.OrderItem {
 
 // CategoryEqualFold applies the EqualFold predicate on the "category" field.
 func CategoryEqualFold(v string) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldEqualFold(FieldCategory, v))
+	return predicate.OrderItem(casefold.FieldEqualFold(FieldCategory, v))
 }
 
 // CategoryContainsFold applies the ContainsFold predicate on the "category" field.
 func CategoryContainsFold(v string) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldContainsFold(FieldCategory, v))
+	return predicate.OrderItem(casefold.FieldContainsFold(FieldCategory, v))
 }
 
 // QuantityEQ applies the EQ predicate on the "quantity" field.

@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/casefold"
 )
 
 // ID filters vertices based on their ID field.
@@ -146,12 +147,12 @@ func ExternalRefNotNil() predicate.Persona {
 
 // ExternalRefEqualFold applies the EqualFold predicate on the "external_ref" field.
 func ExternalRefEqualFold(v string) predicate.Persona {
-	return predicate.Persona(sql.FieldEqualFold(FieldExternalRef, v))
+	return predicate.Persona(casefold.FieldEqualFold(FieldExternalRef, v))
 }
 
 // ExternalRefContainsFold applies the ContainsFold predicate on the "external_ref" field.
 func ExternalRefContainsFold(v string) predicate.Persona {
-	return predicate.Persona(sql.FieldContainsFold(FieldExternalRef, v))
+	return predicate.Persona(casefold.FieldContainsFold(FieldExternalRef, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -291,12 +292,12 @@ func NameHasSuffix(v string) predicate.Persona {
 
 // NameEqualFold applies the EqualFold predicate on the "name" field.
 func NameEqualFold(v string) predicate.Persona {
-	return predicate.Persona(sql.FieldEqualFold(FieldName, v))
+	return predicate.Persona(casefold.FieldEqualFold(FieldName, v))
 }
 
 // NameContainsFold applies the ContainsFold predicate on the "name" field.
 func NameContainsFold(v string) predicate.Persona {
-	return predicate.Persona(sql.FieldContainsFold(FieldName, v))
+	return predicate.Persona(casefold.FieldContainsFold(FieldName, v))
 }
 
 // DescriptionEQ applies the EQ predicate on the "description" field.
@@ -366,12 +367,12 @@ func DescriptionNotNil() predicate.Persona {
 
 // DescriptionEqualFold applies the EqualFold predicate on the "description" field.
 func DescriptionEqualFold(v string) predicate.Persona {
-	return predicate.Persona(sql.FieldEqualFold(FieldDescription, v))
+	return predicate.Persona(casefold.FieldEqualFold(FieldDescription, v))
 }
 
 // DescriptionContainsFold applies the ContainsFold predicate on the "description" field.
 func DescriptionContainsFold(v string) predicate.Persona {
-	return predicate.Persona(sql.FieldContainsFold(FieldDescription, v))
+	return predicate.Persona(casefold.FieldContainsFold(FieldDescription, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -15,13 +15,23 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" database/sql driver
+	"github.com/mattn/go-sqlite3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/c360/c360/ent"
 	_ "github.com/c360/c360/ent/runtime" // schema defaults, validators and hooks
+	"github.com/c360/c360/internal/casefold"
 )
+
+// SQLiteDriver is the database/sql driver every SQLite connection of the
+// product is opened with: go-sqlite3 with the functions the generated
+// predicates call (casefold.SQLiteFunc) registered on each connection.
+const SQLiteDriver = "sqlite3_c360"
+
+func init() {
+	sql.Register(SQLiteDriver, &sqlite3.SQLiteDriver{ConnectHook: casefold.RegisterSQLite})
+}
 
 // DB is an open store.
 type DB struct {
@@ -70,6 +80,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to the %s database: %w", db.Dialect, err)
 	}
+	if db.Dialect == dialect.Postgres {
+		if err := casefold.CheckPostgres(ctx, db.pools[0]); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 
@@ -112,7 +128,7 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("DATABASE_URL names no SQLite file")
 	}
-	writer, err := sql.Open("sqlite3", sqliteDSN(path, opts.Synchronous, "_txlock=immediate"))
+	writer, err := sql.Open(SQLiteDriver, sqliteDSN(path, opts.Synchronous, "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite: %w", err)
 	}
@@ -125,7 +141,7 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("opening SQLite file %s: %w", path, err)
 	}
-	reader, err := sql.Open("sqlite3", sqliteDSN(path, opts.Synchronous, "_query_only=1"))
+	reader, err := sql.Open(SQLiteDriver, sqliteDSN(path, opts.Synchronous, "_query_only=1"))
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("opening SQLite: %w", err)

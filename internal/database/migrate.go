@@ -71,6 +71,6 @@ func openForMigration(rawURL string) (string, *sql.DB, error) {
 		db, err := sql.Open("pgx", rawURL)
 		return dialect.Postgres, db, err
 	}
-	db, err := sql.Open("sqlite3", sqliteDSN(SQLitePath(rawURL), "", "_txlock=immediate"))
+	db, err := sql.Open(SQLiteDriver, sqliteDSN(SQLitePath(rawURL), "", "_txlock=immediate"))
 	return dialect.SQLite, db, err
 }

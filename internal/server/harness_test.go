@@ -55,7 +55,16 @@ func newAPIWithCache(t testing.TB, d, redisURL string) *api {
 // newAPIWith serves with the configuration changed by edit.
 func newAPIWith(t testing.TB, d string, edit func(*config.Config)) *api {
 	t.Helper()
-	url := testservices.DatabaseURL(t, d)
+	return newAPIAt(t, testservices.DatabaseURL(t, d), edit)
+}
+
+// newAPIAt serves the database at url (migrated on opening).
+func newAPIAt(t testing.TB, url string, edit func(*config.Config)) *api {
+	t.Helper()
+	d := dialect.SQLite
+	if database.IsPostgres(url) {
+		d = dialect.Postgres
+	}
 	var counter *database.Counter
 	db, err := database.Open(context.Background(), url, database.Options{
 		Wrap: func(drv dialect.Driver) dialect.Driver { counter = database.NewCounter(drv); return counter },
