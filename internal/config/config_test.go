@@ -43,3 +43,20 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestGraphiQLOnInDevelopmentOffInProduction(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{nil, true},
+		{map[string]string{"GRAPHIQL": "false"}, false},
+		{map[string]string{"C360_ENV": "production"}, false},
+		{map[string]string{"C360_ENV": "production", "GRAPHIQL": "true"}, true},
+	} {
+		c, err := load(env(tc.env))
+		if err != nil || c.GraphiQL != tc.want {
+			t.Errorf("%v: GraphiQL=%v, want %v (%v)", tc.env, c.GraphiQL, tc.want, err)
+		}
+	}
+}
