@@ -7,7 +7,7 @@ GOFLAGS  ?=
 PORT     ?= 8080
 export CGO_ENABLED = 1
 
-.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz import export seed bench-api graphiql
+.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz import export seed bench-api graphiql check-graphiql
 
 build:
 	go build $(GOFLAGS) -o $(BIN) .
@@ -37,6 +37,10 @@ seed: build
 ## from the npm packages pinned in internal/graphiql/web (needs node 20.19+ and npm)
 graphiql:
 	cd internal/graphiql/web && npm ci --no-audit --no-fund && npm run build
+
+## check-graphiql: CI: the committed page must be what its sources build (the build is reproducible)
+check-graphiql: graphiql
+	@test -z "$$(git status --porcelain --untracked-files=all -- internal/graphiql/dist)" || (git status --short -- internal/graphiql/dist; echo "internal/graphiql/dist is stale: run make graphiql and commit" && exit 1)
 
 ## test: every test, on a real SQLite file and a throwaway PostgreSQL server
 test:
