@@ -7,7 +7,7 @@ GOFLAGS  ?=
 PORT     ?= 8080
 export CGO_ENABLED = 1
 
-.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz import export seed bench-api
+.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz import export seed bench-api graphiql check-graphiql
 
 build:
 	go build $(GOFLAGS) -o $(BIN) .
@@ -32,6 +32,15 @@ SEED      ?= 1
 OUT       ?= data/seed
 seed: build
 	$(BIN) seed --customers $(CUSTOMERS) --seed $(SEED) --out $(OUT) $(if $(NOW),--now $(NOW))
+
+## graphiql: rebuild the GraphiQL page embedded in the binary (internal/graphiql/dist, committed)
+## from the npm packages pinned in internal/graphiql/web (needs node 20.19+ and npm)
+graphiql:
+	cd internal/graphiql/web && npm ci --no-audit --no-fund && npm run build
+
+## check-graphiql: CI: the committed page must be what its sources build (the build is reproducible)
+check-graphiql: graphiql
+	@test -z "$$(git status --porcelain --untracked-files=all -- internal/graphiql/dist)" || (git status --short -- internal/graphiql/dist; echo "internal/graphiql/dist is stale: run make graphiql and commit" && exit 1)
 
 ## test: every test, on a real SQLite file and a throwaway PostgreSQL server
 test:

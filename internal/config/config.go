@@ -49,12 +49,14 @@ type Config struct {
 	LogLevel string
 
 	// Production (C360_ENV=production; default development) turns off
-	// introspection and field suggestions unless they are set explicitly.
+	// introspection, field suggestions and GraphiQL unless they are set explicitly.
 	Production bool
 	// Introspection allows __schema/__type (INTROSPECTION, default: on in development).
 	Introspection bool
 	// FieldSuggestions adds "did you mean" to validation errors (FIELD_SUGGESTIONS, default: on in development).
 	FieldSuggestions bool
+	// GraphiQL serves the GraphiQL page at / (GRAPHIQL, default: on in development).
+	GraphiQL bool
 	// CORSOrigins lists the browser origins allowed to call the API (CORS_ALLOWED_ORIGINS, comma-separated; default none).
 	CORSOrigins []string
 	// RateLimit is the sustained requests per second per credential (or per
@@ -178,6 +180,7 @@ func load(get func(string) string) (Config, error) {
 	}
 	c.Introspection = boolean("INTROSPECTION", !c.Production)
 	c.FieldSuggestions = boolean("FIELD_SUGGESTIONS", !c.Production)
+	c.GraphiQL = boolean("GRAPHIQL", !c.Production)
 	for _, o := range strings.Split(str("CORS_ALLOWED_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.CORSOrigins = append(c.CORSOrigins, o)

@@ -104,3 +104,20 @@ func TestSynchronousAndDrainSettings(t *testing.T) {
 		t.Fatalf("synchronous OFF accepted: %v", err)
 	}
 }
+
+func TestGraphiQLOnInDevelopmentOffInProduction(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{nil, true},
+		{map[string]string{"GRAPHIQL": "false"}, false},
+		{production, false},
+		{with(production, "GRAPHIQL", "true"), true},
+	} {
+		c, err := load(env(tc.env))
+		if err != nil || c.GraphiQL != tc.want {
+			t.Errorf("%v: GraphiQL=%v, want %v (%v)", tc.env, c.GraphiQL, tc.want, err)
+		}
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/ravilushqa/otelgqlgen"
@@ -28,6 +27,7 @@ import (
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/graphiql"
 	"github.com/c360/c360/internal/membership"
 	"github.com/c360/c360/internal/querylimit"
 	"github.com/c360/c360/internal/ratelimit"
@@ -82,7 +82,11 @@ func New(cfg config.Config, db *database.DB, sc *scores.Service) (*Server, error
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", observe("graphql", traceContext(s.cors(a.Middleware(s.rateLimit(gql))))))
-	mux.Handle("GET /{$}", observe("graphiql", playground.Handler("c360 GraphiQL", "/graphql")))
+	if cfg.GraphiQL {
+		page := observe("graphiql", graphiql.Handler())
+		mux.Handle("GET "+graphiql.PagePath+"{$}", page)
+		mux.Handle("GET "+graphiql.AssetsPrefix, page)
+	}
 	mux.Handle("GET /healthz", observe("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
