@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -46,7 +47,10 @@ func (p *Precheck) MutateOperationParameters(_ context.Context, rp *graphql.RawP
 	if rp == nil {
 		return nil
 	}
-	return p.Check(rp.Query)
+	if err := p.Check(rp.Query); err != nil {
+		return err
+	}
+	return checkVariables(rp.Variables, p.limits)
 }
 
 // Check returns the refusal of query, or nil when it is within the limits or
@@ -90,12 +94,17 @@ func (p *Precheck) verdict(query string) string {
 	if n := len(doc.Operations); n > l.MaxOperations {
 		return fmt.Sprintf("document has %d operations, more than the limit of %d", n, l.MaxOperations)
 	}
-	w := newWalker(doc)
+	w := newWalker(doc, l)
 	var fields, nodes, depth, aliases int
 	for _, op := range doc.Operations {
 		w.directives += len(op.Directives)
+		w.checkDirectives(op.Directives)
 		for _, v := range op.VariableDefinitions {
 			w.directives += len(v.Directives)
+			w.checkDirectives(v.Directives)
+			if v.DefaultValue != nil {
+				w.checkLiterals("variable $"+shorten(v.Variable), ast.ArgumentList{{Name: "default value", Value: v.DefaultValue}})
+			}
 		}
 		s, ok := w.selections(op.SelectionSet)
 		if !ok {
@@ -128,6 +137,8 @@ func (p *Precheck) verdict(query string) string {
 		return fmt.Sprintf("query expands to %s selections (fields, fragment spreads and inline fragments of every operation and fragment, fragments expanded), more than the limit of %d", count(nodes), maxNodes)
 	case w.directives > l.MaxDirectives:
 		return fmt.Sprintf("query has %d directives, more than the limit of %d", w.directives, l.MaxDirectives)
+	case w.input != "":
+		return w.input
 	}
 	// Only now is expanding the fragments bounded (by maxNodes).
 	return w.merge(doc, l.MaxMergePairs)
@@ -313,15 +324,17 @@ type fragment struct {
 // time and its summary reused at every spread, so the work is linear in the
 // document's size however often fragments are spread.
 type walker struct {
+	limits     Limits
 	frags      []fragment
 	byName     map[string]*fragment
 	directives int
 	path       []string // fragments being expanded
 	cycle      string   // the refusal, once a cycle is found
+	input      string   // the refusal of the first literal input over the limits
 }
 
-func newWalker(doc *ast.QueryDocument) *walker {
-	w := &walker{frags: make([]fragment, len(doc.Fragments)), byName: make(map[string]*fragment, len(doc.Fragments))}
+func newWalker(doc *ast.QueryDocument, l Limits) *walker {
+	w := &walker{limits: l, frags: make([]fragment, len(doc.Fragments)), byName: make(map[string]*fragment, len(doc.Fragments))}
 	for i, d := range doc.Fragments {
 		w.frags[i].def = d
 		if _, dup := w.byName[d.Name]; !dup {
@@ -338,6 +351,8 @@ func (w *walker) selections(set ast.SelectionSet) (summary, bool) {
 		switch x := sel.(type) {
 		case *ast.Field:
 			w.directives += len(x.Directives)
+			w.checkDirectives(x.Directives)
+			w.checkLiterals("field "+strconv.Quote(shorten(x.Name)), x.Arguments)
 			sub, ok := w.selections(x.SelectionSet)
 			if !ok {
 				return s, false
@@ -349,6 +364,7 @@ func (w *walker) selections(set ast.SelectionSet) (summary, bool) {
 			s.add(sub, 1)
 		case *ast.InlineFragment:
 			w.directives += len(x.Directives)
+			w.checkDirectives(x.Directives)
 			sub, ok := w.selections(x.SelectionSet)
 			if !ok {
 				return s, false
@@ -356,6 +372,7 @@ func (w *walker) selections(set ast.SelectionSet) (summary, bool) {
 			s.add(sub, 0)
 		case *ast.FragmentSpread:
 			w.directives += len(x.Directives)
+			w.checkDirectives(x.Directives)
 			f := w.byName[x.Name]
 			if f == nil {
 				continue // unknown: gqlgen's validation reports it
@@ -382,6 +399,7 @@ func (w *walker) fragment(f *fragment) (summary, bool) {
 	f.state = expanding
 	w.path = append(w.path, f.def.Name)
 	w.directives += len(f.def.Directives)
+	w.checkDirectives(f.def.Directives)
 	s, ok := w.selections(f.def.SelectionSet)
 	if !ok {
 		return s, false

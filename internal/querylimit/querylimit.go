@@ -9,11 +9,14 @@
 //     tokens, operations, depth, aliases, fields (fragments expanded) and
 //     directives, and to refuse fragment cycles; then, the expansion being
 //     bounded, it counts the pairs of repeated selections that validation
-//     would compare. Verdicts are cached by a hash of the query.
+//     would compare, and bounds the depth and list lengths of literal input
+//     values. Verdicts are cached by a hash of the query. It bounds the
+//     variables' values the same way, before gqlgen coerces them.
 //   - Cost runs after validation, on the operation to execute: every field
 //     costs 1, and a connection or list field multiplies the cost of its
 //     children by its page size (first/last, else the default page size) or
-//     by an estimate of the list's length.
+//     by an estimate of the list's length; filters and aggregates are priced
+//     by the work they cause.
 //
 // Every refusal is an error with extensions.code QUERY_TOO_COMPLEX whose
 // message names the limit and the measured value.
@@ -59,6 +62,12 @@ type Limits struct {
 	// fragment spreads at the same place. 2,000 repeated fields, within
 	// MaxFields, are 2 million pairs and hundreds of milliseconds of CPU.
 	MaxMergePairs int
+	// MaxInputDepth bounds the nesting of an input value, literal or in a
+	// variable: a list or an input object is one level more than its
+	// deepest element.
+	MaxInputDepth int
+	// MaxInputList bounds the length of one list of an input value.
+	MaxInputList int
 }
 
 // DefaultLimits returns the defaults.
@@ -72,6 +81,8 @@ func DefaultLimits() Limits {
 		MaxOperations: 20,
 		MaxCost:       500000,
 		MaxMergePairs: 20000,
+		MaxInputDepth: 32,
+		MaxInputList:  1000,
 	}
 }
 
@@ -87,6 +98,8 @@ func (l Limits) withDefaults() Limits {
 		{&l.MaxOperations, &d.MaxOperations},
 		{&l.MaxCost, &d.MaxCost},
 		{&l.MaxMergePairs, &d.MaxMergePairs},
+		{&l.MaxInputDepth, &d.MaxInputDepth},
+		{&l.MaxInputList, &d.MaxInputList},
 	} {
 		if *p.v <= 0 {
 			*p.v = *p.def

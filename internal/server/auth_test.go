@@ -22,13 +22,18 @@ const (
 )
 
 func newSecuredAPI(t *testing.T, edit func(*config.Config)) *api {
-	return newAPIWith(t, dialect.SQLite, func(c *config.Config) {
+	return newAPIWith(t, dialect.SQLite, securedConfig(edit))
+}
+
+// securedConfig sets the test credentials, then applies edit (nil: none).
+func securedConfig(edit func(*config.Config)) func(*config.Config) {
+	return func(c *config.Config) {
 		c.Auth.APIKeys = "admin:" + auth.HashKey(adminKey) + ",analyst:" + auth.HashKey(analystKey) + ",viewer:" + auth.HashKey(viewerKey)
 		c.Auth.PseudonymKey = "test-pseudonym-key-0123456789abcdef0123456789"
 		if edit != nil {
 			edit(c)
 		}
-	})
+	}
 }
 
 func TestAuthenticationAndRoles(t *testing.T) {

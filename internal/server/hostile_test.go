@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/c360/c360/internal/config"
@@ -39,12 +40,59 @@ func body(query string, vars map[string]any) string {
 	return string(b)
 }
 
+// hasWith nests n has…With levels from customers: hasOrdersWith at odd
+// levels, hasCustomerWith at even ones, around a predicate of the type
+// reached.
+func hasWith(n int) string {
+	s := `{nameContainsFold: "zz"}`
+	if n%2 == 1 {
+		s = `{currency: "ZZZ"}`
+	}
+	for k := n; k >= 1; k-- {
+		if k%2 == 1 {
+			s = "{hasOrdersWith: " + s + "}"
+		} else {
+			s = "{hasCustomerWith: " + s + "}"
+		}
+	}
+	return s
+}
+
+// nestNot nests a customer filter n levels of not deep, as JSON would decode.
+func nestNot(n int) any {
+	var w any = map[string]any{"nameContains": "x"}
+	for range n {
+		w = map[string]any{"not": w}
+	}
+	return w
+}
+
 // Every hostile request is refused quickly with a small error body and
-// bounded memory, and the server is healthy afterwards.
+// bounded memory, and the server is healthy afterwards, on SQLite and on
+// PostgreSQL.
 func TestHostileRequests(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) { hostileRequests(t, d) })
+	}
+}
+
+func hostileRequests(t *testing.T, d string) {
 	const secret = "hostile-test-jwt-secret-0123456789abcdef"
-	a := newSecuredAPI(t, func(c *config.Config) { c.Auth.JWTHS256Secret = secret })
+	a := newAPIWith(t, d, securedConfig(func(c *config.Config) { c.Auth.JWTHS256Secret = secret }))
 	a.as(adminKey, `mutation { createCustomer(input: {kind: INDIVIDUAL, name: "Aino", email: "aino@example.fi"}) { id } }`, nil)
+	var persona struct{ CreatePersona struct{ ID string } }
+	if err := json.Unmarshal(a.as(adminKey, `mutation { createPersona(input: {name: "Everyone"}) { id } }`, nil).Data, &persona); err != nil || persona.CreatePersona.ID == "" {
+		t.Fatalf("creating a persona: %v", err)
+	}
+	var scores strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&scores, "s%d: scores(since: \"2024-01-%02dT00:00:00Z\") { orderCount revenue } ", i, i+1)
+	}
+	ors := make([]any, 4999)
+	for i := range ors {
+		ors[i] = map[string]any{"name": fmt.Sprint("n", i)}
+	}
+	const filtered = `query($w: CustomerWhereInput) { customers(first: 1, where: $w) { totalCount } }`
 	expired, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "bob", "role": "admin", "exp": time.Now().Add(-time.Hour).Unix()}).SignedString([]byte(secret))
 	ids := make([]string, 100000)
 	for i := range ids {
@@ -83,6 +131,14 @@ func TestHostileRequests(t *testing.T) {
 		{"wrong credentials", "POST", gql, "application/json", "c360_wrong", body("{ __typename }", nil), 401, "UNAUTHENTICATED"},
 		{"expired JWT", "POST", gql, "application/json", expired, body("{ __typename }", nil), 401, "UNAUTHENTICATED"},
 		{"ent constraint error", "POST", gql, "application/json", adminKey, body(`mutation { createCustomer(input: {kind: INDIVIDUAL, name: "Dup", email: "AINO@example.fi"}) { id } }`, nil), 200, "BAD_USER_INPUT"},
+		// Issue 8, items 2, 3 and 6.
+		{"6 has…With levels as viewer", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 10, where: `+hasWith(6)+`) { edges { node { name } } } }`, nil), 200, "QUERY_TOO_COMPLEX"},
+		{"40 has…With levels", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 1, where: `+hasWith(40)+`) { totalCount } }`, nil), 200, "QUERY_TOO_COMPLEX"},
+		{"not 9,990 deep in variables", "POST", gql, "application/json", viewerKey, body(filtered, map[string]any{"w": nestNot(9990)}), 200, "BAD_USER_INPUT"},
+		{"not 900 deep literal", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 1, where: `+strings.Repeat("{not: ", 900)+`{name: "x"}`+strings.Repeat("}", 900)+`) { totalCount } }`, nil), 200, "QUERY_TOO_COMPLEX"},
+		{"4,999 or terms in variables", "POST", gql, "application/json", viewerKey, body(filtered, map[string]any{"w": map[string]any{"or": ors}}), 200, "BAD_USER_INPUT"},
+		{"999 or terms literal", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 1, where: {or: [`+strings.Repeat(`{name: "x"} `, 999)+`]}) { totalCount } }`, nil), 200, "QUERY_TOO_COMPLEX"},
+		{"30 aliases of Persona.scores", "POST", gql, "application/json", viewerKey, body(`query($p: ID!) { node(id: $p) { ... on Persona { `+scores.String()+` } } }`, map[string]any{"p": persona.CreatePersona.ID}), 200, "QUERY_TOO_COMPLEX"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -135,8 +191,14 @@ func TestHostileRequests(t *testing.T) {
 			if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 64<<20 {
 				t.Errorf("heap grew by %d MB", grown>>20)
 			}
-			t.Logf("%-30s %3d %-18v %6d bytes, %v CPU, %v wall", c.name, resp.StatusCode, r.Errors[0].Extensions["code"], len(raw),
-				used.Round(10*time.Microsecond), took.Round(10*time.Microsecond))
+			// What stays on the heap misses the peak: bound what the request
+			// allocated (server and client; bodies count once or twice).
+			allocated := after.TotalAlloc - before.TotalAlloc
+			if limit := uint64(64<<20 + 4*len(c.body)); allocated > limit {
+				t.Errorf("allocated %d MB (limit %d MB)", allocated>>20, limit>>20)
+			}
+			t.Logf("%-30s %3d %-18v %6d bytes, %v CPU, %v wall, %.1f MB allocated", c.name, resp.StatusCode, r.Errors[0].Extensions["code"], len(raw),
+				used.Round(10*time.Microsecond), took.Round(10*time.Microsecond), float64(allocated)/(1<<20))
 		})
 	}
 	// Healthy after all that.

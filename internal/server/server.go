@@ -135,11 +135,13 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	if !s.cfg.PersistedOnly {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{store: s.scores.Cache()}})
 	}
-	// Refuse hostile documents before gqlgen validates them (its validation
-	// is quadratic in repeated fields), then price what passes.
+	// Refuse hostile documents and input values before gqlgen validates and
+	// coerces them (its validation is quadratic in repeated fields, coercion
+	// recurses per level of input), then price what passes.
 	limits := querylimit.Limits{
 		MaxTokens: s.cfg.MaxTokens, MaxDepth: s.cfg.MaxDepth, MaxAliases: s.cfg.MaxAliases,
 		MaxFields: s.cfg.MaxFields, MaxDirectives: s.cfg.MaxDirectives, MaxCost: s.cfg.MaxCost,
+		MaxInputDepth: s.cfg.MaxInputDepth, MaxInputList: s.cfg.MaxInputList,
 	}
 	srv.Use(querylimit.NewPrecheck(limits))
 	srv.Use(pageLimits{})
