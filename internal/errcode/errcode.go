@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -39,8 +40,20 @@ type NotFoundError struct{ What string }
 
 func (e *NotFoundError) Error() string { return e.What + " not found" }
 
-// Presenter is gqlgen's error presenter.
-func Presenter(ctx context.Context, err error) *gqlerror.Error {
+// Presenter is gqlgen's error presenter that shows validation errors as
+// gqlparser words them.
+func Presenter(ctx context.Context, err error) *gqlerror.Error { return present(ctx, err, false) }
+
+// NewPresenter returns gqlgen's error presenter. With hideSchema (suggestions
+// off) validation errors name nothing of the schema that the request does not
+// name itself: with introspection off, "Did you mean" lists and the types in
+// messages such as `Field "x" is not defined by type "CustomerWhereInput"`
+// would otherwise give the schema away one guess at a time.
+func NewPresenter(hideSchema bool) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error { return present(ctx, err, hideSchema) }
+}
+
+func present(ctx context.Context, err error, hideSchema bool) *gqlerror.Error {
 	var gqlErr *gqlerror.Error
 	if !errors.As(err, &gqlErr) {
 		gqlErr = gqlerror.WrapPath(graphql.GetPath(ctx), err)
@@ -48,8 +61,12 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 	inner := gqlErr.Unwrap()
 	if inner == nil {
 		// Produced by gqlgen or gqlparser themselves (parse, validation,
-		// coercion of variables): safe to show as they are. A variable that
-		// fails coercion is the client's bad input: say which field.
+		// coercion of variables): safe to show as they are, but for schema
+		// names when they are hidden. A variable that fails coercion is the
+		// client's bad input: say which field.
+		if hideSchema && gqlErr.Rule != "" && graphql.HasOperationContext(ctx) {
+			gqlErr.Message = hideUnaskedNames(gqlErr.Message, graphql.GetOperationContext(ctx).RawQuery)
+		}
 		if f := variablePath(gqlErr.Path); f != "" {
 			gqlErr.Extensions = map[string]any{"code": BadUserInput, "field": f}
 			gqlErr.Message = qualify(f, gqlErr.Message)
@@ -81,6 +98,8 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 		constrErr *ent.ConstraintError
 	)
 	switch {
+	case introspectionRefused(ctx):
+		return Forbidden, "", "introspection is disabled on this server"
 	case errors.As(err, &fieldErr):
 		f := fieldErr.Field
 		if f == "" {
@@ -115,6 +134,48 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 		return BadUserInput, f, qualify(f, err.Error())
 	}
 	return InternalError, "", internalMessage
+}
+
+// introspectionRefused tells whether the error is gqlgen's refusal of
+// __schema or __type with introspection off: what the client may not do, not
+// a fault of the server.
+func introspectionRefused(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || (fc.Field.Name != "__schema" && fc.Field.Name != "__type") {
+		return false
+	}
+	return graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).DisableIntrospection
+}
+
+// quoted is a double-quoted part of a validation message, and name a GraphQL
+// name in it ("[OrderItemInput!]!", "Query.customers" and "$w" hold names).
+var (
+	quoted = regexp.MustCompile(`"[^"]*"`)
+	name   = regexp.MustCompile(`[_A-Za-z][_0-9A-Za-z]*`)
+)
+
+// wellKnown are the names every GraphQL schema has: showing them tells nothing.
+var wellKnown = map[string]bool{"Query": true, "Mutation": true, "Subscription": true,
+	"String": true, "Int": true, "Float": true, "Boolean": true, "ID": true}
+
+// hideUnaskedNames replaces each quoted part of msg that holds a name the
+// query does not spell out with (hidden), and drops gqlparser's suggestions.
+func hideUnaskedNames(msg, query string) string {
+	if i := strings.Index(msg, " Did you mean"); i >= 0 {
+		msg = msg[:i]
+	}
+	asked := map[string]bool{}
+	for _, n := range name.FindAllString(query, -1) {
+		asked[n] = true
+	}
+	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
+		for _, n := range name.FindAllString(q, -1) {
+			if !asked[n] && !wellKnown[n] {
+				return "(hidden)"
+			}
+		}
+		return q
+	})
 }
 
 func qualify(field, msg string) string {
