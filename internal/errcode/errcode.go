@@ -128,9 +128,13 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 	case errors.Is(err, context.Canceled):
 		return RequestTimeoutCode, "", "the request was cancelled"
 	}
-	// An error while coercing an argument (a bad Decimal, Date or enum
+	// An error while coercing an argument (a bad ID, Decimal, Date or enum
 	// literal) comes with the argument's path: it is the client's input.
 	if f := argumentPath(ctx, gqlErr.Path); f != "" {
+		if argumentType(ctx, gqlErr.Path) == "Cursor" {
+			// entgql's cursor decoder answers in msgpack's and base64's words.
+			return BadUserInput, f, qualify(f, "is not a cursor of this API; pass a startCursor or endCursor from pageInfo")
+		}
 		return BadUserInput, f, qualify(f, err.Error())
 	}
 	return InternalError, "", internalMessage
@@ -208,6 +212,27 @@ func argumentPath(ctx context.Context, p ast.Path) string {
 		p = p[1:]
 	}
 	return formatPath(p)
+}
+
+// argumentType names the type of the argument an argument coercion error's
+// path starts with ("" when it is not an argument's).
+func argumentType(ctx context.Context, p ast.Path) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Definition == nil {
+		return ""
+	}
+	resp := fc.Path()
+	if len(p) <= len(resp) {
+		return ""
+	}
+	first, ok := p[len(resp)].(ast.PathName)
+	if !ok {
+		return ""
+	}
+	if arg := fc.Field.Definition.Arguments.ForName(string(first)); arg != nil {
+		return arg.Type.Name()
+	}
+	return ""
 }
 
 // variablePath names the input field of a variable coercion error, whose path

@@ -165,3 +165,88 @@ func TestIntrospectionOffIsForbidden(t *testing.T) {
 	// __typename is not introspection and still answers.
 	a.ok(`{ __typename }`, nil, nil)
 }
+
+// Contract: BAD_USER_INPUT with extensions.field naming the offending input
+// field. An ID that is not one is the client's bad input, said in the
+// product's words, wherever an ID is taken, as a literal or a variable.
+func TestBadIDIsBadUserInputNamingTheArgument(t *testing.T) {
+	a := newAPI(t, dialect.SQLite)
+	item := map[string]any{"sku": "S", "name": "N", "quantity": 1, "unitPrice": "1.00"}
+	cases := []struct {
+		name, query string
+		vars        map[string]any
+		field, bad  string
+	}{
+		{"node literal", `{ node(id: "abc") { id } }`, nil, "id", "abc"},
+		{"node variable", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": "abc"}, "id", "abc"},
+		{"node out of range", `{ node(id: "99999999999999999999") { id } }`, nil, "id", "99999999999999999999"},
+		{"nodes", `{ nodes(ids: ["1", "x1"]) { id } }`, nil, "ids[1]", "x1"},
+		{"nodes variable", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{"1", "x1"}}, "ids[1]", "x1"},
+		{"customer", `{ customer(id: "abc") { id } }`, nil, "id", "abc"},
+		{"insights", `{ insights(personaID: "p-1") { customerCount } }`, nil, "personaID", "p-1"},
+		{"where idIn", `{ customers(first: 1, where: {idIn: ["1", "x"]}) { totalCount } }`, nil, "where.idIn[1]", "x"},
+		{"where idIn variable", `query($w: CustomerWhereInput) { customers(first: 1, where: $w) { totalCount } }`,
+			map[string]any{"w": map[string]any{"idIn": []string{"x"}}}, "where.idIn[0]", "x"},
+		{"mutation argument", `mutation { deleteCustomer(id: "abc") }`, nil, "id", "abc"},
+		{"mutation input literal", `mutation { createOrder(input: {customerID: "x", channel: WEB, items: [{sku: "S", name: "N", quantity: 1, unitPrice: "1.00"}]}) { id } }`, nil, "customerID", "x"},
+		{"mutation input variable", createOrder, map[string]any{"in": map[string]any{"customerID": "x", "channel": "WEB", "items": []any{item}}}, "customerID", "x"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := a.with(t).fails(c.query, c.vars, "BAD_USER_INPUT", c.field)
+			if want := c.field + `: "` + c.bad + `" is not a valid ID`; e.Message != want {
+				t.Errorf("message %q, want %q", e.Message, want)
+			}
+		})
+	}
+}
+
+// Contract: internal errors never leak SQL, stack traces or file paths; nor
+// does bad input answer with the Go library that refused it.
+func TestBadInputNeverShowsGoInternals(t *testing.T) {
+	a := newAPI(t, dialect.SQLite)
+	leaks := []string{"strconv", "parsing", "ent:", "json:", ".go", "msgpack", "base64", "invalid syntax", "Atoi", "unmarshal"}
+	cases := []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"ID", `{ node(id: "abc") { id } }`, nil},
+		{"ID out of range", `{ node(id: "99999999999999999999") { id } }`, nil},
+		{"ID as a number in a variable", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": 1.5}},
+		{"ID as an object in a variable", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": map[string]any{"a": 1}}},
+		{"cursor", `{ customers(first: 1, after: "zzz") { totalCount } }`, nil},
+		{"cursor base64 of garbage", `{ customers(first: 1, after: "bm90IG1zZ3BhY2s=") { totalCount } }`, nil},
+		{"cursor variable", `query($c: Cursor) { customers(first: 1, after: $c) { totalCount } }`, map[string]any{"c": 12}},
+		{"Int out of range", `{ customers(first: 99999999999999999999) { totalCount } }`, nil},
+		{"Int variable out of range", `query($n: Int) { customers(first: $n) { totalCount } }`, map[string]any{"n": 1e20}},
+		{"Int variable fraction", `query($n: Int) { customers(first: $n) { totalCount } }`, map[string]any{"n": 1.5}},
+		{"Time", `mutation { createOrder(input: {customerID: 1, channel: WEB, placedAt: "yesterday", items: [{sku: "S", name: "N", quantity: 1, unitPrice: "1.00"}]}) { id } }`, nil},
+		{"Time as a number", `query($t: Time) { insights(since: $t) { customerCount } }`, map[string]any{"t": 12}},
+		{"Date", `{ customers(first: 1, where: {birthDateGT: "2024-13-45"}) { totalCount } }`, nil},
+		{"Decimal", `mutation { createOrder(input: {customerID: 1, channel: WEB, items: [{sku: "S", name: "N", quantity: 1, unitPrice: "1e999"}]}) { id } }`, nil},
+		{"Decimal overflow", `mutation { createOrder(input: {customerID: 1, channel: WEB, items: [{sku: "S", name: "N", quantity: 1, unitPrice: "99999999999999999999999.00"}]}) { id } }`, nil},
+		{"ID in a where input", `{ customers(first: 1, where: {idGT: "one"}) { totalCount } }`, nil},
+		{"unknown customer", `mutation { deleteCustomer(id: 999999) }`, nil},
+		{"unknown order", `mutation { updateOrderStatus(id: 999999, status: PAID) { id } }`, nil},
+		{"update unknown customer", `mutation { updateCustomer(id: 999999, input: {name: "X"}) { id } }`, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := a.with(t).do(c.query, c.vars)
+			if len(r.Errors) == 0 {
+				t.Fatalf("expected an error: %s", r.raw)
+			}
+			for _, e := range r.Errors {
+				t.Log(e.Message)
+				for _, l := range leaks {
+					if strings.Contains(strings.ToLower(e.Message), strings.ToLower(l)) {
+						t.Errorf("message shows %q: %q", l, e.Message)
+					}
+				}
+				if e.Extensions["code"] == "INTERNAL_SERVER_ERROR" {
+					t.Errorf("bad input answered as an internal error: %s", r.raw)
+				}
+			}
+		})
+	}
+}
