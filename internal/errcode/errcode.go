@@ -69,7 +69,7 @@ func present(ctx context.Context, err error, hideSchema bool) *gqlerror.Error {
 		}
 		if f := variablePath(gqlErr.Path); f != "" {
 			gqlErr.Extensions = map[string]any{"code": BadUserInput, "field": f}
-			gqlErr.Message = qualify(f, gqlErr.Message)
+			gqlErr.Message = qualify(f, jsonWords(gqlErr.Message))
 		}
 		return gqlErr
 	}
@@ -182,6 +182,33 @@ func hideUnaskedNames(msg, query string) string {
 	})
 }
 
+// gqlparser's coercion of variables names Go's reflect kinds ("cannot use
+// map as ID", "must be a CustomerWhereInput, not a slice") and, for a number
+// out of range, prints a value the client never sent ("cannot use value 0 as
+// Int" for 1.5).
+var (
+	goKindAs   = regexp.MustCompile(`^cannot use (\w+) as (\w+)$`)
+	notGoKind  = regexp.MustCompile(`^must be a (\w+), not a (\w+)$`)
+	valueAs    = regexp.MustCompile(`^cannot use value \S+ as (\w+)$`)
+	jsonKindOf = map[string]string{"map": "an object", "slice": "an array", "bool": "a boolean", "string": "a string",
+		"int": "a number", "int32": "a number", "int64": "a number", "float32": "a number", "float64": "a number"}
+)
+
+// jsonWords says a variable coercion error in the words of the JSON the
+// client sent.
+func jsonWords(msg string) string {
+	if m := valueAs.FindStringSubmatch(msg); m != nil {
+		return "is not a valid " + m[1]
+	}
+	if m := goKindAs.FindStringSubmatch(msg); m != nil && jsonKindOf[m[1]] != "" {
+		return "must be of type " + m[2] + ", not " + jsonKindOf[m[1]]
+	}
+	if m := notGoKind.FindStringSubmatch(msg); m != nil && jsonKindOf[m[2]] != "" {
+		return "must be of type " + m[1] + ", not " + jsonKindOf[m[2]]
+	}
+	return msg
+}
+
 func qualify(field, msg string) string {
 	if field == "" {
 		return msg
@@ -242,7 +269,8 @@ func variablePath(p ast.Path) string {
 	if len(p) < 2 || p[0] != ast.PathName("variable") {
 		return ""
 	}
-	if len(p) == 2 {
+	if _, list := p[min(2, len(p)-1)].(ast.PathIndex); len(p) == 2 || list {
+		// The variable itself, or an element of a list variable ("ids[0]").
 		return formatPath(p[1:])
 	}
 	return formatPath(p[2:])

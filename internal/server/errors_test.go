@@ -185,6 +185,7 @@ func TestBadIDIsBadUserInputNamingTheArgument(t *testing.T) {
 		{"customer", `{ customer(id: "abc") { id } }`, nil, "id", "abc"},
 		{"insights", `{ insights(personaID: "p-1") { customerCount } }`, nil, "personaID", "p-1"},
 		{"where idIn", `{ customers(first: 1, where: {idIn: ["1", "x"]}) { totalCount } }`, nil, "where.idIn[1]", "x"},
+		{"nodes variable element", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []any{"abc"}}, "ids[0]", "abc"},
 		{"where idIn variable", `query($w: CustomerWhereInput) { customers(first: 1, where: $w) { totalCount } }`,
 			map[string]any{"w": map[string]any{"idIn": []string{"x"}}}, "where.idIn[0]", "x"},
 		{"mutation argument", `mutation { deleteCustomer(id: "abc") }`, nil, "id", "abc"},
@@ -200,6 +201,9 @@ func TestBadIDIsBadUserInputNamingTheArgument(t *testing.T) {
 		})
 	}
 }
+
+// goKind is a Go reflect kind as gqlparser prints it.
+var goKind = regexp.MustCompile(`\b(map|slice|bool|int|int32|int64|float32|float64)\b`)
 
 // Contract: internal errors never leak SQL, stack traces or file paths; nor
 // does bad input answer with the Go library that refused it.
@@ -225,6 +229,9 @@ func TestBadInputNeverShowsGoInternals(t *testing.T) {
 		{"Date", `{ customers(first: 1, where: {birthDateGT: "2024-13-45"}) { totalCount } }`, nil},
 		{"Decimal", `mutation { createOrder(input: {customerID: 1, channel: WEB, items: [{sku: "S", name: "N", quantity: 1, unitPrice: "1e999"}]}) { id } }`, nil},
 		{"Decimal overflow", `mutation { createOrder(input: {customerID: 1, channel: WEB, items: [{sku: "S", name: "N", quantity: 1, unitPrice: "99999999999999999999999.00"}]}) { id } }`, nil},
+		{"String variable as a boolean", `query($e: String) { customers(first: 1, where: {emailContains: $e}) { totalCount } }`, map[string]any{"e": true}},
+		{"input variable as a string", `query($w: CustomerWhereInput) { customers(first: 1, where: $w) { totalCount } }`, map[string]any{"w": "x"}},
+		{"list variable as an object", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []any{map[string]any{}}}},
 		{"ID in a where input", `{ customers(first: 1, where: {idGT: "one"}) { totalCount } }`, nil},
 		{"unknown customer", `mutation { deleteCustomer(id: 999999) }`, nil},
 		{"unknown order", `mutation { updateOrderStatus(id: 999999, status: PAID) { id } }`, nil},
@@ -238,6 +245,15 @@ func TestBadInputNeverShowsGoInternals(t *testing.T) {
 			}
 			for _, e := range r.Errors {
 				t.Log(e.Message)
+				if strings.HasPrefix(e.Message, "[") {
+					t.Errorf("message names an element but not its variable: %q", e.Message)
+				}
+				if m := goKind.FindString(e.Message); m != "" {
+					t.Errorf("message names Go's kind %q: %q", m, e.Message)
+				}
+				if strings.Contains(e.Message, "value 0") || strings.Contains(e.Message, "9223372036854775807") {
+					t.Errorf("message shows a value the request did not send: %q", e.Message)
+				}
 				for _, l := range leaks {
 					if strings.Contains(strings.ToLower(e.Message), strings.ToLower(l)) {
 						t.Errorf("message shows %q: %q", l, e.Message)
