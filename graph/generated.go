@@ -21,6 +21,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
+	"github.com/c360/c360/internal/nodeid"
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/segment"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -15459,13 +15460,13 @@ func (ec *executionContext) marshalNGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinter
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalIntID(v)
+	res, err := nodeid.UnmarshalIntID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalIntID(v)
+	res := nodeid.MarshalIntID(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -16565,7 +16566,7 @@ func (ec *executionContext) unmarshalOID2ᚖint(ctx context.Context, v any) (*in
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalIntID(v)
+	res, err := nodeid.UnmarshalIntID(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -16575,7 +16576,7 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalIntID(*v)
+	res := nodeid.MarshalIntID(*v)
 	return res
 }
 

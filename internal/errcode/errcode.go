@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -39,8 +40,20 @@ type NotFoundError struct{ What string }
 
 func (e *NotFoundError) Error() string { return e.What + " not found" }
 
-// Presenter is gqlgen's error presenter.
-func Presenter(ctx context.Context, err error) *gqlerror.Error {
+// Presenter is gqlgen's error presenter that shows validation errors as
+// gqlparser words them.
+func Presenter(ctx context.Context, err error) *gqlerror.Error { return present(ctx, err, false) }
+
+// NewPresenter returns gqlgen's error presenter. With hideSchema (suggestions
+// off) validation errors name nothing of the schema that the request does not
+// name itself: with introspection off, "Did you mean" lists and the types in
+// messages such as `Field "x" is not defined by type "CustomerWhereInput"`
+// would otherwise give the schema away one guess at a time.
+func NewPresenter(hideSchema bool) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error { return present(ctx, err, hideSchema) }
+}
+
+func present(ctx context.Context, err error, hideSchema bool) *gqlerror.Error {
 	var gqlErr *gqlerror.Error
 	if !errors.As(err, &gqlErr) {
 		gqlErr = gqlerror.WrapPath(graphql.GetPath(ctx), err)
@@ -48,11 +61,15 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 	inner := gqlErr.Unwrap()
 	if inner == nil {
 		// Produced by gqlgen or gqlparser themselves (parse, validation,
-		// coercion of variables): safe to show as they are. A variable that
-		// fails coercion is the client's bad input: say which field.
+		// coercion of variables): safe to show as they are, but for schema
+		// names when they are hidden. A variable that fails coercion is the
+		// client's bad input: say which field.
+		if hideSchema && gqlErr.Rule != "" && graphql.HasOperationContext(ctx) {
+			gqlErr.Message = hideUnaskedNames(gqlErr.Message, graphql.GetOperationContext(ctx).RawQuery)
+		}
 		if f := variablePath(gqlErr.Path); f != "" {
 			gqlErr.Extensions = map[string]any{"code": BadUserInput, "field": f}
-			gqlErr.Message = qualify(f, gqlErr.Message)
+			gqlErr.Message = qualify(f, jsonWords(gqlErr.Message))
 		}
 		return gqlErr
 	}
@@ -81,6 +98,8 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 		constrErr *ent.ConstraintError
 	)
 	switch {
+	case introspectionRefused(ctx):
+		return Forbidden, "", "introspection is disabled on this server"
 	case errors.As(err, &fieldErr):
 		f := fieldErr.Field
 		if f == "" {
@@ -109,12 +128,85 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 	case errors.Is(err, context.Canceled):
 		return RequestTimeoutCode, "", "the request was cancelled"
 	}
-	// An error while coercing an argument (a bad Decimal, Date or enum
+	// An error while coercing an argument (a bad ID, Decimal, Date or enum
 	// literal) comes with the argument's path: it is the client's input.
 	if f := argumentPath(ctx, gqlErr.Path); f != "" {
+		if argumentType(ctx, gqlErr.Path) == "Cursor" {
+			// entgql's cursor decoder answers in msgpack's and base64's words.
+			return BadUserInput, f, qualify(f, "is not a cursor of this API; pass a startCursor or endCursor from pageInfo")
+		}
 		return BadUserInput, f, qualify(f, err.Error())
 	}
 	return InternalError, "", internalMessage
+}
+
+// introspectionRefused tells whether the error is gqlgen's refusal of
+// __schema or __type with introspection off: what the client may not do, not
+// a fault of the server.
+func introspectionRefused(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || (fc.Field.Name != "__schema" && fc.Field.Name != "__type") {
+		return false
+	}
+	return graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).DisableIntrospection
+}
+
+// quoted is a double-quoted part of a validation message, and name a GraphQL
+// name in it ("[OrderItemInput!]!", "Query.customers" and "$w" hold names).
+var (
+	quoted = regexp.MustCompile(`"[^"]*"`)
+	name   = regexp.MustCompile(`[_A-Za-z][_0-9A-Za-z]*`)
+)
+
+// wellKnown are the names every GraphQL schema has: showing them tells nothing.
+var wellKnown = map[string]bool{"Query": true, "Mutation": true, "Subscription": true,
+	"String": true, "Int": true, "Float": true, "Boolean": true, "ID": true}
+
+// hideUnaskedNames replaces each quoted part of msg that holds a name the
+// query does not spell out with (hidden), and drops gqlparser's suggestions.
+func hideUnaskedNames(msg, query string) string {
+	if i := strings.Index(msg, " Did you mean"); i >= 0 {
+		msg = msg[:i]
+	}
+	asked := map[string]bool{}
+	for _, n := range name.FindAllString(query, -1) {
+		asked[n] = true
+	}
+	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
+		for _, n := range name.FindAllString(q, -1) {
+			if !asked[n] && !wellKnown[n] {
+				return "(hidden)"
+			}
+		}
+		return q
+	})
+}
+
+// gqlparser's coercion of variables names Go's reflect kinds ("cannot use
+// map as ID", "must be a CustomerWhereInput, not a slice") and, for a number
+// out of range, prints a value the client never sent ("cannot use value 0 as
+// Int" for 1.5).
+var (
+	goKindAs   = regexp.MustCompile(`^cannot use (\w+) as (\w+)$`)
+	notGoKind  = regexp.MustCompile(`^must be a (\w+), not a (\w+)$`)
+	valueAs    = regexp.MustCompile(`^cannot use value \S+ as (\w+)$`)
+	jsonKindOf = map[string]string{"map": "an object", "slice": "an array", "bool": "a boolean", "string": "a string",
+		"int": "a number", "int32": "a number", "int64": "a number", "float32": "a number", "float64": "a number"}
+)
+
+// jsonWords says a variable coercion error in the words of the JSON the
+// client sent.
+func jsonWords(msg string) string {
+	if m := valueAs.FindStringSubmatch(msg); m != nil {
+		return "is not a valid " + m[1]
+	}
+	if m := goKindAs.FindStringSubmatch(msg); m != nil && jsonKindOf[m[1]] != "" {
+		return "must be of type " + m[2] + ", not " + jsonKindOf[m[1]]
+	}
+	if m := notGoKind.FindStringSubmatch(msg); m != nil && jsonKindOf[m[2]] != "" {
+		return "must be of type " + m[1] + ", not " + jsonKindOf[m[2]]
+	}
+	return msg
 }
 
 func qualify(field, msg string) string {
@@ -149,6 +241,27 @@ func argumentPath(ctx context.Context, p ast.Path) string {
 	return formatPath(p)
 }
 
+// argumentType names the type of the argument an argument coercion error's
+// path starts with ("" when it is not an argument's).
+func argumentType(ctx context.Context, p ast.Path) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Definition == nil {
+		return ""
+	}
+	resp := fc.Path()
+	if len(p) <= len(resp) {
+		return ""
+	}
+	first, ok := p[len(resp)].(ast.PathName)
+	if !ok {
+		return ""
+	}
+	if arg := fc.Field.Definition.Arguments.ForName(string(first)); arg != nil {
+		return arg.Type.Name()
+	}
+	return ""
+}
+
 // variablePath names the input field of a variable coercion error, whose path
 // is ["variable", NAME, field...]: the fields below the variable, or the
 // variable itself.
@@ -156,7 +269,8 @@ func variablePath(p ast.Path) string {
 	if len(p) < 2 || p[0] != ast.PathName("variable") {
 		return ""
 	}
-	if len(p) == 2 {
+	if _, list := p[min(2, len(p)-1)].(ast.PathIndex); len(p) == 2 || list {
+		// The variable itself, or an element of a list variable ("ids[0]").
 		return formatPath(p[1:])
 	}
 	return formatPath(p[2:])

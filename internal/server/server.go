@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/ravilushqa/otelgqlgen"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/c360/c360/graph"
 	"github.com/c360/c360/internal/auth"
@@ -123,7 +125,12 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	srv.AddTransport(httpTransport{maxBody: s.cfg.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(s.cfg.MaxTokens)
+	// gqlgen's switch only takes suggestions out of the field rules; the
+	// argument, type and value rules suggest too, so swap them as well.
 	srv.SetDisableSuggestion(!s.cfg.FieldSuggestions)
+	if !s.cfg.FieldSuggestions {
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
 	if s.cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
@@ -150,7 +157,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		srv.Use(otelgqlgen.Middleware())
 	}
 	srv.Use(entgql.Transactioner{TxOpener: s.db.Client})
-	srv.SetErrorPresenter(errcode.Presenter)
+	srv.SetErrorPresenter(errcode.NewPresenter(!s.cfg.FieldSuggestions))
 	srv.SetRecoverFunc(errcode.Recover)
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		return next(s.scores.WithLoader(membership.WithLoader(ctx, s.db.Client)))
@@ -166,6 +173,25 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		}
 		srv.ServeHTTP(w, r)
 	}), nil
+}
+
+// rulesWithoutSuggestions is gqlparser's default rule set with every rule
+// that has a variant without suggestions replaced by it (gqlgen swaps the
+// FieldsOnCorrectType and ScalarLeafs rules itself).
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, swap := range []struct {
+		name string
+		rule core.Rule
+	}{
+		{rules.KnownArgumentNamesRule.Name, rules.KnownArgumentNamesRuleWithoutSuggestions},
+		{rules.KnownTypeNamesRule.Name, rules.KnownTypeNamesRuleWithoutSuggestions},
+		{rules.ValuesOfCorrectTypeRule.Name, rules.ValuesOfCorrectTypeRuleWithoutSuggestions},
+	} {
+		r.RemoveRule(swap.name)
+		r.AddRule(swap.rule.Name, swap.rule.RuleFunc)
+	}
+	return r
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
