@@ -1469,8 +1469,10 @@ extend type Query {
 
 """
 Marks personal data: shown to admins, pseudonymised for analysts (the same
-value gets the same pseudonym, so joins still work), refused to viewers with a
-FORBIDDEN error on the field.
+value gets the same pseudonym within one field, so joins on that field still
+work; another field's pseudonym of it differs), refused to viewers with a
+FORBIDDEN error on the field. Kinds "city" and "region" are refused to
+analysts too: they have few distinct values, so counting reverses pseudonyms.
 """
 directive @personalData(kind: String!) on FIELD_DEFINITION
 `, BuiltIn: false},
@@ -1549,8 +1551,8 @@ type Customer implements Node {
   gender: Gender
   incomeBand: IncomeBand
   country: String
-  region: String @personalData(kind: "address")
-  city: String @personalData(kind: "address")
+  region: String @personalData(kind: "region")
+  city: String @personalData(kind: "city")
   orders(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -4365,7 +4367,7 @@ func (ec *executionContext) _Customer_region(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNString2string(ctx, "address")
+				kind, err := ec.unmarshalNString2string(ctx, "region")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -4406,7 +4408,7 @@ func (ec *executionContext) _Customer_city(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNString2string(ctx, "address")
+				kind, err := ec.unmarshalNString2string(ctx, "city")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err

@@ -43,9 +43,9 @@ func (Customer) Fields() []ent.Field {
 		field.String("country").Optional().Nillable().Validate(validate.Country).
 			Annotations(entgql.OrderField("COUNTRY")),
 		field.String("region").Optional().Nillable().Validate(validate.Text).
-			Annotations(entgql.Directives(personalData("address"))),
+			Annotations(entgql.Directives(personalData("region"))),
 		field.String("city").Optional().Nillable().Validate(validate.Text).
-			Annotations(entgql.Directives(personalData("address"))),
+			Annotations(entgql.Directives(personalData("city"))),
 	}
 }
 

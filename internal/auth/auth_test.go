@@ -496,24 +496,24 @@ func TestPseudonym(t *testing.T) {
 	b := newAuth(t, Config{PseudonymKey: otherSecret})
 	const email = "jane.doe@example.com"
 
-	if a.Pseudonym(KindEmail, email) != a.Pseudonym(KindEmail, email) {
+	if a.Pseudonym(KindEmail, "Customer.email", email) != a.Pseudonym(KindEmail, "Customer.email", email) {
 		t.Fatal("not deterministic")
 	}
-	if again := newAuth(t, Config{PseudonymKey: testSecret}); again.Pseudonym(KindEmail, email) != a.Pseudonym(KindEmail, email) {
+	if again := newAuth(t, Config{PseudonymKey: testSecret}); again.Pseudonym(KindEmail, "Customer.email", email) != a.Pseudonym(KindEmail, "Customer.email", email) {
 		t.Fatal("not stable across Authenticators with the same key")
 	}
-	if a.Pseudonym(KindEmail, email) == b.Pseudonym(KindEmail, email) {
+	if a.Pseudonym(KindEmail, "Customer.email", email) == b.Pseudonym(KindEmail, "Customer.email", email) {
 		t.Fatal("same pseudonym under different keys")
 	}
-	if a.Pseudonym(KindEmail, email) == a.Pseudonym(KindEmail, "john@example.com") {
+	if a.Pseudonym(KindEmail, "Customer.email", email) == a.Pseudonym(KindEmail, "Customer.email", "john@example.com") {
 		t.Fatal("same pseudonym for different values")
 	}
 	// Different kinds: compare the hex parts, which have the same shape.
-	if strings.TrimPrefix(a.Pseudonym(KindCity, "Lyon"), "city ") == strings.TrimPrefix(a.Pseudonym(KindRegion, "Lyon"), "region ") {
+	if strings.TrimPrefix(a.Pseudonym(KindCity, "Customer.city", "Lyon"), "city ") == strings.TrimPrefix(a.Pseudonym(KindRegion, "Customer.city", "Lyon"), "region ") {
 		t.Fatal("kind is not part of the HMAC input")
 	}
-	if a.Pseudonym("ab", "c") == a.Pseudonym("a", "bc") {
-		t.Fatal("kind and value are not separated")
+	if a.Pseudonym("ab", "c", "d") == a.Pseudonym("a", "bc", "d") || a.Pseudonym("a", "bc", "d") == a.Pseudonym("a", "b", "cd") {
+		t.Fatal("kind, field and value are not separated")
 	}
 
 	shapes := map[string]*regexp.Regexp{
@@ -534,7 +534,7 @@ func TestPseudonym(t *testing.T) {
 	}
 	for kind, re := range shapes {
 		for _, v := range inputs[kind] {
-			got := a.Mask(kind, v)
+			got := a.Mask(kind, "Customer.x", v)
 			if !re.MatchString(got) {
 				t.Errorf("Mask(%s, %q) = %q, want %s", kind, v, got, re)
 			}
@@ -544,8 +544,24 @@ func TestPseudonym(t *testing.T) {
 		}
 	}
 	for _, tc := range [][2]string{{KindEmail, ""}, {KindDate, "30/06/1987"}, {KindDate, "abcd-01-01"}} {
-		if got := a.Mask(tc[0], tc[1]); got != "" {
+		if got := a.Mask(tc[0], "Customer.x", tc[1]); got != "" {
 			t.Errorf("Mask(%s, %q) = %q, want empty", tc[0], tc[1], got)
+		}
+	}
+}
+
+// The same value in two fields gives two unrelated pseudonyms (a customer's
+// city equal to their region does not show), while within one field it gives
+// the same pseudonym (joins and group-bys on that field are intended).
+func TestPseudonymIsKeyedPerField(t *testing.T) {
+	a := newAuth(t, Config{PseudonymKey: testSecret})
+	for _, kind := range []string{KindAddress, KindEmail, KindText, "unknown"} {
+		city, region := a.Mask(kind, "Customer.city", "Uusimaa"), a.Mask(kind, "Customer.region", "Uusimaa")
+		if city == region {
+			t.Errorf("%s: Customer.city and Customer.region of the same value both give %q", kind, city)
+		}
+		if other := a.Mask(kind, "Customer.city", "Uusimaa"); other != city {
+			t.Errorf("%s: Customer.city of the same value gives %q, then %q", kind, city, other)
 		}
 	}
 }
@@ -554,14 +570,14 @@ func TestPseudonymKeyDerivation(t *testing.T) {
 	k1, _ := GenerateKey()
 	k2, _ := GenerateKey()
 	v := "jane.doe@example.com"
-	dev := newAuth(t, Config{}).Pseudonym(KindEmail, v)
-	if dev != newAuth(t, Config{}).Pseudonym(KindEmail, v) {
+	dev := newAuth(t, Config{}).Pseudonym(KindEmail, "Customer.email", v)
+	if dev != newAuth(t, Config{}).Pseudonym(KindEmail, "Customer.email", v) {
 		t.Fatal("dev pseudonyms not stable")
 	}
-	hs := newAuth(t, Config{JWTHS256Secret: testSecret}).Pseudonym(KindEmail, v)
-	keys12 := newAuth(t, Config{APIKeys: "admin:" + HashKey(k1) + ",viewer:" + HashKey(k2)}).Pseudonym(KindEmail, v)
-	keys21 := newAuth(t, Config{APIKeys: "viewer:" + HashKey(k2) + ",admin:" + HashKey(k1)}).Pseudonym(KindEmail, v)
-	explicit := newAuth(t, Config{JWTHS256Secret: testSecret, PseudonymKey: otherSecret}).Pseudonym(KindEmail, v)
+	hs := newAuth(t, Config{JWTHS256Secret: testSecret}).Pseudonym(KindEmail, "Customer.email", v)
+	keys12 := newAuth(t, Config{APIKeys: "admin:" + HashKey(k1) + ",viewer:" + HashKey(k2)}).Pseudonym(KindEmail, "Customer.email", v)
+	keys21 := newAuth(t, Config{APIKeys: "viewer:" + HashKey(k2) + ",admin:" + HashKey(k1)}).Pseudonym(KindEmail, "Customer.email", v)
+	explicit := newAuth(t, Config{JWTHS256Secret: testSecret, PseudonymKey: otherSecret}).Pseudonym(KindEmail, "Customer.email", v)
 	if keys12 != keys21 {
 		t.Error("derived key depends on the order of API_KEYS")
 	}
@@ -573,7 +589,7 @@ func TestPseudonymKeyDerivation(t *testing.T) {
 		seen[p] = name
 	}
 	// HS256 is preferred over API keys so key rotation keeps pseudonyms.
-	if got := newAuth(t, Config{JWTHS256Secret: testSecret, APIKeys: "admin:" + HashKey(k1)}).Pseudonym(KindEmail, v); got != hs {
+	if got := newAuth(t, Config{JWTHS256Secret: testSecret, APIKeys: "admin:" + HashKey(k1)}).Pseudonym(KindEmail, "Customer.email", v); got != hs {
 		t.Error("adding an API key changed pseudonyms although JWT_HS256_SECRET is set")
 	}
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // Kinds of personal data, the first argument of Mask and Pseudonym. The kind
-// is part of the HMAC input, so the same value masked as two kinds gives two
-// unrelated pseudonyms.
+// chooses the pseudonym's shape; the field it is keyed by is a separate
+// argument (see Pseudonym).
 const (
 	KindEmail   = "email"   // u_<16 hex>@pseudonym.invalid
 	KindPhone   = "phone"   // +999 and 11 digits
@@ -23,34 +23,48 @@ const (
 )
 
 // maskers is the table Mask dispatches on: one line per kind of personal data.
-var maskers = map[string]func(a *Authenticator, kind, value string) string{
+var maskers = map[string]func(a *Authenticator, kind, field, value string) string{
 	KindEmail:   (*Authenticator).Pseudonym,
 	KindPhone:   (*Authenticator).Pseudonym,
 	KindName:    (*Authenticator).Pseudonym,
 	KindText:    (*Authenticator).Pseudonym,
-	KindDate:    func(_ *Authenticator, _, v string) string { return yearOnly(v) },
+	KindDate:    func(_ *Authenticator, _, _, v string) string { return yearOnly(v) },
 	KindCity:    (*Authenticator).Pseudonym,
 	KindRegion:  (*Authenticator).Pseudonym,
 	KindAddress: (*Authenticator).Pseudonym,
 }
 
-// Mask returns what an analyst sees instead of value. Pseudonyms are
-// consistent (the same value always gives the same pseudonym, so BI joins and
-// group-bys still work) and cannot be reversed without the pseudonym key.
-// Dates are generalised to January 1st of their year instead: a pseudonymous
-// date would be useless, the year keeps age analyses possible.
+// withheld are the kinds a masking role is refused instead of shown a
+// pseudonym: fields with few distinct values. A pseudonym keeps equality, so
+// counting reverses it there: the most frequent city pseudonym among a
+// country's customers is that country's largest city, the next one the
+// second, and so on down to the small towns where a city, a birth year and a
+// gender single a person out.
+var withheld = map[string]bool{KindCity: true, KindRegion: true}
+
+// Withheld reports whether values of kind are refused to roles that mask
+// personal data, rather than pseudonymised (see withheld).
+func Withheld(kind string) bool { return withheld[kind] }
+
+// Mask returns what an analyst sees instead of value, the value of field
+// (its coordinate, e.g. "Customer.email"). Pseudonyms are consistent within a
+// field (the same value always gives the same pseudonym there, so BI joins
+// and group-bys still work), unrelated across fields, and cannot be reversed
+// without the pseudonym key. Dates are generalised to January 1st of their
+// year instead: a pseudonymous date would be useless, the year keeps age
+// analyses possible.
 //
 // An empty value stays empty (there is nothing to hide, and inventing a value
 // would turn "unknown" into data). An unknown kind fails closed: the value is
 // redacted like free text.
-func (a *Authenticator) Mask(kind, value string) string {
+func (a *Authenticator) Mask(kind, field, value string) string {
 	if value == "" {
 		return ""
 	}
 	if m, ok := maskers[kind]; ok {
-		return m(a, kind, value)
+		return m(a, kind, field, value)
 	}
-	return fmt.Sprintf("[redacted %s]", hex.EncodeToString(a.mac(kind, value)[:4]))
+	return fmt.Sprintf("[redacted %s]", hex.EncodeToString(a.mac(kind, field, value)[:4]))
 }
 
 // Pseudonym returns the keyed pseudonym of value, shaped per kind so clients
@@ -62,10 +76,13 @@ func (a *Authenticator) Mask(kind, value string) string {
 //	text          [redacted <8 hex>]
 //	anything else <kind> <8 hex>, e.g. "city 3fa2b4c1"
 //
-// The digits come from HMAC-SHA256(key, kind+"\x00"+value). Use Mask for
-// field values: it also handles dates and empty values.
-func (a *Authenticator) Pseudonym(kind, value string) string {
-	sum := a.mac(kind, value)
+// The digits come from HMAC-SHA256(key, kind, field, value). The field is in
+// the input so that one value in two fields gives two unrelated pseudonyms:
+// with the kind alone, a customer whose city and region are both "Uusimaa"
+// showed it, and pseudonyms joined across fields that were never meant to be
+// compared. Use Mask for field values: it also handles dates and empty values.
+func (a *Authenticator) Pseudonym(kind, field, value string) string {
+	sum := a.mac(kind, field, value)
 	switch kind {
 	case KindEmail:
 		return "u_" + hex.EncodeToString(sum[:8]) + "@pseudonym.invalid"
@@ -81,11 +98,13 @@ func (a *Authenticator) Pseudonym(kind, value string) string {
 	}
 }
 
-// mac is HMAC-SHA256(pseudonym key, kind NUL value); the NUL keeps
+// mac is HMAC-SHA256(pseudonym key, kind NUL field NUL value); the NULs keep
 // ("ab","c") and ("a","bc") apart.
-func (a *Authenticator) mac(kind, value string) []byte {
+func (a *Authenticator) mac(kind, field, value string) []byte {
 	m := hmac.New(sha256.New, a.pseudonymKey)
 	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(field))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
 	return m.Sum(nil)

@@ -23,6 +23,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/exporter"
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/ndjson"
@@ -317,6 +318,46 @@ func TestImportUpdates(t *testing.T) {
 			}
 			if f := client.Feedback.Query().OnlyX(ctx); *f.Score != 9 {
 				t.Errorf("feedback score = %d, want the first import's 9", *f.Score)
+			}
+		})
+	}
+}
+
+// data-format.md, feedback.ndjson: "SOCIAL: optional, 1-5 when given (the
+// rating or sentiment of a post)". A scored SOCIAL record is imported and
+// exported back with its score; one outside 1-5 is rejected naming the field.
+func TestImportSocialFeedbackScore(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		ndjson.CustomersFile: `{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino Virtanen"}`,
+		ndjson.FeedbackFile: `{"externalRef":"F-1","customerRef":"C-1","kind":"SOCIAL","channel":"SOCIAL_MEDIA","score":4,"comment":"Ihana kahvila!","language":"fi","submittedAt":"2024-05-09T08:00:00Z"}
+{"externalRef":"F-2","customerRef":"C-1","kind":"SOCIAL","channel":"SOCIAL_MEDIA","submittedAt":"2024-05-10T08:00:00Z"}
+{"externalRef":"F-3","customerRef":"C-1","kind":"SOCIAL","channel":"SOCIAL_MEDIA","score":6,"submittedAt":"2024-05-11T08:00:00Z"}
+`,
+	})
+	for _, be := range backends {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			client := openDB(t, be.URL(t))
+			sum, err := importer.ImportDir(ctx, client, dir, importer.Options{})
+			if err != nil {
+				t.Fatalf("ImportDir: %v", err)
+			}
+			if sum.Imported != 3 || sum.Rejected != 1 || len(sum.Rejections) != 1 {
+				t.Fatalf("summary = %s %v, want imported 3 (customer, F-1, F-2), rejected 1 (F-3)", sum, sum.Rejections)
+			}
+			if r := sum.Rejections[0]; r.File != ndjson.FeedbackFile || r.Line != 3 ||
+				!strings.HasPrefix(r.Reason, "score: must be between 1 and 5 for SOCIAL feedback, got 6") {
+				t.Errorf("rejection = %s, want %s:3 naming score", r, ndjson.FeedbackFile)
+			}
+			out := t.TempDir()
+			if _, err := exporter.ExportDir(ctx, client, out, exporter.Options{}); err != nil {
+				t.Fatalf("ExportDir: %v", err)
+			}
+			got := readLines[ndjson.Feedback](t, out, ndjson.FeedbackFile)
+			if len(got) != 2 || got[0].ExternalRef != "F-1" || got[0].Score == nil || *got[0].Score != 4 ||
+				got[1].ExternalRef != "F-2" || got[1].Score != nil {
+				t.Errorf("exported feedback = %+v, want F-1 scored 4 and F-2 without score", got)
 			}
 		})
 	}

@@ -140,6 +140,7 @@ var (
 	csatPick       = newPicker(5, 8, 17, 35, 35)
 	reviewPick     = newPicker(6, 6, 13, 30, 45)
 	supportPick    = newPicker(10, 10, 20, 30, 30)
+	socialPick     = newPicker(15, 8, 12, 25, 40) // posts are polarised
 
 	localePick picker
 	cityPicks  []picker // per locale
@@ -401,22 +402,26 @@ func (g *generator) customer(i int, sink Sink) error {
 			s := npsPick.pick(r)
 			f.Score = ptr(s)
 			sentiment = cmpScore(s, 9, 7)
-		case "CSAT", "REVIEW", "SUPPORT":
-			if f.Kind == "SUPPORT" && g.percent(30) {
+		case "CSAT", "REVIEW", "SUPPORT", "SOCIAL":
+			// SUPPORT and SOCIAL scores are optional (data-format.md): about
+			// 70% of support contacts are rated, and 15% of social posts (a
+			// star rating or a scored sentiment), as in real exports.
+			if (f.Kind == "SUPPORT" && g.percent(30)) || (f.Kind == "SOCIAL" && g.percent(85)) {
 				sentiment = g.randomSentiment()
 				break
 			}
 			p := csatPick
-			if f.Kind == "REVIEW" {
+			switch f.Kind {
+			case "REVIEW":
 				p = reviewPick
-			} else if f.Kind == "SUPPORT" {
+			case "SUPPORT":
 				p = supportPick
+			case "SOCIAL":
+				p = socialPick
 			}
 			s := p.pick(r) + 1
 			f.Score = ptr(s)
 			sentiment = cmpScore(s, 4, 3)
-		default: // SOCIAL: no score
-			sentiment = g.randomSentiment()
 		}
 		if g.percent(commentPercent[k]) {
 			list := loc.comments.neutral

@@ -247,6 +247,7 @@ func TestShape(t *testing.T) {
 		cyrillicNames, latinAccentNames             int
 		freeItems                                   int
 		supportScored, supportUnscored              int
+		socialScored, socialUnscored                int
 		detractors, promoters                       int
 		phase                                       = 0 // 0 personas, 1 customers and their records
 		cur                                         *custState
@@ -475,8 +476,12 @@ func TestShape(t *testing.T) {
 					t.Errorf("%s score %v", r.Kind, r.Score)
 				}
 			case "SOCIAL":
-				if r.Score != nil {
-					t.Errorf("SOCIAL with score")
+				if r.Score == nil {
+					socialUnscored++
+				} else if score < 1 || score > 5 {
+					t.Errorf("SOCIAL score %d", score)
+				} else {
+					socialScored++
 				}
 			case "SUPPORT":
 				if r.Score == nil {
@@ -538,6 +543,8 @@ func TestShape(t *testing.T) {
 		t.Errorf("free items %d, support scored/unscored %d/%d, NPS promoters/detractors %d/%d",
 			freeItems, supportScored, supportUnscored, promoters, detractors)
 	}
+	// data-format.md: SOCIAL scores are optional, so the data set has both.
+	within(t, "scored share of SOCIAL feedback", float64(socialScored)/float64(socialScored+socialUnscored), 0.08, 0.25)
 }
 
 // TestRoundTrip checks that the generated files read back through the ndjson

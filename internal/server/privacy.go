@@ -13,43 +13,51 @@ import (
 )
 
 // personalData implements @personalData: admins see the value, analysts a
-// consistent pseudonym, viewers a FORBIDDEN error on the field (the rest of
-// the query still answers).
+// pseudonym keyed by the field's coordinate ("Customer.email"), consistent
+// within that field only, viewers a FORBIDDEN error on the field (the rest of
+// the query still answers). Kinds auth withholds (few distinct values, so
+// counting reverses their pseudonyms) are refused to analysts like to viewers.
 func personalData(a *auth.Authenticator) func(ctx context.Context, obj any, next graphql.Resolver, kind string) (any, error) {
 	return func(ctx context.Context, obj any, next graphql.Resolver, kind string) (any, error) {
 		p, ok := auth.FromContext(ctx)
+		fc := graphql.GetFieldContext(ctx)
 		switch {
 		case ok && p.Role.SeesPersonalData():
 			return next(ctx)
-		case ok && p.Role.MasksPersonalData():
+		case ok && p.Role.MasksPersonalData() && auth.Withheld(kind) && fc != nil:
+			return nil, forbidden(ctx, fc.Field.Name+" is not available to the "+roleOf(ctx)+
+				" role: it has few distinct values, so counting would reverse its pseudonyms")
+		case ok && p.Role.MasksPersonalData() && fc != nil:
 			v, err := next(ctx)
 			if err != nil {
 				return v, err
 			}
-			return mask(a, kind, v), nil
+			return mask(a, kind, fc.Object+"."+fc.Field.Name, v), nil
 		}
+		// No field context means no coordinate to key the pseudonym by:
+		// refuse rather than mask under a key shared with other fields.
 		return nil, forbidden(ctx, "personal data is not available to the "+roleOf(ctx)+" role")
 	}
 }
 
-func mask(a *auth.Authenticator, kind string, v any) any {
+func mask(a *auth.Authenticator, kind, field string, v any) any {
 	switch t := v.(type) {
 	case *string:
 		if t == nil {
 			return t
 		}
-		m := a.Mask(kind, *t)
+		m := a.Mask(kind, field, *t)
 		if m == "" {
 			return (*string)(nil)
 		}
 		return &m
 	case string:
-		return a.Mask(kind, t)
+		return a.Mask(kind, field, t)
 	case *date.Date:
 		if t == nil {
 			return t
 		}
-		m := date.Date(a.Mask(kind, string(*t)))
+		m := date.Date(a.Mask(kind, field, string(*t)))
 		if m == "" {
 			return (*date.Date)(nil)
 		}

@@ -50,6 +50,38 @@ func (a *api) figures(persona, customer string) figures {
 	return f
 }
 
+// data-format.md: SOCIAL feedback may carry a 1-5 score. scores.md: a CSAT
+// response is feedback of kind CSAT, feedbackCount counts feedback of any
+// kind; so a scored SOCIAL post counts as feedback and never as CSAT.
+func TestSocialFeedbackScoreIsAcceptedAndIsNotCsat(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		c := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Aino Virtanen"})
+		a.feedback(map[string]any{"customerID": c, "kind": "CSAT", "channel": "EMAIL", "score": 2})
+		var social struct{ CreateFeedback struct{ Score *int } }
+		a.ok(`mutation($in: CreateFeedbackInput!) { createFeedback(input: $in) { score } }`,
+			map[string]any{"in": map[string]any{"customerID": c, "kind": "SOCIAL", "channel": "SOCIAL_MEDIA", "score": 5}}, &social)
+		if s := social.CreateFeedback.Score; s == nil || *s != 5 {
+			t.Fatalf("SOCIAL feedback score = %v, want 5", s)
+		}
+		var got struct {
+			Customer struct {
+				Scores struct {
+					FeedbackCount int
+					AverageCsat   *float64
+				}
+			}
+			Insights struct{ AverageCsat, CsatSatisfiedShare *float64 }
+		}
+		a.ok(`query($c: ID!) { customer(id: $c) { scores { feedbackCount averageCsat } } insights { averageCsat csatSatisfiedShare } }`,
+			map[string]any{"c": c}, &got)
+		cs, in := got.Customer.Scores, got.Insights
+		if cs.FeedbackCount != 2 || cs.AverageCsat == nil || *cs.AverageCsat != 2 ||
+			in.AverageCsat == nil || *in.AverageCsat != 2 || in.CsatSatisfiedShare == nil || *in.CsatSatisfiedShare != 0 {
+			t.Fatalf("figures = %+v, want feedbackCount 2 and CSAT 2.00 with share 0 (the SOCIAL 5 is no CSAT)", got)
+		}
+	})
+}
+
 // cacheBackends runs f with the in-process cache and with a real redis-server.
 func cacheBackends(t *testing.T, f func(t *testing.T, a *api, rs *testservices.RedisServer)) {
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {

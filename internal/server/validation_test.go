@@ -71,7 +71,7 @@ func TestBadInputNamesFieldAndWritesNothing(t *testing.T) {
 			{"NPS above 10", createFeedback, feedback(map[string]any{"score": 11}), "score"},
 			{"NPS without score", createFeedback, feedback(map[string]any{"score": nil}), "score"},
 			{"CSAT 0", createFeedback, feedback(map[string]any{"kind": "CSAT", "score": 0}), "score"},
-			{"SOCIAL with score", createFeedback, feedback(map[string]any{"kind": "SOCIAL", "score": 3}), "score"},
+			{"SOCIAL above 5", createFeedback, feedback(map[string]any{"kind": "SOCIAL", "score": 6}), "score"},
 			{"order of another customer", createFeedback, feedback(map[string]any{"orderID": o2}), "orderID"},
 			{"comment too long", createFeedback, feedback(map[string]any{"comment": strings.Repeat("ä", 10001)}), "comment"},
 			{"language tag", createFeedback, feedback(map[string]any{"language": "not a tag!"}), "language"},

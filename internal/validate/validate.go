@@ -123,33 +123,39 @@ func Comment(s string) error {
 	return nil
 }
 
+// scoreRule is the score range of one feedback kind, and whether a score is
+// required.
+type scoreRule struct {
+	lo, hi   int
+	required bool
+}
+
+// scoreRules are data-format.md's scores per feedback kind, the one copy both
+// the GraphQL mutations (through the ent hook) and the importer apply. SOCIAL
+// and SUPPORT may carry a 1-5 rating (a post's rating or sentiment, a support
+// contact's satisfaction) or none.
+var scoreRules = map[string]scoreRule{
+	"NPS":     {0, 10, true},
+	"CSAT":    {1, 5, true},
+	"REVIEW":  {1, 5, true},
+	"SOCIAL":  {1, 5, false},
+	"SUPPORT": {1, 5, false},
+}
+
 // FeedbackScore applies the per-kind score rules of data-format.md.
 func FeedbackScore(kind string, score *int) error {
-	var lo, hi int
-	required := true
-	switch kind {
-	case "NPS":
-		lo, hi = 0, 10
-	case "CSAT", "REVIEW":
-		lo, hi = 1, 5
-	case "SUPPORT":
-		lo, hi, required = 1, 5, false
-	case "SOCIAL":
-		if score != nil {
-			return Errorf("score", "must be absent for SOCIAL feedback")
-		}
-		return nil
-	default:
+	r, ok := scoreRules[kind]
+	if !ok {
 		return Errorf("kind", "%q is not a feedback kind", kind)
 	}
 	if score == nil {
-		if required {
+		if r.required {
 			return Errorf("score", "is required for %s feedback", kind)
 		}
 		return nil
 	}
-	if *score < lo || *score > hi {
-		return Errorf("score", "must be between %d and %d for %s feedback, got %d", lo, hi, kind, *score)
+	if *score < r.lo || *score > r.hi {
+		return Errorf("score", "must be between %d and %d for %s feedback, got %d", r.lo, r.hi, kind, *score)
 	}
 	return nil
 }
