@@ -132,8 +132,10 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		return nil, err
 	}
 	srv.Use(ops) // before APQ: an allowlisted hash needs no registration
+	apq := apqCache{store: s.scores.Cache()}
 	if !s.cfg.PersistedOnly {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{store: s.scores.Cache()}})
+		srv.Use(apqSizeCap{max: s.cfg.APQMaxQueryBytes, allowed: ops})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	// Refuse hostile documents before gqlgen validates them (its validation
 	// is quadratic in repeated fields), then price what passes.
@@ -144,6 +146,11 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	srv.Use(querylimit.NewPrecheck(limits))
 	srv.Use(pageLimits{})
 	srv.Use(querylimit.NewCost(limits))
+	if !s.cfg.PersistedOnly {
+		// After every validation and limit: stores the APQ registration of
+		// an operation that passed them all (see apqCache).
+		srv.Use(apqCommit{cache: apq})
+	}
 	if s.cfg.OTLPEndpoint != "" {
 		srv.Use(otelgqlgen.Middleware())
 	}
