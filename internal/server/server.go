@@ -16,11 +16,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/ravilushqa/otelgqlgen"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/c360/c360/graph"
 	"github.com/c360/c360/internal/auth"
@@ -121,7 +119,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		Directives: graph.DirectiveRoot{PersonalData: personalData(s.auth)},
 	}))
 	srv.AddTransport(httpTransport{maxBody: s.cfg.MaxBodyBytes})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newDocumentCache())
 	srv.SetParserTokenLimit(s.cfg.MaxTokens)
 	srv.SetDisableSuggestion(!s.cfg.FieldSuggestions)
 	if s.cfg.Introspection {
