@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/exporter"
@@ -113,7 +114,7 @@ func runImport(ctx context.Context, cfg config.Config, args []string) int {
 	}
 	defer db.Close()
 	// The score cache must not serve figures computed before the import.
-	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL)
+	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "c360 import: %v\n", err)
 		return exitFailed

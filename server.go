@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/demo"
@@ -84,7 +85,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 			return err
 		}
 	}
-	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL)
+	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
 	if err != nil {
 		return err
 	}

@@ -146,6 +146,15 @@ func (s *Store) Close() error {
 // Backend returns the backend's name.
 func (s *Store) Backend() string { return s.b.Name() }
 
+// MemoryBytes is what the in-process backend holds; ok is false for other
+// backends.
+func (s *Store) MemoryBytes() (n int64, ok bool) {
+	if m, ok := s.b.(*Memory); ok {
+		return m.Bytes(), true
+	}
+	return 0, false
+}
+
 // Entry names a cached value and the scope whose version it depends on.
 type Entry struct{ Key, Scope string }
 
@@ -337,10 +346,33 @@ func (s *Store) fail(ctx context.Context, op string, err error) {
 // Key joins key parts with ':'.
 func Key(parts ...string) string { return strings.Join(parts, ":") }
 
+// DefaultMemoryBytes bounds the in-process backend unless MemoryBytes says
+// otherwise (CACHE_MEMORY_BYTES's default).
+const DefaultMemoryBytes = 64 << 20
+
+// OpenOption tunes Open.
+type OpenOption func(*openOptions)
+
+type openOptions struct{ memoryBytes int64 }
+
+// MemoryBytes bounds what the in-process backend holds (keys, values and
+// their overhead); n <= 0 keeps the default.
+func MemoryBytes(n int) OpenOption {
+	return func(o *openOptions) {
+		if n > 0 {
+			o.memoryBytes = int64(n)
+		}
+	}
+}
+
 // Open returns a Store over Redis when redisURL is set, in-process otherwise.
-func Open(redisURL string, ttl time.Duration) (*Store, error) {
+func Open(redisURL string, ttl time.Duration, opts ...OpenOption) (*Store, error) {
+	o := openOptions{memoryBytes: DefaultMemoryBytes}
+	for _, f := range opts {
+		f(&o)
+	}
 	if redisURL == "" {
-		return New(NewMemory(100_000, ttl), Options{TTL: ttl}), nil
+		return New(NewMemory(o.memoryBytes, ttl), Options{TTL: ttl}), nil
 	}
 	r, err := NewRedis(redisURL, false)
 	if err != nil {

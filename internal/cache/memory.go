@@ -4,23 +4,31 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // Memory is the in-process Backend of the embedded default. It is right only
 // for one process: several processes must share Redis.
 type Memory struct {
-	entries  *expirable.LRU[string, []byte]
+	entries  *Sized[[]byte]
 	mu       sync.Mutex
 	counters map[string]int64
 	lineage  string // counters live and die with the process: one lineage
 }
 
-// NewMemory keeps at most size entries, each for ttl.
-func NewMemory(size int, ttl time.Duration) *Memory {
-	return &Memory{entries: expirable.NewLRU[string, []byte](size, nil, ttl), counters: map[string]int64{}, lineage: randomID()}
+// entryOverhead approximates what an entry costs beyond its key and value
+// (the list element, the map and expiry-bucket slots), so that many small
+// entries are counted honestly too.
+const entryOverhead = 128
+
+// NewMemory keeps entries for ttl, least recently used ones leaving first so
+// that keys, values and their overhead never exceed maxBytes.
+func NewMemory(maxBytes int64, ttl time.Duration) *Memory {
+	weigh := func(k string, v []byte) int64 { return int64(len(k)+len(v)) + entryOverhead }
+	return &Memory{entries: NewSized(maxBytes, ttl, weigh), counters: map[string]int64{}, lineage: randomID()}
 }
+
+// Bytes is what the entries hold (keys, values and overhead).
+func (m *Memory) Bytes() int64 { return m.entries.Bytes() }
 
 func (m *Memory) Name() string { return "memory" }
 

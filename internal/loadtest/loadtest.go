@@ -41,6 +41,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/importer"
@@ -120,7 +121,7 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	cfg.Introspection = true       // to find Query.insights
 	cfg.RedisURL = ""              // the in-process score cache
 	cfg.OTLPEndpoint = ""
-	e.sc, err = scores.Open(e.db.Client, e.db.Dialect, cfg.RedisURL, cfg.CacheTTL)
+	e.sc, err = scores.Open(e.db.Client, e.db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
 	if err != nil {
 		e.db.Close()
 		return nil, err

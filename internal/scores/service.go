@@ -389,8 +389,8 @@ func txOf(m ent.Mutation) *ent.Tx {
 // Open builds the service with the cache the configuration names (Redis when
 // redisURL is set, in-process otherwise) and installs its invalidation hook
 // on the client, so every write through it keeps the cache right.
-func Open(client *ent.Client, dialect, redisURL string, ttl time.Duration) (*Service, error) {
-	c, err := cache.Open(redisURL, ttl)
+func Open(client *ent.Client, dialect, redisURL string, ttl time.Duration, opts ...cache.OpenOption) (*Service, error) {
+	c, err := cache.Open(redisURL, ttl, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/scores"
@@ -81,7 +82,7 @@ func newAPIAt(t testing.TB, url string, edit func(*config.Config)) *api {
 	cfg.MaxBodyBytes = 2 << 20
 	cfg.RateLimit = 0 // tests send bursts; TestRateLimit turns it on
 	edit(&cfg)
-	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL)
+	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,6 +110,9 @@ func (o *operationNames) label(name string) string {
 	if len(o.seen) >= maxOperationNames {
 		return "other"
 	}
+	// A copy: the name is a slice of the document's text, which the map and
+	// the metric labels would otherwise keep alive (a 2 MB document each).
+	name = strings.Clone(name)
 	o.seen[name] = true
 	return name
 }

@@ -16,11 +16,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/ravilushqa/otelgqlgen"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
@@ -123,7 +121,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		Directives: graph.DirectiveRoot{PersonalData: personalData(s.auth)},
 	}))
 	srv.AddTransport(httpTransport{maxBody: s.cfg.MaxBodyBytes})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newDocumentCache())
 	srv.SetParserTokenLimit(s.cfg.MaxTokens)
 	// gqlgen's switch only takes suggestions out of the field rules; the
 	// argument, type and value rules suggest too, so swap them as well.
@@ -139,8 +137,10 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		return nil, err
 	}
 	srv.Use(ops) // before APQ: an allowlisted hash needs no registration
+	apq := apqCache{store: s.scores.Cache()}
 	if !s.cfg.PersistedOnly {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{store: s.scores.Cache()}})
+		srv.Use(apqSizeCap{max: s.cfg.APQMaxQueryBytes, allowed: ops})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	// Refuse hostile documents and input values before gqlgen validates and
 	// coerces them (its validation is quadratic in repeated fields, coercion
@@ -153,6 +153,11 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	srv.Use(querylimit.NewPrecheck(limits))
 	srv.Use(pageLimits{})
 	srv.Use(querylimit.NewCost(limits))
+	if !s.cfg.PersistedOnly {
+		// After every validation and limit: stores the APQ registration of
+		// an operation that passed them all (see apqCache).
+		srv.Use(apqCommit{cache: apq})
+	}
 	if s.cfg.OTLPEndpoint != "" {
 		srv.Use(otelgqlgen.Middleware())
 	}
