@@ -7,35 +7,9 @@ import (
 	"time"
 
 	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/hostileinput"
 	"github.com/c360/c360/internal/querylimit"
 )
-
-// hasWith nests n has…With levels from customers: hasOrdersWith at odd
-// levels, hasCustomerWith at even ones, around a predicate of the type
-// reached.
-func hasWith(n int) string {
-	s := `{nameContainsFold: "zz"}`
-	if n%2 == 1 {
-		s = `{currency: "ZZZ"}`
-	}
-	for k := n; k >= 1; k-- {
-		if k%2 == 1 {
-			s = "{hasOrdersWith: " + s + "}"
-		} else {
-			s = "{hasCustomerWith: " + s + "}"
-		}
-	}
-	return s
-}
-
-// nestNot nests a filter n levels of not deep, as decoded JSON.
-func nestNot(n int) any {
-	var w any = map[string]any{"nameContains": "x"}
-	for range n {
-		w = map[string]any{"not": w}
-	}
-	return w
-}
 
 func names(n int) []any {
 	l := make([]any, n)
@@ -59,13 +33,13 @@ func TestInputValuesAreBoundedBeforeCoercion(t *testing.T) {
 		field string
 		want  string
 	}{
-		{"not nested 9,990 deep", map[string]any{"w": nestNot(9990)}, "w",
+		{"not nested 9,990 deep", map[string]any{"w": hostileinput.NestNot(9990)}, "w",
 			`variable "w" nests input 9991 deep; the limit is 32 (MAX_INPUT_DEPTH)`},
-		{"not nested 32 deep", map[string]any{"w": nestNot(32)}, "w",
+		{"not nested 32 deep", map[string]any{"w": hostileinput.NestNot(32)}, "w",
 			`variable "w" nests input 33 deep; the limit is 32 (MAX_INPUT_DEPTH)`},
 		{"4,999 or terms", map[string]any{"w": map[string]any{"or": names(4999)}}, "w",
 			`variable "w" holds a list of 4999 values; the limit is 1000 (MAX_INPUT_LIST)`},
-		{"an unused variable", map[string]any{"w": nil, "x": nestNot(100)}, "x",
+		{"an unused variable", map[string]any{"w": nil, "x": hostileinput.NestNot(100)}, "x",
 			`variable "x" nests input 101 deep; the limit is 32 (MAX_INPUT_DEPTH)`},
 	}
 	for _, tc := range vars {
@@ -84,7 +58,7 @@ func TestInputValuesAreBoundedBeforeCoercion(t *testing.T) {
 		})
 	}
 	literals := []struct{ name, query, want string }{
-		{"40 has…With levels", `{ customers(first: 1, where: ` + hasWith(40) + `) { totalCount } }`,
+		{"40 has…With levels", `{ customers(first: 1, where: ` + hostileinput.HasWith(40) + `) { totalCount } }`,
 			`argument "where" of field "customers" nests input 41 deep; the limit is 32 (MAX_INPUT_DEPTH)`},
 		{"not nested 900 deep", `{ customers(first: 1, where: ` + strings.Repeat("{not: ", 900) + `{name: "x"}` + strings.Repeat("}", 900) + `) { totalCount } }`,
 			`argument "where" of field "customers" nests input 901 deep; the limit is 32 (MAX_INPUT_DEPTH)`},
@@ -110,7 +84,7 @@ func TestInputValuesAreBoundedBeforeCoercion(t *testing.T) {
 		query string
 		vars  map[string]any
 	}{
-		{filtered, map[string]any{"w": nestNot(30)}},
+		{filtered, map[string]any{"w": hostileinput.NestNot(30)}},
 		{`query($x: [ID!]!) { nodes(ids: $x) { id } }`, map[string]any{"x": make([]any, 1000)}},
 	} {
 		if m := run(exec, q.query, q.vars); len(m.errs) > 0 && code(m.errs[0]) == errcode.BadUserInput && strings.Contains(m.errs[0].Message, "MAX_INPUT") {

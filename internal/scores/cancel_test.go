@@ -92,11 +92,7 @@ func TestAbandonedScoreComputationsStop(t *testing.T) {
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
 		t.Run(d, func(t *testing.T) {
 			db := bigDB(t, d)
-			svc, err := scores.Open(db.Client, db.Dialect, "", time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer svc.Close()
+			svc := openService(t, db)
 			base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 			start := time.Now()
 			if _, err := svc.Segment(context.Background(), nil, &base); err != nil {
@@ -192,11 +188,7 @@ func TestSharedScoreComputationSurvivesOneCallerLeaving(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc, err := scores.Open(db.Client, db.Dialect, "", time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer svc.Close()
+			svc := openService(t, db)
 
 			before := computations(t)
 			ctxA, cancelA := context.WithCancel(bg)
@@ -240,11 +232,7 @@ func TestAbandonedComputationsDoNotFailOthers(t *testing.T) {
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
 		t.Run(d, func(t *testing.T) {
 			db := bigDB(t, d)
-			svc, err := scores.Open(db.Client, db.Dialect, "", time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer svc.Close()
+			svc := openService(t, db)
 			base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 			var failed []error
 			var mu sync.Mutex

@@ -29,6 +29,18 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// openService opens the scores service over db with the in-process cache,
+// closed when the test ends.
+func openService(t testing.TB, db *database.DB) *scores.Service {
+	t.Helper()
+	svc, err := scores.Open(db.Client, db.Dialect, "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	return svc
+}
+
 func openDB(t testing.TB, d string) *database.DB {
 	return testservices.OpenDatabase(t, d, database.Options{})
 }
@@ -332,11 +344,7 @@ func TestScoresMatchReference(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			db := openDB(t, d)
 			load(t, db.Client, 2000)
-			svc, err := scores.Open(db.Client, db.Dialect, "", time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer svc.Close()
+			svc := openService(t, db)
 			r := readAll(t, db.Client)
 			if len(r.orders) < 10000 {
 				t.Fatalf("expected a realistic data set, got %d orders", len(r.orders))
@@ -401,11 +409,7 @@ func TestConcurrentMissesComputeOnce(t *testing.T) {
 	}
 	defer db.Close()
 	load(t, db.Client, 300)
-	svc, err := scores.Open(db.Client, db.Dialect, "", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
+	svc := openService(t, db)
 	ctx := context.Background()
 	counter.Reset()
 	if _, err := svc.Segment(ctx, nil, nil); err != nil {

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/c360/c360/internal/config"
+	"github.com/c360/c360/internal/hostileinput"
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/seed"
 )
@@ -40,7 +41,7 @@ func TestStatementsStopAtTheRequestDeadline(t *testing.T) {
 				levels = 40
 			}
 			start := time.Now()
-			r := a.do(`{ customers(first: 10, where: `+hasWith(levels)+`) { edges { node { name } } } }`, nil)
+			r := a.do(`{ customers(first: 10, where: `+hostileinput.HasWith(levels)+`) { edges { node { name } } } }`, nil)
 			took := time.Since(start)
 			if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "TIMEOUT" {
 				t.Fatalf("expected TIMEOUT after %v (make the data larger): %.300s", took, r.raw)

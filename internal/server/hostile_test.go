@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/c360/c360/internal/config"
+	"github.com/c360/c360/internal/hostileinput"
 )
 
 func nested(depth int) string {
@@ -38,33 +39,6 @@ func repeated(n int, s string) string { return strings.Repeat(s, n) }
 func body(query string, vars map[string]any) string {
 	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	return string(b)
-}
-
-// hasWith nests n has…With levels from customers: hasOrdersWith at odd
-// levels, hasCustomerWith at even ones, around a predicate of the type
-// reached.
-func hasWith(n int) string {
-	s := `{nameContainsFold: "zz"}`
-	if n%2 == 1 {
-		s = `{currency: "ZZZ"}`
-	}
-	for k := n; k >= 1; k-- {
-		if k%2 == 1 {
-			s = "{hasOrdersWith: " + s + "}"
-		} else {
-			s = "{hasCustomerWith: " + s + "}"
-		}
-	}
-	return s
-}
-
-// nestNot nests a customer filter n levels of not deep, as JSON would decode.
-func nestNot(n int) any {
-	var w any = map[string]any{"nameContains": "x"}
-	for range n {
-		w = map[string]any{"not": w}
-	}
-	return w
 }
 
 // Every hostile request is refused quickly with a small error body and
@@ -132,9 +106,9 @@ func hostileRequests(t *testing.T, d string) {
 		{"expired JWT", "POST", gql, "application/json", expired, body("{ __typename }", nil), 401, "UNAUTHENTICATED"},
 		{"ent constraint error", "POST", gql, "application/json", adminKey, body(`mutation { createCustomer(input: {kind: INDIVIDUAL, name: "Dup", email: "AINO@example.fi"}) { id } }`, nil), 200, "BAD_USER_INPUT"},
 		// Issue 8, items 2, 3 and 6.
-		{"6 has…With levels as viewer", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 10, where: `+hasWith(6)+`) { edges { node { name } } } }`, nil), 200, "QUERY_TOO_COMPLEX"},
-		{"40 has…With levels", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 1, where: `+hasWith(40)+`) { totalCount } }`, nil), 200, "QUERY_TOO_COMPLEX"},
-		{"not 9,990 deep in variables", "POST", gql, "application/json", viewerKey, body(filtered, map[string]any{"w": nestNot(9990)}), 200, "BAD_USER_INPUT"},
+		{"6 has…With levels as viewer", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 10, where: `+hostileinput.HasWith(6)+`) { edges { node { name } } } }`, nil), 200, "QUERY_TOO_COMPLEX"},
+		{"40 has…With levels", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 1, where: `+hostileinput.HasWith(40)+`) { totalCount } }`, nil), 200, "QUERY_TOO_COMPLEX"},
+		{"not 9,990 deep in variables", "POST", gql, "application/json", viewerKey, body(filtered, map[string]any{"w": hostileinput.NestNot(9990)}), 200, "BAD_USER_INPUT"},
 		{"not 900 deep literal", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 1, where: `+strings.Repeat("{not: ", 900)+`{name: "x"}`+strings.Repeat("}", 900)+`) { totalCount } }`, nil), 200, "QUERY_TOO_COMPLEX"},
 		{"4,999 or terms in variables", "POST", gql, "application/json", viewerKey, body(filtered, map[string]any{"w": map[string]any{"or": ors}}), 200, "BAD_USER_INPUT"},
 		{"999 or terms literal", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 1, where: {or: [`+strings.Repeat(`{name: "x"} `, 999)+`]}) { totalCount } }`, nil), 200, "QUERY_TOO_COMPLEX"},

@@ -133,17 +133,7 @@ func TestGracefulShutdown(t *testing.T) {
 	cfg, _ := config.Load()
 	cfg.ShutdownTimeout = 10 * time.Second
 	cfg.DrainDelay = 0
-	srv, err := server.New(cfg, a.db, a.scores)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
+	ln, cancel, done := runServer(t, a, cfg)
 	base := "http://" + ln.Addr().String()
 
 	// A slow client: headers sent, body still coming when shutdown starts.
@@ -165,17 +155,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if !strings.Contains(string(buf[:n]), "200 OK") || !strings.Contains(string(buf[:n]), `"Query"`) {
 		t.Fatalf("in-flight request did not finish: %q", buf[:n])
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("server did not stop")
-	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
-		t.Fatal("server still accepts connections after shutdown")
-	}
+	stopped(t, done, base)
 }
 
 // Contract: on SIGTERM the server keeps serving for DRAIN_DELAY with /readyz
@@ -184,17 +164,7 @@ func TestDrainKeepsServingWithReadyz503(t *testing.T) {
 	a := newAPI(t, dialect.SQLite)
 	cfg, _ := config.Load()
 	cfg.DrainDelay = 600 * time.Millisecond
-	srv, err := server.New(cfg, a.db, a.scores)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
+	ln, cancel, done := runServer(t, a, cfg)
 	base := "http://" + ln.Addr().String()
 	if resp, _ := send(t, "GET", base+"/readyz", "", "", ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz before SIGTERM: %d", resp.StatusCode)
@@ -221,16 +191,41 @@ func TestDrainKeepsServingWithReadyz503(t *testing.T) {
 		t.Fatalf("stopped before the drain delay: %v", err)
 	case <-time.After(200 * time.Millisecond):
 	}
+	stopped(t, done, base)
+}
+
+// runServer serves a's database with cfg on a loopback port until cancel,
+// the way server.go does; done receives Run's result.
+func runServer(t *testing.T, a *api, cfg config.Config) (net.Listener, context.CancelFunc, chan error) {
+	t.Helper()
+	srv, err := server.New(cfg, a.db, a.scores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	return ln, cancel, done
+}
+
+// stopped waits for Run to return cleanly and the port to close.
+func stopped(t *testing.T, done chan error, base string) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("server did not stop after the drain delay")
+		t.Fatal("server did not stop")
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
-		t.Fatal("server still accepts connections after the drain")
+		t.Fatal("server still accepts connections after shutdown")
 	}
 }
 
