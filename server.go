@@ -94,8 +94,11 @@ func serve(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	slog.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://localhost:"+strconv.Itoa(cfg.Port)+"/",
-		"database", db.Dialect, "cache", sc.CacheBackend())
+	attrs := []any{"addr", ln.Addr().String(), "database", db.Dialect, "cache", sc.CacheBackend()}
+	if cfg.GraphiQL {
+		attrs = append(attrs, "graphiql", "http://localhost:"+strconv.Itoa(cfg.Port)+"/")
+	}
+	slog.Info("serving", attrs...)
 	srv, err := server.New(cfg, db, sc)
 	if err != nil {
 		return err

@@ -40,10 +40,6 @@ type NotFoundError struct{ What string }
 
 func (e *NotFoundError) Error() string { return e.What + " not found" }
 
-// Presenter is gqlgen's error presenter that shows validation errors as
-// gqlparser words them.
-func Presenter(ctx context.Context, err error) *gqlerror.Error { return present(ctx, err, false) }
-
 // NewPresenter returns gqlgen's error presenter. With hideSchema (suggestions
 // off) validation errors name nothing of the schema that the request does not
 // name itself: with introspection off, "Did you mean" lists and the types in

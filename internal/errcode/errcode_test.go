@@ -17,7 +17,7 @@ import (
 // no database: the customers resolver dereferences a nil client and panics.
 func run(t *testing.T, query string, vars map[string]any) *graphql.Response {
 	exec := executor.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}))
-	exec.SetErrorPresenter(errcode.Presenter)
+	exec.SetErrorPresenter(errcode.NewPresenter(false))
 	exec.SetRecoverFunc(errcode.Recover)
 	ctx := graphql.StartOperationTrace(context.Background())
 	rc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: query, Variables: vars})
