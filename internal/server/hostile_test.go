@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -74,6 +76,10 @@ func hostileRequests(t *testing.T, d string) {
 	}
 	deepList := strings.Repeat("[", 500000) + strings.Repeat("]", 500000)
 	batch := "[" + strings.TrimSuffix(strings.Repeat(`{"query":"{ __typename }"},`, 500), ",") + "]"
+	big := "# " + strings.Repeat("x", 1900000) + "\n{ __typename }"
+	bigHash := sha256.Sum256([]byte(big))
+	bigAPQ, _ := json.Marshal(map[string]any{"query": big, "extensions": map[string]any{
+		"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(bigHash[:])}}})
 	gql := a.url + "/graphql"
 	cases := []struct {
 		name, method, target, ct, key, body string
@@ -105,7 +111,8 @@ func hostileRequests(t *testing.T, d string) {
 		{"wrong credentials", "POST", gql, "application/json", "c360_wrong", body("{ __typename }", nil), 401, "UNAUTHENTICATED"},
 		{"expired JWT", "POST", gql, "application/json", expired, body("{ __typename }", nil), 401, "UNAUTHENTICATED"},
 		{"ent constraint error", "POST", gql, "application/json", adminKey, body(`mutation { createCustomer(input: {kind: INDIVIDUAL, name: "Dup", email: "AINO@example.fi"}) { id } }`, nil), 200, "BAD_USER_INPUT"},
-		// Issue 8, items 2, 3 and 6.
+		// Issue 8, items 2, 3, 4 and 6.
+		{"1.9 MB persisted query registration", "POST", gql, "application/json", viewerKey, string(bigAPQ), 200, "BAD_USER_INPUT"},
 		{"6 has…With levels as viewer", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 10, where: `+hostileinput.HasWith(6)+`) { edges { node { name } } } }`, nil), 200, "QUERY_TOO_COMPLEX"},
 		{"40 has…With levels", "POST", gql, "application/json", viewerKey, body(`{ customers(first: 1, where: `+hostileinput.HasWith(40)+`) { totalCount } }`, nil), 200, "QUERY_TOO_COMPLEX"},
 		{"not 9,990 deep in variables", "POST", gql, "application/json", viewerKey, body(filtered, map[string]any{"w": hostileinput.NestNot(9990)}), 200, "BAD_USER_INPUT"},
@@ -171,7 +178,7 @@ func hostileRequests(t *testing.T, d string) {
 			if limit := uint64(64<<20 + 4*len(c.body)); allocated > limit {
 				t.Errorf("allocated %d MB (limit %d MB)", allocated>>20, limit>>20)
 			}
-			t.Logf("%-30s %3d %-18v %6d bytes, %v CPU, %v wall, %.1f MB allocated", c.name, resp.StatusCode, r.Errors[0].Extensions["code"], len(raw),
+			t.Logf("%-36s %3d %-18v %6d bytes, %v CPU, %v wall, %.1f MB allocated", c.name, resp.StatusCode, r.Errors[0].Extensions["code"], len(raw),
 				used.Round(10*time.Microsecond), took.Round(10*time.Microsecond), float64(allocated)/(1<<20))
 		})
 	}
