@@ -73,12 +73,7 @@ func TestSuggestionsOffSuggestNothing(t *testing.T) {
 	suggested := 0
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := off.with(t).do(c.query, c.vars)
-			if len(r.Errors) == 0 {
-				t.Fatalf("expected an error: %s", r.raw)
-			}
-			for _, e := range r.Errors {
-				t.Log(e.Message)
+			for _, e := range refused(t, off.with(t).do(c.query, c.vars)) {
 				if strings.Contains(e.Message, "Did you mean") {
 					t.Errorf("suggestion with suggestions off: %q", e.Message)
 				}
@@ -240,11 +235,7 @@ func TestBadInputNeverShowsGoInternals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := a.with(t).do(c.query, c.vars)
-			if len(r.Errors) == 0 {
-				t.Fatalf("expected an error: %s", r.raw)
-			}
-			for _, e := range r.Errors {
-				t.Log(e.Message)
+			for _, e := range refused(t, r) {
 				if strings.HasPrefix(e.Message, "[") {
 					t.Errorf("message names an element but not its variable: %q", e.Message)
 				}
@@ -265,4 +256,17 @@ func TestBadInputNeverShowsGoInternals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refused returns the errors of a request that must fail, logging their
+// messages.
+func refused(t *testing.T, r result) []gqlError {
+	t.Helper()
+	if len(r.Errors) == 0 {
+		t.Fatalf("expected an error: %s", r.raw)
+	}
+	for _, e := range r.Errors {
+		t.Log(e.Message)
+	}
+	return r.Errors
 }
