@@ -56,6 +56,20 @@ func TestFailoverToAReplicaThatMissedAnInvalidation(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The master starts a new replication history when its first replica
+	// syncs, which the cache rightly takes for a new lineage: let the sync
+	// finish before caching anything.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if info, _ := rc.Info(ctx, "replication").Result(); strings.Contains(info, "master_link_status:up") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replica did not sync within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	m := open(t, master.URL())
 	if v, tag := fetch(t, m); v == "" {
 		m.Put(ctx, []cache.Item{{Key: "k", Tag: tag, Value: []byte("before the write")}})
@@ -65,7 +79,7 @@ func TestFailoverToAReplicaThatMissedAnInvalidation(t *testing.T) {
 	}
 	// Wait until the replica has the value, then cut it off and promote it
 	// before the invalidation reaches it.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for {
 		if v, _ := rc.Get(ctx, "c360:e:k").Result(); strings.HasSuffix(v, "before the write") {
 			break
