@@ -55,6 +55,10 @@ type Config struct {
 	Introspection bool
 	// FieldSuggestions adds "did you mean" to validation errors (FIELD_SUGGESTIONS, default: on in development).
 	FieldSuggestions bool
+	// CompiledReads answers the root fields the read planner covers with one
+	// SQL statement each (COMPILED_READS, default: on); off sends every field
+	// through the resolvers.
+	CompiledReads bool
 	// GraphiQL serves the GraphiQL page at / (GRAPHIQL, default: on in development).
 	GraphiQL bool
 	// CORSOrigins lists the browser origins allowed to call the API (CORS_ALLOWED_ORIGINS, comma-separated; default none).
@@ -180,6 +184,7 @@ func load(get func(string) string) (Config, error) {
 	}
 	c.Introspection = boolean("INTROSPECTION", !c.Production)
 	c.FieldSuggestions = boolean("FIELD_SUGGESTIONS", !c.Production)
+	c.CompiledReads = boolean("COMPILED_READS", true)
 	c.GraphiQL = boolean("GRAPHIQL", !c.Production)
 	for _, o := range strings.Split(str("CORS_ALLOWED_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
