@@ -12,7 +12,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/c360/c360/ent"
-	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/membership"
 	"github.com/c360/c360/internal/scores"
@@ -90,18 +89,11 @@ func (r *personaResolver) Scores(ctx context.Context, obj *ent.Persona, since *t
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id *int, externalRef *string, email *string) (*ent.Customer, error) {
-	q := r.ent(ctx).Customer.Query()
-	switch {
-	case countSet(id != nil, externalRef != nil, email != nil) != 1:
+	p := customerLookup(id, externalRef, email)
+	if p == nil {
 		return nil, validate.Errorf("id", "give exactly one of id, externalRef or email")
-	case id != nil:
-		q.Where(customer.ID(*id))
-	case externalRef != nil:
-		q.Where(customer.ExternalRef(*externalRef))
-	default:
-		q.Where(customer.Email(validate.NormalizeEmail(*email)))
 	}
-	q, err := q.CollectFields(ctx)
+	q, err := r.ent(ctx).Customer.Query().Where(p).CollectFields(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/c360/c360/internal/membership"
 	"github.com/c360/c360/internal/querylimit"
 	"github.com/c360/c360/internal/ratelimit"
+	"github.com/c360/c360/internal/readplan"
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/tracing"
 )
@@ -116,10 +117,11 @@ func (s *Server) Close() error {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) graphqlHandler() (http.Handler, error) {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{
+	es := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &graph.Resolver{Client: s.db.Client, Aggregates: s.scores, BaseCurrency: s.cfg.BaseCurrency},
 		Directives: graph.DirectiveRoot{PersonalData: personalData(s.auth)},
-	}))
+	})
+	srv := handler.New(es)
 	srv.AddTransport(httpTransport{maxBody: s.cfg.MaxBodyBytes})
 	srv.SetQueryCache(newDocumentCache())
 	srv.SetParserTokenLimit(s.cfg.MaxTokens)
@@ -164,6 +166,11 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	srv.Use(entgql.Transactioner{TxOpener: s.db.Client})
 	srv.SetErrorPresenter(errcode.NewPresenter(!s.cfg.FieldSuggestions))
 	srv.SetRecoverFunc(errcode.Recover)
+	if s.cfg.CompiledReads {
+		srv.Use(readplan.New(s.db.Client, s.db.Dialect, es, map[string]readplan.Lookup{
+			"customer": {Type: "Customer", Predicate: graph.CustomerLookup},
+		}, DefaultPageSize))
+	}
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		return next(s.scores.WithLoader(membership.WithLoader(ctx, s.db.Client)))
 	})

@@ -1,0 +1,551 @@
+package readplan
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect/sql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/c360/c360/ent"
+)
+
+// decline is why the planner leaves a root field to the resolvers.
+type decline string
+
+func (d decline) Error() string { return string(d) }
+
+func declinef(format string, args ...any) error { return decline(fmt.Sprintf(format, args...)) }
+
+// compiler turns one root field into one statement. It writes the statement
+// into b as it walks the selections, so arguments are numbered in order.
+type compiler struct {
+	ctx      context.Context
+	p        *Planner
+	oc       *graphql.OperationContext
+	b        *sql.Builder
+	pg       bool
+	masked   bool // the role may not see personal data: decline anything touching it
+	aliases  int
+	computed map[string]Computed
+}
+
+func (c *compiler) alias() string {
+	c.aliases++
+	return `"t` + strconv.Itoa(c.aliases) + `"`
+}
+
+// fields collects the selections of an object of type typ, as the executor
+// would (fragments merged, @skip/@include applied).
+func (c *compiler) fields(typ string, set ast.SelectionSet) []graphql.CollectedField {
+	satisfies := []string{typ}
+	if def := c.p.schema.Types[typ]; def != nil {
+		satisfies = append(satisfies, def.Interfaces...)
+	}
+	return graphql.CollectFields(c.oc, set, satisfies)
+}
+
+// object writes the JSON object of the row at alias t of node n with the
+// selections of fc.
+func (c *compiler) object(n *ent.ReadPlanNode, t string, fc *graphql.FieldContext) error {
+	c.b.WriteString(c.fn("json_object", "json_build_object") + "(")
+	for i, f := range c.fields(n.Type, fc.Field.Selections) {
+		if i > 0 {
+			c.b.WriteString(", ")
+		}
+		c.key(f.Alias)
+		if f.Name == "__typename" {
+			c.literal(n.Type)
+			continue
+		}
+		def := f.Definition
+		if def == nil {
+			return declinef("%s.%s has no definition", n.Type, f.Name)
+		}
+		if c.masked && def.Directives.ForName("personalData") != nil {
+			return declinef("%s.%s is personal data", n.Type, f.Name)
+		}
+		if col, ok := n.Columns[f.Name]; ok && len(def.Arguments) == 0 {
+			if err := c.scalar(t+`."`+col.Column+`"`, def.Type); err != nil {
+				return fmt.Errorf("%s.%s: %w", n.Type, f.Name, err)
+			}
+			continue
+		}
+		child, err := fc.Child(c.ctx, f)
+		if err != nil {
+			return declinef("%s.%s: %v", n.Type, f.Name, err)
+		}
+		if comp, ok := c.computed[n.Type+"."+f.Name]; ok {
+			if err := c.nested(func() error { return comp(c, n, t, child) }); err != nil {
+				return err
+			}
+			continue
+		}
+		e, ok := n.Edges[f.Name]
+		if !ok {
+			return declinef("%s.%s is not a column or an edge", n.Type, f.Name)
+		}
+		target := ReadPlanNodes[e.Target]
+		if err := c.nested(func() error { return c.edge(n, t, e, target, child) }); err != nil {
+			return err
+		}
+	}
+	c.b.WriteString(")")
+	return nil
+}
+
+// nested writes a subquery's JSON as a value: SQLite passes JSON between
+// query levels as text, which json() turns back into JSON.
+func (c *compiler) nested(f func() error) error {
+	if !c.pg {
+		c.b.WriteString("json(")
+	}
+	c.b.WriteString("(")
+	if err := f(); err != nil {
+		return err
+	}
+	c.b.WriteString(")")
+	if !c.pg {
+		c.b.WriteString(")")
+	}
+	return nil
+}
+
+func (c *compiler) fn(sqlite, pg string) string {
+	if c.pg {
+		return pg
+	}
+	return sqlite
+}
+
+// literal writes a string the planner made (type names, placeholders: no
+// quotes in them) as an SQL literal, so PostgreSQL knows its type.
+func (c *compiler) literal(s string) { c.b.WriteString("'" + s + "'") }
+
+func (c *compiler) key(k string) {
+	c.b.WriteString("'" + k + "', ") // GraphQL names are [_A-Za-z0-9]: no quoting needed
+}
+
+// scalar writes the column's value as the GraphQL scalar marshals it.
+func (c *compiler) scalar(col string, typ *ast.Type) error {
+	if typ.Elem != nil {
+		return decline("list of scalars")
+	}
+	switch typ.NamedType {
+	case "ID":
+		c.b.WriteString(c.fn("CAST("+col+" AS TEXT)", col+"::text"))
+	case "String", "Int", "Date":
+		c.b.WriteString(col)
+	case "Time":
+		c.b.WriteString(c.timeExpr(col))
+	case "Decimal":
+		c.b.WriteString(c.decimalExpr(col))
+	default:
+		def := c.p.schema.Types[typ.NamedType]
+		if def == nil || def.Kind != ast.Enum {
+			return declinef("scalar %s", typ.NamedType)
+		}
+		c.b.WriteString(col) // enums are stored as their GraphQL names
+	}
+	return nil
+}
+
+// timeExpr is date.MarshalTime: RFC 3339 in UTC with the fraction's trailing
+// zeros trimmed. go-sqlite3 stores UTC times as "2006-01-02 15:04:05.999999999+00:00";
+// PostgreSQL's JSON form of a timestamp trims the fraction the same way.
+func (c *compiler) timeExpr(col string) string {
+	if c.pg {
+		return "((to_json(" + col + " AT TIME ZONE 'UTC')#>>'{}') || 'Z')"
+	}
+	return "replace(replace(" + col + ", ' ', 'T'), '+00:00', 'Z')"
+}
+
+// decimalExpr is money.Cents' Decimal: "1234.50".
+func (c *compiler) decimalExpr(col string) string {
+	sign := "(CASE WHEN " + col + " < 0 THEN '-' ELSE '' END)"
+	if c.pg {
+		return "(" + sign + " || (abs(" + col + ") / 100)::text || '.' || lpad((abs(" + col + ") % 100)::text, 2, '0'))"
+	}
+	return "printf('%s%d.%02d', " + sign + ", abs(" + col + ") / 100, abs(" + col + ") % 100)"
+}
+
+func (c *compiler) boolExpr(cond string) string {
+	if c.pg {
+		return "(" + cond + ")"
+	}
+	return "json(CASE WHEN " + cond + " THEN 'true' ELSE 'false' END)"
+}
+
+// edge writes the JSON of an edge of the row at alias t: an object (unique
+// edges), a list, or a connection.
+func (c *compiler) edge(n *ent.ReadPlanNode, t string, e ent.ReadPlanEdge, target *ent.ReadPlanNode, fc *graphql.FieldContext) error {
+	if target == nil || len(e.Columns) != 1 || (e.Rel != "O2M" && e.Rel != "M2O") {
+		return declinef("edge %s.%s (%s)", n.Type, fc.Field.Name, e.Rel)
+	}
+	// join restricts the target rows at alias a to the neighbours of t.
+	join := func(a string) {
+		if e.Rel == "M2O" { // the foreign key is in the row at t
+			c.b.WriteString(a + `."` + target.ID + `" = ` + t + `."` + e.Columns[0] + `"`)
+		} else {
+			c.b.WriteString(a + `."` + e.Columns[0] + `" = ` + t + `."` + n.ID + `"`)
+		}
+	}
+	typ := fc.Field.Definition.Type
+	switch {
+	case e.Unique:
+		a := c.alias()
+		c.b.WriteString("SELECT ")
+		if err := c.object(target, a, fc); err != nil {
+			return err
+		}
+		c.b.WriteString(` FROM "` + target.Table + `" AS ` + a + " WHERE ")
+		join(a)
+		return nil
+	case typ.Elem != nil:
+		// A plain list: every neighbour, in id order as ent loads them.
+		a := c.alias()
+		c.b.WriteString("SELECT coalesce(" + c.fn("json_group_array", "json_agg") + "(")
+		if err := c.object(target, a, fc); err != nil {
+			return err
+		}
+		c.b.WriteString(` ORDER BY ` + a + `."` + target.ID + `"), ` + c.fn("'[]'", "'[]'::json") + `) FROM "` + target.Table + `" AS ` + a + " WHERE ")
+		join(a)
+		return nil
+	}
+	return c.connection(target, fc, join)
+}
+
+// page is a connection's arguments as entgql's Paginate reads them.
+type page struct {
+	after, before *entgql.Cursor[int]
+	first, last   *int
+	column        ent.ReadPlanColumn // the order field's column; Column "" for the id order
+	orderField    string
+	direction     entgql.OrderDirection
+	where         func(*sql.Selector)
+}
+
+func (c *compiler) pageOf(n *ent.ReadPlanNode, fc *graphql.FieldContext) (*page, error) {
+	p := &page{direction: entgql.OrderDirectionAsc}
+	p.after, _ = fc.Args["after"].(*entgql.Cursor[int])
+	p.before, _ = fc.Args["before"].(*entgql.Cursor[int])
+	p.first, _ = fc.Args["first"].(*int)
+	p.last, _ = fc.Args["last"].(*int)
+	if (p.first != nil && *p.first < 0) || (p.last != nil && *p.last < 0) || (p.first != nil && p.last != nil) {
+		return nil, decline("first/last the resolvers refuse")
+	}
+	if p.first == nil && p.last == nil {
+		d := c.p.defaultPage
+		p.first = &d
+	}
+	if o := reflect.ValueOf(fc.Args["orderBy"]); o.IsValid() && !o.IsNil() {
+		if c.masked {
+			return nil, decline("orderBy for a role without personal data")
+		}
+		if o.Kind() != reflect.Pointer || o.Elem().Kind() != reflect.Struct {
+			return nil, decline("orderBy is not one term")
+		}
+		o = o.Elem()
+		p.direction = o.FieldByName("Direction").Interface().(entgql.OrderDirection)
+		if err := p.direction.Validate(); err != nil {
+			return nil, decline("order direction")
+		}
+		if f := o.FieldByName("Field"); !f.IsNil() {
+			name := f.Interface().(fmt.Stringer).String()
+			for _, col := range n.Columns {
+				if col.OrderField == name {
+					p.column, p.orderField = col, name
+				}
+			}
+			if p.orderField == "" {
+				return nil, declinef("order field %s", name)
+			}
+		}
+	}
+	if w := reflect.ValueOf(fc.Args["where"]); w.IsValid() && !w.IsNil() {
+		if c.masked {
+			return nil, decline("where for a role without personal data")
+		}
+		out := w.MethodByName("P").Call(nil)
+		if err, _ := out[1].Interface().(error); err != nil {
+			return nil, declinef("where: %v", err)
+		}
+		pred := out[0]
+		if !pred.IsNil() {
+			p.where = pred.Convert(reflect.TypeFor[func(*sql.Selector)]()).Interface().(func(*sql.Selector))
+		}
+	}
+	return p, nil
+}
+
+// connection writes a Relay connection over the rows of n that restrict
+// selects (nil at the root), the way entgql's Paginate builds it.
+func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, restrict func(a string)) error {
+	pg, err := c.pageOf(n, fc)
+	if err != nil {
+		return err
+	}
+	sels := c.fields(fc.Field.Definition.Type.NamedType, fc.Field.Selections)
+	edges := false
+	for _, f := range sels {
+		edges = edges || f.Name == "edges"
+	}
+	orderCol := n.ID
+	if pg.orderField != "" {
+		orderCol = pg.column.Column
+	}
+	dir := pg.direction
+	if pg.last != nil {
+		dir = dir.Reverse()
+	}
+	limit := 0
+	if pg.first != nil {
+		limit = *pg.first
+	} else {
+		limit = *pg.last
+	}
+	empty := !edges || limit == 0 // Paginate returns before loading any node
+
+	// filtered writes FROM/WHERE of the rows the connection pages over
+	// (restriction and where; cursors when withCursors).
+	filtered := func(a string, withCursors bool) {
+		s := sql.Dialect(c.dialect()).Select().From(sql.Table(n.Table).As(strings.Trim(a, `"`)))
+		if pg.where != nil {
+			pg.where(s)
+		}
+		if withCursors {
+			for _, p := range entgql.CursorsPredicate(pg.after, pg.before, n.ID, orderCol, dir) {
+				p(s)
+			}
+		}
+		c.b.WriteString(` FROM "` + n.Table + `" AS ` + a)
+		conds := 0
+		if restrict != nil {
+			c.b.WriteString(" WHERE ")
+			restrict(a)
+			conds++
+		}
+		if p := s.P(); p != nil {
+			if conds == 0 {
+				c.b.WriteString(" WHERE ")
+			} else {
+				c.b.WriteString(" AND ")
+			}
+			c.b.WriteString("(").Join(p).WriteString(")")
+		}
+	}
+	count := func() {
+		a := c.alias()
+		c.b.WriteString("(SELECT count(*)")
+		filtered(a, false)
+		c.b.WriteString(")")
+	}
+
+	if empty {
+		c.b.WriteString("SELECT " + c.fn("json_object", "json_build_object") + "(")
+		for i, f := range sels {
+			if i > 0 {
+				c.b.WriteString(", ")
+			}
+			c.key(f.Alias)
+			switch f.Name {
+			case "__typename":
+				c.literal(fc.Field.Definition.Type.NamedType)
+			case "edges":
+				c.b.WriteString(c.fn("json('[]')", "'[]'::json"))
+			case "totalCount":
+				count()
+			case "pageInfo":
+				// Paginate counts only with pagination or without edges; here
+				// one of them holds (limit 0 needs first or last).
+				c.b.WriteString(c.fn("json_object", "json_build_object") + "(")
+				for j, pf := range c.fields("PageInfo", f.Selections) {
+					if j > 0 {
+						c.b.WriteString(", ")
+					}
+					c.key(pf.Alias)
+					switch pf.Name {
+					case "hasNextPage", "hasPreviousPage":
+						if (pf.Name == "hasNextPage") == (pg.first != nil) {
+							c.boolCount(count)
+						} else {
+							c.b.WriteString(c.boolExpr("1 = 0"))
+						}
+					case "startCursor", "endCursor":
+						c.b.WriteString("NULL")
+					case "__typename":
+						c.literal("PageInfo")
+					}
+				}
+				c.b.WriteString(")")
+			}
+		}
+		c.b.WriteString(")")
+		return nil
+	}
+
+	// The page: limit+1 rows in the (reversed for last) order, numbered; cnt
+	// is how many were fetched.
+	inner, rows := c.alias(), c.alias()
+	order := inner + `."` + orderCol + `" ` + string(dir)
+	if orderCol != n.ID {
+		order += ", " + inner + `."` + n.ID + `" ` + string(dir)
+	}
+	c.b.WriteString("SELECT " + c.fn("json_object", "json_build_object") + "(")
+	for i, f := range sels {
+		if i > 0 {
+			c.b.WriteString(", ")
+		}
+		c.key(f.Alias)
+		switch f.Name {
+		case "__typename":
+			c.literal(fc.Field.Definition.Type.NamedType)
+		case "totalCount":
+			// Paginate counts whenever first or last is set, and the
+			// default page size sets first.
+			count()
+		case "edges":
+			if err := c.edges(n, rows, pg, limit, fc, f); err != nil {
+				return err
+			}
+		case "pageInfo":
+			c.b.WriteString(c.fn("json_object", "json_build_object") + "(")
+			for j, pf := range c.fields("PageInfo", f.Selections) {
+				if j > 0 {
+					c.b.WriteString(", ")
+				}
+				c.key(pf.Alias)
+				more := "max(" + rows + `."cnt__") > ` + strconv.Itoa(limit)
+				switch pf.Name {
+				case "hasNextPage":
+					switch {
+					case pg.before != nil:
+						c.b.WriteString(c.boolExpr("1 = 1"))
+					case pg.first != nil:
+						c.b.WriteString(c.boolExpr("coalesce(" + more + ", 1 = 0)"))
+					default:
+						c.b.WriteString(c.boolExpr("1 = 0"))
+					}
+				case "hasPreviousPage":
+					switch {
+					case pg.after != nil:
+						c.b.WriteString(c.boolExpr("1 = 1"))
+					case pg.last != nil:
+						c.b.WriteString(c.boolExpr("coalesce(" + more + ", 1 = 0)"))
+					default:
+						c.b.WriteString(c.boolExpr("1 = 0"))
+					}
+				case "startCursor", "endCursor":
+					// The first and last edge in the response's order.
+					first := (pf.Name == "startCursor") == (pg.last == nil)
+					rn := "1"
+					if !first {
+						rn = c.fn("min", "least") + "(" + rows + `."cnt__", ` + strconv.Itoa(limit) + ")"
+					}
+					c.b.WriteString("max(CASE WHEN " + rows + `."rn__" = ` + rn + " THEN ")
+					c.cursor(n, rows, pg)
+					c.b.WriteString(" END)")
+				case "__typename":
+					c.literal("PageInfo")
+				}
+			}
+			c.b.WriteString(")")
+		}
+	}
+	c.b.WriteString(") FROM (SELECT " + rows + ".*, count(*) OVER () AS \"cnt__\" FROM (SELECT " + inner + ".*, row_number() OVER (ORDER BY " + order + `) AS "rn__"`)
+	filtered(inner, true)
+	c.b.WriteString(" ORDER BY " + order + " LIMIT ").Arg(limit + 1)
+	c.b.WriteString(") AS " + rows + ") AS " + rows)
+	return nil
+}
+
+// boolCount writes "the count is positive" as a JSON boolean.
+func (c *compiler) boolCount(count func()) {
+	if c.pg {
+		c.b.WriteString("(")
+		count()
+		c.b.WriteString(" > 0)")
+		return
+	}
+	c.b.WriteString("json(CASE WHEN ")
+	count()
+	c.b.WriteString(" > 0 THEN 'true' ELSE 'false' END)")
+}
+
+// edges writes the edges list of a page: rows numbered 1..limit, in the
+// response's order.
+func (c *compiler) edges(n *ent.ReadPlanNode, rows string, pg *page, limit int, conn *graphql.FieldContext, f graphql.CollectedField) error {
+	fc, err := conn.Child(c.ctx, f)
+	if err != nil {
+		return declinef("edges: %v", err)
+	}
+	c.b.WriteString("coalesce(" + c.fn("json_group_array", "json_agg") + "(" + c.fn("json_object", "json_build_object") + "(")
+	edgeType := f.Definition.Type.NamedType
+	for i, ef := range c.fields(edgeType, f.Selections) {
+		if i > 0 {
+			c.b.WriteString(", ")
+		}
+		c.key(ef.Alias)
+		switch ef.Name {
+		case "__typename":
+			c.literal(edgeType)
+		case "cursor":
+			c.cursor(n, rows, pg)
+		case "node":
+			nfc, err := fc.Child(c.ctx, ef)
+			if err != nil {
+				return declinef("node: %v", err)
+			}
+			if err := c.object(n, rows, nfc); err != nil {
+				return err
+			}
+		}
+	}
+	dir := "ASC"
+	if pg.last != nil {
+		dir = "DESC"
+	}
+	c.b.WriteString(`) ORDER BY ` + rows + `."rn__" ` + dir + ") FILTER (WHERE " + rows + `."rn__" <= ` + strconv.Itoa(limit) + "), " + c.fn("json('[]')", "'[]'::json") + ")")
+	return nil
+}
+
+// cursor writes the placeholder of the row's cursor: the planner's token, the
+// order field, the id and the order value as JSON; Answer replaces it by the
+// cursor entgql would give the row.
+func (c *compiler) cursor(n *ent.ReadPlanNode, rows string, pg *page) {
+	c.b.WriteString("(")
+	c.literal(c.p.token + n.Type + "|" + pg.orderField + "|")
+	c.b.WriteString(" || " + c.fn("CAST("+rows+`."`+n.ID+`" AS TEXT)`, rows+`."`+n.ID+`"::text`) + " || '|'")
+	if pg.orderField != "" {
+		col := rows + `."` + pg.column.Column + `"`
+		var def *ast.FieldDefinition
+		for name, cc := range n.Columns {
+			if cc.Column == pg.column.Column {
+				def = c.p.schema.Types[n.Type].Fields.ForName(name)
+			}
+		}
+		v := col
+		if def != nil {
+			switch def.Type.NamedType {
+			case "Time":
+				v = c.timeExpr(col)
+			case "Decimal":
+				v = c.decimalExpr(col)
+			}
+		}
+		c.b.WriteString(" || " + c.fn("json_quote("+v+")", "coalesce(to_json("+v+")::text, 'null')"))
+	}
+	c.b.WriteString(")")
+}
+
+func (c *compiler) dialect() string {
+	if c.pg {
+		return "postgres"
+	}
+	return "sqlite3"
+}
