@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
@@ -53,7 +52,7 @@ func (c *compiler) fields(typ string, set ast.SelectionSet) []graphql.CollectedF
 // object writes the JSON object of the row at alias t of node n with the
 // selections of fc.
 func (c *compiler) object(n *ent.ReadPlanNode, t string, fc *graphql.FieldContext) error {
-	c.b.WriteString(c.fn("json_object", "json_build_object") + "(")
+	c.b.WriteString(c.fn("jsonb_object", "json_build_object") + "(")
 	for i, f := range c.fields(n.Type, fc.Field.Selections) {
 		if i > 0 {
 			c.b.WriteString(", ")
@@ -99,20 +98,14 @@ func (c *compiler) object(n *ent.ReadPlanNode, t string, fc *graphql.FieldContex
 	return nil
 }
 
-// nested writes a subquery's JSON as a value: SQLite passes JSON between
-// query levels as text, which json() turns back into JSON.
+// nested writes a subquery's JSON as a value. (SQLite's subqueries return
+// JSONB blobs, which its JSON functions take as JSON values.)
 func (c *compiler) nested(f func() error) error {
-	if !c.pg {
-		c.b.WriteString("json(")
-	}
 	c.b.WriteString("(")
 	if err := f(); err != nil {
 		return err
 	}
 	c.b.WriteString(")")
-	if !c.pg {
-		c.b.WriteString(")")
-	}
 	return nil
 }
 
@@ -174,12 +167,20 @@ func (c *compiler) decimalExpr(col string) string {
 	return "printf('%s%d.%02d', " + sign + ", abs(" + col + ") / 100, abs(" + col + ") % 100)"
 }
 
-func (c *compiler) boolExpr(cond string) string {
+// boolean writes the condition cond writes as a JSON boolean.
+func (c *compiler) boolean(cond func()) {
 	if c.pg {
-		return "(" + cond + ")"
+		c.b.WriteString("(")
+		cond()
+		c.b.WriteString(")")
+		return
 	}
-	return "json(CASE WHEN " + cond + " THEN 'true' ELSE 'false' END)"
+	c.b.WriteString("jsonb(CASE WHEN ")
+	cond()
+	c.b.WriteString(" THEN 'true' ELSE 'false' END)")
 }
+
+func (c *compiler) emptyList() string { return c.fn("jsonb('[]')", "'[]'::json") }
 
 // edge writes the JSON of an edge of the row at alias t: an object (unique
 // edges), a list, or a connection.
@@ -208,16 +209,22 @@ func (c *compiler) edge(n *ent.ReadPlanNode, t string, e ent.ReadPlanEdge, targe
 		return nil
 	case typ.Elem != nil:
 		// A plain list: every neighbour, in id order as ent loads them.
-		a := c.alias()
-		c.b.WriteString("SELECT coalesce(" + c.fn("json_group_array", "json_agg") + "(")
-		if err := c.object(target, a, fc); err != nil {
-			return err
-		}
-		c.b.WriteString(` ORDER BY ` + a + `."` + target.ID + `"), ` + c.fn("'[]'", "'[]'::json") + `) FROM "` + target.Table + `" AS ` + a + " WHERE ")
-		join(a)
-		return nil
+		return c.list(target, fc, join)
 	}
 	return c.connection(target, fc, join)
+}
+
+// list writes the JSON array of the rows of n that where selects, by id.
+func (c *compiler) list(n *ent.ReadPlanNode, fc *graphql.FieldContext, where func(a string)) error {
+	a, rows := c.alias(), c.alias()
+	c.b.WriteString("SELECT coalesce(" + c.fn("jsonb_group_array", "json_agg") + "(")
+	if err := c.object(n, rows, fc); err != nil {
+		return err
+	}
+	c.b.WriteString("), " + c.emptyList() + `) FROM (SELECT ` + a + `.* FROM "` + n.Table + `" AS ` + a + " WHERE ")
+	where(a)
+	c.b.WriteString(" ORDER BY " + a + `."` + n.ID + `") AS ` + rows)
+	return nil
 }
 
 // page is a connection's arguments as entgql's Paginate reads them.
@@ -291,9 +298,10 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 		return err
 	}
 	sels := c.fields(fc.Field.Definition.Type.NamedType, fc.Field.Selections)
-	edges := false
+	edges, pageInfo := false, false
 	for _, f := range sels {
 		edges = edges || f.Name == "edges"
+		pageInfo = pageInfo || f.Name == "pageInfo"
 	}
 	orderCol := n.ID
 	if pg.orderField != "" {
@@ -309,12 +317,19 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 	} else {
 		limit = *pg.last
 	}
-	empty := !edges || limit == 0 // Paginate returns before loading any node
+	// order is the ORDER BY of the rows at alias a in direction d.
+	order := func(a string, d entgql.OrderDirection) string {
+		o := a + `."` + orderCol + `" ` + string(d)
+		if orderCol != n.ID {
+			o += ", " + a + `."` + n.ID + `" ` + string(d)
+		}
+		return o
+	}
 
 	// filtered writes FROM/WHERE of the rows the connection pages over
 	// (restriction and where; cursors when withCursors).
 	filtered := func(a string, withCursors bool) {
-		s := sql.Dialect(c.dialect()).Select().From(sql.Table(n.Table).As(strings.Trim(a, `"`)))
+		s := sql.Dialect(c.dialect()).Select().From(sql.Table(n.Table).As(trimQuotes(a)))
 		if pg.where != nil {
 			pg.where(s)
 		}
@@ -324,19 +339,14 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 			}
 		}
 		c.b.WriteString(` FROM "` + n.Table + `" AS ` + a)
-		conds := 0
+		where := " WHERE "
 		if restrict != nil {
-			c.b.WriteString(" WHERE ")
+			c.b.WriteString(where)
 			restrict(a)
-			conds++
+			where = " AND "
 		}
 		if p := s.P(); p != nil {
-			if conds == 0 {
-				c.b.WriteString(" WHERE ")
-			} else {
-				c.b.WriteString(" AND ")
-			}
-			c.b.WriteString("(").Join(p).WriteString(")")
+			c.b.WriteString(where + "(").Join(p).WriteString(")")
 		}
 	}
 	count := func() {
@@ -345,58 +355,12 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 		filtered(a, false)
 		c.b.WriteString(")")
 	}
-
-	if empty {
-		c.b.WriteString("SELECT " + c.fn("json_object", "json_build_object") + "(")
-		for i, f := range sels {
-			if i > 0 {
-				c.b.WriteString(", ")
-			}
-			c.key(f.Alias)
-			switch f.Name {
-			case "__typename":
-				c.literal(fc.Field.Definition.Type.NamedType)
-			case "edges":
-				c.b.WriteString(c.fn("json('[]')", "'[]'::json"))
-			case "totalCount":
-				count()
-			case "pageInfo":
-				// Paginate counts only with pagination or without edges; here
-				// one of them holds (limit 0 needs first or last).
-				c.b.WriteString(c.fn("json_object", "json_build_object") + "(")
-				for j, pf := range c.fields("PageInfo", f.Selections) {
-					if j > 0 {
-						c.b.WriteString(", ")
-					}
-					c.key(pf.Alias)
-					switch pf.Name {
-					case "hasNextPage", "hasPreviousPage":
-						if (pf.Name == "hasNextPage") == (pg.first != nil) {
-							c.boolCount(count)
-						} else {
-							c.b.WriteString(c.boolExpr("1 = 0"))
-						}
-					case "startCursor", "endCursor":
-						c.b.WriteString("NULL")
-					case "__typename":
-						c.literal("PageInfo")
-					}
-				}
-				c.b.WriteString(")")
-			}
-		}
-		c.b.WriteString(")")
-		return nil
-	}
-
-	// The page: limit+1 rows in the (reversed for last) order, numbered; cnt
-	// is how many were fetched.
-	inner, rows := c.alias(), c.alias()
-	order := inner + `."` + orderCol + `" ` + string(dir)
-	if orderCol != n.ID {
-		order += ", " + inner + `."` + n.ID + `" ` + string(dir)
-	}
-	c.b.WriteString("SELECT " + c.fn("json_object", "json_build_object") + "(")
+	// Paginate returns before loading any node without edges or with a
+	// page of 0; it then reports a next (first) or previous (last) page
+	// when any row matches.
+	empty := !edges || limit == 0
+	rows := c.alias()
+	c.b.WriteString("SELECT " + c.fn("jsonb_object", "json_build_object") + "(")
 	for i, f := range sels {
 		if i > 0 {
 			c.b.WriteString(", ")
@@ -410,81 +374,84 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 			// default page size sets first.
 			count()
 		case "edges":
-			if err := c.edges(n, rows, pg, limit, fc, f); err != nil {
+			if empty {
+				c.b.WriteString(c.emptyList())
+			} else if err := c.edges(n, rows, pg, limit, pageInfo, fc, f); err != nil {
 				return err
 			}
 		case "pageInfo":
-			c.b.WriteString(c.fn("json_object", "json_build_object") + "(")
+			c.b.WriteString(c.fn("jsonb_object", "json_build_object") + "(")
 			for j, pf := range c.fields("PageInfo", f.Selections) {
 				if j > 0 {
 					c.b.WriteString(", ")
 				}
 				c.key(pf.Alias)
-				more := "max(" + rows + `."cnt__") > ` + strconv.Itoa(limit)
-				switch pf.Name {
-				case "hasNextPage":
-					switch {
-					case pg.before != nil:
-						c.b.WriteString(c.boolExpr("1 = 1"))
-					case pg.first != nil:
-						c.b.WriteString(c.boolExpr("coalesce(" + more + ", 1 = 0)"))
-					default:
-						c.b.WriteString(c.boolExpr("1 = 0"))
-					}
-				case "hasPreviousPage":
-					switch {
-					case pg.after != nil:
-						c.b.WriteString(c.boolExpr("1 = 1"))
-					case pg.last != nil:
-						c.b.WriteString(c.boolExpr("coalesce(" + more + ", 1 = 0)"))
-					default:
-						c.b.WriteString(c.boolExpr("1 = 0"))
-					}
-				case "startCursor", "endCursor":
-					// The first and last edge in the response's order.
-					first := (pf.Name == "startCursor") == (pg.last == nil)
+				switch {
+				case pf.Name == "__typename":
+					c.literal("PageInfo")
+				case empty && (pf.Name == "startCursor" || pf.Name == "endCursor"):
+					c.b.WriteString("NULL")
+				case empty && (pf.Name == "hasNextPage") == (pg.first != nil):
+					c.boolean(func() { count(); c.b.WriteString(" > 0") })
+				case empty:
+					c.boolean(func() { c.b.WriteString("1 = 0") })
+				case pf.Name == "hasNextPage" && pg.before != nil, pf.Name == "hasPreviousPage" && pg.after != nil:
+					c.boolean(func() { c.b.WriteString("1 = 1") })
+				case pf.Name == "hasNextPage" && pg.first != nil, pf.Name == "hasPreviousPage" && pg.last != nil:
+					c.boolean(func() { c.b.WriteString("count(*) > " + strconv.Itoa(limit)) })
+				case pf.Name == "hasNextPage", pf.Name == "hasPreviousPage":
+					c.boolean(func() { c.b.WriteString("1 = 0") })
+				default: // the first and the last edge in the response's order
 					rn := "1"
-					if !first {
+					if (pf.Name == "startCursor") != (pg.last == nil) {
 						rn = c.fn("min", "least") + "(" + rows + `."cnt__", ` + strconv.Itoa(limit) + ")"
 					}
 					c.b.WriteString("max(CASE WHEN " + rows + `."rn__" = ` + rn + " THEN ")
 					c.cursor(n, rows, pg)
 					c.b.WriteString(" END)")
-				case "__typename":
-					c.literal("PageInfo")
 				}
 			}
 			c.b.WriteString(")")
 		}
 	}
-	c.b.WriteString(") FROM (SELECT " + rows + ".*, count(*) OVER () AS \"cnt__\" FROM (SELECT " + inner + ".*, row_number() OVER (ORDER BY " + order + `) AS "rn__"`)
+	c.b.WriteString(")")
+	if empty {
+		return nil
+	}
+	// The page in the response's order. With pageInfo it holds one row more
+	// than the page, to tell whether there is a next one, and numbers its
+	// rows (rn__, in reading order) and counts them (cnt__) for the cursors.
+	inner := c.alias()
+	out := dir
+	if pg.last != nil {
+		out = dir.Reverse()
+	}
+	if pageInfo {
+		c.b.WriteString(" FROM (SELECT " + rows + ".*, row_number() OVER (ORDER BY " + order(rows, dir) + `) AS "rn__", count(*) OVER () AS "cnt__" FROM (SELECT ` + inner + ".*")
+		filtered(inner, true)
+		c.b.WriteString(" ORDER BY " + order(inner, dir) + " LIMIT ").Arg(limit + 1)
+		c.b.WriteString(") AS " + rows + " ORDER BY " + order(rows, out) + ") AS " + rows)
+		return nil
+	}
+	c.b.WriteString(" FROM (SELECT " + inner + ".*")
 	filtered(inner, true)
-	c.b.WriteString(" ORDER BY " + order + " LIMIT ").Arg(limit + 1)
-	c.b.WriteString(") AS " + rows + ") AS " + rows)
+	c.b.WriteString(" ORDER BY " + order(inner, dir) + " LIMIT ").Arg(limit)
+	c.b.WriteString(") AS " + rows)
+	if pg.last != nil {
+		c.b.WriteString(" ORDER BY " + order(rows, out))
+	}
 	return nil
 }
 
-// boolCount writes "the count is positive" as a JSON boolean.
-func (c *compiler) boolCount(count func()) {
-	if c.pg {
-		c.b.WriteString("(")
-		count()
-		c.b.WriteString(" > 0)")
-		return
-	}
-	c.b.WriteString("json(CASE WHEN ")
-	count()
-	c.b.WriteString(" > 0 THEN 'true' ELSE 'false' END)")
-}
-
-// edges writes the edges list of a page: rows numbered 1..limit, in the
-// response's order.
-func (c *compiler) edges(n *ent.ReadPlanNode, rows string, pg *page, limit int, conn *graphql.FieldContext, f graphql.CollectedField) error {
+// edges writes the edges of the page at alias rows, in the order of its rows
+// (aggregates keep the order of a sorted subquery). With pageInfo the page
+// has one row more, which is left out.
+func (c *compiler) edges(n *ent.ReadPlanNode, rows string, pg *page, limit int, pageInfo bool, conn *graphql.FieldContext, f graphql.CollectedField) error {
 	fc, err := conn.Child(c.ctx, f)
 	if err != nil {
 		return declinef("edges: %v", err)
 	}
-	c.b.WriteString("coalesce(" + c.fn("json_group_array", "json_agg") + "(" + c.fn("json_object", "json_build_object") + "(")
+	c.b.WriteString("coalesce(" + c.fn("jsonb_group_array", "json_agg") + "(" + c.fn("jsonb_object", "json_build_object") + "(")
 	edgeType := f.Definition.Type.NamedType
 	for i, ef := range c.fields(edgeType, f.Selections) {
 		if i > 0 {
@@ -506,11 +473,11 @@ func (c *compiler) edges(n *ent.ReadPlanNode, rows string, pg *page, limit int, 
 			}
 		}
 	}
-	dir := "ASC"
-	if pg.last != nil {
-		dir = "DESC"
+	c.b.WriteString("))")
+	if pageInfo {
+		c.b.WriteString(" FILTER (WHERE " + rows + `."rn__" <= ` + strconv.Itoa(limit) + ")")
 	}
-	c.b.WriteString(`) ORDER BY ` + rows + `."rn__" ` + dir + ") FILTER (WHERE " + rows + `."rn__" <= ` + strconv.Itoa(limit) + "), " + c.fn("json('[]')", "'[]'::json") + ")")
+	c.b.WriteString(", " + c.emptyList() + ")")
 	return nil
 }
 

@@ -152,6 +152,9 @@ func (p *Planner) answer(ctx context.Context, oc *graphql.OperationContext, fiel
 	if err := c.b.Err(); err != nil {
 		return nil, err
 	}
+	if !c.pg {
+		query = "SELECT json((" + query + "))" // JSONB to text
+	}
 	slog.DebugContext(ctx, "read plan: compiled", "field", field.Alias, "sql", query)
 	raw, err := p.run(ctx, query, args)
 	if err != nil {
@@ -202,15 +205,9 @@ type Computed func(c *compiler, n *ent.ReadPlanNode, t string, fc *graphql.Field
 // personas: the personas whose criteria the customer meets today, by id
 // (membership.PersonasOf).
 func personas(c *compiler, _ *ent.ReadPlanNode, t string, fc *graphql.FieldContext) error {
-	n := ReadPlanNodes["Persona"]
-	a := c.alias()
-	c.b.WriteString("SELECT coalesce(" + c.fn("json_group_array", "json_agg") + "(")
-	if err := c.object(n, a, fc); err != nil {
-		return err
-	}
-	c.b.WriteString(" ORDER BY " + a + `."id"), ` + c.fn("'[]'", "'[]'::json") + `) FROM "` + n.Table + `" AS ` + a + " WHERE ")
-	membership.WriteMatch(c.b, c.pg, a, t, membership.Today())
-	return nil
+	return c.list(ReadPlanNodes["Persona"], fc, func(a string) {
+		membership.WriteMatch(c.b, c.pg, a, t, membership.Today())
+	})
 }
 
 // personaCustomers: the connection of the customers who meet the persona's
