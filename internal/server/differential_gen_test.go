@@ -76,12 +76,13 @@ type opGen struct {
 	decls     []string
 	fragments map[string]string // type -> fragment name
 	fragText  []string
-	n         int // aliases, variables and fragments made so far
-	fields    int // fields selected so far: keeps operations small
+	n         int             // aliases, variables and fragments made so far
+	fields    int             // fields selected so far: keeps operations small
+	selected  map[string]bool // "Type.field" coordinates selected
 }
 
 func newOpGen(s *ast.Schema, p *pools, r *rand.Rand) *opGen {
-	return &opGen{s: s, p: p, r: r, vars: map[string]any{}, fragments: map[string]string{}}
+	return &opGen{s: s, p: p, r: r, vars: map[string]any{}, fragments: map[string]string{}, selected: map[string]bool{}}
 }
 
 func (g *opGen) chance(percent int) bool { return g.r.IntN(100) < percent }
@@ -152,6 +153,7 @@ func (g *opGen) operation() *operation {
 // taken in the enclosing selection set.
 func (g *opGen) field(parent *ast.Definition, f *ast.FieldDefinition, depth, entities int, conn string, used map[string]bool) (string, selItem) {
 	g.fields++
+	g.selected[parent.Name+"."+f.Name] = true
 	key := f.Name
 	alias := ""
 	if used[key] || g.chance(12) {
@@ -303,6 +305,7 @@ func (g *opGen) fragment(typ *ast.Definition) string {
 	var parts []string
 	for _, f := range typ.Fields {
 		if len(f.Arguments) == 0 && isLeaf(g.s, f.Type) && !strings.HasPrefix(f.Name, "__") && g.chance(50) {
+			g.selected[typ.Name+"."+f.Name] = true
 			if g.clashes(typ, f) {
 				parts = append(parts, strings.ToLower(typ.Name)+"_"+f.Name+": "+f.Name)
 			} else {

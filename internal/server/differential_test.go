@@ -58,6 +58,9 @@ func TestDifferentialCompiledReadsAnswerLikeResolvers(t *testing.T) {
 			t.Logf("%s: data loaded in %v, %d operations x %d roles x 2 paths in %v",
 				d, loaded.Round(time.Millisecond), diffOpsPerDatabase, len(diffRoles), (time.Since(start) - loaded).Round(time.Millisecond))
 			st.report(t)
+			if u := st.uncovered(f.schema); len(u) > 0 {
+				t.Logf("fields no operation selected this run: %s", strings.Join(u, ", "))
+			}
 			// A generator of invalid operations would prove nothing.
 			if ok := st.adminOK * 100 / max(st.adminOps, 1); ok < 60 {
 				t.Fatalf("DIFF_SEED=%d: only %d%% of operations answered without errors for admin (want 60%%+)", seed, ok)
@@ -328,7 +331,9 @@ func (f *diffFixture) run(t *testing.T, seed uint64, n int, st *diffStats) {
 	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	failures := 0
 	for i := range n {
-		op := newOpGen(f.schema, f.pools, r).operation()
+		g := newOpGen(f.schema, f.pools, r)
+		op := g.operation()
+		st.cover(g.selected)
 		text, vars := op.text, op.vars
 		type answer struct {
 			status int
@@ -434,10 +439,36 @@ type diffStats struct {
 	errorCodes        map[string]int
 	lastErrors        []string
 	internal          []string // operations the resolvers fail on: bugs of their own
+	covered           map[string]bool
+}
+
+func (st *diffStats) cover(fields map[string]bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for f := range fields {
+		st.covered[f] = true
+	}
+}
+
+// uncovered lists the fields of the output types that no operation selected.
+func (st *diffStats) uncovered(s *ast.Schema) []string {
+	var out []string
+	for _, d := range s.Types {
+		if d.Kind != ast.Object || strings.HasPrefix(d.Name, "__") || d == s.Mutation {
+			continue
+		}
+		for _, f := range d.Fields {
+			if !strings.HasPrefix(f.Name, "__") && !st.covered[d.Name+"."+f.Name] {
+				out = append(out, d.Name+"."+f.Name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func newDiffStats() *diffStats {
-	return &diffStats{fields: map[string]*[2]int{}, errorCodes: map[string]int{}}
+	return &diffStats{fields: map[string]*[2]int{}, errorCodes: map[string]int{}, covered: map[string]bool{}}
 }
 
 func (st *diffStats) count(role string, op *operation, vars map[string]any, body []byte) {
