@@ -95,3 +95,4 @@ fuzz:
 	go test ./internal/importer -run '^$$' -fuzz FuzzFastDecoderOrder -fuzztime $(FUZZTIME)
 	go test ./internal/auth -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME)
 	go test ./internal/querylimit -run '^$$' -fuzz FuzzPrecheck -fuzztime $(FUZZTIME)
+	go test ./internal/server -run '^$$' -fuzz FuzzCompiledMatchesResolvers -fuzztime $(FUZZTIME)

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -101,8 +103,11 @@ func authorizeFields(ctx context.Context, next graphql.Resolver) (any, error) {
 	}
 	if !p.Role.SeesPersonalData() {
 		oc := graphql.GetOperationContext(ctx)
-		for name, v := range fc.Field.ArgumentMap(oc.Variables) {
-			if path := personalInput(name, v); path != "" {
+		// In a fixed order (names sorted, as in personalInput), so the
+		// refusal names the same input every time.
+		args := fc.Field.ArgumentMap(oc.Variables)
+		for _, name := range slices.Sorted(maps.Keys(args)) {
+			if path := personalInput(name, args[name]); path != "" {
 				return nil, errcode.New(errcode.Forbidden, path,
 					fmt.Sprintf("%s: filtering or ordering by personal data is not available to the %s role", path, roleOf(ctx)))
 			}
@@ -119,8 +124,8 @@ func personalInput(path string, v any) string {
 		if f, ok := t["field"].(string); ok && (f == "EMAIL" || f == "BIRTH_DATE") {
 			return path + ".field"
 		}
-		for k, sub := range t {
-			if p := personalInput(path+"."+k, sub); p != "" {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			if p := personalInput(path+"."+k, t[k]); p != "" {
 				return p
 			}
 		}

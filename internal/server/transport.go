@@ -2,12 +2,14 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -248,6 +250,7 @@ func writeResponse(w http.ResponseWriter, status int, r *graphql.Response) {
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
 	}
+	sortErrors(r.Errors)
 	b, err := json.Marshal(response{Errors: r.Errors, Data: r.Data, Extensions: r.Extensions})
 	if err != nil {
 		status = http.StatusInternalServerError
@@ -255,6 +258,48 @@ func writeResponse(w http.ResponseWriter, status int, r *graphql.Response) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// sortErrors puts field errors in a fixed order: by path (indexes by
+// number), then location and message. gqlgen resolves list elements
+// concurrently and lists errors as they come, so without it one operation
+// could answer with differently ordered bodies, and no two execution paths
+// (resolvers, compiled reads) could be held to byte-identical answers.
+func sortErrors(errs gqlerror.List) {
+	slices.SortStableFunc(errs, func(a, b *gqlerror.Error) int {
+		for i := 0; i < len(a.Path) && i < len(b.Path); i++ {
+			if c := comparePathElement(a.Path[i], b.Path[i]); c != 0 {
+				return c
+			}
+		}
+		if c := cmp.Compare(len(a.Path), len(b.Path)); c != 0 {
+			return c
+		}
+		for i := 0; i < len(a.Locations) && i < len(b.Locations); i++ {
+			la, lb := a.Locations[i], b.Locations[i]
+			if c := cmp.Or(cmp.Compare(la.Line, lb.Line), cmp.Compare(la.Column, lb.Column)); c != 0 {
+				return c
+			}
+		}
+		return cmp.Or(cmp.Compare(len(a.Locations), len(b.Locations)), strings.Compare(a.Message, b.Message))
+	})
+}
+
+// comparePathElement orders indexes by number, names by name, an index before a name.
+func comparePathElement(a, b ast.PathElement) int {
+	ai, aIdx := a.(ast.PathIndex)
+	bi, bIdx := b.(ast.PathIndex)
+	switch {
+	case aIdx && bIdx:
+		return cmp.Compare(ai, bi)
+	case aIdx:
+		return -1
+	case bIdx:
+		return 1
+	}
+	an, _ := a.(ast.PathName)
+	bn, _ := b.(ast.PathName)
+	return strings.Compare(string(an), string(bn))
 }
 
 func writeRequestError(w http.ResponseWriter, status int, msg string) {
