@@ -92,7 +92,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				} else {
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Customer) error {
 						for i := range nodes {
-							n := len(nodes[i].Edges.Orders)
+							n := len(nodes[i].Edges.namedOrders[alias])
 							if nodes[i].Edges.totalCount[0] == nil {
 								nodes[i].Edges.totalCount[0] = make(map[string]int)
 							}
@@ -181,7 +181,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				} else {
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Customer) error {
 						for i := range nodes {
-							n := len(nodes[i].Edges.Feedbacks)
+							n := len(nodes[i].Edges.namedFeedbacks[alias])
 							if nodes[i].Edges.totalCount[1] == nil {
 								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
@@ -385,6 +385,9 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
 				return err
 			}
+			if _q.withCustomer != nil { // another alias of the edge: every column
+				query.ctx.Fields = nil
+			}
 			_q.withCustomer = query
 			if _, ok := fieldSeen[feedback.FieldCustomerID]; !ok {
 				selectedFields = append(selectedFields, feedback.FieldCustomerID)
@@ -399,6 +402,9 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			)
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, orderImplementors)...); err != nil {
 				return err
+			}
+			if _q.withOrder != nil { // another alias of the edge: every column
+				query.ctx.Fields = nil
 			}
 			_q.withOrder = query
 			if _, ok := fieldSeen[feedback.FieldOrderID]; !ok {
@@ -543,6 +549,9 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 			)
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
 				return err
+			}
+			if _q.withCustomer != nil { // another alias of the edge: every column
+				query.ctx.Fields = nil
 			}
 			_q.withCustomer = query
 			if _, ok := fieldSeen[order.FieldCustomerID]; !ok {
@@ -695,6 +704,9 @@ func (_q *OrderItemQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			)
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, orderImplementors)...); err != nil {
 				return err
+			}
+			if _q.withOrder != nil { // another alias of the edge: every column
+				query.ctx.Fields = nil
 			}
 			_q.withOrder = query
 			if _, ok := fieldSeen[orderitem.FieldOrderID]; !ok {
@@ -926,7 +938,7 @@ func unmarshalArgs(ctx context.Context, whereInput any, args map[string]any) map
 			args[k] = c
 		}
 	}
-	if v, ok := args[whereField]; ok && whereInput != nil {
+	if v, ok := args[whereField]; ok && v != nil && whereInput != nil {
 		if err := graphql.UnmarshalInputFromContext(ctx, v, whereInput); err == nil {
 			args[whereField] = whereInput
 		}

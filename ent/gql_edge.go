@@ -17,12 +17,17 @@ func (_m *Customer) Orders(
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
-	if nodes, err := _m.NamedOrders(alias); err == nil || hasTotalCount {
+	if nodes, loadErr := _m.NamedOrders(alias); loadErr == nil || hasTotalCount {
 		pager, err := newOrderPager(opts, last != nil)
 		if err != nil {
 			return nil, err
 		}
 		conn := &OrderConnection{Edges: []*OrderEdge{}, TotalCount: totalCount}
+		if loadErr != nil { // the count alone: no page, as Paginate answers it
+			conn.PageInfo.HasNextPage = first != nil && totalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && totalCount > 0
+			return conn, nil
+		}
 		conn.build(nodes, pager, after, first, before, last)
 		return conn, nil
 	}
@@ -38,12 +43,17 @@ func (_m *Customer) Feedbacks(
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
-	if nodes, err := _m.NamedFeedbacks(alias); err == nil || hasTotalCount {
+	if nodes, loadErr := _m.NamedFeedbacks(alias); loadErr == nil || hasTotalCount {
 		pager, err := newFeedbackPager(opts, last != nil)
 		if err != nil {
 			return nil, err
 		}
 		conn := &FeedbackConnection{Edges: []*FeedbackEdge{}, TotalCount: totalCount}
+		if loadErr != nil { // the count alone: no page, as Paginate answers it
+			conn.PageInfo.HasNextPage = first != nil && totalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && totalCount > 0
+			return conn, nil
+		}
 		conn.build(nodes, pager, after, first, before, last)
 		return conn, nil
 	}

@@ -160,3 +160,9 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 		Edges: map[string]ReadPlanEdge{},
 	},
 }
+
+// ReadPlanTable is the table of the node with a global id, as Noder finds it.
+func ReadPlanTable(id int) (string, bool) {
+	t, ok := nodeTypes[int(id/(1<<32-1))<<32]
+	return t, ok
+}

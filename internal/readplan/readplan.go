@@ -15,10 +15,12 @@
 package readplan
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -51,26 +53,34 @@ type Lookup struct {
 	Predicate func(args map[string]any) (p func(*entsql.Selector), ok bool)
 }
 
+// Options configure the planner with what the resolvers decide elsewhere.
+type Options struct {
+	// Lookups are the root fields that return one node by their arguments.
+	Lookups map[string]Lookup
+	// DefaultPage is the first of a connection without first or last.
+	DefaultPage int
+	// RefusedInput returns the path of an argument value that a role without
+	// personal data may not pass ("where.emailContainsFold"), or "": the
+	// resolvers refuse such a field, so the planner leaves it to them.
+	RefusedInput func(name string, v any) string
+}
+
 // Planner is the gqlgen extension.
 type Planner struct {
-	client      *ent.Client
-	postgres    bool
-	es          graphql.ExecutableSchema
-	schema      *ast.Schema
-	lookups     map[string]Lookup
-	defaultPage int
-	token       string // marks cursor placeholders; random, so no stored value can forge one
+	Options
+	client   *ent.Client
+	postgres bool
+	es       graphql.ExecutableSchema
+	schema   *ast.Schema
+	token    string // marks cursor placeholders; random, so no stored value can forge one
 }
 
 // New returns the planner for the executable schema es over client.
-// defaultPage is the first of a connection without first or last.
-func New(client *ent.Client, dialect string, es graphql.ExecutableSchema, lookups map[string]Lookup, defaultPage int) *Planner {
+func New(client *ent.Client, dialect string, es graphql.ExecutableSchema, o Options) *Planner {
 	var t [16]byte
 	_, _ = rand.Read(t[:])
-	return &Planner{
-		client: client, postgres: dialect == "postgres", es: es, schema: es.Schema(),
-		lookups: lookups, defaultPage: defaultPage, token: hex.EncodeToString(t[:]) + ":",
-	}
+	return &Planner{Options: o, client: client, postgres: dialect == "postgres", es: es, schema: es.Schema(),
+		token: hex.EncodeToString(t[:]) + ":"}
 }
 
 var (
@@ -111,41 +121,53 @@ func (p *Planner) answer(ctx context.Context, oc *graphql.OperationContext, fiel
 		return nil, declinef("%s: %v", field.Name, err)
 	}
 	principal, _ := auth.FromContext(ctx)
+	// The resolvers refuse mutations and personal-data arguments per field
+	// (a FORBIDDEN error on it); such fields are theirs to answer.
 	c := &compiler{ctx: graphql.WithFreshResponseContext(ctx), p: p, oc: oc, pg: p.postgres,
 		masked: !principal.Role.SeesPersonalData()}
 	c.b = &entsql.Builder{}
 	c.b.SetDialect(c.dialect())
 	c.computed = map[string]Computed{"Customer.personas": personas, "Persona.customers": personaCustomers}
-	typ := field.Definition.Type
-	if lk, ok := p.lookups[field.Name]; ok {
-		n := ReadPlanNodes[lk.Type]
-		if c.masked && len(field.Arguments) > 0 {
-			for _, a := range field.Definition.Arguments {
-				if a.Name == "email" && fc.Args["email"] != nil {
-					return nil, decline("lookup by personal data")
-				}
-			}
-		}
+	if err := c.arguments(fc); err != nil {
+		return nil, err
+	}
+	// Node lookups answer null or fail for an id that names no node: the
+	// resolvers say which, so a null from the database goes to them.
+	mustExist := false
+	switch lk, isLookup := p.Lookups[field.Name]; {
+	case isLookup:
 		pred, ok := lk.Predicate(fc.Args)
+		n := ReadPlanNodes[lk.Type]
 		if !ok || n == nil {
 			return nil, decline("lookup arguments the resolver refuses")
 		}
-		a := c.alias()
-		s := entsql.Dialect(c.dialect()).Select().From(entsql.Table(n.Table).As(trimQuotes(a)))
-		pred(s)
-		c.b.WriteString("SELECT ")
-		if err := c.object(n, a, fc); err != nil {
+		if err := c.lookup(n, fc, pred); err != nil {
 			return nil, err
 		}
-		c.b.WriteString(` FROM "` + n.Table + `" AS ` + a)
-		if w := s.P(); w != nil {
-			c.b.WriteString(" WHERE ").Join(w)
-		}
-	} else if n := connectionNode(typ); n != nil {
-		if err := c.connection(n, fc, nil); err != nil {
+	case field.Name == "node":
+		id, _ := fc.Args["id"].(int)
+		if err := c.node(id, fc); err != nil {
 			return nil, err
 		}
-	} else {
+		mustExist = true
+	case field.Name == "nodes":
+		ids, _ := fc.Args["ids"].([]int)
+		c.b.WriteString("SELECT " + c.fn("jsonb_array", "json_build_array") + "(")
+		for i, id := range ids {
+			if i > 0 {
+				c.b.WriteString(", ")
+			}
+			if err := c.nested(func() error { return c.node(id, fc) }); err != nil {
+				return nil, err
+			}
+		}
+		c.b.WriteString(")")
+		mustExist = true
+	case connectionNode(field.Definition.Type) != nil:
+		if err := c.connection(connectionNode(field.Definition.Type), fc, nil); err != nil {
+			return nil, err
+		}
+	default:
 		return nil, declinef("root field %s", field.Name)
 	}
 	query, args := c.b.Query()
@@ -160,7 +182,30 @@ func (p *Planner) answer(ctx context.Context, oc *graphql.OperationContext, fiel
 	if err != nil {
 		return nil, err
 	}
+	if mustExist && (bytes.Equal(raw, []byte("null")) || bytes.Contains(raw, []byte("null"))) {
+		// A cheap test first; only a missing node gives a null element.
+		if missing, err := missingNode(raw); err != nil || missing {
+			return nil, decline("no node with that id")
+		}
+	}
 	return p.finish(raw)
+}
+
+// missingNode tells whether a node or nodes answer holds a null node.
+func missingNode(raw []byte) (bool, error) {
+	if bytes.Equal(raw, []byte("null")) {
+		return true, nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return false, nil // one node, found
+	}
+	for _, e := range list {
+		if bytes.Equal(e, []byte("null")) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // connectionNode is the node of a <Type>Connection, nil for other types.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/c360/c360/graph"
@@ -54,7 +55,15 @@ func TestDifferentialCompiledReadsAnswerLikeResolvers(t *testing.T) {
 			f := newDiffFixture(t, d, 150)
 			loaded := time.Since(start)
 			st := newDiffStats()
+			before := rootFieldPaths(t)
 			f.run(t, seed, diffOpsPerDatabase, st)
+			after := rootFieldPaths(t)
+			compiled, resolvers := after["compiled"]-before["compiled"], after["resolvers"]-before["resolvers"]
+			t.Logf("%s: the planner answered %.0f root fields and left %.0f to the resolvers", d, compiled, resolvers)
+			// Byte-identical answers prove nothing if the planner declines everything.
+			if compiled < (compiled+resolvers)/4 {
+				t.Fatalf("DIFF_SEED=%d: the planner answered only %.0f of %.0f root fields", seed, compiled, compiled+resolvers)
+			}
 			t.Logf("%s: data loaded in %v, %d operations x %d roles x 2 paths in %v",
 				d, loaded.Round(time.Millisecond), diffOpsPerDatabase, len(diffRoles), (time.Since(start) - loaded).Round(time.Millisecond))
 			st.report(t)
@@ -67,6 +76,29 @@ func TestDifferentialCompiledReadsAnswerLikeResolvers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rootFieldPaths reads c360_graphql_root_fields_total by path.
+func rootFieldPaths(t *testing.T) map[string]float64 {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "c360_graphql_root_fields_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "path" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
 }
 
 // FuzzCompiledMatchesResolvers drives the same generator from the fuzzer's

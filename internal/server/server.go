@@ -167,9 +167,11 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	srv.SetErrorPresenter(errcode.NewPresenter(!s.cfg.FieldSuggestions))
 	srv.SetRecoverFunc(errcode.Recover)
 	if s.cfg.CompiledReads {
-		srv.Use(readplan.New(s.db.Client, s.db.Dialect, es, map[string]readplan.Lookup{
-			"customer": {Type: "Customer", Predicate: graph.CustomerLookup},
-		}, DefaultPageSize))
+		srv.Use(readplan.New(s.db.Client, s.db.Dialect, es, readplan.Options{
+			Lookups:      map[string]readplan.Lookup{"customer": {Type: "Customer", Predicate: graph.CustomerLookup}},
+			DefaultPage:  DefaultPageSize,
+			RefusedInput: personalInput,
+		}))
 	}
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		return next(s.scores.WithLoader(membership.WithLoader(ctx, s.db.Client)))
