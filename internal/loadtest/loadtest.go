@@ -288,24 +288,29 @@ func (e *Env) findInsights(ctx context.Context) error {
 	return nil
 }
 
-// The scenario queries.
+// The scenario queries, as issue 9 defines them: every scalar field of each
+// type, so that c360 and the floor (floor.go) return the same, whole objects.
 const (
 	q1 = `query Customer360($ref: String!) { customer(externalRef: $ref) {
-  id externalRef name kind relationship lifecycleStage email phone birthDate gender incomeBand country region city createdAt
+  id externalRef createdAt updatedAt kind relationship lifecycleStage name email phone birthDate gender incomeBand country region city
   personas { id name }
   orders(first: 20, orderBy: {field: PLACED_AT, direction: DESC}) { totalCount edges { node {
-    id externalRef placedAt status channel total items { sku name category quantity unitPrice lineTotal } } } }
+    id externalRef createdAt updatedAt status channel currency placedAt total
+    items { id sku name category quantity unitPrice lineTotal } } } }
   feedbacks(first: 20, orderBy: {field: SUBMITTED_AT, direction: DESC}) { totalCount edges { node {
-    id kind channel score comment language submittedAt } } } } }`
+    id externalRef createdAt updatedAt kind channel score comment language submittedAt order { id } } } } } }`
 
 	// q2 takes the page size as a variable so that statements per page can
 	// be compared across page sizes.
 	q2 = `query BIPull($first: Int!, $after: Cursor) { customers(first: $first, after: $after) {
   pageInfo { hasNextPage endCursor }
   edges { node {
-    id externalRef name kind lifecycleStage country
-    orders(first: 10) { edges { node { id externalRef placedAt status total items { sku quantity unitPrice lineTotal } } } }
-    feedbacks(first: 10) { edges { node { id kind score comment submittedAt } } } } } } }`
+    id externalRef createdAt updatedAt kind relationship lifecycleStage name email phone birthDate gender incomeBand country region city
+    orders(first: 10) { edges { node {
+      id externalRef createdAt updatedAt status channel currency placedAt total
+      items { id sku name category quantity unitPrice lineTotal } } } }
+    feedbacks(first: 10) { edges { node {
+      id externalRef createdAt updatedAt kind channel score comment language submittedAt order { id } } } } } } } }`
 )
 
 // Q2PageSize and Q2Customers: the BI pull reads pages of 100 customers
