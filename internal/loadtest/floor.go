@@ -37,7 +37,7 @@ import (
 // SQLite: a JSON value read through a subquery loses its JSON subtype and
 // would be nested as a string; json(...) restores it.
 const (
-	sqliteTime = `substr(%[1]s, 1, 10) || 'T' || substr(%[1]s, 12, length(%[1]s) - 17) || 'Z'`
+	sqliteTime  = `substr(%[1]s, 1, 10) || 'T' || substr(%[1]s, 12, length(%[1]s) - 17) || 'Z'`
 	sqliteCents = `printf('%%d.%%02d', %[1]s / 100, %[1]s %% 100)`
 
 	// The birth-date bound of an age: YearsBefore(today, n) as text.
