@@ -118,6 +118,9 @@ func BenchmarkAPI(b *testing.B) {
 				b.Fatal(err)
 			}
 			rep.PageStatements[env.Dialect] = ps
+			if !env.CountsDatabaseCPU() {
+				rep.Notes = append(rep.Notes, "CPU per request on "+env.Dialect+" leaves out the database server's: its processes were not found in /proc.")
+			}
 			if !env.HasInsights() {
 				rep.Notes = append(rep.Notes, "Q3 skipped on "+env.Dialect+": the schema has no Query.insights.")
 			}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/c360/c360/internal/database"
 )
 
@@ -354,6 +356,11 @@ func (e *Env) cpuTime() time.Duration {
 	}
 	return t
 }
+
+// CountsDatabaseCPU reports whether CPU figures include the database
+// server's: always on SQLite (in the process), on PostgreSQL when its
+// processes were found in /proc.
+func (e *Env) CountsDatabaseCPU() bool { return e.Dialect != dialect.Postgres || e.postmaster > 0 }
 
 // postmasterPID finds the PostgreSQL server's main process: the parent of
 // this connection's backend. 0 when /proc cannot tell (not Linux, or
