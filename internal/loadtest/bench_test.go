@@ -60,8 +60,8 @@ Each section below is rewritten by the run of its scale.
 Latencies are measured by the client, from sending the request to reading the
 whole response. SQL statements are counted by database.Counter on the server's
 driver. CPU per request is the benchmark process's CPU time plus, on PostgreSQL, the
-database server's, over the run. Peak RSS is the benchmark process's (server and client) VmHWM, reset before
-each scenario. To profile one scenario:
+database server's, over the run. Peak RSS is the benchmark process's (server and
+client) VmHWM, reset before each scenario. To profile one scenario:
 ` + "`go test -run '^$' -bench 'BenchmarkAPI/sqlite/Q2/c16' -cpuprofile cpu.out ./internal/loadtest`" + `
 then ` + "`go tool pprof -top internal/loadtest.test cpu.out`" + `.
 `
