@@ -1,9 +1,9 @@
 // Package loadtest is the benchmark suite's load driver: it loads a
 // generated data set into a fresh database, serves the real HTTP handler
 // (server.New) on a loopback port, and measures GraphQL requests over HTTP
-// at a given concurrency: requests per second, latency percentiles, SQL
-// statements per request (database.Counter) and the peak resident memory of
-// the process.
+// at a given concurrency: requests per second, latency percentiles, CPU time
+// per request, SQL statements per request (database.Counter) and the peak
+// resident memory of the process.
 //
 // The scenarios are those of the issue:
 //
@@ -14,6 +14,9 @@
 //	   customers; each page is one request.
 //	Q3 insights: the global aggregate Query.insights, when the schema has it
 //	   (found by introspection), selecting all its scalar fields.
+//
+// Q1 and Q2 also run against their floor (floor.go): the same response data
+// built by one hand-written SQL statement, the database's own cost.
 //
 // The suite itself is BenchmarkAPI in bench_test.go (make bench).
 package loadtest
@@ -74,6 +77,9 @@ type Env struct {
 	cancel  context.CancelFunc
 	done    chan error
 
+	floor      *floor // the Q1/Q2 floor statements and their pool
+	postmaster int    // PostgreSQL's main process, for its CPU time; 0 on SQLite
+
 	insights string // the Q3 query, "" when the schema has no Query.insights
 }
 
@@ -94,6 +100,12 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	start := time.Now()
 	sum, err := importer.ImportDir(ctx, db.Client, dataDir, importer.Options{BatchSize: 10000})
 	e.Import = ImportResult{Records: sum.Imported + sum.Rejected, Elapsed: time.Since(start), PeakRSS: PeakRSS()}
+	if err == nil && db.Dialect == dialect.Postgres {
+		// Autovacuum would gather the statistics within a minute or so, in
+		// the middle of a measurement; without them the planner misjudges
+		// row counts and JIT-compiles statements for tens of milliseconds.
+		err = db.Driver.Exec(ctx, "ANALYZE", []any{}, nil)
+	}
 	db.Close()
 	if err != nil {
 		return nil, err
@@ -147,6 +159,13 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 		e.Close()
 		return nil, err
 	}
+	if e.floor, err = openFloor(databaseURL); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if e.Dialect == dialect.Postgres {
+		e.postmaster = postmasterPID(ctx, e.floor.pool)
+	}
 	return e, nil
 }
 
@@ -164,6 +183,9 @@ func (e *Env) Close() {
 	}
 	if e.db != nil {
 		e.db.Close()
+	}
+	if e.floor != nil {
+		e.floor.pool.Close()
 	}
 }
 
@@ -288,24 +310,29 @@ func (e *Env) findInsights(ctx context.Context) error {
 	return nil
 }
 
-// The scenario queries.
+// The scenario queries, as issue 9 defines them: every scalar field of each
+// type, so that c360 and the floor (floor.go) return the same, whole objects.
 const (
 	q1 = `query Customer360($ref: String!) { customer(externalRef: $ref) {
-  id externalRef name kind relationship lifecycleStage email phone birthDate gender incomeBand country region city createdAt
+  id externalRef createdAt updatedAt kind relationship lifecycleStage name email phone birthDate gender incomeBand country region city
   personas { id name }
   orders(first: 20, orderBy: {field: PLACED_AT, direction: DESC}) { totalCount edges { node {
-    id externalRef placedAt status channel total items { sku name category quantity unitPrice lineTotal } } } }
+    id externalRef createdAt updatedAt status channel currency placedAt total
+    items { id sku name category quantity unitPrice lineTotal } } } }
   feedbacks(first: 20, orderBy: {field: SUBMITTED_AT, direction: DESC}) { totalCount edges { node {
-    id kind channel score comment language submittedAt } } } } }`
+    id externalRef createdAt updatedAt kind channel score comment language submittedAt order { id } } } } } }`
 
 	// q2 takes the page size as a variable so that statements per page can
 	// be compared across page sizes.
 	q2 = `query BIPull($first: Int!, $after: Cursor) { customers(first: $first, after: $after) {
   pageInfo { hasNextPage endCursor }
   edges { node {
-    id externalRef name kind lifecycleStage country
-    orders(first: 10) { edges { node { id externalRef placedAt status total items { sku quantity unitPrice lineTotal } } } }
-    feedbacks(first: 10) { edges { node { id kind score comment submittedAt } } } } } } }`
+    id externalRef createdAt updatedAt kind relationship lifecycleStage name email phone birthDate gender incomeBand country region city
+    orders(first: 10) { edges { node {
+      id externalRef createdAt updatedAt status channel currency placedAt total
+      items { id sku name category quantity unitPrice lineTotal } } } }
+    feedbacks(first: 10) { edges { node {
+      id externalRef createdAt updatedAt kind channel score comment language submittedAt order { id } } } } } } } }`
 )
 
 // Q2PageSize and Q2Customers: the BI pull reads pages of 100 customers
@@ -318,10 +345,38 @@ const (
 // Scenario is a kind of request.
 type Scenario struct {
 	Key, Name string
-	// next returns the body of a worker's next request; after sees the
+	// Floor marks the floor of Key: one hand-written SQL statement per
+	// request instead of c360 (floor.go).
+	Floor bool
+	// next returns a worker's next request, ready to send; after sees the
 	// response (Q2 reads its cursor).
-	next  func(w *worker) []byte
+	next  func(w *worker) func(context.Context) ([]byte, error)
 	after func(w *worker, body []byte)
+}
+
+// Path is what answers the scenario's requests: "c360" or "floor".
+func (s Scenario) Path() string {
+	if s.Floor {
+		return "floor"
+	}
+	return "c360"
+}
+
+// send is a GraphQL request to c360.
+func (e *Env) send(body []byte) func(context.Context) ([]byte, error) {
+	return func(ctx context.Context) ([]byte, error) { return e.post(ctx, body) }
+}
+
+// q1Ref is a worker's next Q1 customer: uniformly random.
+func (e *Env) q1Ref(w *worker) string { return fmt.Sprintf("C-%07d", 1+w.rng.IntN(e.Customers)) }
+
+// q2After reads a page's cursor and starts over after Q2Customers.
+func q2After(w *worker, body []byte) {
+	w.page++
+	w.after = endCursor(body)
+	if w.page >= Q2Customers/Q2PageSize || w.after == "" {
+		w.page, w.after = 0, ""
+	}
 }
 
 // worker is the state of one client.
@@ -331,30 +386,35 @@ type worker struct {
 	after string // Q2: cursor of the next page ("" for the first)
 }
 
-// Scenarios returns Q1, Q2 and, when the schema has it, Q3.
+// Scenarios returns Q1, Q2, their floors and, when the schema has it, Q3.
+// A floor scenario draws the same inputs as its c360 one (the same
+// customers in the same order, the same pages).
 func (e *Env) Scenarios() []Scenario {
 	s := []Scenario{
-		{Key: "Q1", Name: "customer 360", next: func(w *worker) []byte {
-			ref := fmt.Sprintf("C-%07d", 1+w.rng.IntN(e.Customers))
-			return request(q1, map[string]any{"ref": ref})
+		{Key: "Q1", Name: "customer 360", next: func(w *worker) func(context.Context) ([]byte, error) {
+			return e.send(request(q1, map[string]any{"ref": e.q1Ref(w)}))
 		}},
-		{Key: "Q2", Name: "BI pull page", next: func(w *worker) []byte {
+		{Key: "Q1", Name: "customer 360", Floor: true, next: func(w *worker) func(context.Context) ([]byte, error) {
+			ref := e.q1Ref(w)
+			return func(ctx context.Context) ([]byte, error) { return e.floor.query(ctx, e.floor.q1, ref) }
+		}},
+		{Key: "Q2", Name: "BI pull page", next: func(w *worker) func(context.Context) ([]byte, error) {
 			vars := map[string]any{"first": Q2PageSize}
 			if w.after != "" {
 				vars["after"] = w.after
 			}
-			return request(q2, vars)
-		}, after: func(w *worker, body []byte) {
-			w.page++
-			w.after = endCursor(body)
-			if w.page >= Q2Customers/Q2PageSize || w.after == "" {
-				w.page, w.after = 0, ""
-			}
-		}},
+			return e.send(request(q2, vars))
+		}, after: q2After},
+		{Key: "Q2", Name: "BI pull page", Floor: true, next: func(w *worker) func(context.Context) ([]byte, error) {
+			after := floorQ2After(w.after)
+			return func(ctx context.Context) ([]byte, error) { return e.floor.query(ctx, e.floor.q2, after) }
+		}, after: q2After},
 	}
 	if e.insights != "" {
 		q := request(e.insights, nil)
-		s = append(s, Scenario{Key: "Q3", Name: "insights", next: func(*worker) []byte { return q }})
+		s = append(s, Scenario{Key: "Q3", Name: "insights", next: func(*worker) func(context.Context) ([]byte, error) {
+			return e.send(q)
+		}})
 	}
 	return s
 }
@@ -384,7 +444,13 @@ type Result struct {
 	P50, P99    time.Duration
 	Statements  int64 // SQL statements during the run
 	PeakRSS     int64 // bytes, during the run
+	// CPU is the CPU time (user+system) of this process (client and
+	// server) and, on PostgreSQL, of the database server during the run.
+	CPU time.Duration
 }
+
+// CPUPerRequest is the mean CPU time of a request.
+func (r Result) CPUPerRequest() time.Duration { return r.CPU / time.Duration(max(r.Requests, 1)) }
 
 // RPS is requests per second.
 func (r Result) RPS() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
@@ -411,10 +477,14 @@ func (e *Env) Run(ctx context.Context, sc Scenario, concurrency, requests int, m
 	if measuring != nil {
 		measuring()
 	}
+	cpu0 := e.cpuTime()
 	start := time.Now()
 	err := e.drive(ctx, sc, workers, requests, lat)
 	r := Result{Dialect: e.Dialect, Scenario: sc, Concurrency: concurrency, Requests: requests,
-		Elapsed: time.Since(start), Statements: e.counter.Count(), PeakRSS: PeakRSS()}
+		Elapsed: time.Since(start), Statements: e.counter.Count(), PeakRSS: PeakRSS(), CPU: e.cpuTime() - cpu0}
+	if sc.Floor {
+		r.Statements = int64(requests) // one each, by construction; not through c360's driver
+	}
 	if err != nil {
 		return r, err
 	}
@@ -438,12 +508,12 @@ func (e *Env) drive(ctx context.Context, sc Scenario, workers []*worker, n int, 
 		go func() {
 			defer wg.Done()
 			for sent.Add(1) <= int64(n) {
-				body := sc.next(w)
+				send := sc.next(w)
 				t0 := time.Now()
-				resp, err := e.post(ctx, body)
+				resp, err := send(ctx)
 				d := time.Since(t0)
 				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("%s %s: %w", e.Dialect, sc.Key, err); cancel() })
+					once.Do(func() { firstErr = fmt.Errorf("%s %s %s: %w", e.Dialect, sc.Key, sc.Path(), err); cancel() })
 					return
 				}
 				if lat != nil {

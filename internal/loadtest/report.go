@@ -35,11 +35,12 @@ func NewReport(scale string, customers int, command string) *Report {
 }
 
 // Add records a result, replacing an earlier one of the same database,
-// scenario and concurrency (the benchmark framework runs each several times,
-// with growing request counts; the last run is the one reported).
+// scenario, path and concurrency (the benchmark framework runs each several
+// times, with growing request counts; the last run is the one reported).
 func (r *Report) Add(res Result) {
 	for i, old := range r.Results {
-		if old.Dialect == res.Dialect && old.Scenario.Key == res.Scenario.Key && old.Concurrency == res.Concurrency {
+		if old.Dialect == res.Dialect && old.Scenario.Key == res.Scenario.Key && old.Scenario.Floor == res.Scenario.Floor &&
+			old.Concurrency == res.Concurrency {
 			r.Results[i] = res
 			return
 		}
@@ -54,14 +55,31 @@ func mib(b int64) string { return fmt.Sprintf("%.0f", float64(b)/(1<<20)) }
 // Table is the results as a Markdown table.
 func (r *Report) Table() string {
 	var b strings.Builder
-	b.WriteString("| database | scenario | concurrency | requests | requests/s | p50 ms | p99 ms | SQL statements/request | peak RSS MiB |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| database | scenario | path | concurrency | requests | requests/s | of the floor | p50 ms | p99 ms | CPU ms/request | SQL statements/request | peak RSS MiB |\n")
+	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, res := range r.Results {
-		fmt.Fprintf(&b, "| %s | %s %s | %d | %d | %.0f | %s | %s | %.1f | %s |\n", res.Dialect, res.Scenario.Key,
-			res.Scenario.Name, res.Concurrency, res.Requests, res.RPS(), ms(res.P50), ms(res.P99),
-			res.StatementsPerRequest(), mib(res.PeakRSS))
+		ratio := ""
+		if x, ok := r.floorRatio(res); ok {
+			ratio = fmt.Sprintf("%.2fx", x)
+		}
+		fmt.Fprintf(&b, "| %s | %s %s | %s | %d | %d | %.0f | %s | %s | %s | %s | %.1f | %s |\n", res.Dialect, res.Scenario.Key,
+			res.Scenario.Name, res.Scenario.Path(), res.Concurrency, res.Requests, res.RPS(), ratio, ms(res.P50), ms(res.P99),
+			ms(res.CPUPerRequest()), res.StatementsPerRequest(), mib(res.PeakRSS))
 	}
 	return b.String()
+}
+
+// floorRatio is a c360 result's throughput as a fraction of its floor's at
+// the same concurrency on the same database.
+func (r *Report) floorRatio(res Result) (float64, bool) {
+	if res.Scenario.Floor {
+		return 0, false
+	}
+	f, ok := r.find(res.Dialect, res.Scenario.Key, true, res.Concurrency)
+	if !ok || f.RPS() == 0 {
+		return 0, false
+	}
+	return res.RPS() / f.RPS(), true
 }
 
 // ImportTable is the load of the data set per database.
@@ -111,9 +129,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func (r *Report) find(dialect, key string, c int) (Result, bool) {
+func (r *Report) find(dialect, key string, floor bool, c int) (Result, bool) {
 	for _, res := range r.Results {
-		if res.Dialect == dialect && res.Scenario.Key == key && res.Concurrency == c {
+		if res.Dialect == dialect && res.Scenario.Key == key && res.Scenario.Floor == floor && res.Concurrency == c {
 			return res, true
 		}
 	}
@@ -133,10 +151,10 @@ func (r *Report) Targets() string {
 		fmt.Fprintf(&b, "- Import into SQLite >= 100,000 records/s: %.0f records/s (this data set, in the benchmark process): %s\n",
 			im.RecordsPerSecond(), mark(im.RecordsPerSecond() >= 100000))
 	}
-	if res, ok := r.find("sqlite3", "Q1", 16); ok {
+	if res, ok := r.find("sqlite3", "Q1", false, 16); ok {
 		fmt.Fprintf(&b, "- Q1 p99 < 10 ms at concurrency 16 on SQLite: %s ms: %s\n", ms(res.P99), mark(res.P99 < 10*time.Millisecond))
 	}
-	if res, ok := r.find("sqlite3", "Q2", 16); ok {
+	if res, ok := r.find("sqlite3", "Q2", false, 16); ok {
 		fmt.Fprintf(&b, "- Q2 page p99 < 50 ms at concurrency 16 on SQLite: %s ms: %s\n", ms(res.P99), mark(res.P99 < 50*time.Millisecond))
 	}
 	for _, d := range sortedKeys(r.PageStatements) {
@@ -146,6 +164,26 @@ func (r *Report) Targets() string {
 		}
 		constant := len(vals) > 0 && slices.Min(vals) == slices.Max(vals)
 		fmt.Fprintf(&b, "- Statements per request constant in the page size (%s): %v: %s\n", d, vals, mark(constant))
+	}
+	// Issue 9, at 16 clients on each database.
+	for _, d := range []string{"sqlite3", "postgres"} {
+		for _, t := range []struct {
+			key  string
+			want float64
+		}{{"Q1", 0.35}, {"Q2", 0.50}} {
+			res, ok := r.find(d, t.key, false, 16)
+			if !ok {
+				continue
+			}
+			if x, ok := r.floorRatio(res); ok {
+				fmt.Fprintf(&b, "- %s at concurrency 16 on %s >= %.0f%% of the floor's throughput: %.0f%%: %s\n",
+					t.key, d, 100*t.want, 100*x, mark(x >= t.want))
+			}
+			fmt.Fprintf(&b, "- %s at concurrency 16 on %s p99 <= 3x p50: %s ms / %s ms = %.1fx: %s\n", t.key, d, ms(res.P99), ms(res.P50),
+				float64(res.P99)/float64(max(res.P50, 1)), mark(res.P99 <= 3*res.P50))
+			fmt.Fprintf(&b, "- %s at concurrency 16 on %s peak RSS <= 300 MB (286 MiB): %s MiB: %s\n", t.key, d, mib(res.PeakRSS),
+				mark(res.PeakRSS <= 300e6))
+		}
 	}
 	return b.String()
 }
@@ -159,7 +197,7 @@ func (r *Report) Markdown() string {
 	b.WriteString("Machine: " + Machine() + "\n\n")
 	fmt.Fprintf(&b, "Load average when the run started (other processes on the machine): %s\n\n", r.LoadAvg)
 	b.WriteString("### Targets\n\n" + r.Targets() + "\n")
-	b.WriteString("### Requests over loopback HTTP\n\n" + r.Table() + "\n")
+	b.WriteString("### Requests over loopback HTTP, and the floor\n\n" + r.Table() + "\n" + floorNote + "\n\n")
 	b.WriteString("### SQL statements of one Q2 page, by page size\n\n" + r.PageTable() + "\n")
 	b.WriteString("### Loading the data set (importer.ImportDir, batches of 10,000, inside the benchmark process)\n\n" + r.ImportTable() + "\n")
 	if len(r.Notes) > 0 {
@@ -171,6 +209,16 @@ func (r *Report) Markdown() string {
 	}
 	return b.String()
 }
+
+const floorNote = `The floor rows send each Q1 or Q2 request as ONE hand-written SQL statement that builds the
+whole response data as JSON in the database (internal/loadtest/floor.go: json_object/json_group_array on
+SQLite, json_build_object/json_agg with LATERAL subqueries on PostgreSQL, persona membership in SQL),
+through a database/sql pool set up like the server's read pool, with the same inputs and concurrency;
+before measuring, their JSON is checked equal to c360's response data for sampled customers and the first
+Q2 page. "of the floor" is c360's requests/s over the floor's at the same concurrency. CPU ms/request is
+the CPU time (user+system) of the benchmark process (load driver, server, SQLite) plus, on PostgreSQL,
+of the PostgreSQL server's processes (/proc: the postmaster, its children, and its reaped children), over
+the measured run, divided by the requests: the load driver's share is in both rows, so they compare.`
 
 // Machine describes the machine: CPUs, CPU model, memory, Go, OS.
 func Machine() string {

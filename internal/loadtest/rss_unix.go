@@ -2,7 +2,10 @@
 
 package loadtest
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // maxRSS is getrusage's lifetime peak resident set size in bytes.
 func maxRSS() int64 {
@@ -11,4 +14,13 @@ func maxRSS() int64 {
 		return 0
 	}
 	return ru.Maxrss << 10 // KiB on Linux
+}
+
+// processCPU is the CPU time (user+system) this process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
