@@ -32,6 +32,7 @@ package importer
 import (
 	"cmp"
 	"context"
+	"entgo.io/ent/dialect"
 	"errors"
 	"fmt"
 	"io"
@@ -142,7 +143,21 @@ func ImportDir(ctx context.Context, client *ent.Client, dir string, opts Options
 	if err := l.Flush(); err != nil {
 		return l.Summary(), err
 	}
-	return l.Summary(), nil
+	return l.Summary(), l.analyze()
+}
+
+// analyze refreshes PostgreSQL's statistics after a bulk import. Until
+// autovacuum gets to it, the planner misjudges the new rows: a page of 100
+// customers with their orders took 200 ms instead of 4 ms (walking the orders
+// by id instead of by customer), and estimated costs turned JIT on.
+func (l *Loader) analyze() error {
+	if l.dialect != dialect.Postgres {
+		return nil
+	}
+	if _, err := l.client.ExecContext(l.ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("import: analyzing the imported tables: %w", err)
+	}
+	return nil
 }
 
 // importFile streams one file into the loader; a missing file is skipped.

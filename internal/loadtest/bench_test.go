@@ -92,7 +92,7 @@ func BenchmarkAPI(b *testing.B) {
 			"JSON logs at info level encoded but discarded. Client and server share the machine's CPUs.",
 		"PostgreSQL is the throwaway test server of internal/testservices (fsync=off, synchronous_commit=off, "+
 			"full_page_writes=off; default shared_buffers): read figures are representative, write figures optimistic. "+
-			"Its tables are ANALYZEd after the import, as autovacuum would soon do.",
+			"The import ends with ANALYZE on PostgreSQL, as importer.ImportDir does everywhere.",
 		"Q3 is served from the score cache after the first request (that is how it is served in production too).")
 
 	for _, d := range []struct{ name, url string }{{"sqlite", ""}, {"postgres", ""}} {

@@ -100,12 +100,6 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	start := time.Now()
 	sum, err := importer.ImportDir(ctx, db.Client, dataDir, importer.Options{BatchSize: 10000})
 	e.Import = ImportResult{Records: sum.Imported + sum.Rejected, Elapsed: time.Since(start), PeakRSS: PeakRSS()}
-	if err == nil && db.Dialect == dialect.Postgres {
-		// Autovacuum would gather the statistics within a minute or so, in
-		// the middle of a measurement; without them the planner misjudges
-		// row counts and JIT-compiles statements for tens of milliseconds.
-		err = db.Driver.Exec(ctx, "ANALYZE", []any{}, nil)
-	}
 	db.Close()
 	if err != nil {
 		return nil, err
