@@ -238,26 +238,57 @@ func decodeObject(raw []byte, dst *map[string]any) error {
 	return dec.Decode(dst)
 }
 
-// response is graphql.Response with data left out when there is none, as a
-// request error must have no data entry.
-type response struct {
-	Errors     gqlerror.List   `json:"errors,omitempty"`
-	Data       json.RawMessage `json:"data,omitempty"`
-	Extensions map[string]any  `json:"extensions,omitempty"`
-}
-
 func writeResponse(w http.ResponseWriter, status int, r *graphql.Response) {
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
 	}
 	sortErrors(r.Errors)
-	b, err := json.Marshal(response{Errors: r.Errors, Data: r.Data, Extensions: r.Extensions})
+	b, err := marshalResponse(r)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// marshalResponse writes graphql.Response with data left out when there is
+// none (a request error must have no data entry), as json.Marshal would,
+// except that data, which gqlgen (or the read planner) wrote as compact JSON,
+// is copied as it is rather than parsed and compacted again (a tenth of a
+// BI page's server time) and so keeps <, > and & unescaped.
+func marshalResponse(r *graphql.Response) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(r.Data) + 64)
+	b.WriteByte('{')
+	field := func(name string, v any) error {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + name + `":`)
+		if raw, ok := v.(json.RawMessage); ok {
+			b.Write(raw)
+			return nil
+		}
+		e, err := json.Marshal(v)
+		b.Write(e)
+		return err
+	}
+	if len(r.Errors) > 0 {
+		if err := field("errors", r.Errors); err != nil {
+			return nil, err
+		}
+	}
+	if len(r.Data) > 0 {
+		_ = field("data", r.Data)
+	}
+	if len(r.Extensions) > 0 {
+		if err := field("extensions", r.Extensions); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // sortErrors puts field errors in a fixed order: by path (indexes by
