@@ -51,6 +51,9 @@ type Server struct {
 // scores.Open), whose invalidation hook must be installed on db.Client.
 func New(cfg config.Config, db *database.DB, sc *scores.Service) (*Server, error) {
 	s := &Server{cfg: cfg, db: db, scores: sc}
+	// Here rather than in main: whatever embeds the server (the benchmark
+	// harness) serves with the collector it would have in production.
+	cfg.Memory.Apply()
 	a, err := auth.New(auth.Config{
 		APIKeys: cfg.Auth.APIKeys, JWTHS256Secret: cfg.Auth.JWTHS256Secret, JWTRS256PublicKeyPEM: cfg.Auth.JWTRS256PublicKeyPEM,
 		JWTIssuer: cfg.Auth.JWTIssuer, JWTAudience: cfg.Auth.JWTAudience, PseudonymKey: cfg.Auth.PseudonymKey,
