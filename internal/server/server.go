@@ -155,6 +155,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	}
 	srv.Use(querylimit.NewPrecheck(limits))
 	srv.Use(pageLimits{})
+	srv.Use(fieldRules{})
 	srv.Use(querylimit.NewCost(limits))
 	if !s.cfg.PersistedOnly {
 		// After every validation and limit: stores the APQ registration of
@@ -170,8 +171,6 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		return next(s.scores.WithLoader(membership.WithLoader(ctx, s.db.Client)))
 	})
-	srv.AroundFields(authorizeFields)
-	srv.AroundFields(defaultPageSize)
 	srv.AroundResponses(logOperations(&operationNames{seen: map[string]bool{}}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
