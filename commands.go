@@ -121,7 +121,7 @@ func runImport(ctx context.Context, cfg config.Config, args []string) int {
 	}
 	defer sc.Close()
 
-	tuneGC()
+	tuneGC(cfg.Memory)
 	var prog *progress
 	if isTerminal(os.Stderr) {
 		prog = newProgress(os.Stderr, "imported", countLines(dir))
@@ -242,11 +242,11 @@ func runSeed(args []string) int {
 // and the memory limit bounds the heap that target allows (SQLite's page
 // cache, 32 MiB during an import, comes on top). Together they keep the
 // peak RSS of a 1,000,000-order import under 200 MB.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
+func tuneGC(m config.MemoryConfig) {
+	if !m.GCPercentFromEnv {
 		debug.SetGCPercent(400)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
+	if !m.LimitFromEnv {
 		debug.SetMemoryLimit(64 << 20)
 	}
 }

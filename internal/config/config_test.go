@@ -1,6 +1,8 @@
 package config
 
 import (
+	"math"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +121,70 @@ func TestGraphiQLOnInDevelopmentOffInProduction(t *testing.T) {
 		if err != nil || c.GraphiQL != tc.want {
 			t.Errorf("%v: GraphiQL=%v, want %v (%v)", tc.env, c.GraphiQL, tc.want, err)
 		}
+	}
+}
+
+func TestMemorySettingsAreParsed(t *testing.T) {
+	c, err := load(env(nil))
+	if err != nil || c.Memory != (MemoryConfig{Limit: DefaultMemoryLimit, GCPercent: DefaultGCPercent}) {
+		t.Fatalf("default memory settings: %+v %v", c.Memory, err)
+	}
+	for v, want := range map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "1000": 1000, "64 KiB": 64 << 10, "0": 0} {
+		c, err := load(env(map[string]string{"MEMORY_LIMIT": v}))
+		if err != nil || c.Memory.Limit != want {
+			t.Errorf("MEMORY_LIMIT=%s: %d %v, want %d", v, c.Memory.Limit, err, want)
+		}
+	}
+	c, err = load(env(map[string]string{"GC_PERCENT": "off"}))
+	if err != nil || c.Memory.GCPercent != -1 {
+		t.Fatalf("GC_PERCENT=off: %+v %v", c.Memory, err)
+	}
+	c, err = load(env(map[string]string{"GOMEMLIMIT": "1GiB", "GOGC": "50"}))
+	if err != nil || !c.Memory.LimitFromEnv || !c.Memory.GCPercentFromEnv {
+		t.Fatalf("GOMEMLIMIT and GOGC not noticed: %+v %v", c.Memory, err)
+	}
+	for _, bad := range []map[string]string{{"MEMORY_LIMIT": "lots"}, {"MEMORY_LIMIT": "-1MiB"}, {"MEMORY_LIMIT": "9000000TiB"}, {"GC_PERCENT": "high"}} {
+		if _, err := load(env(bad)); err == nil || !strings.Contains(err.Error(), strings.Join(keys(bad), "")) {
+			t.Errorf("%v accepted or not named: %v", bad, err)
+		}
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Apply sets the runtime's limit and target, and leaves what the operator
+// set through GOMEMLIMIT or GOGC.
+func TestMemorySettingsAreApplied(t *testing.T) {
+	limit, gc := debug.SetMemoryLimit(-1), debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetMemoryLimit(limit); debug.SetGCPercent(gc) })
+
+	MemoryConfig{Limit: 123 << 20, GCPercent: 250}.Apply()
+	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
+		t.Errorf("memory limit %d, want %d", got, 123<<20)
+	}
+	if got := debug.SetGCPercent(250); got != 250 {
+		t.Errorf("GC percent %d, want 250", got)
+	}
+	MemoryConfig{Limit: 0, GCPercent: -1}.Apply()
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("no limit: %d", got)
+	}
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("GC off: %d", got)
+	}
+	debug.SetMemoryLimit(77 << 20)
+	debug.SetGCPercent(60)
+	MemoryConfig{Limit: 123 << 20, GCPercent: 250, LimitFromEnv: true, GCPercentFromEnv: true}.Apply()
+	if got := debug.SetMemoryLimit(-1); got != 77<<20 {
+		t.Errorf("GOMEMLIMIT overridden: %d", got)
+	}
+	if got := debug.SetGCPercent(60); got != 60 {
+		t.Errorf("GOGC overridden: %d", got)
 	}
 }

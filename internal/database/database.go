@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -167,11 +168,19 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 	return newDB(dialect.SQLite, drv, opts, writer, reader), nil
 }
 
+// SQLiteStatementCache is how many prepared statements each SQLite
+// connection keeps, by SQL text, for reuse. Without it go-sqlite3 compiles
+// every statement anew (measured: a tenth of the CPU time of a customer 360
+// read); ent sends a few dozen distinct texts, more where IN lists of
+// varying length are bound, and the least recently used are finalized.
+const SQLiteStatementCache = 64
+
 func sqliteDSN(path, synchronous, extra string) string {
 	if synchronous == "" {
 		synchronous = "NORMAL"
 	}
-	return "file:" + url.PathEscape(path) + "?_fk=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=" + synchronous + "&_loc=UTC&" + extra
+	return "file:" + url.PathEscape(path) + "?_fk=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=" + synchronous +
+		"&_loc=UTC&_stmt_cache_size=" + strconv.Itoa(SQLiteStatementCache) + "&" + extra
 }
 
 func newDB(d string, drv dialect.Driver, opts Options, pools ...*sql.DB) *DB {

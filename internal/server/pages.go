@@ -90,15 +90,12 @@ func isConnection(t *ast.Type) bool {
 
 // defaultPageSize gives a connection without first or last a first of
 // DefaultPageSize; pageInfo.hasNextPage tells the client there is more.
-func defaultPageSize(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc != nil && fc.Field.Definition != nil && isConnection(fc.Field.Definition.Type) {
-		first, _ := fc.Args["first"].(*int)
-		last, _ := fc.Args["last"].(*int)
-		if first == nil && last == nil {
-			n := DefaultPageSize
-			fc.Args["first"] = &n
-		}
+// fieldRules calls it for the connections its walk found without either.
+func defaultPageSize(fc *graphql.FieldContext) {
+	first, _ := fc.Args["first"].(*int)
+	last, _ := fc.Args["last"].(*int)
+	if first == nil && last == nil {
+		n := DefaultPageSize
+		fc.Args["first"] = &n
 	}
-	return next(ctx)
 }

@@ -90,30 +90,34 @@ func forbidden(ctx context.Context, msg string) error {
 // a role that may not see a field may not probe it through filters either.
 var personalFields = []string{"email", "phone", "birthDate", "region", "city", "comment"}
 
-// authorizeFields refuses writes to roles that cannot write, and filters,
+// authorizeField refuses writes to roles that cannot write, and filters,
 // orderings and lookups on personal data to roles that may not see it.
-func authorizeFields(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || (fc.Object != "Mutation" && len(fc.Field.Arguments) == 0) {
-		return next(ctx)
-	}
+// fieldRules calls it for the fields its walk found refused.
+func authorizeField(ctx context.Context, fc *graphql.FieldContext) error {
 	p, _ := auth.FromContext(ctx)
 	if fc.Object == "Mutation" && !p.Role.CanWrite() {
-		return nil, forbidden(ctx, "the "+roleOf(ctx)+" role may not write")
+		return forbidden(ctx, "the "+roleOf(ctx)+" role may not write")
 	}
-	if !p.Role.SeesPersonalData() {
+	if !p.Role.SeesPersonalData() && len(fc.Field.Arguments) > 0 {
 		oc := graphql.GetOperationContext(ctx)
-		// In a fixed order (names sorted, as in personalInput), so the
-		// refusal names the same input every time.
-		args := fc.Field.ArgumentMap(oc.Variables)
-		for _, name := range slices.Sorted(maps.Keys(args)) {
-			if path := personalInput(name, args[name]); path != "" {
-				return nil, errcode.New(errcode.Forbidden, path,
-					fmt.Sprintf("%s: filtering or ordering by personal data is not available to the %s role", path, roleOf(ctx)))
-			}
+		if path := personalArgument(fc.Field.ArgumentMap(oc.Variables)); path != "" {
+			return errcode.New(errcode.Forbidden, path,
+				fmt.Sprintf("%s: filtering or ordering by personal data is not available to the %s role", path, roleOf(ctx)))
 		}
 	}
-	return next(ctx)
+	return nil
+}
+
+// personalArgument returns the path of the first personal-data input among
+// a field's arguments, or "". Names are taken in sorted order (as in
+// personalInput), so a refusal names the same input every time.
+func personalArgument(args map[string]any) string {
+	for _, name := range slices.Sorted(maps.Keys(args)) {
+		if path := personalInput(name, args[name]); path != "" {
+			return path
+		}
+	}
+	return ""
 }
 
 // personalInput returns the path of the first personal-data input inside an

@@ -238,57 +238,84 @@ func decodeObject(raw []byte, dst *map[string]any) error {
 	return dec.Decode(dst)
 }
 
+// response is graphql.Response with data left out when there is none, as a
+// request error must have no data entry.
+type response struct {
+	Errors     gqlerror.List   `json:"errors,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Extensions map[string]any  `json:"extensions,omitempty"`
+}
+
+// writeResponse writes r as json.Marshal(response{...}) would, without
+// encoding the data again: gqlgen has written it as compact JSON, which
+// json.Marshal would scan, copy whole and escape <, > and & in (as
+// json.HTMLEscape does); here it is checked and written as it is, escaped
+// only when it holds such a byte.
 func writeResponse(w http.ResponseWriter, status int, r *graphql.Response) {
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
 	}
 	sortErrors(r.Errors)
-	b, err := marshalResponse(r)
+	head, data, tail, err := encodeResponse(r)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+		head, data, tail = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`), nil, nil
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(head)
+	_, _ = w.Write(data)
+	_, _ = w.Write(tail)
 }
 
-// marshalResponse writes graphql.Response with data left out when there is
-// none (a request error must have no data entry), as json.Marshal would,
-// except that data, which gqlgen (or the read planner) wrote as compact JSON,
-// is copied as it is rather than parsed and compacted again (a tenth of a
-// BI page's server time) and so keeps <, > and & unescaped.
-func marshalResponse(r *graphql.Response) ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(len(r.Data) + 64)
-	b.WriteByte('{')
-	field := func(name string, v any) error {
-		if b.Len() > 1 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`"` + name + `":`)
-		if raw, ok := v.(json.RawMessage); ok {
-			b.Write(raw)
-			return nil
-		}
-		e, err := json.Marshal(v)
-		b.Write(e)
-		return err
+// encodeResponse returns the response in three parts, the data in the
+// middle: the bytes of json.Marshal(response{...}).
+func encodeResponse(r *graphql.Response) (head, data, tail []byte, err error) {
+	data = r.Data
+	if len(data) > 0 && !json.Valid(data) {
+		return nil, nil, nil, errors.New("the response data is not JSON")
 	}
+	head = append(head, '{')
 	if len(r.Errors) > 0 {
-		if err := field("errors", r.Errors); err != nil {
-			return nil, err
+		b, err := json.Marshal(r.Errors)
+		if err != nil {
+			return nil, nil, nil, err
 		}
+		head = append(append(head, `"errors":`...), b...)
 	}
-	if len(r.Data) > 0 {
-		_ = field("data", r.Data)
+	if len(data) > 0 {
+		if len(head) > 1 {
+			head = append(head, ',')
+		}
+		head = append(head, `"data":`...)
+		if needsHTMLEscape(data) {
+			var b bytes.Buffer
+			json.HTMLEscape(&b, data)
+			data = b.Bytes()
+		}
 	}
 	if len(r.Extensions) > 0 {
-		if err := field("extensions", r.Extensions); err != nil {
-			return nil, err
+		b, err := json.Marshal(r.Extensions)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if len(head) > 1 || len(data) > 0 {
+			tail = append(tail, ',')
+		}
+		tail = append(append(tail, `"extensions":`...), b...)
+	}
+	tail = append(tail, '}')
+	return head, data, tail, nil
+}
+
+// needsHTMLEscape reports whether json.HTMLEscape would change b: it holds
+// <, > or &, or the first byte of U+2028 or U+2029.
+func needsHTMLEscape(b []byte) bool {
+	for _, c := range []byte{'<', '>', '&', 0xE2} {
+		if bytes.IndexByte(b, c) >= 0 {
+			return true
 		}
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return false
 }
 
 // sortErrors puts field errors in a fixed order: by path (indexes by
