@@ -348,6 +348,12 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 	sels := c.fields(fc.Field.Definition.Type.NamedType, fc.Field.Selections)
 	edges, pageInfo := false, false
 	for _, f := range sels {
+		if f.Name == "edges" && edges {
+			// entgql loads the nodes once, keyed by the aliases below them:
+			// fields that two selections of edges give one alias with other
+			// arguments share what was loaded. The resolvers answer it so.
+			return decline("edges selected twice")
+		}
 		edges = edges || f.Name == "edges"
 		pageInfo = pageInfo || f.Name == "pageInfo"
 	}
@@ -505,7 +511,17 @@ func (c *compiler) edges(n *ent.ReadPlanNode, rows string, pg *page, limit int, 
 	}
 	c.b.WriteString("coalesce(" + c.fn("jsonb_group_array", "json_agg") + "(" + c.fn("jsonb_object", "json_build_object") + "(")
 	edgeType := named(f.Definition.Type)
-	for i, ef := range c.fields(edgeType, f.Selections) {
+	efs := c.fields(edgeType, f.Selections)
+	nodes := 0
+	for _, ef := range efs {
+		if ef.Name == "node" {
+			nodes++
+		}
+	}
+	if nodes > 1 {
+		return decline("node selected twice") // as edges twice, in connection
+	}
+	for i, ef := range efs {
 		if i > 0 {
 			c.b.WriteString(", ")
 		}

@@ -221,6 +221,14 @@ func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time)
 	}
 	// The computation's ctx is cancelled when every caller has gone.
 	seg, _, err := s.segments.Do(ctx, entry.Key+"@"+tags[0], func(ctx context.Context) (*Segment, error) {
+		// A flight that ended between this caller's miss and its Do has
+		// cached the figure: read it rather than compute it again.
+		if vals, _, err := s.cache.Fetch(ctx, []cache.Entry{entry}); err == nil && vals[0] != nil {
+			var seg Segment
+			if json.Unmarshal(vals[0], &seg) == nil {
+				return &seg, nil
+			}
+		}
 		seg, err := retryBadConn(ctx, compute)
 		count(ctx, "segment", err)
 		if err != nil {
