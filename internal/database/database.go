@@ -41,6 +41,8 @@ type DB struct {
 	Dialect string
 	// Driver is the ent driver under Client, for wrapping (statement counting).
 	Driver dialect.Driver
+	// ReadConns is how many reads run at once (the read pool's size).
+	ReadConns int
 	pools  []*sql.DB
 }
 
@@ -110,7 +112,9 @@ func openPostgres(rawURL string, opts Options) (*DB, error) {
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	return newDB(dialect.Postgres, entsql.OpenDB(dialect.Postgres, pool), opts, pool), nil
+	db := newDB(dialect.Postgres, entsql.OpenDB(dialect.Postgres, pool), opts, pool)
+	db.ReadConns = n
+	return db, nil
 }
 
 // SQLitePath extracts the file path from "file:PATH", "sqlite://PATH", "sqlite:PATH" or a bare path.
@@ -165,7 +169,9 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 		Driver: entsql.OpenDB(dialect.SQLite, writer),
 		reader: entsql.OpenDB(dialect.SQLite, reader),
 	}
-	return newDB(dialect.SQLite, drv, opts, writer, reader), nil
+	db := newDB(dialect.SQLite, drv, opts, writer, reader)
+	db.ReadConns = n
+	return db, nil
 }
 
 // SQLiteStatementCache is how many prepared statements each SQLite

@@ -59,6 +59,11 @@ type Options struct {
 	Lookups map[string]Lookup
 	// DefaultPage is the first of a connection without first or last.
 	DefaultPage int
+	// ReadConns is how many statements run at once: the read pool's size.
+	// Callers past it wait their turn in order (database/sql hands a freed
+	// connection to a random waiter, which stretched p99 to 5x p50 with 16
+	// clients on SQLite's 4 readers). 0: no limit.
+	ReadConns int
 	// RefusedInput returns the path of an argument value that a role without
 	// personal data may not pass ("where.emailContainsFold"), or "": the
 	// resolvers refuse such a field, so the planner leaves it to them.
@@ -73,14 +78,19 @@ type Planner struct {
 	es       graphql.ExecutableSchema
 	schema   *ast.Schema
 	token    string // marks cursor placeholders; random, so no stored value can forge one
+	turns    chan struct{}
 }
 
 // New returns the planner for the executable schema es over client.
 func New(client *ent.Client, dialect string, es graphql.ExecutableSchema, o Options) *Planner {
 	var t [16]byte
 	_, _ = rand.Read(t[:])
-	return &Planner{Options: o, client: client, postgres: dialect == "postgres", es: es, schema: es.Schema(),
+	p := &Planner{Options: o, client: client, postgres: dialect == "postgres", es: es, schema: es.Schema(),
 		token: hex.EncodeToString(t[:]) + ":"}
+	if o.ReadConns > 0 {
+		p.turns = make(chan struct{}, o.ReadConns) // a channel's waiting senders go first in, first out
+	}
+	return p
 }
 
 var (
@@ -221,6 +231,14 @@ func connectionNode(t *ast.Type) *ent.ReadPlanNode {
 }
 
 func (p *Planner) run(ctx context.Context, query string, args []any) ([]byte, error) {
+	if p.turns != nil {
+		select {
+		case p.turns <- struct{}{}:
+			defer func() { <-p.turns }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	rows, err := p.client.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -174,6 +174,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		srv.Use(readplan.New(s.db.Client, s.db.Dialect, es, readplan.Options{
 			Lookups:      map[string]readplan.Lookup{"customer": {Type: "Customer", Predicate: graph.CustomerLookup}},
 			DefaultPage:  DefaultPageSize,
+			ReadConns:    s.db.ReadConns,
 			RefusedInput: personalInput,
 		}))
 	}
