@@ -188,17 +188,17 @@ func (p *Planner) answer(ctx context.Context, oc *graphql.OperationContext, fiel
 		query = "SELECT json((" + query + "))" // JSONB to text
 	}
 	slog.DebugContext(ctx, "read plan: compiled", "field", field.Alias, "sql", query)
-	raw, err := p.run(ctx, query, args)
+	out, err := p.run(ctx, query, args)
 	if err != nil {
 		return nil, err
 	}
-	if mustExist && (bytes.Equal(raw, []byte("null")) || bytes.Contains(raw, []byte("null"))) {
+	if mustExist && bytes.Contains(out, []byte("null")) {
 		// A cheap test first; only a missing node gives a null element.
-		if missing, err := missingNode(raw); err != nil || missing {
+		if missing, err := missingNode(out); err != nil || missing {
 			return nil, decline("no node with that id")
 		}
 	}
-	return p.finish(raw)
+	return out, nil
 }
 
 // missingNode tells whether a node or nodes answer holds a null node.
@@ -230,6 +230,7 @@ func connectionNode(t *ast.Type) *ent.ReadPlanNode {
 	return ReadPlanNodes[name]
 }
 
+// run runs the statement and returns its JSON as gqlgen would write it.
 func (p *Planner) run(ctx context.Context, query string, args []any) ([]byte, error) {
 	if p.turns != nil {
 		select {
@@ -257,7 +258,10 @@ func (p *Planner) run(ctx context.Context, query string, args []any) ([]byte, er
 	if v == nil {
 		return []byte("null"), rows.Close()
 	}
-	out := append([]byte(nil), v...)
+	out, err := p.finish(v) // from the driver's buffer: the response is the one copy
+	if err != nil {
+		return nil, err
+	}
 	return out, rows.Close()
 }
 
