@@ -52,15 +52,10 @@ func (c *compiler) fields(typ string, set ast.SelectionSet) []graphql.CollectedF
 // object writes the JSON object of the row at alias t of node n with the
 // selections of fc.
 func (c *compiler) object(n *ent.ReadPlanNode, t string, fc *graphql.FieldContext) error {
-	c.b.WriteString(c.fn("jsonb_object", "json_build_object") + "(")
-	for i, f := range c.fields(n.Type, fc.Field.Selections) {
-		if i > 0 {
-			c.b.WriteString(", ")
-		}
-		c.key(f.Alias)
+	return c.jsonObject(c.fields(n.Type, fc.Field.Selections), func(f graphql.CollectedField) error {
 		if f.Name == "__typename" {
 			c.literal(n.Type)
-			continue
+			return nil
 		}
 		def := f.Definition
 		if def == nil {
@@ -73,7 +68,7 @@ func (c *compiler) object(n *ent.ReadPlanNode, t string, fc *graphql.FieldContex
 			if err := c.scalar(t+`."`+col.Column+`"`, def.Type); err != nil {
 				return fmt.Errorf("%s.%s: %w", n.Type, f.Name, err)
 			}
-			continue
+			return nil
 		}
 		child, err := fc.Child(c.ctx, f)
 		if err != nil {
@@ -83,17 +78,27 @@ func (c *compiler) object(n *ent.ReadPlanNode, t string, fc *graphql.FieldContex
 			return err
 		}
 		if comp, ok := c.computed[n.Type+"."+f.Name]; ok {
-			if err := c.nested(func() error { return comp(c, n, t, child) }); err != nil {
-				return err
-			}
-			continue
+			return c.nested(func() error { return comp(c, n, t, child) })
 		}
 		e, ok := n.Edges[f.Name]
 		if !ok {
 			return declinef("%s.%s is not a column or an edge", n.Type, f.Name)
 		}
 		target := ReadPlanNodes[e.Target]
-		if err := c.nested(func() error { return c.edge(n, t, e, target, child) }); err != nil {
+		return c.nested(func() error { return c.edge(n, t, e, target, child) })
+	})
+}
+
+// jsonObject writes a JSON object with one member per field, under its
+// alias, whose value value writes.
+func (c *compiler) jsonObject(fields []graphql.CollectedField, value func(f graphql.CollectedField) error) error {
+	c.b.WriteString(c.fn("jsonb_object", "json_build_object") + "(")
+	for i, f := range fields {
+		if i > 0 {
+			c.b.WriteString(", ")
+		}
+		c.key(f.Alias)
+		if err := value(f); err != nil {
 			return err
 		}
 	}
@@ -414,12 +419,8 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 	// when any row matches.
 	empty := !edges || limit == 0
 	rows := c.alias()
-	c.b.WriteString("SELECT " + c.fn("jsonb_object", "json_build_object") + "(")
-	for i, f := range sels {
-		if i > 0 {
-			c.b.WriteString(", ")
-		}
-		c.key(f.Alias)
+	c.b.WriteString("SELECT ")
+	err = c.jsonObject(sels, func(f graphql.CollectedField) error {
 		switch f.Name {
 		case "__typename":
 			c.literal(fc.Field.Definition.Type.NamedType)
@@ -430,16 +431,11 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 		case "edges":
 			if empty {
 				c.b.WriteString(c.emptyList())
-			} else if err := c.edges(n, rows, pg, limit, pageInfo, fc, f); err != nil {
-				return err
+				return nil
 			}
+			return c.edges(n, rows, pg, limit, pageInfo, fc, f)
 		case "pageInfo":
-			c.b.WriteString(c.fn("jsonb_object", "json_build_object") + "(")
-			for j, pf := range c.fields("PageInfo", f.Selections) {
-				if j > 0 {
-					c.b.WriteString(", ")
-				}
-				c.key(pf.Alias)
+			return c.jsonObject(c.fields("PageInfo", f.Selections), func(pf graphql.CollectedField) error {
 				switch {
 				case pf.Name == "__typename":
 					c.literal("PageInfo")
@@ -464,13 +460,13 @@ func (c *compiler) connection(n *ent.ReadPlanNode, fc *graphql.FieldContext, res
 					c.cursor(n, rows, pg)
 					c.b.WriteString(" END)")
 				}
-			}
-			c.b.WriteString(")")
+				return nil
+			})
 		}
-	}
-	c.b.WriteString(")")
-	if empty {
 		return nil
+	})
+	if err != nil || empty {
+		return err
 	}
 	// The page in the response's order. With pageInfo it holds one row more
 	// than the page, to tell whether there is a next one, and numbers its
@@ -509,7 +505,7 @@ func (c *compiler) edges(n *ent.ReadPlanNode, rows string, pg *page, limit int, 
 	if err != nil {
 		return declinef("edges: %v", err)
 	}
-	c.b.WriteString("coalesce(" + c.fn("jsonb_group_array", "json_agg") + "(" + c.fn("jsonb_object", "json_build_object") + "(")
+	c.b.WriteString("coalesce(" + c.fn("jsonb_group_array", "json_agg") + "(")
 	edgeType := named(f.Definition.Type)
 	efs := c.fields(edgeType, f.Selections)
 	nodes := 0
@@ -521,11 +517,7 @@ func (c *compiler) edges(n *ent.ReadPlanNode, rows string, pg *page, limit int, 
 	if nodes > 1 {
 		return decline("node selected twice") // as edges twice, in connection
 	}
-	for i, ef := range efs {
-		if i > 0 {
-			c.b.WriteString(", ")
-		}
-		c.key(ef.Alias)
+	err = c.jsonObject(efs, func(ef graphql.CollectedField) error {
 		switch ef.Name {
 		case "__typename":
 			c.literal(edgeType)
@@ -536,12 +528,14 @@ func (c *compiler) edges(n *ent.ReadPlanNode, rows string, pg *page, limit int, 
 			if err != nil {
 				return declinef("node: %v", err)
 			}
-			if err := c.object(n, rows, nfc); err != nil {
-				return err
-			}
+			return c.object(n, rows, nfc)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	c.b.WriteString("))")
+	c.b.WriteString(")")
 	if pageInfo {
 		c.b.WriteString(" FILTER (WHERE " + rows + `."rn__" <= ` + strconv.Itoa(limit) + ")")
 	}
