@@ -43,7 +43,7 @@ type DB struct {
 	Driver dialect.Driver
 	// ReadConns is how many reads run at once (the read pool's size).
 	ReadConns int
-	pools  []*sql.DB
+	pools     []*sql.DB
 }
 
 // Options tune Open.
