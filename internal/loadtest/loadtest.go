@@ -612,6 +612,7 @@ func (e *Env) CheckQ2(ctx context.Context) error {
 func collectGarbage() {
 	runtime.GC()
 	debug.FreeOSMemory()
+	returnFreedCMemory()
 }
 
 // resetPeakRSS resets the process's peak resident set size (Linux:
