@@ -104,6 +104,13 @@ func openPostgres(rawURL string, opts Options) (*DB, error) {
 	if _, set := cfg.RuntimeParams["jit"]; !set {
 		cfg.RuntimeParams["jit"] = "off"
 	}
+	// A cancelled request drops its connection (pgx); PostgreSQL notices a
+	// dropped client only when it next writes to it, so an abandoned
+	// aggregate ran to its end. Checking the socket while a statement runs
+	// stops it within the interval.
+	if _, set := cfg.RuntimeParams["client_connection_check_interval"]; !set {
+		cfg.RuntimeParams["client_connection_check_interval"] = "100ms"
+	}
 	pool := stdlib.OpenDB(*cfg)
 	n := opts.MaxConns
 	if n <= 0 {
