@@ -24,14 +24,13 @@ func declinef(format string, args ...any) error { return decline(fmt.Sprintf(for
 // compiler turns one root field into one statement. It writes the statement
 // into b as it walks the selections, so arguments are numbered in order.
 type compiler struct {
-	ctx      context.Context
-	p        *Planner
-	oc       *graphql.OperationContext
-	b        *sql.Builder
-	pg       bool
-	masked   bool // the role may not see personal data: decline anything touching it
-	aliases  int
-	computed map[string]Computed
+	ctx     context.Context
+	p       *Planner
+	oc      *graphql.OperationContext
+	b       *sql.Builder
+	pg      bool
+	masked  bool // the role may not see personal data: decline anything touching it
+	aliases int
 }
 
 func (c *compiler) alias() string {
@@ -77,14 +76,14 @@ func (c *compiler) object(n *ent.ReadPlanNode, t string, fc *graphql.FieldContex
 		if err := c.arguments(child); err != nil {
 			return err
 		}
-		if comp, ok := c.computed[n.Type+"."+f.Name]; ok {
+		if comp, ok := computed[n.Type+"."+f.Name]; ok {
 			return c.nested(func() error { return comp(c, n, t, child) })
 		}
 		e, ok := n.Edges[f.Name]
 		if !ok {
 			return declinef("%s.%s is not a column or an edge", n.Type, f.Name)
 		}
-		target := ReadPlanNodes[e.Target]
+		target := ent.ReadPlanNodes[e.Target]
 		return c.nested(func() error { return c.edge(n, t, e, target, child) })
 	})
 }
@@ -141,7 +140,7 @@ func (c *compiler) node(id int, fc *graphql.FieldContext) error {
 	if !ok {
 		return decline("an id of no type")
 	}
-	for _, n := range ReadPlanNodes {
+	for _, n := range ent.ReadPlanNodes {
 		if n.Table == table {
 			return c.lookup(n, fc, func(s *sql.Selector) { s.Where(sql.EQ(s.C(n.ID), id)) })
 		}

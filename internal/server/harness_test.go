@@ -19,7 +19,9 @@ import (
 	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/scores"
+	"github.com/c360/c360/internal/seed"
 	"github.com/c360/c360/internal/server"
 	"github.com/c360/c360/internal/testservices"
 )
@@ -253,3 +255,16 @@ func contains(s string, parts ...string) bool {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// seeded writes a generated data set of customers (seed.Generate) through
+// the importer.
+func (a *api) seeded(customers int, s int64, now time.Time) {
+	a.t.Helper()
+	l := importer.NewLoader(context.Background(), a.db.Client, importer.Options{BaseCurrency: "EUR"})
+	if err := seed.Generate(seed.Config{Customers: customers, Seed: s, Now: now}, l); err != nil {
+		a.t.Fatal(err)
+	}
+	if err := l.Flush(); err != nil {
+		a.t.Fatal(err)
+	}
+}

@@ -16,8 +16,6 @@ import (
 
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/config"
-	"github.com/c360/c360/internal/importer"
-	"github.com/c360/c360/internal/seed"
 )
 
 // TestLoadMixedReadsAndWrites holds 16 concurrent clients with credentials
@@ -44,13 +42,7 @@ func loadTest(t *testing.T, d string, duration time.Duration) {
 		c.Auth.PseudonymKey = "load-test-pseudonym-key-0123456789abcdef"
 	})
 	ctx := context.Background()
-	l := importer.NewLoader(ctx, a.db.Client, importer.Options{BaseCurrency: "EUR"})
-	if err := seed.Generate(seed.Config{Customers: 300, Seed: 7, Now: time.Now().UTC().Truncate(time.Second)}, l); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	a.seeded(300, 7, time.Now().UTC().Truncate(time.Second))
 	customers, err := a.db.Client.Customer.Query().IDs(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -11,8 +10,6 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/c360/c360/internal/config"
-	"github.com/c360/c360/internal/importer"
-	"github.com/c360/c360/internal/seed"
 	"github.com/c360/c360/internal/testservices"
 )
 
@@ -49,13 +46,7 @@ func TestCompiledReadsMatchTheResolversWithOneStatementPerRootField(t *testing.T
 			url := testservices.DatabaseURL(t, d)
 			compiled := newAPIAt(t, url, func(c *config.Config) { c.CompiledReads = true })
 			resolvers := newAPIAt(t, url, func(c *config.Config) { c.CompiledReads = false })
-			l := importer.NewLoader(context.Background(), compiled.db.Client, importer.Options{BaseCurrency: "EUR"})
-			if err := seed.Generate(seed.Config{Customers: 60, Seed: 3, Now: time.Now().UTC().Truncate(time.Second)}, l); err != nil {
-				t.Fatal(err)
-			}
-			if err := l.Flush(); err != nil {
-				t.Fatal(err)
-			}
+			compiled.seeded(60, 3, time.Now().UTC().Truncate(time.Second))
 			for _, q := range compiledReads {
 				vars := q.vars
 				for page := 0; page < 2; page++ {
@@ -103,13 +94,7 @@ func TestResolversAnswerAliasedAndNullArgumentsLikeThePlainQuery(t *testing.T) {
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
 		t.Run(d, func(t *testing.T) {
 			a := newAPIWith(t, d, func(c *config.Config) { c.CompiledReads = false })
-			l := importer.NewLoader(context.Background(), a.db.Client, importer.Options{BaseCurrency: "EUR"})
-			if err := seed.Generate(seed.Config{Customers: 20, Seed: 5, Now: time.Now().UTC().Truncate(time.Second)}, l); err != nil {
-				t.Fatal(err)
-			}
-			if err := l.Flush(); err != nil {
-				t.Fatal(err)
-			}
+			a.seeded(20, 5, time.Now().UTC().Truncate(time.Second))
 			for _, c := range []struct{ name, plain, other string }{
 				{"aliased edges and totalCount",
 					`{ customers(first: 3) { edges { node { id } } totalCount } }`,
