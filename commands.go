@@ -127,7 +127,7 @@ func runImport(ctx context.Context, cfg config.Config, args []string) int {
 		prog = newProgress(os.Stderr, "imported", countLines(dir))
 	}
 	start := time.Now()
-	sum, err := importer.ImportDir(ctx, db.Client, dir, importer.Options{
+	sum, err := importer.ImportDir(ctx, db, dir, importer.Options{
 		BaseCurrency: cfg.BaseCurrency,
 		BatchSize:    *batch,
 		Progress: func(done int64) {

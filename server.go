@@ -81,7 +81,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	defer db.Close()
 	if cfg.DemoData {
-		if _, err := demo.LoadIfEmpty(ctx, db.Client, cfg.DemoCustomers, cfg.BaseCurrency); err != nil {
+		if _, err := demo.LoadIfEmpty(ctx, db, cfg.DemoCustomers, cfg.BaseCurrency); err != nil {
 			return err
 		}
 	}

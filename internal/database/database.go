@@ -90,6 +90,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
+	if err := db.ensureIndexes(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -202,6 +206,11 @@ func newDB(d string, drv dialect.Driver, opts Options, pools ...*sql.DB) *DB {
 	}
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: d, Driver: drv, pools: pools}
 }
+
+// WriterConn returns a connection of the pool that writes (SQLite's single
+// writer; PostgreSQL's pool), for a writer that needs the driver's own
+// connection: the import's COPY. The caller closes it.
+func (db *DB) WriterConn(ctx context.Context) (*sql.Conn, error) { return db.pools[0].Conn(ctx) }
 
 // Ping checks that every pool answers (readiness).
 func (db *DB) Ping(ctx context.Context) error {

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/seed"
 )
@@ -18,7 +18,8 @@ const Seed = 360
 
 // LoadIfEmpty loads n generated customers with their orders and feedback when
 // the database has no customer and no persona yet. It reports whether it did.
-func LoadIfEmpty(ctx context.Context, client *ent.Client, n int, baseCurrency string) (bool, error) {
+func LoadIfEmpty(ctx context.Context, db *database.DB, n int, baseCurrency string) (bool, error) {
+	client := db.Client
 	customers, err := client.Customer.Query().Exist(ctx)
 	if err != nil {
 		return false, fmt.Errorf("checking for existing data: %w", err)
@@ -31,7 +32,7 @@ func LoadIfEmpty(ctx context.Context, client *ent.Client, n int, baseCurrency st
 		return false, nil
 	}
 	start := time.Now()
-	l := importer.NewLoader(ctx, client, importer.Options{BaseCurrency: baseCurrency})
+	l := importer.NewLoader(ctx, db, importer.Options{BaseCurrency: baseCurrency})
 	if err := seed.Generate(seed.Config{Customers: n, Seed: Seed, Now: time.Now().UTC().Truncate(time.Second)}, l); err != nil {
 		return false, fmt.Errorf("generating demo data: %w", err)
 	}

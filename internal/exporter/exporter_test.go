@@ -36,14 +36,14 @@ var fixedNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 var backends = testservices.Backends
 
-func openDB(t testing.TB, url string) *ent.Client {
+func openDB(t testing.TB, url string) *database.DB {
 	t.Helper()
-	return testservices.Open(t, url, database.Options{}).Client
+	return testservices.Open(t, url, database.Options{})
 }
 
-func importDir(t *testing.T, client *ent.Client, dir string) {
+func importDir(t *testing.T, db *database.DB, dir string) {
 	t.Helper()
-	sum, err := importer.ImportDir(context.Background(), client, dir, importer.Options{})
+	sum, err := importer.ImportDir(context.Background(), db, dir, importer.Options{})
 	if err != nil || sum.Rejected != 0 {
 		t.Fatalf("ImportDir: %s %v, %v", sum, sum.Rejections, err)
 	}
@@ -82,10 +82,10 @@ func TestRoundTrip(t *testing.T) {
 			ctx := context.Background()
 			db1 := openDB(t, be.URL(t))
 			importDir(t, db1, src)
-			addRecordsWithoutRefs(t, db1)
+			addRecordsWithoutRefs(t, db1.Client)
 
 			e1, e2 := t.TempDir(), t.TempDir()
-			n1 := exportDir(t, db1, e1, 37) // a page size that does not divide the counts
+			n1 := exportDir(t, db1.Client, e1, 37) // a page size that does not divide the counts
 			if n1.Customers != int64(counts.Customers)+1 || n1.Orders != int64(counts.Orders)+1 ||
 				n1.Feedback != int64(counts.Feedback)+1 || n1.Personas != int64(counts.Personas) {
 				t.Errorf("counts = %+v, want the generated %+v plus one customer, order and feedback", n1, counts)
@@ -104,13 +104,13 @@ func TestRoundTrip(t *testing.T) {
 
 			db2 := openDB(t, be.URL(t))
 			importDir(t, db2, e1)
-			exportDir(t, db2, e2, 1000)
+			exportDir(t, db2.Client, e2, 1000)
 			for _, name := range ndjson.LoadOrder {
 				if a, b := readFile(t, e1, name), readFile(t, e2, name); !bytes.Equal(a, b) {
 					t.Errorf("%s differs between the first and the second export (%d vs %d bytes)", name, len(a), len(b))
 				}
 			}
-			if a, b := rows(t, ctx, db1), rows(t, ctx, db2); !reflect.DeepEqual(a, b) {
+			if a, b := rows(t, ctx, db1.Client), rows(t, ctx, db2.Client); !reflect.DeepEqual(a, b) {
 				for table := range a {
 					if !reflect.DeepEqual(a[table], b[table]) {
 						t.Errorf("table %s differs after the round trip:\n%s", table, firstDiff(a[table], b[table]))
@@ -225,7 +225,8 @@ func firstDiff(a, b []string) string {
 }
 
 func TestExportEmptyDatabase(t *testing.T) {
-	client := openDB(t, backends[0].URL(t))
+	db := openDB(t, backends[0].URL(t))
+	client := db.Client
 	dir := filepath.Join(t.TempDir(), "new", "dir")
 	n := exportDir(t, client, dir, 0)
 	if n.Total() != 0 {

@@ -40,7 +40,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/ndjson"
 )
 
@@ -113,7 +113,7 @@ func (s Summary) String() string {
 // The error is non-nil only for infrastructure failures (unreadable files,
 // database errors other than a record's own, context cancellation); the
 // Summary then tells what was committed before.
-func ImportDir(ctx context.Context, client *ent.Client, dir string, opts Options) (Summary, error) {
+func ImportDir(ctx context.Context, db *database.DB, dir string, opts Options) (Summary, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return Summary{}, fmt.Errorf("import: %w", err)
@@ -121,7 +121,7 @@ func ImportDir(ctx context.Context, client *ent.Client, dir string, opts Options
 	if !st.IsDir() {
 		return Summary{}, fmt.Errorf("import: %s is not a directory", dir)
 	}
-	l := NewLoader(ctx, client, opts)
+	l := NewLoader(ctx, db, opts)
 	for _, name := range ndjson.LoadOrder {
 		var err error
 		switch name {
@@ -154,7 +154,7 @@ func (l *Loader) analyze() error {
 	if l.dialect != dialect.Postgres {
 		return nil
 	}
-	if _, err := l.client.ExecContext(l.ctx, "ANALYZE"); err != nil {
+	if _, err := l.db.Client.ExecContext(l.ctx, "ANALYZE"); err != nil {
 		return fmt.Errorf("import: analyzing the imported tables: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -39,9 +40,9 @@ var fixedNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 var backends = testservices.Backends
 
-func openDB(t testing.TB, url string) *ent.Client {
+func openDB(t testing.TB, url string) *database.DB {
 	t.Helper()
-	return testservices.Open(t, url, database.Options{}).Client
+	return testservices.Open(t, url, database.Options{})
 }
 
 // readLines decodes every line of an NDJSON file of the data set.
@@ -166,11 +167,12 @@ func TestImportSeedDataSet(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			client := openDB(t, be.URL(t))
+			db := openDB(t, be.URL(t))
+			client := db.Client
 			var progress []int64
 			opts := importer.Options{BaseCurrency: "EUR", Progress: func(n int64) { progress = append(progress, n) }}
 
-			sum, err := importer.ImportDir(ctx, client, dir, opts)
+			sum, err := importer.ImportDir(ctx, db, dir, opts)
 			if err != nil {
 				t.Fatalf("ImportDir: %v", err)
 			}
@@ -256,7 +258,7 @@ func TestImportSeedDataSet(t *testing.T) {
 			before := fingerprint(t, client)
 
 			// Importing again changes nothing.
-			sum2, err := importer.ImportDir(ctx, client, dir, importer.Options{BaseCurrency: "EUR"})
+			sum2, err := importer.ImportDir(ctx, db, dir, importer.Options{BaseCurrency: "EUR"})
 			if err != nil {
 				t.Fatalf("second ImportDir: %v", err)
 			}
@@ -283,7 +285,8 @@ func TestImportUpdates(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			client := openDB(t, be.URL(t))
+			db := openDB(t, be.URL(t))
+			client := db.Client
 			dir := t.TempDir()
 			writeFiles(t, dir, map[string]string{
 				ndjson.PersonasFile:  `{"externalRef":"P-1","name":"Old","description":"d","criteria":{"minAge":20}}`,
@@ -291,7 +294,7 @@ func TestImportUpdates(t *testing.T) {
 				ndjson.OrdersFile:    `{"externalRef":"O-1","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T16:31:00+02:00","items":[{"sku":"S","name":"N","quantity":2,"unitPrice":"19.90"}]}`,
 				ndjson.FeedbackFile:  `{"externalRef":"F-1","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":9,"submittedAt":"2024-05-09T08:00:00Z"}`,
 			})
-			if sum, err := importer.ImportDir(ctx, client, dir, importer.Options{}); err != nil || sum.Imported != 4 {
+			if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{}); err != nil || sum.Imported != 4 {
 				t.Fatalf("first import: %s %v, %v", sum, sum.Rejections, err)
 			}
 			writeFiles(t, dir, map[string]string{
@@ -300,7 +303,7 @@ func TestImportUpdates(t *testing.T) {
 				ndjson.OrdersFile:    `{"externalRef":"O-1","customerRef":"C-1","status":"FULFILLED","channel":"STORE","currency":"EUR","placedAt":"2024-05-02T14:31:00Z","items":[{"sku":"X","name":"Y","quantity":1,"unitPrice":"1.00"}]}`,
 				ndjson.FeedbackFile:  `{"externalRef":"F-1","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":3,"submittedAt":"2024-05-09T08:00:00Z"}`,
 			})
-			if sum, err := importer.ImportDir(ctx, client, dir, importer.Options{}); err != nil || sum.Imported != 4 {
+			if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{}); err != nil || sum.Imported != 4 {
 				t.Fatalf("second import: %s %v, %v", sum, sum.Rejections, err)
 			}
 			p := client.Persona.Query().OnlyX(ctx)
@@ -338,8 +341,9 @@ func TestImportSocialFeedbackScore(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			client := openDB(t, be.URL(t))
-			sum, err := importer.ImportDir(ctx, client, dir, importer.Options{})
+			db := openDB(t, be.URL(t))
+			client := db.Client
+			sum, err := importer.ImportDir(ctx, db, dir, importer.Options{})
 			if err != nil {
 				t.Fatalf("ImportDir: %v", err)
 			}
@@ -450,8 +454,9 @@ func TestImportRejectsBadRecords(t *testing.T) {
 		for _, batchSize := range []int{1000, 2} {
 			t.Run(fmt.Sprintf("%s/batch%d", be.Name, batchSize), func(t *testing.T) {
 				ctx := context.Background()
-				client := openDB(t, be.URL(t))
-				sum, err := importer.ImportDir(ctx, client, dir, importer.Options{BaseCurrency: "EUR", BatchSize: batchSize})
+				db := openDB(t, be.URL(t))
+				client := db.Client
+				sum, err := importer.ImportDir(ctx, db, dir, importer.Options{BaseCurrency: "EUR", BatchSize: batchSize})
 				if err != nil {
 					t.Fatalf("ImportDir: %v", err)
 				}
@@ -500,7 +505,8 @@ func TestImportRetriesFailingRecord(t *testing.T) {
 		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
 			url := be.URL(t)
-			client := openDB(t, url)
+			db := openDB(t, url)
+			client := db.Client
 			driver, dsn := "pgx", url
 			if !database.IsPostgres(url) {
 				driver, dsn = "sqlite3", database.SQLitePath(url)
@@ -524,7 +530,7 @@ func TestImportRetriesFailingRecord(t *testing.T) {
 				ndjson.FeedbackFile: `{"externalRef":"F-1","customerRef":"C-1","orderRef":"O-3","kind":"NPS","channel":"EMAIL","score":1,"submittedAt":"2024-05-09T08:00:00Z"}
 {"externalRef":"F-2","customerRef":"C-1","orderRef":"O-4","kind":"NPS","channel":"EMAIL","score":9,"submittedAt":"2024-05-09T08:00:00Z"}`,
 			})
-			sum, err := importer.ImportDir(ctx, client, dir, importer.Options{})
+			sum, err := importer.ImportDir(ctx, db, dir, importer.Options{})
 			if err != nil {
 				t.Fatalf("ImportDir: %v", err)
 			}
@@ -556,8 +562,9 @@ func TestLoaderAsSink(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
-			client := openDB(t, be.URL(t))
-			l := importer.NewLoader(ctx, client, importer.Options{BatchSize: 100})
+			db := openDB(t, be.URL(t))
+			client := db.Client
+			l := importer.NewLoader(ctx, db, importer.Options{BatchSize: 100})
 			if err := seed.Generate(cfg, l); err != nil {
 				t.Fatal(err)
 			}
@@ -575,7 +582,7 @@ func TestLoaderAsSink(t *testing.T) {
 			}
 			// The same data set from the files changes nothing.
 			before := fingerprint(t, client)
-			sum2, err := importer.ImportDir(ctx, client, dir, importer.Options{})
+			sum2, err := importer.ImportDir(ctx, db, dir, importer.Options{})
 			if err != nil || sum2.Imported != total {
 				t.Fatalf("ImportDir after the Loader: %s, %v", sum2, err)
 			}
@@ -584,7 +591,7 @@ func TestLoaderAsSink(t *testing.T) {
 			}
 
 			// A rejected sink record is reported by its running number.
-			l2 := importer.NewLoader(ctx, client, importer.Options{})
+			l2 := importer.NewLoader(ctx, db, importer.Options{})
 			_ = l2.Customer(ndjson.Customer{ExternalRef: "C-x", Kind: "INDIVIDUAL", Name: "X"})
 			_ = l2.Order(ndjson.Order{ExternalRef: "O-x", CustomerRef: "C-x", Status: "PAID", Channel: "WEB", Currency: "USD", PlacedAt: fixedNow,
 				Items: []ndjson.Item{{SKU: "S", Name: "N", Quantity: 1, UnitPrice: "1"}}})
@@ -603,49 +610,58 @@ func TestImportCancelled(t *testing.T) {
 	if _, err := seed.WriteDir(dir, seed.Config{Customers: 20, Seed: 1, Now: fixedNow}); err != nil {
 		t.Fatal(err)
 	}
-	client := openDB(t, backends[0].URL(t))
+	db := openDB(t, backends[0].URL(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := importer.ImportDir(ctx, client, dir, importer.Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := importer.ImportDir(ctx, db, dir, importer.Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("ImportDir with a cancelled context: err = %v, want context.Canceled", err)
 	}
-	if _, err := importer.ImportDir(context.Background(), client, filepath.Join(dir, "missing"), importer.Options{}); err == nil {
+	if _, err := importer.ImportDir(context.Background(), db, filepath.Join(dir, "missing"), importer.Options{}); err == nil {
 		t.Error("ImportDir of a missing directory: no error")
 	}
 }
 
-func BenchmarkImportSQLite(b *testing.B) {
-	dir := b.TempDir()
-	counts, err := seed.WriteDir(dir, seed.Config{Customers: 2000, Seed: 1, Now: fixedNow})
-	if err != nil {
-		b.Fatal(err)
+// BenchmarkImport imports a generated data set (2,000 customers, or the data
+// set in directory BENCH_IMPORT_DIR) into a new database of each backend.
+func BenchmarkImport(b *testing.B) {
+	dir := os.Getenv("BENCH_IMPORT_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+		if _, err := seed.WriteDir(dir, seed.Config{Customers: 2000, Seed: 1, Now: fixedNow}); err != nil {
+			b.Fatal(err)
+		}
 	}
-	records := int64(counts.Personas + counts.Customers + counts.Orders + counts.Feedback)
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		db, err := database.Open(ctx, "file:"+filepath.Join(b.TempDir(), fmt.Sprintf("bench%d.db", i)), database.Options{})
+	var records int64
+	for _, name := range ndjson.LoadOrder {
+		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.StartTimer()
-		sum, err := importer.ImportDir(ctx, db.Client, dir, importer.Options{})
-		b.StopTimer()
-		if err != nil || sum.Imported != records {
-			b.Fatalf("ImportDir: %s, %v", sum, err)
-		}
-		db.Close()
-		b.StartTimer()
+		records += int64(bytes.Count(data, []byte("\n")))
 	}
-	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	ctx := context.Background()
+	for _, be := range backends {
+		b.Run(be.Name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				db := openDB(b, be.URL(b))
+				b.StartTimer()
+				sum, err := importer.ImportDir(ctx, db, dir, importer.Options{BatchSize: 10000})
+				if err != nil || sum.Imported != records {
+					b.Fatalf("ImportDir: %s, %v", sum, err)
+				}
+			}
+			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
 }
 
 // TestImportRestoresSQLiteSettings: the page cache and temp_store settings an
 // import uses on the SQLite writer connection are put back at the end.
 func TestImportRestoresSQLiteSettings(t *testing.T) {
 	ctx := context.Background()
-	client := openDB(t, backends[0].URL(t))
+	db := openDB(t, backends[0].URL(t))
+	client := db.Client
 	pragmas := func() (cache, temp int) {
 		tx, err := client.Tx(ctx) // the writer connection
 		if err != nil {
@@ -671,7 +687,7 @@ func TestImportRestoresSQLiteSettings(t *testing.T) {
 	if _, err := seed.WriteDir(dir, seed.Config{Customers: 30, Seed: 1, Now: fixedNow}); err != nil {
 		t.Fatal(err)
 	}
-	if sum, err := importer.ImportDir(ctx, client, dir, importer.Options{BatchSize: 100}); err != nil || sum.Rejected != 0 {
+	if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{BatchSize: 100}); err != nil || sum.Rejected != 0 {
 		t.Fatalf("ImportDir: %s, %v", sum, err)
 	}
 	if c, tm := pragmas(); c != cache || tm != temp {

@@ -6,7 +6,14 @@ import (
 	"strings"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
+
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/ent/orderitem"
+	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/ndjson"
 )
@@ -38,7 +45,7 @@ const (
 // batch. A Loader is not safe for concurrent use.
 type Loader struct {
 	ctx      context.Context
-	client   *ent.Client
+	db       *database.DB
 	base     string
 	size     int
 	progress func(int64)
@@ -56,12 +63,16 @@ type Loader struct {
 	// after waiting for it.
 	sum     Summary
 	werr    error
-	dialect string // detected at the first write
+	dialect string
 	// freeArgs are argument slices for reuse by the next transaction.
 	freeArgs [][]any
 	// SQLite settings before the import changed them (tuneSQLite).
 	sqlite    sqliteSettings
 	committed bool // a batch was committed since the last AfterCommit at Flush
+	// indexes: the first batch has looked at the tables' indexes; deferred
+	// lists the tables whose secondary indexes wait for Flush.
+	indexes  bool
+	deferred []string
 	// customerIDs maps the externalRef of every customer written or looked up
 	// by this import to its id (committed rows only). It grows with the number
 	// of customers; orders and feedback are not remembered across batches.
@@ -88,8 +99,8 @@ func newBatch() *batch {
 	return b
 }
 
-// NewLoader returns a Loader writing to client. ctx bounds every write.
-func NewLoader(ctx context.Context, client *ent.Client, opts Options) *Loader {
+// NewLoader returns a Loader writing to db. ctx bounds every write.
+func NewLoader(ctx context.Context, db *database.DB, opts Options) *Loader {
 	base := strings.ToUpper(strings.TrimSpace(opts.BaseCurrency))
 	if base == "" {
 		base = DefaultBaseCurrency
@@ -100,7 +111,8 @@ func NewLoader(ctx context.Context, client *ent.Client, opts Options) *Loader {
 	}
 	return &Loader{
 		ctx:         ctx,
-		client:      client,
+		db:          db,
+		dialect:     db.Dialect,
 		base:        base,
 		size:        size,
 		progress:    opts.Progress,
@@ -145,6 +157,9 @@ func (l *Loader) Flush() error {
 	if err := l.wait(); err != nil {
 		return err
 	}
+	if err := l.buildIndexes(); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
 	if err := l.restoreSQLite(); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -152,6 +167,23 @@ func (l *Loader) Flush() error {
 		l.after(l.ctx)
 	}
 	l.committed = false
+	return nil
+}
+
+// buildIndexes builds the indexes deferred by the first batch.
+func (l *Loader) buildIndexes() error {
+	if len(l.deferred) == 0 {
+		return nil
+	}
+	conn, err := l.db.WriterConn(l.ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := database.EnsureIndexes(l.ctx, conn, l.dialect); err != nil {
+		return err
+	}
+	l.deferred = nil
 	return nil
 }
 
@@ -350,30 +382,37 @@ func (l *Loader) isRecordError(err error) bool {
 // on the way to *rejects only if it commits. It returns the number of
 // records imported.
 func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
-	if l.dialect == "" {
-		d, err := detectDialect(l.ctx, l.client)
-		if err != nil {
-			return 0, err
-		}
-		l.dialect = d
-	}
-	tx, err := l.client.Tx(l.ctx)
+	// The batch's transaction runs on a connection of its own, so that
+	// PostgreSQL's COPY (pgx's, below database/sql) joins it.
+	conn, err := l.db.WriterConn(l.ctx)
 	if err != nil {
 		return 0, err
 	}
-	if err := l.tuneSQLite(tx); err != nil {
-		_ = tx.Rollback()
+	defer conn.Close()
+	if err := l.tuneSQLite(conn); err != nil {
+		return 0, err
+	}
+	if !l.indexes {
+		l.indexes = true
+		l.deferred, err = database.DeferIndexes(l.ctx, conn, customer.Table, order.Table, orderitem.Table, feedback.Table)
+		if err != nil {
+			return 0, err
+		}
+	}
+	sqlTx, err := conn.BeginTx(l.ctx, nil)
+	if err != nil {
 		return 0, err
 	}
 	now := time.Now().UTC()
-	w := &txWriter{ctx: l.ctx, tx: tx, l: l, now: now, nowArg: now,
+	w := &txWriter{ctx: l.ctx, conn: conn, l: l, now: now, nowArg: now,
+		tx:        ent.NewClient(ent.Driver(entsql.NewDriver(l.dialect, entsql.Conn{ExecQuerier: sqlTx}))),
 		customers: make(map[string]int), orders: make(map[string]orderInfo)}
 	defer w.release()
 	if err := w.write(b); err != nil {
-		_ = tx.Rollback()
+		_ = sqlTx.Rollback()
 		return 0, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return 0, err
 	}
 	for ref, id := range w.customers {

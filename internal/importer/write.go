@@ -40,7 +40,8 @@ type orderInfo struct{ id, customerID int }
 // kept unless the transaction commits.
 type txWriter struct {
 	ctx       context.Context
-	tx        *ent.Tx
+	tx        *ent.Client // bound to the batch's transaction
+	conn      *stdsql.Conn
 	l         *Loader
 	imported  int64
 	rejects   []Rejection

@@ -98,7 +98,7 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	collectGarbage()
 	resetPeakRSS()
 	start := time.Now()
-	sum, err := importer.ImportDir(ctx, db.Client, dataDir, importer.Options{BatchSize: 10000})
+	sum, err := importer.ImportDir(ctx, db, dataDir, importer.Options{BatchSize: 10000})
 	e.Import = ImportResult{Records: sum.Imported + sum.Rejected, Elapsed: time.Since(start), PeakRSS: PeakRSS()}
 	db.Close()
 	if err != nil {

@@ -35,7 +35,7 @@ func benchDB(b *testing.B) *database.DB {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		load(b, db.Client, 10000)
+		load(b, db, 10000)
 		n, _ := db.Client.Order.Query().Count(context.Background())
 		b.Logf("loaded 10,000 customers and %d orders in %v", n, time.Since(start).Round(time.Millisecond))
 		db.Close()

@@ -23,7 +23,7 @@ import (
 func bigDB(t *testing.T, d string) *database.DB {
 	t.Helper()
 	db := openDB(t, d)
-	load(t, db.Client, 300)
+	load(t, db, 300)
 	err := db.Driver.Exec(context.Background(), `INSERT INTO orders (created_at, updated_at, status, channel, currency, placed_at, total, customer_id)
 WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM k WHERE n < 200)
 SELECT o.created_at, o.updated_at, o.status, o.channel, o.currency, o.placed_at, o.total, o.customer_id FROM orders o, k`, []any{}, nil)

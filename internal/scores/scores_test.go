@@ -46,9 +46,9 @@ func openDB(t testing.TB, d string) *database.DB {
 }
 
 // load fills the database with a generated data set through the importer.
-func load(t testing.TB, client *ent.Client, customers int) {
+func load(t testing.TB, db *database.DB, customers int) {
 	ctx := context.Background()
-	l := importer.NewLoader(ctx, client, importer.Options{BaseCurrency: "EUR", BatchSize: 5000})
+	l := importer.NewLoader(ctx, db, importer.Options{BaseCurrency: "EUR", BatchSize: 5000})
 	if err := seed.Generate(seed.Config{Customers: customers, Seed: 42, Now: time.Now().UTC().Truncate(time.Second)}, l); err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +343,7 @@ func TestScoresMatchReference(t *testing.T) {
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
 		t.Run(d, func(t *testing.T) {
 			db := openDB(t, d)
-			load(t, db.Client, 2000)
+			load(t, db, 2000)
 			svc := openService(t, db)
 			r := readAll(t, db.Client)
 			if len(r.orders) < 10000 {
@@ -408,7 +408,7 @@ func TestConcurrentMissesComputeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	load(t, db.Client, 300)
+	load(t, db, 300)
 	svc := openService(t, db)
 	ctx := context.Background()
 	counter.Reset()

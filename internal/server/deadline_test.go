@@ -33,7 +33,7 @@ func TestStatementsStopAtTheRequestDeadline(t *testing.T) {
 			if _, err := seed.WriteDir(dir, seed.Config{Customers: 3000, Seed: 5, Now: time.Now().UTC().Truncate(time.Second)}); err != nil {
 				t.Fatal(err)
 			}
-			if sum, err := importer.ImportDir(context.Background(), a.db.Client, dir, importer.Options{BaseCurrency: "EUR"}); err != nil || sum.Rejected > 0 {
+			if sum, err := importer.ImportDir(context.Background(), a.db, dir, importer.Options{BaseCurrency: "EUR"}); err != nil || sum.Rejected > 0 {
 				t.Fatalf("import: %v %s", err, sum)
 			}
 			levels := 6

@@ -130,7 +130,7 @@ func newDiffFixture(t testing.TB, d string, customers int) *diffFixture {
 		schema:    graph.NewExecutableSchema(graph.Config{}).Schema(),
 	}
 	ctx := context.Background()
-	l := importer.NewLoader(ctx, f.reference.db.Client, importer.Options{BaseCurrency: "EUR"})
+	l := importer.NewLoader(ctx, f.reference.db, importer.Options{BaseCurrency: "EUR"})
 	// A fixed now keeps the data set, and so a replayed seed, the same.
 	if err := seed.Generate(seed.Config{Customers: customers, Seed: 9, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}, l); err != nil {
 		t.Fatal(err)

@@ -260,7 +260,7 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 // the importer.
 func (a *api) seeded(customers int, s int64, now time.Time) {
 	a.t.Helper()
-	l := importer.NewLoader(context.Background(), a.db.Client, importer.Options{BaseCurrency: "EUR"})
+	l := importer.NewLoader(context.Background(), a.db, importer.Options{BaseCurrency: "EUR"})
 	if err := seed.Generate(seed.Config{Customers: customers, Seed: s, Now: now}, l); err != nil {
 		a.t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func TestREADMEExamplesRunAsWritten(t *testing.T) {
 		return
 	}
 	dialects(t, func(t *testing.T, a *api) {
-		if _, err := demo.LoadIfEmpty(context.Background(), a.db.Client, 300, "EUR"); err != nil {
+		if _, err := demo.LoadIfEmpty(context.Background(), a.db, 300, "EUR"); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range examples {

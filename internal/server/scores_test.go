@@ -366,7 +366,7 @@ func TestScoresAfterImport(t *testing.T) {
 		if _, err := seed.WriteDir(dir, seed.Config{Customers: 40, Seed: 3, Now: time.Now().UTC().Truncate(time.Second)}); err != nil {
 			t.Fatal(err)
 		}
-		sum, err := importer.ImportDir(context.Background(), a.db.Client, dir, importer.Options{BaseCurrency: "EUR", AfterCommit: a.scores.InvalidateAll})
+		sum, err := importer.ImportDir(context.Background(), a.db, dir, importer.Options{BaseCurrency: "EUR", AfterCommit: a.scores.InvalidateAll})
 		if err != nil || sum.Rejected > 0 {
 			t.Fatalf("import: %v %s", err, sum)
 		}
@@ -479,7 +479,7 @@ func TestScoresComputationStopsWhenTheClientGoes(t *testing.T) {
 		if _, err := seed.WriteDir(dir, seed.Config{Customers: 300, Seed: 5, Now: time.Now().UTC().Truncate(time.Second)}); err != nil {
 			t.Fatal(err)
 		}
-		if sum, err := importer.ImportDir(context.Background(), a.db.Client, dir, importer.Options{BaseCurrency: "EUR"}); err != nil || sum.Rejected > 0 {
+		if sum, err := importer.ImportDir(context.Background(), a.db, dir, importer.Options{BaseCurrency: "EUR"}); err != nil || sum.Rejected > 0 {
 			t.Fatalf("import: %v %s", err, sum)
 		}
 		// Multiply the orders in SQL (~600,000): one computation takes 0.1-0.2 s.
