@@ -459,18 +459,6 @@ func (u *OrderUpsert) UpdateStatus() *OrderUpsert {
 	return u
 }
 
-// SetChannel sets the "channel" field.
-func (u *OrderUpsert) SetChannel(v order.Channel) *OrderUpsert {
-	u.Set(order.FieldChannel, v)
-	return u
-}
-
-// UpdateChannel sets the "channel" field to the value that was provided on create.
-func (u *OrderUpsert) UpdateChannel() *OrderUpsert {
-	u.SetExcluded(order.FieldChannel)
-	return u
-}
-
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -484,6 +472,9 @@ func (u *OrderUpsertOne) UpdateNewValues() *OrderUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(order.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.Channel(); exists {
+			s.SetIgnore(order.FieldChannel)
 		}
 		if _, exists := u.create.mutation.Currency(); exists {
 			s.SetIgnore(order.FieldCurrency)
@@ -574,20 +565,6 @@ func (u *OrderUpsertOne) SetStatus(v order.Status) *OrderUpsertOne {
 func (u *OrderUpsertOne) UpdateStatus() *OrderUpsertOne {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateStatus()
-	})
-}
-
-// SetChannel sets the "channel" field.
-func (u *OrderUpsertOne) SetChannel(v order.Channel) *OrderUpsertOne {
-	return u.Update(func(s *OrderUpsert) {
-		s.SetChannel(v)
-	})
-}
-
-// UpdateChannel sets the "channel" field to the value that was provided on create.
-func (u *OrderUpsertOne) UpdateChannel() *OrderUpsertOne {
-	return u.Update(func(s *OrderUpsert) {
-		s.UpdateChannel()
 	})
 }
 
@@ -770,6 +747,9 @@ func (u *OrderUpsertBulk) UpdateNewValues() *OrderUpsertBulk {
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(order.FieldCreatedAt)
 			}
+			if _, exists := b.mutation.Channel(); exists {
+				s.SetIgnore(order.FieldChannel)
+			}
 			if _, exists := b.mutation.Currency(); exists {
 				s.SetIgnore(order.FieldCurrency)
 			}
@@ -860,20 +840,6 @@ func (u *OrderUpsertBulk) SetStatus(v order.Status) *OrderUpsertBulk {
 func (u *OrderUpsertBulk) UpdateStatus() *OrderUpsertBulk {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateStatus()
-	})
-}
-
-// SetChannel sets the "channel" field.
-func (u *OrderUpsertBulk) SetChannel(v order.Channel) *OrderUpsertBulk {
-	return u.Update(func(s *OrderUpsert) {
-		s.SetChannel(v)
-	})
-}
-
-// UpdateChannel sets the "channel" field to the value that was provided on create.
-func (u *OrderUpsertBulk) UpdateChannel() *OrderUpsertBulk {
-	return u.Update(func(s *OrderUpsert) {
-		s.UpdateChannel()
 	})
 }
 

@@ -71,20 +71,6 @@ func (_u *OrderUpdate) SetNillableStatus(v *order.Status) *OrderUpdate {
 	return _u
 }
 
-// SetChannel sets the "channel" field.
-func (_u *OrderUpdate) SetChannel(v order.Channel) *OrderUpdate {
-	_u.mutation.SetChannel(v)
-	return _u
-}
-
-// SetNillableChannel sets the "channel" field if the given value is not nil.
-func (_u *OrderUpdate) SetNillableChannel(v *order.Channel) *OrderUpdate {
-	if v != nil {
-		_u.SetChannel(*v)
-	}
-	return _u
-}
-
 // AddItemIDs adds the "items" edge to the OrderItem entity by IDs.
 func (_u *OrderUpdate) AddItemIDs(ids ...int) *OrderUpdate {
 	_u.mutation.AddItemIDs(ids...)
@@ -210,11 +196,6 @@ func (_u *OrderUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Order.status": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Channel(); ok {
-		if err := order.ChannelValidator(v); err != nil {
-			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "Order.channel": %w`, err)}
-		}
-	}
 	if _u.mutation.CustomerCleared() && len(_u.mutation.CustomerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Order.customer"`)
 	}
@@ -250,9 +231,6 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(order.FieldStatus, field.TypeEnum, value)
-	}
-	if value, ok := _u.mutation.Channel(); ok {
-		_spec.SetField(order.FieldChannel, field.TypeEnum, value)
 	}
 	if _u.mutation.ItemsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -406,20 +384,6 @@ func (_u *OrderUpdateOne) SetNillableStatus(v *order.Status) *OrderUpdateOne {
 	return _u
 }
 
-// SetChannel sets the "channel" field.
-func (_u *OrderUpdateOne) SetChannel(v order.Channel) *OrderUpdateOne {
-	_u.mutation.SetChannel(v)
-	return _u
-}
-
-// SetNillableChannel sets the "channel" field if the given value is not nil.
-func (_u *OrderUpdateOne) SetNillableChannel(v *order.Channel) *OrderUpdateOne {
-	if v != nil {
-		_u.SetChannel(*v)
-	}
-	return _u
-}
-
 // AddItemIDs adds the "items" edge to the OrderItem entity by IDs.
 func (_u *OrderUpdateOne) AddItemIDs(ids ...int) *OrderUpdateOne {
 	_u.mutation.AddItemIDs(ids...)
@@ -558,11 +522,6 @@ func (_u *OrderUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Order.status": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Channel(); ok {
-		if err := order.ChannelValidator(v); err != nil {
-			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "Order.channel": %w`, err)}
-		}
-	}
 	if _u.mutation.CustomerCleared() && len(_u.mutation.CustomerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Order.customer"`)
 	}
@@ -615,9 +574,6 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(order.FieldStatus, field.TypeEnum, value)
-	}
-	if value, ok := _u.mutation.Channel(); ok {
-		_spec.SetField(order.FieldChannel, field.TypeEnum, value)
 	}
 	if _u.mutation.ItemsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -77,5 +77,6 @@ func (Customer) Annotations() []schema.Annotation {
 		entgql.QueryField(),
 		entgql.RelayConnection(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		Interchange{File: "customers.ndjson", Load: 2, With: []string{"created_at"}},
 	}
 }

@@ -54,5 +54,6 @@ func (Feedback) Annotations() []schema.Annotation {
 		entgql.QueryField(),
 		entgql.RelayConnection(),
 		entgql.Mutations(entgql.MutationCreate()),
+		Interchange{File: "feedback.ndjson", Load: 4},
 	}
 }

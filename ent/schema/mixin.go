@@ -21,9 +21,10 @@ type TimeMixin struct{ mixin.Schema }
 func (TimeMixin) Fields() []ent.Field {
 	return []ent.Field{
 		field.Time("created_at").Default(now).Immutable().
-			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipMutationUpdateInput)),
+			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipMutationUpdateInput), Interchange{Skip: true}),
 		field.Time("updated_at").Default(now).UpdateDefault(now).
-			Annotations(entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+			Annotations(entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+				Interchange{Skip: true}),
 	}
 }
 

@@ -22,7 +22,7 @@ func (Order) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("status").Values("PENDING", "PAID", "FULFILLED", "CANCELLED", "REFUNDED").Default("PENDING").
 			Annotations(entgql.OrderField("STATUS")),
-		field.Enum("channel").Values("WEB", "MOBILE_APP", "STORE", "PHONE", "PARTNER").
+		field.Enum("channel").Values("WEB", "MOBILE_APP", "STORE", "PHONE", "PARTNER").Immutable().
 			Annotations(entgql.Type("SalesChannel")),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
 		field.Time("placed_at").Default(now).Immutable().
@@ -30,7 +30,7 @@ func (Order) Fields() []ent.Field {
 		field.Int64("total").GoType(money.Cents(0)).Immutable().
 			Comment("Sum of quantity x unitPrice of the items, in cents.").
 			Annotations(entgql.Type("Decimal"), entgql.OrderField("TOTAL"),
-				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput), Interchange{Derived: true}),
 		field.Int("customer_id").Immutable().
 			Annotations(entgql.Skip(entgql.SkipType)),
 	}
@@ -60,5 +60,6 @@ func (Order) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.QueryField(),
 		entgql.RelayConnection(),
+		Interchange{File: "orders.ndjson", Load: 3},
 	}
 }

@@ -24,7 +24,7 @@ func (OrderItem) Fields() []ent.Field {
 		field.Int64("unit_price").GoType(money.Cents(0)).Min(0).Immutable().
 			Annotations(entgql.Type("Decimal")),
 		field.Int64("line_total").GoType(money.Cents(0)).Immutable().
-			Annotations(entgql.Type("Decimal")),
+			Annotations(entgql.Type("Decimal"), Interchange{Derived: true}),
 		field.Int("order_id").Immutable().Annotations(entgql.Skip(entgql.SkipType)),
 	}
 }

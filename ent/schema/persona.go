@@ -33,5 +33,6 @@ func (Persona) Annotations() []schema.Annotation {
 		entgql.QueryField(),
 		entgql.RelayConnection(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		Interchange{File: "personas.ndjson", Load: 1},
 	}
 }

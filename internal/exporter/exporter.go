@@ -12,12 +12,14 @@
 // order, which is the order the importer inserted them in, and items in id
 // order within their order.
 //
+// The per-type export (records_gen.go) is generated from the ent schema, as
+// are the records (ndjson.CustomerOf ...).
+//
 // # Records without an externalRef
 //
 // Records created through the GraphQL API may have no externalRef, but the
 // format references records by externalRef only. Such a record is exported
-// with the externalRef "c360:" followed by its id, which is also its
-// GraphQL global id (node(id:) resolves it), e.g. "c360:8589934593"; the
+// with the externalRef ndjson.Ref gives it, "c360:" followed by its id; the
 // orders and feedback referring to it use the same reference. Importing the
 // export into another database creates the record with that externalRef.
 // (Importing it back into the database it came from creates a second record:
@@ -29,27 +31,17 @@ package exporter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/c360/c360/ent"
-	"github.com/c360/c360/ent/customer"
-	"github.com/c360/c360/ent/feedback"
-	"github.com/c360/c360/ent/order"
-	"github.com/c360/c360/ent/orderitem"
-	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/internal/ndjson"
 )
 
 // DefaultPageSize is the number of records read per query when
 // Options.PageSize is not set.
 const DefaultPageSize = 1000
-
-// RefPrefix starts the externalRef given to exported records that have none.
-const RefPrefix = "c360:"
 
 // Options tune an export.
 type Options struct {
@@ -71,15 +63,6 @@ func (c Counts) Total() int64 { return c.Personas + c.Customers + c.Orders + c.F
 func (c Counts) String() string {
 	return fmt.Sprintf("exported %d personas, %d customers, %d orders, %d feedback",
 		c.Personas, c.Customers, c.Orders, c.Feedback)
-}
-
-// Ref returns the externalRef a record is exported with: its own, or
-// RefPrefix followed by its id.
-func Ref(externalRef *string, id int) string {
-	if externalRef != nil {
-		return *externalRef
-	}
-	return RefPrefix + strconv.Itoa(id)
 }
 
 // ExportDir writes the data set to directory dir (created if needed). Each
@@ -149,177 +132,5 @@ type exporter struct {
 func (e *exporter) done(n int64) {
 	if e.progress != nil {
 		e.progress(e.counts.Total() + n)
-	}
-}
-
-func (e *exporter) personas(w *ndjson.Writer) (int64, error) {
-	var n int64
-	last := 0
-	for {
-		ps, err := e.client.Persona.Query().Where(persona.IDGT(last)).Order(persona.ByID()).Limit(e.page).All(e.ctx)
-		if err != nil {
-			return n, err
-		}
-		for _, p := range ps {
-			rec := ndjson.Persona{ExternalRef: Ref(p.ExternalRef, p.ID), Name: p.Name, Description: p.Description}
-			c := p.Criteria
-			rec.Criteria = ndjson.Criteria{MinAge: c.MinAge, MaxAge: c.MaxAge, Countries: c.Countries}
-			for _, g := range c.Genders {
-				rec.Criteria.Genders = append(rec.Criteria.Genders, string(g))
-			}
-			for _, b := range c.IncomeBands {
-				rec.Criteria.IncomeBands = append(rec.Criteria.IncomeBands, string(b))
-			}
-			for _, k := range c.Kinds {
-				rec.Criteria.Kinds = append(rec.Criteria.Kinds, string(k))
-			}
-			if err := w.Write(rec); err != nil {
-				return n, err
-			}
-			n++
-		}
-		e.done(n)
-		if len(ps) < e.page {
-			return n, nil
-		}
-		last = ps[len(ps)-1].ID
-	}
-}
-
-func (e *exporter) customers(w *ndjson.Writer) (int64, error) {
-	var n int64
-	last := 0
-	for {
-		cs, err := e.client.Customer.Query().Where(customer.IDGT(last)).Order(customer.ByID()).Limit(e.page).All(e.ctx)
-		if err != nil {
-			return n, err
-		}
-		for _, c := range cs {
-			relationship, stage := string(c.Relationship), string(c.LifecycleStage)
-			created := c.CreatedAt.UTC()
-			rec := ndjson.Customer{
-				ExternalRef:    Ref(c.ExternalRef, c.ID),
-				Kind:           string(c.Kind),
-				Relationship:   &relationship,
-				LifecycleStage: &stage,
-				Name:           c.Name,
-				Email:          c.Email,
-				Phone:          c.Phone,
-				BirthDate:      (*string)(c.BirthDate),
-				Gender:         (*string)(c.Gender),
-				IncomeBand:     (*string)(c.IncomeBand),
-				Country:        c.Country,
-				Region:         c.Region,
-				City:           c.City,
-				CreatedAt:      &created,
-			}
-			if err := w.Write(rec); err != nil {
-				return n, err
-			}
-			n++
-		}
-		e.done(n)
-		if len(cs) < e.page {
-			return n, nil
-		}
-		last = cs[len(cs)-1].ID
-	}
-}
-
-// refOnly loads only the id and externalRef of an edge.
-func customerRefOnly(q *ent.CustomerQuery) { q.Select(customer.FieldExternalRef) }
-func orderRefOnly(q *ent.OrderQuery)       { q.Select(order.FieldExternalRef) }
-
-func (e *exporter) orders(w *ndjson.Writer) (int64, error) {
-	var n int64
-	last := 0
-	for {
-		page, err := e.client.Order.Query().Where(order.IDGT(last)).Order(order.ByID()).Limit(e.page).
-			WithCustomer(customerRefOnly).
-			WithItems(func(q *ent.OrderItemQuery) { q.Order(orderitem.ByID()) }).
-			All(e.ctx)
-		if err != nil {
-			return n, err
-		}
-		for _, o := range page {
-			c := o.Edges.Customer
-			if c == nil {
-				return n, fmt.Errorf("order %d: customer %d not found", o.ID, o.CustomerID)
-			}
-			rec := ndjson.Order{
-				ExternalRef: Ref(o.ExternalRef, o.ID),
-				CustomerRef: Ref(c.ExternalRef, c.ID),
-				Status:      string(o.Status),
-				Channel:     string(o.Channel),
-				Currency:    o.Currency,
-				PlacedAt:    o.PlacedAt.UTC(),
-				Items:       make([]ndjson.Item, len(o.Edges.Items)),
-			}
-			for i, it := range o.Edges.Items {
-				rec.Items[i] = ndjson.Item{
-					SKU:       it.Sku,
-					Name:      it.Name,
-					Category:  it.Category,
-					Quantity:  it.Quantity,
-					UnitPrice: ndjson.Decimal(it.UnitPrice.String()),
-				}
-			}
-			if err := w.Write(rec); err != nil {
-				return n, err
-			}
-			n++
-		}
-		e.done(n)
-		if len(page) < e.page {
-			return n, nil
-		}
-		last = page[len(page)-1].ID
-	}
-}
-
-func (e *exporter) feedback(w *ndjson.Writer) (int64, error) {
-	var n int64
-	last := 0
-	for {
-		fs, err := e.client.Feedback.Query().Where(feedback.IDGT(last)).Order(feedback.ByID()).Limit(e.page).
-			WithCustomer(customerRefOnly).
-			WithOrder(orderRefOnly).
-			All(e.ctx)
-		if err != nil {
-			return n, err
-		}
-		for _, f := range fs {
-			c := f.Edges.Customer
-			if c == nil {
-				return n, fmt.Errorf("feedback %d: customer %d not found", f.ID, f.CustomerID)
-			}
-			rec := ndjson.Feedback{
-				ExternalRef: Ref(f.ExternalRef, f.ID),
-				CustomerRef: Ref(c.ExternalRef, c.ID),
-				Kind:        string(f.Kind),
-				Channel:     string(f.Channel),
-				Score:       f.Score,
-				Comment:     f.Comment,
-				Language:    f.Language,
-				SubmittedAt: f.SubmittedAt.UTC(),
-			}
-			if f.OrderID != nil {
-				o := f.Edges.Order
-				if o == nil {
-					return n, errors.New("feedback " + strconv.Itoa(f.ID) + ": order not found")
-				}
-				ref := Ref(o.ExternalRef, o.ID)
-				rec.OrderRef = &ref
-			}
-			if err := w.Write(rec); err != nil {
-				return n, err
-			}
-			n++
-		}
-		e.done(n)
-		if len(fs) < e.page {
-			return n, nil
-		}
-		last = fs[len(fs)-1].ID
 	}
 }

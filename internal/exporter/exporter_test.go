@@ -160,11 +160,11 @@ func rows(t *testing.T, ctx context.Context, c *ent.Client) map[string][]string 
 	}
 	for _, p := range c.Persona.Query().Order(persona.ByID()).AllX(ctx) {
 		crit, _ := json.Marshal(p.Criteria)
-		add("personas", "%s|%s|%s|%s", exporter.Ref(p.ExternalRef, p.ID), p.Name, deref(p.Description), crit)
+		add("personas", "%s|%s|%s|%s", ndjson.Ref(p.ExternalRef, p.ID), p.Name, deref(p.Description), crit)
 	}
 	customers := map[int]string{}
 	for _, cu := range c.Customer.Query().Order(customer.ByID()).AllX(ctx) {
-		ref := exporter.Ref(cu.ExternalRef, cu.ID)
+		ref := ndjson.Ref(cu.ExternalRef, cu.ID)
 		customers[cu.ID] = ref
 		add("customers", "%s|%s|%s|%s|%s|%s|%s|%v|%v|%v|%s|%s|%s|%s", ref, cu.Kind, cu.Relationship,
 			cu.LifecycleStage, cu.Name, deref(cu.Email), deref(cu.Phone), show(cu.BirthDate), show(cu.Gender), show(cu.IncomeBand),
@@ -172,7 +172,7 @@ func rows(t *testing.T, ctx context.Context, c *ent.Client) map[string][]string 
 	}
 	orders := map[int]string{}
 	for _, o := range c.Order.Query().Order(order.ByID()).WithItems(func(q *ent.OrderItemQuery) { q.Order(orderitem.ByID()) }).AllX(ctx) {
-		ref := exporter.Ref(o.ExternalRef, o.ID)
+		ref := ndjson.Ref(o.ExternalRef, o.ID)
 		orders[o.ID] = ref
 		var items []string
 		var sum money.Cents
@@ -195,7 +195,7 @@ func rows(t *testing.T, ctx context.Context, c *ent.Client) map[string][]string 
 		if f.Score != nil {
 			score = fmt.Sprint(*f.Score)
 		}
-		add("feedback", "%s|%s|%s|%s|%s|%s|%s|%s|%s", exporter.Ref(f.ExternalRef, f.ID), customers[f.CustomerID], orderRef,
+		add("feedback", "%s|%s|%s|%s|%s|%s|%s|%s|%s", ndjson.Ref(f.ExternalRef, f.ID), customers[f.CustomerID], orderRef,
 			f.Kind, f.Channel, score, deref(f.Comment), deref(f.Language), f.SubmittedAt.UTC().Format(time.RFC3339Nano))
 	}
 	return out

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailru/easyjson"
+	"github.com/mailru/easyjson/jlexer"
+
 	"github.com/c360/c360/internal/ndjson"
 )
 
@@ -55,10 +58,12 @@ type outcome struct {
 }
 
 // readFast reads input as ImportDir does.
-func readFast[T any](input []byte) []outcome {
+func readFast[T any, PT interface {
+	*T
+	easyjson.Unmarshaler
+}](input []byte) []outcome {
 	var out []outcome
 	r := ndjson.NewLines(bytes.NewReader(input), "f.ndjson")
-	d := newDecoder()
 	for {
 		data, line, tooLong, err := r.Next()
 		if err == io.EOF {
@@ -71,7 +76,7 @@ func readFast[T any](input []byte) []outcome {
 			out = append(out, outcome{line, nil, "too long"})
 			continue
 		}
-		rec, err := decode[T](d, data, "f.ndjson", line)
+		rec, err := decode[T, PT](data, "f.ndjson", line)
 		if err != nil {
 			var le *ndjson.LineError
 			if !errors.As(err, &le) {
@@ -109,9 +114,12 @@ func readRef[T any](input []byte) []outcome {
 	}
 }
 
-func compareReads[T any](t *testing.T, input []byte) {
+func compareReads[T any, PT interface {
+	*T
+	easyjson.Unmarshaler
+}](t *testing.T, input []byte) {
 	t.Helper()
-	fast, ref := readFast[T](input), readRef[T](input)
+	fast, ref := readFast[T, PT](input), readRef[T](input)
 	if !reflect.DeepEqual(fast, ref) {
 		t.Errorf("%T: input %q\nfast: %s\nref:  %s", *new(T), input, dump(fast), dump(ref))
 	}
@@ -130,6 +138,7 @@ func TestFastDecoderMatchesReference(t *testing.T) {
 		compareReads[ndjson.Order](t, []byte(s))
 		compareReads[ndjson.Customer](t, []byte(s))
 		compareReads[ndjson.Feedback](t, []byte(s))
+		compareReads[ndjson.Persona](t, []byte(s))
 	}
 	// Whole files: blank lines, a byte order mark, a last line without a
 	// newline, CRLF line ends.
@@ -138,20 +147,39 @@ func TestFastDecoderMatchesReference(t *testing.T) {
 	compareReads[ndjson.Feedback](t, []byte(all))
 }
 
+// fast decodes a line with easyjson alone.
+func fast[T any, PT interface {
+	*T
+	easyjson.Unmarshaler
+}](line string) (T, error) {
+	var rec T
+	l := jlexer.Lexer{Data: []byte(line)}
+	PT(&rec).UnmarshalEasyJSON(&l)
+	l.Consumed()
+	return rec, l.Error()
+}
+
 func TestFastDecoderTakesTheFastPath(t *testing.T) {
-	d := newDecoder()
-	var o ndjson.Order
-	if !d.order([]byte(decodeSeeds[0]), &o) || len(o.Items) != 1 || o.Items[0].UnitPrice != "19.90" {
-		t.Errorf("a plain order line was not decoded by the fast path: %+v", o)
+	if o, err := fast[ndjson.Order](decodeSeeds[0]); err != nil || len(o.Items) != 1 || o.Items[0].UnitPrice != "19.90" {
+		t.Errorf("a plain order line was not decoded by the fast path: %+v, %v", o, err)
 	}
-	var c ndjson.Customer
-	if !d.customer([]byte(decodeSeeds[22]), &c) || c.CreatedAt == nil || *c.City != "Helsinki" {
-		t.Errorf("a plain customer line was not decoded by the fast path: %+v", c)
+	if c, err := fast[ndjson.Customer](decodeSeeds[22]); err != nil || c.CreatedAt == nil || *c.City != "Helsinki" {
+		t.Errorf("a plain customer line was not decoded by the fast path: %+v, %v", c, err)
 	}
-	var f ndjson.Feedback
-	if !d.feedback([]byte(decodeSeeds[25]), &f) || *f.Score != 9 {
-		t.Errorf("a plain feedback line was not decoded by the fast path: %+v", f)
+	if f, err := fast[ndjson.Feedback](decodeSeeds[25]); err != nil || *f.Score != 9 {
+		t.Errorf("a plain feedback line was not decoded by the fast path: %+v, %v", f, err)
 	}
+	if _, err := fast[ndjson.Customer](`{"externalRef":"C-1","nickname":"x"}`); err == nil {
+		t.Error("the fast path accepted an unknown field")
+	}
+}
+
+func FuzzFastDecoderPersona(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"externalRef":"P-1","name":"Young","criteria":{"minAge":25,"maxAge":34,"genders":[],"incomeBands":["MIDDLE"],"countries":["FI"],"kinds":["INDIVIDUAL"]}}`))
+	f.Fuzz(func(t *testing.T, in []byte) { compareReads[ndjson.Persona](t, in) })
 }
 
 func FuzzFastDecoderOrder(f *testing.F) {

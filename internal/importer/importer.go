@@ -40,6 +40,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/mailru/easyjson"
+
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/ndjson"
 )
@@ -163,7 +165,10 @@ func (l *Loader) analyze() error {
 // importFile streams one file into the loader; a missing file is skipped.
 // Lines are decoded by the fast decoder of decode.go, which falls back to
 // ndjson.Reader for anything unusual, so the outcome is that of ndjson.Reader.
-func importFile[T any](l *Loader, dir, name string, add func(file string, line int, rec T) error) error {
+func importFile[T any, PT interface {
+	*T
+	easyjson.Unmarshaler
+}](l *Loader, dir, name string, add func(file string, line int, rec T) error) error {
 	f, err := os.Open(filepath.Join(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -173,7 +178,6 @@ func importFile[T any](l *Loader, dir, name string, add func(file string, line i
 	}
 	defer f.Close()
 	r := ndjson.NewLines(f, name)
-	d := newDecoder()
 	for {
 		data, line, tooLong, err := r.Next()
 		if err == io.EOF {
@@ -187,7 +191,7 @@ func importFile[T any](l *Loader, dir, name string, add func(file string, line i
 		}
 		var rec T
 		if err == nil {
-			rec, err = decode[T](d, data, name, line)
+			rec, err = decode[T, PT](data, name, line)
 		}
 		var le *ndjson.LineError
 		if errors.As(err, &le) {

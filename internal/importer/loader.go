@@ -14,7 +14,6 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/internal/database"
-	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/ndjson"
 )
 
@@ -51,7 +50,6 @@ type Loader struct {
 	progress func(int64)
 	onReject func(Rejection)
 	after    func(context.Context)
-	today    date.Date
 
 	// Owned by the goroutine adding records.
 	b        *batch
@@ -118,7 +116,6 @@ func NewLoader(ctx context.Context, db *database.DB, opts Options) *Loader {
 		progress:    opts.Progress,
 		onReject:    opts.OnReject,
 		after:       opts.AfterCommit,
-		today:       date.Of(time.Now().UTC()),
 		customerIDs: make(map[string]int),
 		b:           newBatch(),
 	}
@@ -200,12 +197,12 @@ func (l *Loader) addPersona(file string, line int, p ndjson.Persona) error {
 	if l.err != nil {
 		return l.err
 	}
-	r, err := checkPersona(p)
+	r, err := checkPersonaRec(p)
 	if err != nil {
 		return l.addRejection(file, line, err.Error())
 	}
 	r.source = source{file, line}
-	if err := l.makeRoom(kindPersona, r.ref); err != nil {
+	if err := l.makeRoom(kindPersona, r.ExternalRef); err != nil {
 		return err
 	}
 	l.b.personas = append(l.b.personas, r)
@@ -216,20 +213,20 @@ func (l *Loader) addCustomer(file string, line int, c ndjson.Customer) error {
 	if l.err != nil {
 		return l.err
 	}
-	r, err := checkCustomer(c, l.today)
+	r, err := checkCustomerRec(c)
 	if err != nil {
 		return l.addRejection(file, line, err.Error())
 	}
 	r.source = source{file, line}
-	if err := l.makeRoom(kindCustomer, r.ref); err != nil {
+	if err := l.makeRoom(kindCustomer, r.ExternalRef); err != nil {
 		return err
 	}
-	if r.email != nil {
-		if other, taken := l.b.emails[*r.email]; taken {
-			delete(l.b.refs[kindCustomer], r.ref)
-			return l.addRejection(file, line, fmt.Sprintf("email: %q is already used by customer %q", *r.email, other))
+	if r.Email != nil {
+		if other, taken := l.b.emails[*r.Email]; taken {
+			delete(l.b.refs[kindCustomer], r.ExternalRef)
+			return l.addRejection(file, line, fmt.Sprintf("email: %q is already used by customer %q", *r.Email, other))
 		}
-		l.b.emails[*r.email] = r.ref
+		l.b.emails[*r.Email] = r.ExternalRef
 	}
 	l.b.customers = append(l.b.customers, r)
 	return l.added()
@@ -239,12 +236,12 @@ func (l *Loader) addOrder(file string, line int, o ndjson.Order) error {
 	if l.err != nil {
 		return l.err
 	}
-	r, err := checkOrder(o, l.base)
+	r, err := checkOrderRec(o, l.base)
 	if err != nil {
 		return l.addRejection(file, line, err.Error())
 	}
 	r.source = source{file, line}
-	if err := l.makeRoom(kindOrder, r.ref); err != nil {
+	if err := l.makeRoom(kindOrder, r.ExternalRef); err != nil {
 		return err
 	}
 	l.b.orders = append(l.b.orders, r)
@@ -255,12 +252,12 @@ func (l *Loader) addFeedback(file string, line int, f ndjson.Feedback) error {
 	if l.err != nil {
 		return l.err
 	}
-	r, err := checkFeedback(f)
+	r, err := checkFeedbackRec(f)
 	if err != nil {
 		return l.addRejection(file, line, err.Error())
 	}
 	r.source = source{file, line}
-	if err := l.makeRoom(kindFeedback, r.ref); err != nil {
+	if err := l.makeRoom(kindFeedback, r.ExternalRef); err != nil {
 		return err
 	}
 	l.b.feedback = append(l.b.feedback, r)

@@ -5,7 +5,6 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -14,7 +13,9 @@ import (
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/internal/validate"
 )
@@ -66,10 +67,10 @@ func (w *txWriter) write(b *batch) error {
 	}
 	refs := make([]string, 0, len(b.orders)+len(b.feedback))
 	for _, o := range b.orders {
-		refs = append(refs, o.customerRef)
+		refs = append(refs, o.CustomerRef)
 	}
 	for _, f := range b.feedback {
-		refs = append(refs, f.customerRef)
+		refs = append(refs, f.CustomerRef)
 	}
 	if err := w.resolveCustomers(refs); err != nil {
 		return err
@@ -80,13 +81,41 @@ func (w *txWriter) write(b *batch) error {
 	return w.feedbackRecs(b.feedback)
 }
 
+// The tables an import writes. Their columns and the columns an upsert
+// replaces come from the ent schema (records_gen.go):
+//
+//   - personas and customers: a stored record with the same externalRef has
+//     every field replaced but its id and createdAt (optional fields absent
+//     from the record are cleared: excluded.x is NULL); RETURNING tells the
+//     id of each customer, new or updated;
+//   - orders and their items: inserted only when new (an order's status is
+//     updated apart, its items never);
+//   - feedback: immutable; DO NOTHING, as feedback written by someone else
+//     since the lookup wins.
+var (
+	personasTable  = upsertTable(persona.Table, personaColumns, personaMutable, "")
+	customersTable = upsertTable(customer.Table, customerColumns, customerMutable, " RETURNING id, external_ref")
+	ordersTable    = &table{name: order.Table, cols: orderColumns}
+	itemsTable     = &table{name: orderitem.Table, cols: orderItemColumns}
+	feedbackTable  = upsertTable(feedback.Table, feedbackColumns, nil, "")
+)
+
+// upsertTable is an INSERT into name that updates the mutable columns of a
+// row with the same externalRef, or does nothing when there are none.
+func upsertTable(name string, cols, mutable []string, returning string) *table {
+	if len(mutable) == 0 {
+		return &table{name: name, cols: cols, suffix: " ON CONFLICT (external_ref) DO NOTHING" + returning}
+	}
+	return &table{name: name, cols: cols, suffix: " ON CONFLICT (external_ref) DO UPDATE SET " + setExcluded(mutable) + returning}
+}
+
 func (w *txWriter) personas(recs []*personaRec) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	refs := make([]string, len(recs))
 	for i, r := range recs {
-		refs[i] = r.ref
+		refs[i] = r.ExternalRef
 	}
 	existing := make(map[string]*ent.Persona, len(recs))
 	err := chunked(len(refs), maxParams, func(lo, hi int) error {
@@ -99,36 +128,27 @@ func (w *txWriter) personas(recs []*personaRec) error {
 	if err != nil {
 		return fmt.Errorf("looking up personas: %w", err)
 	}
-	var creates []*ent.PersonaCreate
+	var written []*personaRec
 	for _, r := range recs {
 		w.imported++
-		if p := existing[r.ref]; p != nil && p.Name == r.name && eqPtr(p.Description, r.description) &&
-			reflect.DeepEqual(p.Criteria.Normalized(), r.criteria) {
-			continue // unchanged
+		if p := existing[r.ExternalRef]; p != nil && samePersona(p, &r.Persona) {
+			continue
 		}
-		creates = append(creates, w.tx.Persona.Create().SetExternalRef(r.ref).SetName(r.name).
-			SetNillableDescription(r.description).SetCriteria(r.criteria))
+		written = append(written, r)
 	}
-	return chunked(len(creates), maxParams/len(persona.Columns), func(lo, hi int) error {
-		return w.tx.Persona.CreateBulk(creates[lo:hi]...).
-			OnConflictColumns(persona.FieldExternalRef).
-			UpdateNewValues().
-			Update(func(u *ent.PersonaUpsert) { u.UpdateDescription() }).
-			Exec(w.ctx)
-	})
+	if len(written) == 0 {
+		return nil
+	}
+	ids, err := w.newIDs(persona.Table, len(written))
+	if err != nil {
+		return err
+	}
+	rs := w.newRows(len(written), len(personasTable.cols))
+	for i, r := range written {
+		bindPersona(rs, &r.Persona, ids[i], w.now, w.nowArg)
+	}
+	return w.exec(personasTable, rs, nil)
 }
-
-// customersTable writes customers. A customer with the same externalRef
-// has every field replaced except its id and createdAt (optional fields
-// absent from the record are cleared: excluded.x is NULL); RETURNING tells
-// the id of each row, new or updated.
-var customersTable = func() *table {
-	t := &table{name: "customers", cols: []string{"id", "external_ref", "created_at", "updated_at", "kind",
-		"relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band",
-		"country", "region", "city"}}
-	t.suffix = " ON CONFLICT (external_ref) DO UPDATE SET " + setExcluded(t.cols[3:]) + " RETURNING id, external_ref"
-	return t
-}()
 
 func (w *txWriter) customerRecs(recs []*customerRec) error {
 	if len(recs) == 0 {
@@ -137,9 +157,9 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	refs := make([]string, 0, len(recs))
 	emails := make([]string, 0, len(recs))
 	for _, r := range recs {
-		refs = append(refs, r.ref)
-		if r.email != nil {
-			emails = append(emails, *r.email)
+		refs = append(refs, r.ExternalRef)
+		if r.Email != nil {
+			emails = append(emails, *r.Email)
 		}
 	}
 	// One query finds both the stored versions of these customers and the
@@ -167,19 +187,19 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	}
 	var written []*customerRec
 	for _, r := range recs {
-		if r.email != nil {
-			if owner := byEmail[*r.email]; owner != nil && (owner.ExternalRef == nil || *owner.ExternalRef != r.ref) {
+		if r.Email != nil {
+			if owner := byEmail[*r.Email]; owner != nil && (owner.ExternalRef == nil || *owner.ExternalRef != r.ExternalRef) {
 				if owner.ExternalRef != nil {
-					w.reject(r.source, "email", "%q is already used by customer %q", *r.email, *owner.ExternalRef)
+					w.reject(r.source, "email", "%q is already used by customer %q", *r.Email, *owner.ExternalRef)
 				} else {
-					w.reject(r.source, "email", "%q is already used by another customer", *r.email)
+					w.reject(r.source, "email", "%q is already used by another customer", *r.Email)
 				}
 				continue
 			}
 		}
 		w.imported++
-		if c := byRef[r.ref]; c != nil && sameCustomer(c, r) {
-			w.customers[r.ref] = c.ID
+		if c := byRef[r.ExternalRef]; c != nil && sameCustomer(c, &r.Customer) {
+			w.customers[r.ExternalRef] = c.ID
 			continue
 		}
 		written = append(written, r)
@@ -189,36 +209,15 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	}
 	// Every written row gets a fresh id; a customer that exists keeps its
 	// own (the upsert updates it and RETURNING tells its id).
-	ids, err := w.newIDs("customers", len(written))
+	ids, err := w.newIDs(customer.Table, len(written))
 	if err != nil {
 		return err
 	}
-	now := w.now
-	r := w.newRows(len(written), len(customersTable.cols))
-	for i, c := range written {
-		created := now
-		if c.createdAt != nil {
-			created = *c.createdAt
-		}
-		r.row()
-		r.int(int64(ids[i]))
-		r.str(c.ref)
-		r.time(created)
-		r.time(now)
-		r.str(string(c.kind))
-		r.str(string(c.relationship))
-		r.str(string(c.lifecycleStage))
-		r.str(c.name)
-		r.optStr(c.email)
-		r.optStr(c.phone)
-		r.optStr((*string)(c.birthDate))
-		r.optStr((*string)(c.gender))
-		r.optStr((*string)(c.incomeBand))
-		r.optStr(c.country)
-		r.optStr(c.region)
-		r.optStr(c.city)
+	rs := w.newRows(len(written), len(customersTable.cols))
+	for i, r := range written {
+		bindCustomer(rs, &r.Customer, ids[i], w.now, w.nowArg)
 	}
-	return w.exec(customersTable, r, func(rows *stdsql.Rows) error {
+	return w.exec(customersTable, rs, func(rows *stdsql.Rows) error {
 		var id int
 		var ref string
 		if err := rows.Scan(&id, &ref); err != nil {
@@ -227,17 +226,6 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 		w.customers[ref] = id
 		return nil
 	})
-}
-
-func sameCustomer(c *ent.Customer, r *customerRec) bool {
-	return c.Kind == r.kind && c.Relationship == r.relationship && c.LifecycleStage == r.lifecycleStage &&
-		c.Name == r.name && eqPtr(c.Email, r.email) && eqPtr(c.Phone, r.phone) &&
-		eqPtr(c.BirthDate, r.birthDate) && eqPtr(c.Gender, r.gender) && eqPtr(c.IncomeBand, r.incomeBand) &&
-		eqPtr(c.Country, r.country) && eqPtr(c.Region, r.region) && eqPtr(c.City, r.city)
-}
-
-func eqPtr[T comparable](a, b *T) bool {
-	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
 func (w *txWriter) customerID(ref string) (int, bool) {
@@ -304,20 +292,13 @@ func (w *txWriter) lookupOrders(refs []string) (map[string]order.Status, error) 
 	return status, nil
 }
 
-var (
-	ordersTable = &table{name: "orders", cols: []string{"id", "external_ref", "created_at", "updated_at",
-		"status", "channel", "currency", "placed_at", "total", "customer_id"}}
-	itemsTable = &table{name: "order_items", cols: []string{"sku", "name", "category", "quantity",
-		"unit_price", "line_total", "order_id"}}
-)
-
 func (w *txWriter) orderRecs(recs []*orderRec) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	refs := make([]string, len(recs))
 	for i, r := range recs {
-		refs[i] = r.ref
+		refs[i] = r.ExternalRef
 	}
 	stored, err := w.lookupOrders(refs)
 	if err != nil {
@@ -328,20 +309,20 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 	statusUpdates := make(map[order.Status][]int)
 	nItems := 0
 	for _, r := range recs {
-		cid, ok := w.customerID(r.customerRef)
+		cid, ok := w.customerID(r.CustomerRef)
 		if !ok {
-			w.reject(r.source, "customerRef", "no customer with externalRef %q", r.customerRef)
+			w.reject(r.source, "customerRef", "no customer with externalRef %q", r.CustomerRef)
 			continue
 		}
-		if st, exists := stored[r.ref]; exists {
+		if st, exists := stored[r.ExternalRef]; exists {
 			// An existing order: only its status may change; its items stay.
-			o := w.orders[r.ref]
+			o := w.orders[r.ExternalRef]
 			if o.customerID != cid {
-				w.reject(r.source, "customerRef", "order %q already exists for another customer", r.ref)
+				w.reject(r.source, "customerRef", "order %q already exists for another customer", r.ExternalRef)
 				continue
 			}
-			if st != r.status {
-				statusUpdates[r.status] = append(statusUpdates[r.status], o.id)
+			if status := order.Status(stringOr(r.Status, string(order.DefaultStatus))); st != status {
+				statusUpdates[status] = append(statusUpdates[status], o.id)
 			}
 			w.imported++
 			continue
@@ -349,42 +330,23 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 		w.imported++
 		written = append(written, r)
 		writtenCustomer = append(writtenCustomer, cid)
-		nItems += len(r.items)
+		nItems += len(r.Items)
 	}
 	if len(written) > 0 {
-		ids, err := w.newIDs("orders", len(written))
+		ids, err := w.newIDs(order.Table, len(written))
 		if err != nil {
 			return err
 		}
-		var baseArg any = w.l.base
 		for i, r := range written {
-			w.orders[r.ref] = orderInfo{id: ids[i], customerID: writtenCustomer[i]}
+			w.orders[r.ExternalRef] = orderInfo{id: ids[i], customerID: writtenCustomer[i]}
 		}
 		orders := w.newRows(len(written), len(ordersTable.cols))
 		items := w.newRows(nItems, len(itemsTable.cols))
 		for i, o := range written {
-			id := int64(ids[i])
-			orders.row()
-			orders.int(id)
-			orders.str(o.ref)
-			orders.arg(w.nowArg)
-			orders.arg(w.nowArg)
-			orders.str(string(o.status))
-			orders.str(string(o.channel))
-			orders.arg(baseArg)
-			orders.time(o.placedAt)
-			orders.int(int64(o.total))
-			orders.int(int64(writtenCustomer[i]))
-			for _, it := range o.items {
-				line, _ := it.UnitPrice.CheckedMul(it.Quantity) // CheckOrder ruled out overflow
-				items.row()
-				items.str(it.SKU)
-				items.str(it.Name)
-				items.optStr(it.Category)
-				items.int(int64(it.Quantity))
-				items.int(int64(it.UnitPrice))
-				items.int(int64(line))
-				items.int(id)
+			bindOrder(orders, &o.Order, ids[i], w.now, w.nowArg, o.total, writtenCustomer[i])
+			for j := range o.Items {
+				line, _ := o.prices[j].CheckedMul(o.Items[j].Quantity) // CheckOrder ruled out overflow
+				bindOrderItem(items, &o.Items[j], w.now, w.nowArg, line, ids[i])
 			}
 		}
 		if err := w.exec(ordersTable, orders, nil); err != nil {
@@ -405,12 +367,6 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 	return nil
 }
 
-// feedbackTable writes feedback; DO NOTHING: feedback written by someone
-// else since the lookup wins (feedback is immutable).
-var feedbackTable = &table{name: "feedbacks", cols: []string{"id", "external_ref", "created_at", "updated_at",
-	"kind", "channel", "score", "comment", "language", "submitted_at", "customer_id", "order_id"},
-	suffix: " ON CONFLICT (external_ref) DO NOTHING"}
-
 func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	if len(recs) == 0 {
 		return nil
@@ -418,10 +374,10 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	refs := make([]string, len(recs))
 	var orderRefs []string
 	for i, r := range recs {
-		refs[i] = r.ref
-		if r.orderRef != nil {
-			if _, ok := w.orders[*r.orderRef]; !ok {
-				orderRefs = append(orderRefs, *r.orderRef)
+		refs[i] = r.ExternalRef
+		if r.OrderRef != nil {
+			if _, ok := w.orders[*r.OrderRef]; !ok {
+				orderRefs = append(orderRefs, *r.OrderRef)
 			}
 		}
 	}
@@ -448,26 +404,26 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	}
 	rows := make([]row, 0, len(recs))
 	for _, r := range recs {
-		cid, ok := w.customerID(r.customerRef)
+		cid, ok := w.customerID(r.CustomerRef)
 		if !ok {
-			w.reject(r.source, "customerRef", "no customer with externalRef %q", r.customerRef)
+			w.reject(r.source, "customerRef", "no customer with externalRef %q", r.CustomerRef)
 			continue
 		}
 		var orderID *int
-		if r.orderRef != nil {
-			o, ok := w.orders[*r.orderRef]
+		if r.OrderRef != nil {
+			o, ok := w.orders[*r.OrderRef]
 			if !ok {
-				w.reject(r.source, "orderRef", "no order with externalRef %q", *r.orderRef)
+				w.reject(r.source, "orderRef", "no order with externalRef %q", *r.OrderRef)
 				continue
 			}
 			if o.customerID != cid {
-				w.reject(r.source, "orderRef", "order %q belongs to another customer", *r.orderRef)
+				w.reject(r.source, "orderRef", "order %q belongs to another customer", *r.OrderRef)
 				continue
 			}
 			orderID = &o.id
 		}
 		w.imported++
-		if stored[r.ref] {
+		if stored[r.ExternalRef] {
 			continue // feedback is immutable
 		}
 		rows = append(rows, row{r, cid, orderID})
@@ -475,35 +431,17 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	ids, err := w.newIDs("feedbacks", len(rows))
+	ids, err := w.newIDs(feedback.Table, len(rows))
 	if err != nil {
 		return err
 	}
-	r := w.newRows(len(rows), len(feedbackTable.cols))
+	rs := w.newRows(len(rows), len(feedbackTable.cols))
 	for i, x := range rows {
-		f := x.r
-		r.row()
-		r.int(int64(ids[i]))
-		r.str(f.ref)
-		r.arg(w.nowArg)
-		r.arg(w.nowArg)
-		r.str(string(f.kind))
-		r.str(string(f.channel))
-		r.optInt(f.score)
-		r.optStr(f.comment)
-		r.optStr(f.language)
-		r.time(f.submittedAt)
-		r.int(int64(x.customerID))
-		if x.orderID != nil {
-			r.int(int64(*x.orderID))
-		} else {
-			r.null()
-		}
+		bindFeedback(rs, &x.r.Feedback, ids[i], w.now, w.nowArg, x.customerID, x.orderID)
 	}
-	return w.exec(feedbackTable, r, nil)
+	return w.exec(feedbackTable, rs, nil)
 }
 
-// isDataError reports whether err is the database (or ent) refusing the
 // data of a record, as opposed to an infrastructure failure.
 func isDataError(err error) bool {
 	var fe *validate.FieldError

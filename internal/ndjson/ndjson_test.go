@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func ptr[T any](v T) *T { return &v }
+	"github.com/c360/c360/internal/segment"
+)
 
 func ts(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -62,10 +62,10 @@ func roundTrip[T any](t *testing.T, recs []T) ([]T, string) {
 func TestRoundTripPersona(t *testing.T) {
 	recs := []Persona{
 		{ExternalRef: "P-young-urban", Name: "Young urban professionals", Description: ptr("25-34, urban"),
-			Criteria: Criteria{MinAge: ptr(25), MaxAge: ptr(34), IncomeBands: []string{"MIDDLE", "UPPER_MIDDLE"},
-				Countries: []string{"FI", "IT"}, Kinds: []string{"INDIVIDUAL"}, Genders: []string{"FEMALE"}}},
+			Criteria: &segment.Criteria{MinAge: ptr(25), MaxAge: ptr(34), IncomeBands: []segment.IncomeBand{"MIDDLE", "UPPER_MIDDLE"},
+				Countries: []string{"FI", "IT"}, Kinds: []segment.Kind{"INDIVIDUAL"}, Genders: []segment.Gender{"FEMALE"}}},
 		{ExternalRef: "P-everyone", Name: "Everyone"},
-		{ExternalRef: "P-zero", Name: "Zero age", Criteria: Criteria{MinAge: ptr(0)}},
+		{ExternalRef: "P-zero", Name: "Zero age", Criteria: &segment.Criteria{MinAge: ptr(0)}},
 	}
 	_, text := roundTrip(t, recs)
 	if !strings.Contains(text, `"minAge":0`) {
@@ -100,11 +100,11 @@ func TestRoundTripCustomer(t *testing.T) {
 
 func TestRoundTripOrder(t *testing.T) {
 	recs := []Order{
-		{ExternalRef: "O-0000001", CustomerRef: "C-000001", Status: "FULFILLED", Channel: "WEB", Currency: "EUR",
-			PlacedAt: ts("2024-05-02T14:31:00Z"),
-			Items: []Item{
-				{SKU: "SKU-104", Name: "Espresso beans 1kg", Category: ptr("coffee"), Quantity: 2, UnitPrice: "19.90"},
-				{SKU: "SKU-001", Name: "Чаша за кафе", Quantity: 1, UnitPrice: "0.00"},
+		{ExternalRef: "O-0000001", CustomerRef: "C-000001", Status: ptr("FULFILLED"), Channel: "WEB", Currency: "EUR",
+			PlacedAt: ptr(ts("2024-05-02T14:31:00Z")),
+			Items: []OrderItem{
+				{Sku: "SKU-104", Name: "Espresso beans 1kg", Category: ptr("coffee"), Quantity: 2, UnitPrice: "19.90"},
+				{Sku: "SKU-001", Name: "Чаша за кафе", Quantity: 1, UnitPrice: "0.00"},
 			}},
 	}
 	_, text := roundTrip(t, recs)
@@ -120,11 +120,11 @@ func TestRoundTripOrder(t *testing.T) {
 func TestRoundTripFeedback(t *testing.T) {
 	recs := []Feedback{
 		{ExternalRef: "F-0000001", CustomerRef: "C-000001", OrderRef: ptr("O-0000001"), Kind: "NPS", Channel: "EMAIL",
-			Score: ptr(9), Comment: ptr("Nopea toimitus, kiitos!"), Language: ptr("fi"), SubmittedAt: ts("2024-05-09T08:00:00Z")},
+			Score: ptr(9), Comment: ptr("Nopea toimitus, kiitos!"), Language: ptr("fi"), SubmittedAt: ptr(ts("2024-05-09T08:00:00Z"))},
 		{ExternalRef: "F-0000002", CustomerRef: "C-000002", Kind: "NPS", Channel: "SMS", Score: ptr(0),
-			SubmittedAt: ts("2024-05-09T08:00:00+03:00").UTC()},
+			SubmittedAt: ptr(ts("2024-05-09T08:00:00+03:00").UTC())},
 		{ExternalRef: "F-0000003", CustomerRef: "C-000002", Kind: "SOCIAL", Channel: "SOCIAL_MEDIA",
-			Comment: ptr("<b>A & B</b>"), SubmittedAt: ts("2024-05-09T05:00:00Z")},
+			Comment: ptr("<b>A & B</b>"), SubmittedAt: ptr(ts("2024-05-09T05:00:00Z"))},
 	}
 	_, text := roundTrip(t, recs)
 	if !strings.Contains(text, `"score":0`) {
@@ -363,7 +363,7 @@ func TestDecimal(t *testing.T) {
 		if d != want {
 			t.Errorf("%s: got %q want %q", in, d, want)
 		}
-		var it Item
+		var it OrderItem
 		if err := json.Unmarshal([]byte(`{"unitPrice":`+in+`}`), &it); err != nil || it.UnitPrice != want {
 			t.Errorf("in struct %s: got %q, %v", in, it.UnitPrice, err)
 		}
@@ -373,12 +373,12 @@ func TestDecimal(t *testing.T) {
 		if err := json.Unmarshal([]byte(in), &d); err == nil {
 			t.Errorf("%s: accepted as %q", in, d)
 		}
-		var it Item
+		var it OrderItem
 		if err := json.Unmarshal([]byte(`{"unitPrice":`+in+`}`), &it); err == nil {
 			t.Errorf("in struct %s: accepted as %q", in, it.UnitPrice)
 		}
 	}
-	b, err := json.Marshal(Item{SKU: "S", Name: "n", Quantity: 1, UnitPrice: "19.9"})
+	b, err := json.Marshal(OrderItem{Sku: "S", Name: "n", Quantity: 1, UnitPrice: "19.9"})
 	if err != nil || string(b) != `{"sku":"S","name":"n","quantity":1,"unitPrice":"19.9"}` {
 		t.Errorf("marshal: %s %v", b, err)
 	}
@@ -405,7 +405,7 @@ func TestSpecExamples(t *testing.T) {
 	}
 	order := `{"externalRef":"O-0000001","customerRef":"C-000001","status":"FULFILLED","channel":"WEB", "currency":"EUR","placedAt":"2024-05-02T14:31:00Z", "items":[{"sku":"SKU-104","name":"Espresso beans 1kg","category":"coffee","quantity":2,"unitPrice":"19.90"}]}`
 	os, _, errs := collect[Order](t, order)
-	if len(errs) != 0 || len(os) != 1 || !os[0].PlacedAt.Equal(ts("2024-05-02T14:31:00Z")) || os[0].Items[0].SKU != "SKU-104" {
+	if len(errs) != 0 || len(os) != 1 || !os[0].PlacedAt.Equal(ts("2024-05-02T14:31:00Z")) || os[0].Items[0].Sku != "SKU-104" {
 		t.Errorf("order: %v %v", os, errs)
 	}
 	fb := `{"externalRef":"F-0000001","customerRef":"C-000001","orderRef":"O-0000001","kind":"NPS","channel":"EMAIL", "score":9,"comment":"Nopea toimitus, kiitos!","language":"fi","submittedAt":"2024-05-09T08:00:00Z"}`

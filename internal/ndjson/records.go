@@ -12,92 +12,38 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"time"
 )
 
-// File names of the interchange format.
-const (
-	PersonasFile  = "personas.ndjson"
-	CustomersFile = "customers.ndjson"
-	OrdersFile    = "orders.ndjson"
-	FeedbackFile  = "feedback.ndjson"
-)
+// The record types, their file names and load order are generated from
+// the ent schema (records_gen.go, ent/interchangegen), as is the mapping of
+// a stored record to its record (CustomerOf ...).
 
-// LoadOrder is the order in which the files of a data set directory must be
-// imported (later files reference records of earlier ones). Every file is
-// optional.
-var LoadOrder = []string{PersonasFile, CustomersFile, OrdersFile, FeedbackFile}
+// RefPrefix starts the externalRef of a stored record that has none.
+const RefPrefix = "c360:"
 
-// Persona is one line of personas.ndjson: a demographic segment.
-type Persona struct {
-	ExternalRef string   `json:"externalRef"`
-	Name        string   `json:"name"`
-	Description *string  `json:"description,omitempty"`
-	Criteria    Criteria `json:"criteria"`
+// Ref returns the externalRef a stored record is exchanged with: its own,
+// or RefPrefix followed by its id. Records created through the GraphQL API
+// may have no externalRef, but the format references records by externalRef
+// only; "c360:" and the id is also the record's GraphQL global id (node(id:)
+// resolves it), e.g. "c360:8589934593".
+func Ref(externalRef *string, id int) string {
+	if externalRef != nil {
+		return *externalRef
+	}
+	return RefPrefix + strconv.Itoa(id)
 }
 
-// Criteria define persona membership. Every non-empty criterion must hold; an
-// empty list or a missing bound means "any".
-type Criteria struct {
-	MinAge      *int     `json:"minAge,omitempty"`
-	MaxAge      *int     `json:"maxAge,omitempty"`
-	Genders     []string `json:"genders,omitempty"`
-	IncomeBands []string `json:"incomeBands,omitempty"`
-	Countries   []string `json:"countries,omitempty"`
-	Kinds       []string `json:"kinds,omitempty"`
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
-// Customer is one line of customers.ndjson. ExternalRef, Kind and Name are
-// required; every other field is optional (nil = absent).
-type Customer struct {
-	ExternalRef    string     `json:"externalRef"`
-	Kind           string     `json:"kind"`                     // INDIVIDUAL | BUSINESS | PUBLIC_ORGANIZATION
-	Relationship   *string    `json:"relationship,omitempty"`   // EXTERNAL | INTERNAL
-	LifecycleStage *string    `json:"lifecycleStage,omitempty"` // PROSPECT | ACTIVE | CHURNED
-	Name           string     `json:"name"`
-	Email          *string    `json:"email,omitempty"`
-	Phone          *string    `json:"phone,omitempty"`      // E.164
-	BirthDate      *string    `json:"birthDate,omitempty"`  // YYYY-MM-DD
-	Gender         *string    `json:"gender,omitempty"`     // FEMALE | MALE | NON_BINARY | UNDISCLOSED
-	IncomeBand     *string    `json:"incomeBand,omitempty"` // LOW | LOWER_MIDDLE | MIDDLE | UPPER_MIDDLE | HIGH
-	Country        *string    `json:"country,omitempty"`    // ISO 3166-1 alpha-2
-	Region         *string    `json:"region,omitempty"`
-	City           *string    `json:"city,omitempty"`
-	CreatedAt      *time.Time `json:"createdAt,omitempty"`
-}
-
-// Order is one line of orders.ndjson.
-type Order struct {
-	ExternalRef string    `json:"externalRef"`
-	CustomerRef string    `json:"customerRef"`
-	Status      string    `json:"status"`  // PENDING | PAID | FULFILLED | CANCELLED | REFUNDED
-	Channel     string    `json:"channel"` // WEB | MOBILE_APP | STORE | PHONE | PARTNER
-	Currency    string    `json:"currency"`
-	PlacedAt    time.Time `json:"placedAt"`
-	Items       []Item    `json:"items"`
-}
-
-// Item is an order line.
-type Item struct {
-	SKU       string  `json:"sku"`
-	Name      string  `json:"name"`
-	Category  *string `json:"category,omitempty"`
-	Quantity  int     `json:"quantity"`
-	UnitPrice Decimal `json:"unitPrice"`
-}
-
-// Feedback is one line of feedback.ndjson.
-type Feedback struct {
-	ExternalRef string    `json:"externalRef"`
-	CustomerRef string    `json:"customerRef"`
-	OrderRef    *string   `json:"orderRef,omitempty"`
-	Kind        string    `json:"kind"`    // NPS | CSAT | REVIEW | SOCIAL | SUPPORT
-	Channel     string    `json:"channel"` // EMAIL | WEB_FORM | CHAT | SMS | PHONE | SOCIAL_MEDIA | REVIEW_SITE | IN_STORE
-	Score       *int      `json:"score,omitempty"`
-	Comment     *string   `json:"comment,omitempty"`
-	Language    *string   `json:"language,omitempty"` // BCP 47
-	SubmittedAt time.Time `json:"submittedAt"`
-}
+func ptr[T any](v T) *T { return &v }
 
 // Decimal is a decimal number kept as its literal text. On input it accepts a
 // JSON string ("19.90") or a JSON number (19.9), keeping the text exactly as

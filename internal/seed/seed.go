@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/c360/c360/internal/ndjson"
+	"github.com/c360/c360/internal/segment"
 )
 
 // Config controls the generator.
@@ -73,16 +74,23 @@ func Personas() []ndjson.Persona {
 		if d.description != "" {
 			p.Description = ptr(d.description)
 		}
+		c := segment.Criteria{Countries: slices.Clone(d.countries)}
 		if d.minAge > 0 {
-			p.Criteria.MinAge = ptr(d.minAge)
+			c.MinAge = ptr(d.minAge)
 		}
 		if d.maxAge > 0 {
-			p.Criteria.MaxAge = ptr(d.maxAge)
+			c.MaxAge = ptr(d.maxAge)
 		}
-		p.Criteria.Genders = slices.Clone(d.genders)
-		p.Criteria.IncomeBands = slices.Clone(d.incomes)
-		p.Criteria.Countries = slices.Clone(d.countries)
-		p.Criteria.Kinds = slices.Clone(d.kinds)
+		for _, g := range d.genders {
+			c.Genders = append(c.Genders, segment.Gender(g))
+		}
+		for _, b := range d.incomes {
+			c.IncomeBands = append(c.IncomeBands, segment.IncomeBand(b))
+		}
+		for _, k := range d.kinds {
+			c.Kinds = append(c.Kinds, segment.Kind(k))
+		}
+		p.Criteria = ptr(c.Normalized())
 		out = append(out, p)
 	}
 	return out
@@ -362,13 +370,13 @@ func (g *generator) customer(i int, sink Sink) error {
 			CustomerRef: c.ExternalRef,
 			Channel:     orderChannels[chanPick.pick(r)],
 			Currency:    "EUR",
-			PlacedAt:    time.Unix(t, 0).UTC(),
+			PlacedAt:    ptr(time.Unix(t, 0).UTC()),
 			Items:       g.items(),
 		}
 		if g.now-t < 14*day {
-			o.Status = statuses[recentStatusPick.pick(r)]
+			o.Status = &statuses[recentStatusPick.pick(r)]
 		} else {
-			o.Status = statuses[oldStatusPick.pick(r)]
+			o.Status = &statuses[oldStatusPick.pick(r)]
 		}
 		g.orders = append(g.orders, orderInfo{o.ExternalRef, t})
 		if err := sink.Order(o); err != nil {
@@ -393,7 +401,7 @@ func (g *generator) customer(i int, sink Sink) error {
 		} else {
 			submitted = g.between(created+minute, g.now-1)
 		}
-		f.SubmittedAt = time.Unix(submitted, 0).UTC()
+		f.SubmittedAt = ptr(time.Unix(submitted, 0).UTC())
 
 		// sentiment: 1 positive, 0 neutral, -1 negative
 		sentiment := 0
@@ -496,7 +504,7 @@ func ageAt(bd, now time.Time) int {
 }
 
 // items returns 1-5 order lines of distinct products.
-func (g *generator) items() []ndjson.Item {
+func (g *generator) items() []ndjson.OrderItem {
 	r := g.rng
 	n := itemCountPick.pick(r) + 1
 	g.picked = g.picked[:0]
@@ -509,15 +517,15 @@ func (g *generator) items() []ndjson.Item {
 	if n < 5 && g.percent(4) {
 		g.picked = append(g.picked, samples[r.IntN(len(samples))])
 	}
-	items := make([]ndjson.Item, len(g.picked))
+	items := make([]ndjson.OrderItem, len(g.picked))
 	for j, pi := range g.picked {
 		p := &catalogue[pi]
 		cents := p.cents
 		if cents > 0 && g.percent(8) { // promotion: 10-20% off
 			cents = max(cents*int64(100-10-r.IntN(11))/100, 50)
 		}
-		items[j] = ndjson.Item{
-			SKU:       p.sku,
+		items[j] = ndjson.OrderItem{
+			Sku:       p.sku,
 			Name:      p.name,
 			Quantity:  quantityPick.pick(r) + 1,
 			UnitPrice: ndjson.Decimal(formatCents(cents)),

@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/c360/c360/internal/ndjson"
+	"github.com/c360/c360/internal/segment"
 )
 
 var testNow = time.Date(2025, 6, 15, 12, 30, 45, 123456789, time.UTC)
@@ -126,7 +127,7 @@ func TestPersonas(t *testing.T) {
 			t.Errorf("bad persona %+v", p)
 		}
 		seen[p.ExternalRef] = true
-		if reflect.DeepEqual(p.Criteria, ndjson.Criteria{}) {
+		if reflect.DeepEqual(*p.Criteria, segment.Criteria{}.Normalized()) {
 			empty++
 		}
 		if c := p.Criteria; c.MinAge != nil && c.MaxAge != nil && *c.MinAge > *c.MaxAge {
@@ -382,33 +383,33 @@ func TestShape(t *testing.T) {
 			}
 			totalOrders++
 			cur.orders++
-			checkTime(r.ExternalRef+" placedAt", r.PlacedAt)
-			if !r.PlacedAt.After(*cur.c.CreatedAt) {
-				t.Errorf("%s placed %v before customer created %v", r.ExternalRef, r.PlacedAt, *cur.c.CreatedAt)
+			checkTime(r.ExternalRef+" placedAt", (*r.PlacedAt))
+			if !(*r.PlacedAt).After(*cur.c.CreatedAt) {
+				t.Errorf("%s placed %v before customer created %v", r.ExternalRef, (*r.PlacedAt), *cur.c.CreatedAt)
 			}
-			if r.PlacedAt.Before(cur.lastOrder) {
+			if (*r.PlacedAt).Before(cur.lastOrder) {
 				t.Errorf("%s: orders not sorted by placedAt", r.ExternalRef)
 			}
-			cur.lastOrder = r.PlacedAt
+			cur.lastOrder = (*r.PlacedAt)
 			orderOwner[r.ExternalRef] = r.CustomerRef
-			orderPlaced[r.ExternalRef] = r.PlacedAt
+			orderPlaced[r.ExternalRef] = (*r.PlacedAt)
 			if r.Currency != "EUR" {
 				t.Errorf("currency %q", r.Currency)
 			}
-			if !set(statuses...)[r.Status] || !set(orderChannels...)[r.Channel] {
-				t.Errorf("status %q channel %q", r.Status, r.Channel)
+			if !set(statuses...)[(*r.Status)] || !set(orderChannels...)[r.Channel] {
+				t.Errorf("status %q channel %q", (*r.Status), r.Channel)
 			}
-			statusSeen[r.Status] = true
+			statusSeen[(*r.Status)] = true
 			chanSeen[r.Channel] = true
 			if len(r.Items) < 1 || len(r.Items) > 5 {
 				t.Errorf("%s: %d items", r.ExternalRef, len(r.Items))
 			}
 			skus := map[string]bool{}
 			for _, it := range r.Items {
-				if !reSKU.MatchString(it.SKU) || skus[it.SKU] || it.Name == "" {
+				if !reSKU.MatchString(it.Sku) || skus[it.Sku] || it.Name == "" {
 					t.Errorf("%s: bad or duplicate item %+v", r.ExternalRef, it)
 				}
-				skus[it.SKU] = true
+				skus[it.Sku] = true
 				if it.Quantity < 1 || it.Quantity > 4 {
 					t.Errorf("quantity %d", it.Quantity)
 				}
@@ -435,8 +436,8 @@ func TestShape(t *testing.T) {
 				t.Errorf("feedback ref %q, want #%d", r.ExternalRef, fbSeq)
 			}
 			totalFeedback++
-			checkTime(r.ExternalRef+" submittedAt", r.SubmittedAt)
-			if r.SubmittedAt.Before(*cur.c.CreatedAt) {
+			checkTime(r.ExternalRef+" submittedAt", (*r.SubmittedAt))
+			if (*r.SubmittedAt).Before(*cur.c.CreatedAt) {
 				t.Errorf("%s submitted before the customer was created", r.ExternalRef)
 			}
 			if cur.orders > 0 {
@@ -447,8 +448,8 @@ func TestShape(t *testing.T) {
 				owner, ok := orderOwner[*r.OrderRef]
 				if !ok || owner != r.CustomerRef {
 					t.Errorf("%s: orderRef %s is not an earlier order of %s", r.ExternalRef, *r.OrderRef, r.CustomerRef)
-				} else if r.SubmittedAt.Before(orderPlaced[*r.OrderRef]) {
-					t.Errorf("%s submitted %v before order placed %v", r.ExternalRef, r.SubmittedAt, orderPlaced[*r.OrderRef])
+				} else if (*r.SubmittedAt).Before(orderPlaced[*r.OrderRef]) {
+					t.Errorf("%s submitted %v before order placed %v", r.ExternalRef, (*r.SubmittedAt), orderPlaced[*r.OrderRef])
 				}
 			}
 			fbKindSeen[r.Kind] = true
