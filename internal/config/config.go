@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/c360/c360/internal/querylimit"
 )
 
 // Config is every setting of the server.
@@ -79,13 +81,24 @@ type Config struct {
 	// Auth holds the credentials (API_KEYS, JWT_HS256_SECRET, JWT_RS256_PUBLIC_KEY,
 	// JWT_ISSUER, JWT_AUDIENCE, PII_PSEUDONYM_KEY); none configured = development mode, open.
 	Auth AuthConfig
-	// Limits of one operation (MAX_TOKENS 15000, MAX_DEPTH 15, MAX_ALIASES 30,
-	// MAX_FIELDS 2000, MAX_DIRECTIVES 50, MAX_COST 500000).
-	MaxTokens, MaxDepth, MaxAliases, MaxFields, MaxDirectives, MaxCost int
-	// Limits of input values, literal or in variables, checked before they
-	// are coerced: nesting depth (MAX_INPUT_DEPTH 32) and the length of one
-	// list (MAX_INPUT_LIST 1000).
-	MaxInputDepth, MaxInputList int
+	// Limits of one operation, each with its variable and default (a value
+	// of 0 takes the default): the document's tokens (MAX_TOKENS 15000,
+	// Apollo Router's), field depth (MAX_DEPTH 15, GitLab's), aliased fields
+	// (MAX_ALIASES 30), fields with fragments expanded (MAX_FIELDS 2000),
+	// directives (MAX_DIRECTIVES 50), operations in one document
+	// (MAX_OPERATIONS 20), pairs of repeated selections gqlgen's validation
+	// would compare, quadratic in the repeats (MAX_MERGE_PAIRS 20000: 2,000
+	// repeated fields are 2 million pairs and hundreds of milliseconds of
+	// CPU), estimated cost (MAX_COST 500000, GitHub's node limit); input
+	// values, literal or in variables, checked before they are coerced:
+	// nesting depth (MAX_INPUT_DEPTH 32) and the length of one list
+	// (MAX_INPUT_LIST 1000); first/last of a connection and the ids of
+	// nodes(ids:) (MAX_PAGE_SIZE 1000), the first of a connection given
+	// neither (DEFAULT_PAGE_SIZE 100), and the predicates of one where
+	// filter (MAX_FILTER_TERMS 500: ent joins the terms of and/or into one
+	// chain and SQLite refuses an expression deeper than 1,000, "Expression
+	// tree is too large", so 500 leaves room for the nesting around them).
+	Limits querylimit.Limits
 	// APQMaxQueryBytes caps a document registered as an automatic persisted
 	// query (APQ_MAX_QUERY_BYTES, default 32 KiB).
 	APQMaxQueryBytes int
@@ -148,6 +161,13 @@ type AuthConfig struct {
 
 // Load reads the environment.
 func Load() (Config, error) { return load(os.Getenv) }
+
+// Defaults returns the configuration of an empty environment (development),
+// for tests that need the documented defaults whatever the environment.
+func Defaults() Config {
+	c, _ := load(func(string) string { return "" })
+	return c
+}
 
 func load(get func(string) string) (Config, error) {
 	c := Config{}
@@ -254,14 +274,31 @@ func load(get func(string) string) (Config, error) {
 		JWTAudience:          str("JWT_AUDIENCE", ""),
 		PseudonymKey:         str("PII_PSEUDONYM_KEY", ""),
 	}
-	c.MaxTokens = num("MAX_TOKENS", 15000)
-	c.MaxDepth = num("MAX_DEPTH", 15)
-	c.MaxAliases = num("MAX_ALIASES", 30)
-	c.MaxFields = num("MAX_FIELDS", 2000)
-	c.MaxDirectives = num("MAX_DIRECTIVES", 50)
-	c.MaxCost = num("MAX_COST", 500000)
-	c.MaxInputDepth = num("MAX_INPUT_DEPTH", 32)
-	c.MaxInputList = num("MAX_INPUT_LIST", 1000)
+	// A limit of 0 would refuse every operation: it takes the default.
+	limit := func(name string, def int) int {
+		if n := num(name, def); n > 0 {
+			return n
+		}
+		return def
+	}
+	c.Limits = querylimit.Limits{
+		MaxTokens:       limit("MAX_TOKENS", 15000),
+		MaxDepth:        limit("MAX_DEPTH", 15),
+		MaxAliases:      limit("MAX_ALIASES", 30),
+		MaxFields:       limit("MAX_FIELDS", 2000),
+		MaxDirectives:   limit("MAX_DIRECTIVES", 50),
+		MaxOperations:   limit("MAX_OPERATIONS", 20),
+		MaxMergePairs:   limit("MAX_MERGE_PAIRS", 20000),
+		MaxCost:         limit("MAX_COST", 500000),
+		MaxInputDepth:   limit("MAX_INPUT_DEPTH", 32),
+		MaxInputList:    limit("MAX_INPUT_LIST", 1000),
+		MaxPageSize:     limit("MAX_PAGE_SIZE", 1000),
+		DefaultPageSize: limit("DEFAULT_PAGE_SIZE", 100),
+		MaxFilterTerms:  limit("MAX_FILTER_TERMS", 500),
+	}
+	if c.Limits.DefaultPageSize > c.Limits.MaxPageSize {
+		errs = append(errs, fmt.Sprintf("DEFAULT_PAGE_SIZE=%d is above MAX_PAGE_SIZE=%d", c.Limits.DefaultPageSize, c.Limits.MaxPageSize))
+	}
 	c.APQMaxQueryBytes = num("APQ_MAX_QUERY_BYTES", 32<<10)
 	c.CacheMemoryBytes = num("CACHE_MEMORY_BYTES", 64<<20)
 	c.OTLPEndpoint = str("OTEL_EXPORTER_OTLP_ENDPOINT", "")

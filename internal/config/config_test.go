@@ -17,7 +17,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Port != 8080 || c.DatabaseURL != "file:c360.db" || c.BaseCurrency != "EUR" || !c.DemoData ||
 		c.RequestTimeout != 10*time.Second || c.MaxBodyBytes != 2<<20 || c.Production || !c.Introspection ||
-		c.MaxDepth != 15 || c.MaxCost != 500000 || c.DrainDelay != 5*time.Second || c.SQLiteSynchronous != "NORMAL" {
+		c.Limits.MaxDepth != 15 || c.Limits.MaxCost != 500000 || c.Limits.MaxPageSize != 1000 || c.Limits.DefaultPageSize != 100 || c.DrainDelay != 5*time.Second || c.SQLiteSynchronous != "NORMAL" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -186,5 +186,22 @@ func TestMemorySettingsAreApplied(t *testing.T) {
 	}
 	if got := debug.SetGCPercent(60); got != 60 {
 		t.Errorf("GOGC overridden: %d", got)
+	}
+}
+
+// Every limit of an operation is read here, once: from its variable, 0
+// taking the default; a default page above the maximum is refused.
+func TestLimitsComeFromTheEnvironment(t *testing.T) {
+	c, err := load(env(map[string]string{"MAX_PAGE_SIZE": "50", "DEFAULT_PAGE_SIZE": "20", "MAX_FILTER_TERMS": "7",
+		"MAX_OPERATIONS": "3", "MAX_MERGE_PAIRS": "9", "MAX_COST": "0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.Limits; l.MaxPageSize != 50 || l.DefaultPageSize != 20 || l.MaxFilterTerms != 7 ||
+		l.MaxOperations != 3 || l.MaxMergePairs != 9 || l.MaxCost != 500000 {
+		t.Fatalf("limits: %+v", l)
+	}
+	if _, err := load(env(map[string]string{"MAX_PAGE_SIZE": "50"})); err == nil || !strings.Contains(err.Error(), "DEFAULT_PAGE_SIZE") {
+		t.Fatalf("default page above the maximum: %v", err)
 	}
 }

@@ -92,7 +92,9 @@ func TestInputValuesAreBoundedBeforeCoercion(t *testing.T) {
 		}
 	}
 	// The limits are configurable.
-	p := querylimit.NewPrecheck(querylimit.Limits{MaxInputDepth: 2, MaxInputList: 2})
+	l := limits
+	l.MaxInputDepth, l.MaxInputList = 2, 2
+	p := querylimit.NewPrecheck(l)
 	if e := p.Check(`{a(x: {y: {z: [1]}})}`); e == nil || !strings.Contains(e.Message, "nests input 3 deep; the limit is 2") {
 		t.Errorf("depth: %v", e)
 	}

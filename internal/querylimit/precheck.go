@@ -30,10 +30,10 @@ var _ interface {
 	graphql.OperationParameterMutator
 } = (*Precheck)(nil)
 
-// NewPrecheck returns a Precheck enforcing l (zero fields take their
-// defaults; MaxCost is not used).
+// NewPrecheck returns a Precheck enforcing l (the limits of the document and
+// of input values; the others are Check's).
 func NewPrecheck(l Limits) *Precheck {
-	return &Precheck{limits: l.withDefaults(), cache: newVerdictCache(cacheEntries)}
+	return &Precheck{limits: l, cache: newVerdictCache(cacheEntries)}
 }
 
 // ExtensionName implements graphql.HandlerExtension.

@@ -1,25 +1,30 @@
 // Package querylimit refuses hostile GraphQL operations before they cost
-// anything, in two gqlgen handler extensions:
+// anything, in two checks:
 //
-//   - Precheck runs on the raw query, before gqlgen parses and validates it
-//     (gqlgen's validation of repeated identical fields is quadratic, and
-//     directive floods, alias bombs, depth bombs and fragment cycles all cost
-//     CPU there). It parses the document itself under a token limit and walks
-//     it once, in time linear in its size, memoizing each fragment, to bound
-//     tokens, operations, depth, aliases, fields (fragments expanded) and
-//     directives, and to refuse fragment cycles; then, the expansion being
-//     bounded, it counts the pairs of repeated selections that validation
-//     would compare, and bounds the depth and list lengths of literal input
-//     values. Verdicts are cached by a hash of the query. It bounds the
-//     variables' values the same way, before gqlgen coerces them.
-//   - Cost runs after validation, on the operation to execute: every field
-//     costs 1, and a connection or list field multiplies the cost of its
-//     children by its page size (first/last, else the default page size) or
-//     by an estimate of the list's length; filters and aggregates are priced
-//     by the work they cause.
+//   - Precheck, a gqlgen handler extension, runs on the raw query, before
+//     gqlgen parses and validates it (gqlgen's validation of repeated
+//     identical fields is quadratic, and directive floods, alias bombs, depth
+//     bombs and fragment cycles all cost CPU there). It parses the document
+//     itself under a token limit and walks it once, in time linear in its
+//     size, memoizing each fragment, to bound tokens, operations, depth,
+//     aliases, fields (fragments expanded) and directives, and to refuse
+//     fragment cycles; then, the expansion being bounded, it counts the pairs
+//     of repeated selections that validation would compare, and bounds the
+//     depth and list lengths of literal input values. Verdicts are cached by
+//     a hash of the query. It bounds the variables' values the same way,
+//     before gqlgen coerces them.
+//   - Check runs after validation, in one walk over the operation to
+//     execute: it refuses page sizes out of range (BAD_USER_INPUT), finds the
+//     connections that take the default page size, and prices the operation:
+//     every field costs 1, and a connection or list field multiplies the cost
+//     of its children by its page size (first/last, else the default page
+//     size) or by an estimate of the list's length; filters and aggregates
+//     are priced by the work they cause. The server's field rules ride on the
+//     same walk.
 //
-// Every refusal is an error with extensions.code QUERY_TOO_COMPLEX whose
-// message names the limit and the measured value.
+// A refusal of the document or of its cost is an error with extensions.code
+// QUERY_TOO_COMPLEX whose message names the limit and the measured value;
+// of a variable's value or a page size, BAD_USER_INPUT naming the input.
 package querylimit
 
 import (
@@ -31,15 +36,15 @@ import (
 	"github.com/c360/c360/internal/errcode"
 )
 
-// Limits bounds an operation. A zero or negative field takes its default
-// (DefaultLimits).
+// Limits bounds an operation. Their values, defaults and environment
+// variables are internal/config's (the one place limits are defined); every
+// field must be positive.
 type Limits struct {
-	// MaxTokens bounds the lexical tokens of the document, comments included
-	// (Apollo Router's default: 15,000).
+	// MaxTokens bounds the lexical tokens of the document, comments included.
 	MaxTokens int
 	// MaxDepth bounds the nesting of fields, through fragments and inline
 	// fragments (which add no level themselves); a top-level leaf field has
-	// depth 1 (GitLab's default: 15).
+	// depth 1.
 	MaxDepth int
 	// MaxAliases bounds the aliased fields of one operation, fragments
 	// expanded.
@@ -52,15 +57,13 @@ type Limits struct {
 	MaxDirectives int
 	// MaxOperations bounds the operations of one document (only one runs).
 	MaxOperations int
-	// MaxCost bounds the estimated cost of the executed operation (GitHub's
-	// node limit: 500,000).
+	// MaxCost bounds the estimated cost of the executed operation.
 	MaxCost int
 	// MaxMergePairs bounds the pairs of repeated selections that gqlgen's
 	// validation (OverlappingFieldsCanBeMerged) compares, which grow with the
 	// square of the repeats: fields with the same response name at the same
 	// place of the response (parents with the same response name merged), and
-	// fragment spreads at the same place. 2,000 repeated fields, within
-	// MaxFields, are 2 million pairs and hundreds of milliseconds of CPU.
+	// fragment spreads at the same place.
 	MaxMergePairs int
 	// MaxInputDepth bounds the nesting of an input value, literal or in a
 	// variable: a list or an input object is one level more than its
@@ -68,44 +71,14 @@ type Limits struct {
 	MaxInputDepth int
 	// MaxInputList bounds the length of one list of an input value.
 	MaxInputList int
-}
-
-// DefaultLimits returns the defaults.
-func DefaultLimits() Limits {
-	return Limits{
-		MaxTokens:     15000,
-		MaxDepth:      15,
-		MaxAliases:    30,
-		MaxFields:     2000,
-		MaxDirectives: 50,
-		MaxOperations: 20,
-		MaxCost:       500000,
-		MaxMergePairs: 20000,
-		MaxInputDepth: 32,
-		MaxInputList:  1000,
-	}
-}
-
-// withDefaults replaces zero or negative limits with their defaults.
-func (l Limits) withDefaults() Limits {
-	d := DefaultLimits()
-	for _, p := range []struct{ v, def *int }{
-		{&l.MaxTokens, &d.MaxTokens},
-		{&l.MaxDepth, &d.MaxDepth},
-		{&l.MaxAliases, &d.MaxAliases},
-		{&l.MaxFields, &d.MaxFields},
-		{&l.MaxDirectives, &d.MaxDirectives},
-		{&l.MaxOperations, &d.MaxOperations},
-		{&l.MaxCost, &d.MaxCost},
-		{&l.MaxMergePairs, &d.MaxMergePairs},
-		{&l.MaxInputDepth, &d.MaxInputDepth},
-		{&l.MaxInputList, &d.MaxInputList},
-	} {
-		if *p.v <= 0 {
-			*p.v = *p.def
-		}
-	}
-	return l
+	// MaxPageSize bounds first and last of a connection, and the ids of
+	// nodes(ids:).
+	MaxPageSize int
+	// DefaultPageSize is the page of a connection given neither first nor
+	// last.
+	DefaultPageSize int
+	// MaxFilterTerms bounds the predicates of one where filter.
+	MaxFilterTerms int
 }
 
 // refusal builds the error of a refused operation.

@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/lexer"
 
 	"github.com/c360/c360/graph"
+	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/errcode"
 	"github.com/c360/c360/internal/querylimit"
 )
@@ -28,9 +29,22 @@ import (
 func newExecutor() *executor.Executor {
 	exec := executor.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}))
 	exec.Use(extension.Introspection{})
-	exec.Use(querylimit.NewPrecheck(querylimit.DefaultLimits()))
-	exec.Use(querylimit.NewCost(querylimit.DefaultLimits()))
+	exec.Use(querylimit.NewPrecheck(limits))
+	exec.Use(check{querylimit.NewCheck(limits)})
 	return exec
+}
+
+// limits are the server's, as configured by an empty environment.
+var limits = config.Defaults().Limits
+
+// check installs querylimit.Check as the server's field rules do, without
+// their visitor.
+type check struct{ c *querylimit.Check }
+
+func (check) ExtensionName() string                   { return "Check" }
+func (check) Validate(graphql.ExecutableSchema) error { return nil }
+func (c check) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	return c.c.Operation(rc, nil)
 }
 
 type measured struct {
@@ -174,7 +188,7 @@ func TestHostileQueriesAreRefusedQuickly(t *testing.T) {
 }
 
 func TestRefusalIsCached(t *testing.T) {
-	p := querylimit.NewPrecheck(querylimit.DefaultLimits())
+	p := querylimit.NewPrecheck(limits)
 	q, want := hostile()[0].query, hostile()[0].want
 	first := p.Check(q)
 	if first == nil {
@@ -334,9 +348,6 @@ func TestAllowedQueries(t *testing.T) {
 			if tc.cost != 0 && cost != tc.cost {
 				t.Errorf("cost = %d, want %d", cost, tc.cost)
 			}
-			if got := querylimit.Estimate(m.rc, querylimit.DefaultCostOptions()); got != cost {
-				t.Errorf("Estimate = %d, extension says %d", got, cost)
-			}
 		})
 	}
 }
@@ -346,7 +357,6 @@ func TestCostBombWithVariables(t *testing.T) {
 	for _, vars := range []map[string]any{
 		{"a": 1000, "b": 1000},
 		{"a": json.Number("1000"), "b": int64(1000)},
-		{"a": 100000, "b": 100000}, // capped at the maximum page size
 	} {
 		m := run(newExecutor(), q, vars)
 		if len(m.errs) != 1 || code(m.errs[0]) != errcode.QueryTooComplex ||
@@ -354,10 +364,18 @@ func TestCostBombWithVariables(t *testing.T) {
 			t.Errorf("%v: got %v", vars, m.errs)
 		}
 	}
+	// Above the maximum page size: the client's error, before any pricing.
+	m := run(newExecutor(), q, map[string]any{"a": 100000, "b": 100000})
+	if len(m.errs) != 1 || code(m.errs[0]) != errcode.BadUserInput ||
+		m.errs[0].Message != "customers: first must be between 0 and 1000, got 100000" {
+		t.Errorf("100000: got %v", m.errs)
+	}
 }
 
 func TestLimitsAreConfigurable(t *testing.T) {
-	p := querylimit.NewPrecheck(querylimit.Limits{MaxDepth: 2, MaxAliases: 1})
+	l := limits
+	l.MaxDepth, l.MaxAliases = 2, 1
+	p := querylimit.NewPrecheck(l)
 	if e := p.Check("{a{b{c}}}"); e == nil || e.Message != "query depth 3 exceeds the limit of 2" {
 		t.Errorf("depth: %v", e)
 	}
@@ -392,7 +410,7 @@ func TestMegabyteDocuments(t *testing.T) {
 		"directive arg": "{a @d(x: " + big("[") + "}",
 	}
 	for name, q := range docs {
-		p := querylimit.NewPrecheck(querylimit.DefaultLimits())
+		p := querylimit.NewPrecheck(limits)
 		start := time.Now()
 		e := p.Check(q)
 		elapsed := time.Since(start)
@@ -450,7 +468,7 @@ func FuzzPrecheck(f *testing.F) {
 	} {
 		f.Add(q)
 	}
-	p := querylimit.NewPrecheck(querylimit.DefaultLimits())
+	p := querylimit.NewPrecheck(limits)
 	exec := newExecutor()
 	f.Fuzz(func(t *testing.T, q string) {
 		// The fast token count agrees with gqlparser's lexer wherever the
@@ -483,7 +501,7 @@ func BenchmarkPrecheck(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				// A new Precheck each time: no cached verdict.
-				if querylimit.NewPrecheck(querylimit.DefaultLimits()).Check(tc.query) == nil {
+				if querylimit.NewPrecheck(limits).Check(tc.query) == nil {
 					if !strings.Contains(tc.want, "cost") {
 						b.Fatal("allowed")
 					}
@@ -494,7 +512,7 @@ func BenchmarkPrecheck(b *testing.B) {
 }
 
 func TestConcurrentChecks(t *testing.T) {
-	p := querylimit.NewPrecheck(querylimit.DefaultLimits())
+	p := querylimit.NewPrecheck(limits)
 	done := make(chan struct{})
 	for g := range 4 {
 		go func() {

@@ -27,7 +27,7 @@ func TestStatementsStopAtTheRequestDeadline(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			a := newAPIWith(t, d, func(c *config.Config) {
 				c.RequestTimeout = deadline
-				c.MaxCost, c.MaxInputDepth = math.MaxInt, 100
+				c.Limits.MaxCost, c.Limits.MaxInputDepth = math.MaxInt, 100
 			})
 			dir := t.TempDir()
 			if _, err := seed.WriteDir(dir, seed.Config{Customers: 3000, Seed: 5, Now: time.Now().UTC().Truncate(time.Second)}); err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/c360/c360/graph"
 	"github.com/c360/c360/internal/auth"
+	"github.com/c360/c360/internal/config"
+	"github.com/c360/c360/internal/querylimit"
 )
 
 // ruleFields walks query as role and returns "alias:rule" for every field
@@ -27,11 +29,15 @@ func ruleFields(t *testing.T, role auth.Role, query string, vars map[string]any)
 	marker := graphql.FieldMiddleware(func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) })
 	rc.ResolverMiddleware = marker
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Role: role})
-	if err := (fieldRules{}).MutateOperationContext(ctx, rc); err != nil {
+	limits := config.Defaults().Limits
+	check := querylimit.NewCheck(limits)
+	if err := (fieldRules{check: check, defaultPage: limits.DefaultPageSize}).MutateOperationContext(ctx, rc); err != nil {
 		t.Fatal(err)
 	}
-	w := ruleWalk{rc: rc, refuseWrites: !role.CanWrite(), refuseProbes: !role.SeesPersonalData()}
-	w.walk(rc.Operation.SelectionSet)
+	w := ruleWalk{refuseWrites: !role.CanWrite(), refuseProbes: !role.SeesPersonalData()}
+	if err := check.Operation(rc, w.field); err != nil {
+		t.Fatal(err)
+	}
 	var out []string
 	for f, r := range w.rules {
 		name := f.Alias
@@ -100,8 +106,8 @@ func TestConnectionsWithoutPageSizeGetTheDefault(t *testing.T) {
 		t.Fatalf("%s, want %s", got, want)
 	}
 	fc := &graphql.FieldContext{Args: map[string]any{"first": (*int)(nil), "last": (*int)(nil)}}
-	defaultPageSize(fc)
-	if n, _ := fc.Args["first"].(*int); n == nil || *n != DefaultPageSize {
+	defaultPageSize(fc, 100)
+	if n, _ := fc.Args["first"].(*int); n == nil || *n != 100 {
 		t.Fatalf("first after the default: %v", fc.Args["first"])
 	}
 }

@@ -127,7 +127,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	srv := handler.New(es)
 	srv.AddTransport(httpTransport{maxBody: s.cfg.MaxBodyBytes})
 	srv.SetQueryCache(newDocumentCache())
-	srv.SetParserTokenLimit(s.cfg.MaxTokens)
+	srv.SetParserTokenLimit(s.cfg.Limits.MaxTokens)
 	// gqlgen's switch only takes suggestions out of the field rules; the
 	// argument, type and value rules suggest too, so swap them as well.
 	srv.SetDisableSuggestion(!s.cfg.FieldSuggestions)
@@ -149,16 +149,10 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	}
 	// Refuse hostile documents and input values before gqlgen validates and
 	// coerces them (its validation is quadratic in repeated fields, coercion
-	// recurses per level of input), then price what passes.
-	limits := querylimit.Limits{
-		MaxTokens: s.cfg.MaxTokens, MaxDepth: s.cfg.MaxDepth, MaxAliases: s.cfg.MaxAliases,
-		MaxFields: s.cfg.MaxFields, MaxDirectives: s.cfg.MaxDirectives, MaxCost: s.cfg.MaxCost,
-		MaxInputDepth: s.cfg.MaxInputDepth, MaxInputList: s.cfg.MaxInputList,
-	}
-	srv.Use(querylimit.NewPrecheck(limits))
-	srv.Use(pageLimits{})
-	srv.Use(fieldRules{})
-	srv.Use(querylimit.NewCost(limits))
+	// recurses per level of input), then check page sizes and price what
+	// passes, in the walk that also finds the fields with rules.
+	srv.Use(querylimit.NewPrecheck(s.cfg.Limits))
+	srv.Use(fieldRules{check: querylimit.NewCheck(s.cfg.Limits), defaultPage: s.cfg.Limits.DefaultPageSize})
 	if !s.cfg.PersistedOnly {
 		// After every validation and limit: stores the APQ registration of
 		// an operation that passed them all (see apqCache).
@@ -173,7 +167,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	if s.cfg.CompiledReads {
 		srv.Use(readplan.New(s.db.Client, s.db.Dialect, es, readplan.Options{
 			Lookups:      map[string]readplan.Lookup{"customer": {Type: "Customer", Predicate: graph.CustomerLookup}},
-			DefaultPage:  DefaultPageSize,
+			DefaultPage:  s.cfg.Limits.DefaultPageSize,
 			ReadConns:    s.db.ReadConns,
 			RefusedInput: personalInput,
 		}))
