@@ -161,18 +161,7 @@ func (e *exporter) personas(w *ndjson.Writer) (int64, error) {
 			return n, err
 		}
 		for _, p := range ps {
-			rec := ndjson.Persona{ExternalRef: Ref(p.ExternalRef, p.ID), Name: p.Name, Description: p.Description}
-			c := p.Criteria
-			rec.Criteria = ndjson.Criteria{MinAge: c.MinAge, MaxAge: c.MaxAge, Countries: c.Countries}
-			for _, g := range c.Genders {
-				rec.Criteria.Genders = append(rec.Criteria.Genders, string(g))
-			}
-			for _, b := range c.IncomeBands {
-				rec.Criteria.IncomeBands = append(rec.Criteria.IncomeBands, string(b))
-			}
-			for _, k := range c.Kinds {
-				rec.Criteria.Kinds = append(rec.Criteria.Kinds, string(k))
-			}
+			rec := ndjson.Persona{ExternalRef: Ref(p.ExternalRef, p.ID), Name: p.Name, Description: p.Description, Criteria: p.Criteria}
 			if err := w.Write(rec); err != nil {
 				return n, err
 			}

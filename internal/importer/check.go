@@ -16,7 +16,7 @@ import (
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/ndjson"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 )
@@ -52,21 +52,21 @@ type personaRec struct {
 	ref         string
 	name        string
 	description *string
-	criteria    segment.Criteria
+	criteria    personas.Criteria
 }
 
 type customerRec struct {
 	source
 	ref            string
-	kind           segment.Kind
+	kind           personas.Kind
 	relationship   customer.Relationship
 	lifecycleStage customer.LifecycleStage
 	name           string
 	email          *string // normalized
 	phone          *string
 	birthDate      *date.Date
-	gender         *segment.Gender
-	incomeBand     *segment.IncomeBand
+	gender         *personas.Gender
+	incomeBand     *personas.IncomeBand
 	country        *string
 	region         *string
 	city           *string
@@ -160,36 +160,22 @@ func checkPersona(p ndjson.Persona) (*personaRec, error) {
 			return nil, validate.Errorf("description", "%s", err)
 		}
 	}
-	c := segment.Criteria{
-		MinAge:    p.Criteria.MinAge,
-		MaxAge:    p.Criteria.MaxAge,
-		Countries: p.Criteria.Countries,
-	}
-	for _, g := range p.Criteria.Genders {
-		c.Genders = append(c.Genders, segment.Gender(g))
-	}
-	for _, b := range p.Criteria.IncomeBands {
-		c.IncomeBands = append(c.IncomeBands, segment.IncomeBand(b))
-	}
-	for _, k := range p.Criteria.Kinds {
-		c.Kinds = append(c.Kinds, segment.Kind(k))
-	}
-	if err := validate.Criteria(c); err != nil {
+	if err := p.Criteria.Validate(); err != nil {
 		return nil, err // names the field, e.g. criteria.genders[0]
 	}
-	return &personaRec{ref: p.ExternalRef, name: p.Name, description: p.Description, criteria: c.Normalized()}, nil
+	return &personaRec{ref: p.ExternalRef, name: p.Name, description: p.Description, criteria: p.Criteria.Normalized()}, nil
 }
 
 func checkCustomer(c ndjson.Customer, today date.Date) (*customerRec, error) {
 	if err := checkRef("externalRef", c.ExternalRef); err != nil {
 		return nil, err
 	}
-	if err := checkEnum("kind", c.Kind, segment.Kind("").Values()); err != nil {
+	if err := checkEnum("kind", c.Kind, personas.Kind("").Values()); err != nil {
 		return nil, err
 	}
 	r := &customerRec{
 		ref:            c.ExternalRef,
-		kind:           segment.Kind(c.Kind),
+		kind:           personas.Kind(c.Kind),
 		relationship:   customer.DefaultRelationship,
 		lifecycleStage: customer.DefaultLifecycleStage,
 		name:           c.Name,
@@ -239,17 +225,17 @@ func checkCustomer(c ndjson.Customer, today date.Date) (*customerRec, error) {
 		r.birthDate = &d
 	}
 	if c.Gender != nil {
-		if err := checkEnumValue("gender", *c.Gender, segment.Gender("").Values()); err != nil {
+		if err := checkEnumValue("gender", *c.Gender, personas.Gender("").Values()); err != nil {
 			return nil, err
 		}
-		g := segment.Gender(*c.Gender)
+		g := personas.Gender(*c.Gender)
 		r.gender = &g
 	}
 	if c.IncomeBand != nil {
-		if err := checkEnumValue("incomeBand", *c.IncomeBand, segment.IncomeBand("").Values()); err != nil {
+		if err := checkEnumValue("incomeBand", *c.IncomeBand, personas.IncomeBand("").Values()); err != nil {
 			return nil, err
 		}
-		b := segment.IncomeBand(*c.IncomeBand)
+		b := personas.IncomeBand(*c.IncomeBand)
 		r.incomeBand = &b
 	}
 	if c.Country != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/c360/c360/internal/personas"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -62,10 +64,10 @@ func roundTrip[T any](t *testing.T, recs []T) ([]T, string) {
 func TestRoundTripPersona(t *testing.T) {
 	recs := []Persona{
 		{ExternalRef: "P-young-urban", Name: "Young urban professionals", Description: ptr("25-34, urban"),
-			Criteria: Criteria{MinAge: ptr(25), MaxAge: ptr(34), IncomeBands: []string{"MIDDLE", "UPPER_MIDDLE"},
-				Countries: []string{"FI", "IT"}, Kinds: []string{"INDIVIDUAL"}, Genders: []string{"FEMALE"}}},
+			Criteria: personas.Criteria{MinAge: ptr(25), MaxAge: ptr(34), IncomeBands: []personas.IncomeBand{"MIDDLE", "UPPER_MIDDLE"},
+				Countries: []string{"FI", "IT"}, Kinds: []personas.Kind{"INDIVIDUAL"}, Genders: []personas.Gender{"FEMALE"}}},
 		{ExternalRef: "P-everyone", Name: "Everyone"},
-		{ExternalRef: "P-zero", Name: "Zero age", Criteria: Criteria{MinAge: ptr(0)}},
+		{ExternalRef: "P-zero", Name: "Zero age", Criteria: personas.Criteria{MinAge: ptr(0)}},
 	}
 	_, text := roundTrip(t, recs)
 	if !strings.Contains(text, `"minAge":0`) {

@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"time"
+
+	"github.com/c360/c360/internal/personas"
 )
 
 // File names of the interchange format.
@@ -30,21 +32,10 @@ var LoadOrder = []string{PersonasFile, CustomersFile, OrdersFile, FeedbackFile}
 
 // Persona is one line of personas.ndjson: a demographic segment.
 type Persona struct {
-	ExternalRef string   `json:"externalRef"`
-	Name        string   `json:"name"`
-	Description *string  `json:"description,omitempty"`
-	Criteria    Criteria `json:"criteria"`
-}
-
-// Criteria define persona membership. Every non-empty criterion must hold; an
-// empty list or a missing bound means "any".
-type Criteria struct {
-	MinAge      *int     `json:"minAge,omitempty"`
-	MaxAge      *int     `json:"maxAge,omitempty"`
-	Genders     []string `json:"genders,omitempty"`
-	IncomeBands []string `json:"incomeBands,omitempty"`
-	Countries   []string `json:"countries,omitempty"`
-	Kinds       []string `json:"kinds,omitempty"`
+	ExternalRef string            `json:"externalRef"`
+	Name        string            `json:"name"`
+	Description *string           `json:"description,omitempty"`
+	Criteria    personas.Criteria `json:"criteria"` // the domain type: its JSON is this format's
 }
 
 // Customer is one line of customers.ndjson. ExternalRef, Kind and Name are

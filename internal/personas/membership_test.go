@@ -1,4 +1,4 @@
-package membership_test
+package personas_test
 
 import (
 	"context"
@@ -12,8 +12,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/membership"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/testservices"
 )
 
@@ -34,13 +33,13 @@ func TestPredicateAgreesWithMatches(t *testing.T) {
 			defer db.Close()
 			ctx := context.Background()
 			rng := rand.New(rand.NewPCG(7, 11))
-			genders := segment.Gender("").Values()
-			bands := segment.IncomeBand("").Values()
-			kinds := segment.Kind("").Values()
+			genders := personas.Gender("").Values()
+			bands := personas.IncomeBand("").Values()
+			kinds := personas.Kind("").Values()
 			countries := []string{"FI", "BG", "IT", "GB"}
 			var builders []*ent.CustomerCreate
 			for i := range 400 {
-				c := db.Client.Customer.Create().SetName(fmt.Sprint("c", i)).SetKind(segment.Kind(kinds[rng.IntN(3)]))
+				c := db.Client.Customer.Create().SetName(fmt.Sprint("c", i)).SetKind(personas.Kind(kinds[rng.IntN(3)]))
 				if rng.IntN(10) > 0 {
 					// Births around Feb 29 and year ends, plus anything else.
 					b := []string{"2000-02-29", "1996-02-28", "1996-03-01", "1990-12-31", "1991-01-01"}[rng.IntN(5)]
@@ -50,10 +49,10 @@ func TestPredicateAgreesWithMatches(t *testing.T) {
 					c.SetBirthDate(date.Date(b))
 				}
 				if rng.IntN(5) > 0 {
-					c.SetGender(segment.Gender(genders[rng.IntN(len(genders))]))
+					c.SetGender(personas.Gender(genders[rng.IntN(len(genders))]))
 				}
 				if rng.IntN(5) > 0 {
-					c.SetIncomeBand(segment.IncomeBand(bands[rng.IntN(len(bands))]))
+					c.SetIncomeBand(personas.IncomeBand(bands[rng.IntN(len(bands))]))
 				}
 				if rng.IntN(5) > 0 {
 					c.SetCountry(countries[rng.IntN(len(countries))])
@@ -66,7 +65,7 @@ func TestPredicateAgreesWithMatches(t *testing.T) {
 			}
 			days := []date.Date{"2024-02-29", "2025-02-28", "2025-03-01", "2024-12-31", "2026-01-01", "2026-11-22"}
 			for trial := range 300 {
-				var c segment.Criteria
+				var c personas.Criteria
 				if rng.IntN(2) == 0 {
 					n := 10 + rng.IntN(60)
 					c.MinAge = &n
@@ -76,25 +75,25 @@ func TestPredicateAgreesWithMatches(t *testing.T) {
 					c.MaxAge = &n
 				}
 				if rng.IntN(3) == 0 {
-					c.Genders = []segment.Gender{segment.Gender(genders[rng.IntN(len(genders))])}
+					c.Genders = []personas.Gender{personas.Gender(genders[rng.IntN(len(genders))])}
 				}
 				if rng.IntN(3) == 0 {
-					c.IncomeBands = []segment.IncomeBand{segment.IncomeBand(bands[rng.IntN(len(bands))]), segment.IncomeBand(bands[rng.IntN(len(bands))])}
+					c.IncomeBands = []personas.IncomeBand{personas.IncomeBand(bands[rng.IntN(len(bands))]), personas.IncomeBand(bands[rng.IntN(len(bands))])}
 				}
 				if rng.IntN(3) == 0 {
 					c.Countries = []string{countries[rng.IntN(len(countries))]}
 				}
 				if rng.IntN(3) == 0 {
-					c.Kinds = []segment.Kind{segment.Kind(kinds[rng.IntN(3)])}
+					c.Kinds = []personas.Kind{personas.Kind(kinds[rng.IntN(3)])}
 				}
 				today := days[trial%len(days)]
-				ids, err := db.Client.Customer.Query().Where(membership.Predicate(c, today)).IDs(ctx)
+				ids, err := db.Client.Customer.Query().Where(personas.Predicate(c, today)).IDs(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
 				var want []int
 				for _, cu := range customers {
-					if c.Matches(membership.ProfileOf(cu), today) {
+					if c.Matches(profileOf(cu), today) {
 						want = append(want, cu.ID)
 					}
 				}
@@ -105,6 +104,11 @@ func TestPredicateAgreesWithMatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// profileOf is what Customer.personas's resolver extracts (graph.profileOf).
+func profileOf(c *ent.Customer) personas.Profile {
+	return personas.Profile{BirthDate: c.BirthDate, Gender: c.Gender, IncomeBand: c.IncomeBand, Country: c.Country, Kind: c.Kind}
 }
 
 func TestAgeOnBirthdaysAndLeapDays(t *testing.T) {
