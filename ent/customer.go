@@ -11,7 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // Customer is the model entity for the Customer schema.
@@ -26,7 +26,7 @@ type Customer struct {
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Kind holds the value of the "kind" field.
-	Kind segment.Kind `json:"kind,omitempty"`
+	Kind personas.Kind `json:"kind,omitempty"`
 	// Relationship holds the value of the "relationship" field.
 	Relationship customer.Relationship `json:"relationship,omitempty"`
 	// LifecycleStage holds the value of the "lifecycle_stage" field.
@@ -40,9 +40,9 @@ type Customer struct {
 	// BirthDate holds the value of the "birth_date" field.
 	BirthDate *date.Date `json:"birth_date,omitempty"`
 	// Gender holds the value of the "gender" field.
-	Gender *segment.Gender `json:"gender,omitempty"`
+	Gender *personas.Gender `json:"gender,omitempty"`
 	// IncomeBand holds the value of the "income_band" field.
-	IncomeBand *segment.IncomeBand `json:"income_band,omitempty"`
+	IncomeBand *personas.IncomeBand `json:"income_band,omitempty"`
 	// Country holds the value of the "country" field.
 	Country *string `json:"country,omitempty"`
 	// Region holds the value of the "region" field.
@@ -144,7 +144,7 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field kind", values[i])
 			} else if value.Valid {
-				_m.Kind = segment.Kind(value.String)
+				_m.Kind = personas.Kind(value.String)
 			}
 		case customer.FieldRelationship:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -189,15 +189,15 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field gender", values[i])
 			} else if value.Valid {
-				_m.Gender = new(segment.Gender)
-				*_m.Gender = segment.Gender(value.String)
+				_m.Gender = new(personas.Gender)
+				*_m.Gender = personas.Gender(value.String)
 			}
 		case customer.FieldIncomeBand:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field income_band", values[i])
 			} else if value.Valid {
-				_m.IncomeBand = new(segment.IncomeBand)
-				*_m.IncomeBand = segment.IncomeBand(value.String)
+				_m.IncomeBand = new(personas.IncomeBand)
+				*_m.IncomeBand = personas.IncomeBand(value.String)
 			}
 		case customer.FieldCountry:
 			if value, ok := values[i].(*sql.NullString); !ok {

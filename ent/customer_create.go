@@ -15,7 +15,7 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // CustomerCreate is the builder for creating a Customer entity.
@@ -69,7 +69,7 @@ func (_c *CustomerCreate) SetNillableUpdatedAt(v *time.Time) *CustomerCreate {
 }
 
 // SetKind sets the "kind" field.
-func (_c *CustomerCreate) SetKind(v segment.Kind) *CustomerCreate {
+func (_c *CustomerCreate) SetKind(v personas.Kind) *CustomerCreate {
 	_c.mutation.SetKind(v)
 	return _c
 }
@@ -151,13 +151,13 @@ func (_c *CustomerCreate) SetNillableBirthDate(v *date.Date) *CustomerCreate {
 }
 
 // SetGender sets the "gender" field.
-func (_c *CustomerCreate) SetGender(v segment.Gender) *CustomerCreate {
+func (_c *CustomerCreate) SetGender(v personas.Gender) *CustomerCreate {
 	_c.mutation.SetGender(v)
 	return _c
 }
 
 // SetNillableGender sets the "gender" field if the given value is not nil.
-func (_c *CustomerCreate) SetNillableGender(v *segment.Gender) *CustomerCreate {
+func (_c *CustomerCreate) SetNillableGender(v *personas.Gender) *CustomerCreate {
 	if v != nil {
 		_c.SetGender(*v)
 	}
@@ -165,13 +165,13 @@ func (_c *CustomerCreate) SetNillableGender(v *segment.Gender) *CustomerCreate {
 }
 
 // SetIncomeBand sets the "income_band" field.
-func (_c *CustomerCreate) SetIncomeBand(v segment.IncomeBand) *CustomerCreate {
+func (_c *CustomerCreate) SetIncomeBand(v personas.IncomeBand) *CustomerCreate {
 	_c.mutation.SetIncomeBand(v)
 	return _c
 }
 
 // SetNillableIncomeBand sets the "income_band" field if the given value is not nil.
-func (_c *CustomerCreate) SetNillableIncomeBand(v *segment.IncomeBand) *CustomerCreate {
+func (_c *CustomerCreate) SetNillableIncomeBand(v *personas.IncomeBand) *CustomerCreate {
 	if v != nil {
 		_c.SetIncomeBand(*v)
 	}
@@ -599,7 +599,7 @@ func (u *CustomerUpsert) UpdateUpdatedAt() *CustomerUpsert {
 }
 
 // SetKind sets the "kind" field.
-func (u *CustomerUpsert) SetKind(v segment.Kind) *CustomerUpsert {
+func (u *CustomerUpsert) SetKind(v personas.Kind) *CustomerUpsert {
 	u.Set(customer.FieldKind, v)
 	return u
 }
@@ -701,7 +701,7 @@ func (u *CustomerUpsert) ClearBirthDate() *CustomerUpsert {
 }
 
 // SetGender sets the "gender" field.
-func (u *CustomerUpsert) SetGender(v segment.Gender) *CustomerUpsert {
+func (u *CustomerUpsert) SetGender(v personas.Gender) *CustomerUpsert {
 	u.Set(customer.FieldGender, v)
 	return u
 }
@@ -719,7 +719,7 @@ func (u *CustomerUpsert) ClearGender() *CustomerUpsert {
 }
 
 // SetIncomeBand sets the "income_band" field.
-func (u *CustomerUpsert) SetIncomeBand(v segment.IncomeBand) *CustomerUpsert {
+func (u *CustomerUpsert) SetIncomeBand(v personas.IncomeBand) *CustomerUpsert {
 	u.Set(customer.FieldIncomeBand, v)
 	return u
 }
@@ -871,7 +871,7 @@ func (u *CustomerUpsertOne) UpdateUpdatedAt() *CustomerUpsertOne {
 }
 
 // SetKind sets the "kind" field.
-func (u *CustomerUpsertOne) SetKind(v segment.Kind) *CustomerUpsertOne {
+func (u *CustomerUpsertOne) SetKind(v personas.Kind) *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.SetKind(v)
 	})
@@ -990,7 +990,7 @@ func (u *CustomerUpsertOne) ClearBirthDate() *CustomerUpsertOne {
 }
 
 // SetGender sets the "gender" field.
-func (u *CustomerUpsertOne) SetGender(v segment.Gender) *CustomerUpsertOne {
+func (u *CustomerUpsertOne) SetGender(v personas.Gender) *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.SetGender(v)
 	})
@@ -1011,7 +1011,7 @@ func (u *CustomerUpsertOne) ClearGender() *CustomerUpsertOne {
 }
 
 // SetIncomeBand sets the "income_band" field.
-func (u *CustomerUpsertOne) SetIncomeBand(v segment.IncomeBand) *CustomerUpsertOne {
+func (u *CustomerUpsertOne) SetIncomeBand(v personas.IncomeBand) *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.SetIncomeBand(v)
 	})
@@ -1341,7 +1341,7 @@ func (u *CustomerUpsertBulk) UpdateUpdatedAt() *CustomerUpsertBulk {
 }
 
 // SetKind sets the "kind" field.
-func (u *CustomerUpsertBulk) SetKind(v segment.Kind) *CustomerUpsertBulk {
+func (u *CustomerUpsertBulk) SetKind(v personas.Kind) *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.SetKind(v)
 	})
@@ -1460,7 +1460,7 @@ func (u *CustomerUpsertBulk) ClearBirthDate() *CustomerUpsertBulk {
 }
 
 // SetGender sets the "gender" field.
-func (u *CustomerUpsertBulk) SetGender(v segment.Gender) *CustomerUpsertBulk {
+func (u *CustomerUpsertBulk) SetGender(v personas.Gender) *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.SetGender(v)
 	})
@@ -1481,7 +1481,7 @@ func (u *CustomerUpsertBulk) ClearGender() *CustomerUpsertBulk {
 }
 
 // SetIncomeBand sets the "income_band" field.
-func (u *CustomerUpsertBulk) SetIncomeBand(v segment.IncomeBand) *CustomerUpsertBulk {
+func (u *CustomerUpsertBulk) SetIncomeBand(v personas.IncomeBand) *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.SetIncomeBand(v)
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // CustomerUpdate is the builder for updating Customer entities.
@@ -60,13 +60,13 @@ func (_u *CustomerUpdate) SetUpdatedAt(v time.Time) *CustomerUpdate {
 }
 
 // SetKind sets the "kind" field.
-func (_u *CustomerUpdate) SetKind(v segment.Kind) *CustomerUpdate {
+func (_u *CustomerUpdate) SetKind(v personas.Kind) *CustomerUpdate {
 	_u.mutation.SetKind(v)
 	return _u
 }
 
 // SetNillableKind sets the "kind" field if the given value is not nil.
-func (_u *CustomerUpdate) SetNillableKind(v *segment.Kind) *CustomerUpdate {
+func (_u *CustomerUpdate) SetNillableKind(v *personas.Kind) *CustomerUpdate {
 	if v != nil {
 		_u.SetKind(*v)
 	}
@@ -176,13 +176,13 @@ func (_u *CustomerUpdate) ClearBirthDate() *CustomerUpdate {
 }
 
 // SetGender sets the "gender" field.
-func (_u *CustomerUpdate) SetGender(v segment.Gender) *CustomerUpdate {
+func (_u *CustomerUpdate) SetGender(v personas.Gender) *CustomerUpdate {
 	_u.mutation.SetGender(v)
 	return _u
 }
 
 // SetNillableGender sets the "gender" field if the given value is not nil.
-func (_u *CustomerUpdate) SetNillableGender(v *segment.Gender) *CustomerUpdate {
+func (_u *CustomerUpdate) SetNillableGender(v *personas.Gender) *CustomerUpdate {
 	if v != nil {
 		_u.SetGender(*v)
 	}
@@ -196,13 +196,13 @@ func (_u *CustomerUpdate) ClearGender() *CustomerUpdate {
 }
 
 // SetIncomeBand sets the "income_band" field.
-func (_u *CustomerUpdate) SetIncomeBand(v segment.IncomeBand) *CustomerUpdate {
+func (_u *CustomerUpdate) SetIncomeBand(v personas.IncomeBand) *CustomerUpdate {
 	_u.mutation.SetIncomeBand(v)
 	return _u
 }
 
 // SetNillableIncomeBand sets the "income_band" field if the given value is not nil.
-func (_u *CustomerUpdate) SetNillableIncomeBand(v *segment.IncomeBand) *CustomerUpdate {
+func (_u *CustomerUpdate) SetNillableIncomeBand(v *personas.IncomeBand) *CustomerUpdate {
 	if v != nil {
 		_u.SetIncomeBand(*v)
 	}
@@ -690,13 +690,13 @@ func (_u *CustomerUpdateOne) SetUpdatedAt(v time.Time) *CustomerUpdateOne {
 }
 
 // SetKind sets the "kind" field.
-func (_u *CustomerUpdateOne) SetKind(v segment.Kind) *CustomerUpdateOne {
+func (_u *CustomerUpdateOne) SetKind(v personas.Kind) *CustomerUpdateOne {
 	_u.mutation.SetKind(v)
 	return _u
 }
 
 // SetNillableKind sets the "kind" field if the given value is not nil.
-func (_u *CustomerUpdateOne) SetNillableKind(v *segment.Kind) *CustomerUpdateOne {
+func (_u *CustomerUpdateOne) SetNillableKind(v *personas.Kind) *CustomerUpdateOne {
 	if v != nil {
 		_u.SetKind(*v)
 	}
@@ -806,13 +806,13 @@ func (_u *CustomerUpdateOne) ClearBirthDate() *CustomerUpdateOne {
 }
 
 // SetGender sets the "gender" field.
-func (_u *CustomerUpdateOne) SetGender(v segment.Gender) *CustomerUpdateOne {
+func (_u *CustomerUpdateOne) SetGender(v personas.Gender) *CustomerUpdateOne {
 	_u.mutation.SetGender(v)
 	return _u
 }
 
 // SetNillableGender sets the "gender" field if the given value is not nil.
-func (_u *CustomerUpdateOne) SetNillableGender(v *segment.Gender) *CustomerUpdateOne {
+func (_u *CustomerUpdateOne) SetNillableGender(v *personas.Gender) *CustomerUpdateOne {
 	if v != nil {
 		_u.SetGender(*v)
 	}
@@ -826,13 +826,13 @@ func (_u *CustomerUpdateOne) ClearGender() *CustomerUpdateOne {
 }
 
 // SetIncomeBand sets the "income_band" field.
-func (_u *CustomerUpdateOne) SetIncomeBand(v segment.IncomeBand) *CustomerUpdateOne {
+func (_u *CustomerUpdateOne) SetIncomeBand(v personas.IncomeBand) *CustomerUpdateOne {
 	_u.mutation.SetIncomeBand(v)
 	return _u
 }
 
 // SetNillableIncomeBand sets the "income_band" field if the given value is not nil.
-func (_u *CustomerUpdateOne) SetNillableIncomeBand(v *segment.IncomeBand) *CustomerUpdateOne {
+func (_u *CustomerUpdateOne) SetNillableIncomeBand(v *personas.IncomeBand) *CustomerUpdateOne {
 	if v != nil {
 		_u.SetIncomeBand(*v)
 	}

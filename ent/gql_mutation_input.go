@@ -8,22 +8,22 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // CreateCustomerInput represents a mutation input for creating customers.
 type CreateCustomerInput struct {
 	ExternalRef    *string
 	CreatedAt      *time.Time
-	Kind           segment.Kind
+	Kind           personas.Kind
 	Relationship   *customer.Relationship
 	LifecycleStage *customer.LifecycleStage
 	Name           string
 	Email          *string
 	Phone          *string
 	BirthDate      *date.Date
-	Gender         *segment.Gender
-	IncomeBand     *segment.IncomeBand
+	Gender         *personas.Gender
+	IncomeBand     *personas.IncomeBand
 	Country        *string
 	Region         *string
 	City           *string
@@ -81,7 +81,7 @@ func (c *CustomerCreate) SetInput(i CreateCustomerInput) *CustomerCreate {
 type UpdateCustomerInput struct {
 	ClearExternalRef bool
 	ExternalRef      *string
-	Kind             *segment.Kind
+	Kind             *personas.Kind
 	Relationship     *customer.Relationship
 	LifecycleStage   *customer.LifecycleStage
 	Name             *string
@@ -92,9 +92,9 @@ type UpdateCustomerInput struct {
 	ClearBirthDate   bool
 	BirthDate        *date.Date
 	ClearGender      bool
-	Gender           *segment.Gender
+	Gender           *personas.Gender
 	ClearIncomeBand  bool
-	IncomeBand       *segment.IncomeBand
+	IncomeBand       *personas.IncomeBand
 	ClearCountry     bool
 	Country          *string
 	ClearRegion      bool
@@ -239,7 +239,7 @@ type CreatePersonaInput struct {
 	CreatedAt   *time.Time
 	Name        string
 	Description *string
-	Criteria    *segment.Criteria
+	Criteria    *personas.Criteria
 }
 
 // Mutate applies the CreatePersonaInput on the PersonaMutation builder.
@@ -272,7 +272,7 @@ type UpdatePersonaInput struct {
 	Name             *string
 	ClearDescription bool
 	Description      *string
-	Criteria         *segment.Criteria
+	Criteria         *personas.Criteria
 }
 
 // Mutate applies the UpdatePersonaInput on the PersonaMutation builder.

@@ -14,7 +14,7 @@ import (
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // CustomerWhereInput represents a where input for filtering Customer queries.
@@ -72,10 +72,10 @@ type CustomerWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "kind" field predicates.
-	Kind      *segment.Kind  `json:"kind,omitempty"`
-	KindNEQ   *segment.Kind  `json:"kindNEQ,omitempty"`
-	KindIn    []segment.Kind `json:"kindIn,omitempty"`
-	KindNotIn []segment.Kind `json:"kindNotIn,omitempty"`
+	Kind      *personas.Kind  `json:"kind,omitempty"`
+	KindNEQ   *personas.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []personas.Kind `json:"kindIn,omitempty"`
+	KindNotIn []personas.Kind `json:"kindNotIn,omitempty"`
 
 	// "relationship" field predicates.
 	Relationship      *customer.Relationship  `json:"relationship,omitempty"`
@@ -156,20 +156,20 @@ type CustomerWhereInput struct {
 	BirthDateContainsFold *date.Date  `json:"birthDateContainsFold,omitempty"`
 
 	// "gender" field predicates.
-	Gender       *segment.Gender  `json:"gender,omitempty"`
-	GenderNEQ    *segment.Gender  `json:"genderNEQ,omitempty"`
-	GenderIn     []segment.Gender `json:"genderIn,omitempty"`
-	GenderNotIn  []segment.Gender `json:"genderNotIn,omitempty"`
-	GenderIsNil  bool             `json:"genderIsNil,omitempty"`
-	GenderNotNil bool             `json:"genderNotNil,omitempty"`
+	Gender       *personas.Gender  `json:"gender,omitempty"`
+	GenderNEQ    *personas.Gender  `json:"genderNEQ,omitempty"`
+	GenderIn     []personas.Gender `json:"genderIn,omitempty"`
+	GenderNotIn  []personas.Gender `json:"genderNotIn,omitempty"`
+	GenderIsNil  bool              `json:"genderIsNil,omitempty"`
+	GenderNotNil bool              `json:"genderNotNil,omitempty"`
 
 	// "income_band" field predicates.
-	IncomeBand       *segment.IncomeBand  `json:"incomeBand,omitempty"`
-	IncomeBandNEQ    *segment.IncomeBand  `json:"incomeBandNEQ,omitempty"`
-	IncomeBandIn     []segment.IncomeBand `json:"incomeBandIn,omitempty"`
-	IncomeBandNotIn  []segment.IncomeBand `json:"incomeBandNotIn,omitempty"`
-	IncomeBandIsNil  bool                 `json:"incomeBandIsNil,omitempty"`
-	IncomeBandNotNil bool                 `json:"incomeBandNotNil,omitempty"`
+	IncomeBand       *personas.IncomeBand  `json:"incomeBand,omitempty"`
+	IncomeBandNEQ    *personas.IncomeBand  `json:"incomeBandNEQ,omitempty"`
+	IncomeBandIn     []personas.IncomeBand `json:"incomeBandIn,omitempty"`
+	IncomeBandNotIn  []personas.IncomeBand `json:"incomeBandNotIn,omitempty"`
+	IncomeBandIsNil  bool                  `json:"incomeBandIsNil,omitempty"`
+	IncomeBandNotNil bool                  `json:"incomeBandNotNil,omitempty"`
 
 	// "country" field predicates.
 	Country             *string  `json:"country,omitempty"`

@@ -19,7 +19,7 @@ import (
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 const (
@@ -47,15 +47,15 @@ type CustomerMutation struct {
 	external_ref     *string
 	created_at       *time.Time
 	updated_at       *time.Time
-	kind             *segment.Kind
+	kind             *personas.Kind
 	relationship     *customer.Relationship
 	lifecycle_stage  *customer.LifecycleStage
 	name             *string
 	email            *string
 	phone            *string
 	birth_date       *date.Date
-	gender           *segment.Gender
-	income_band      *segment.IncomeBand
+	gender           *personas.Gender
+	income_band      *personas.IncomeBand
 	country          *string
 	region           *string
 	city             *string
@@ -291,12 +291,12 @@ func (m *CustomerMutation) ResetUpdatedAt() {
 }
 
 // SetKind sets the "kind" field.
-func (m *CustomerMutation) SetKind(s segment.Kind) {
-	m.kind = &s
+func (m *CustomerMutation) SetKind(pe personas.Kind) {
+	m.kind = &pe
 }
 
 // Kind returns the value of the "kind" field in the mutation.
-func (m *CustomerMutation) Kind() (r segment.Kind, exists bool) {
+func (m *CustomerMutation) Kind() (r personas.Kind, exists bool) {
 	v := m.kind
 	if v == nil {
 		return
@@ -307,7 +307,7 @@ func (m *CustomerMutation) Kind() (r segment.Kind, exists bool) {
 // OldKind returns the old "kind" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldKind(ctx context.Context) (v segment.Kind, err error) {
+func (m *CustomerMutation) OldKind(ctx context.Context) (v personas.Kind, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldKind is only allowed on UpdateOne operations")
 	}
@@ -582,12 +582,12 @@ func (m *CustomerMutation) ResetBirthDate() {
 }
 
 // SetGender sets the "gender" field.
-func (m *CustomerMutation) SetGender(s segment.Gender) {
-	m.gender = &s
+func (m *CustomerMutation) SetGender(pe personas.Gender) {
+	m.gender = &pe
 }
 
 // Gender returns the value of the "gender" field in the mutation.
-func (m *CustomerMutation) Gender() (r segment.Gender, exists bool) {
+func (m *CustomerMutation) Gender() (r personas.Gender, exists bool) {
 	v := m.gender
 	if v == nil {
 		return
@@ -598,7 +598,7 @@ func (m *CustomerMutation) Gender() (r segment.Gender, exists bool) {
 // OldGender returns the old "gender" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldGender(ctx context.Context) (v *segment.Gender, err error) {
+func (m *CustomerMutation) OldGender(ctx context.Context) (v *personas.Gender, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldGender is only allowed on UpdateOne operations")
 	}
@@ -631,12 +631,12 @@ func (m *CustomerMutation) ResetGender() {
 }
 
 // SetIncomeBand sets the "income_band" field.
-func (m *CustomerMutation) SetIncomeBand(sb segment.IncomeBand) {
-	m.income_band = &sb
+func (m *CustomerMutation) SetIncomeBand(pb personas.IncomeBand) {
+	m.income_band = &pb
 }
 
 // IncomeBand returns the value of the "income_band" field in the mutation.
-func (m *CustomerMutation) IncomeBand() (r segment.IncomeBand, exists bool) {
+func (m *CustomerMutation) IncomeBand() (r personas.IncomeBand, exists bool) {
 	v := m.income_band
 	if v == nil {
 		return
@@ -647,7 +647,7 @@ func (m *CustomerMutation) IncomeBand() (r segment.IncomeBand, exists bool) {
 // OldIncomeBand returns the old "income_band" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldIncomeBand(ctx context.Context) (v *segment.IncomeBand, err error) {
+func (m *CustomerMutation) OldIncomeBand(ctx context.Context) (v *personas.IncomeBand, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldIncomeBand is only allowed on UpdateOne operations")
 	}
@@ -1122,7 +1122,7 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 		m.SetUpdatedAt(v)
 		return nil
 	case customer.FieldKind:
-		v, ok := value.(segment.Kind)
+		v, ok := value.(personas.Kind)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -1171,14 +1171,14 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 		m.SetBirthDate(v)
 		return nil
 	case customer.FieldGender:
-		v, ok := value.(segment.Gender)
+		v, ok := value.(personas.Gender)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetGender(v)
 		return nil
 	case customer.FieldIncomeBand:
-		v, ok := value.(segment.IncomeBand)
+		v, ok := value.(personas.IncomeBand)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -4448,7 +4448,7 @@ type PersonaMutation struct {
 	updated_at    *time.Time
 	name          *string
 	description   *string
-	criteria      *segment.Criteria
+	criteria      *personas.Criteria
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*Persona, error)
@@ -4760,12 +4760,12 @@ func (m *PersonaMutation) ResetDescription() {
 }
 
 // SetCriteria sets the "criteria" field.
-func (m *PersonaMutation) SetCriteria(s segment.Criteria) {
-	m.criteria = &s
+func (m *PersonaMutation) SetCriteria(pe personas.Criteria) {
+	m.criteria = &pe
 }
 
 // Criteria returns the value of the "criteria" field in the mutation.
-func (m *PersonaMutation) Criteria() (r segment.Criteria, exists bool) {
+func (m *PersonaMutation) Criteria() (r personas.Criteria, exists bool) {
 	v := m.criteria
 	if v == nil {
 		return
@@ -4776,7 +4776,7 @@ func (m *PersonaMutation) Criteria() (r segment.Criteria, exists bool) {
 // OldCriteria returns the old "criteria" field's value of the Persona entity.
 // If the Persona object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *PersonaMutation) OldCriteria(ctx context.Context) (v segment.Criteria, err error) {
+func (m *PersonaMutation) OldCriteria(ctx context.Context) (v personas.Criteria, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCriteria is only allowed on UpdateOne operations")
 	}
@@ -4934,7 +4934,7 @@ func (m *PersonaMutation) SetField(name string, value ent.Value) error {
 		m.SetDescription(v)
 		return nil
 	case persona.FieldCriteria:
-		v, ok := value.(segment.Criteria)
+		v, ok := value.(personas.Criteria)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -11,7 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/c360/c360/ent/persona"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // Persona is the model entity for the Persona schema.
@@ -30,7 +30,7 @@ type Persona struct {
 	// Description holds the value of the "description" field.
 	Description *string `json:"description,omitempty"`
 	// Criteria holds the value of the "criteria" field.
-	Criteria     segment.Criteria `json:"criteria,omitempty"`
+	Criteria     personas.Criteria `json:"criteria,omitempty"`
 	selectValues sql.SelectValues
 }
 

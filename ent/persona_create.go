@@ -12,7 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/c360/c360/ent/persona"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // PersonaCreate is the builder for creating a Persona entity.
@@ -86,13 +86,13 @@ func (_c *PersonaCreate) SetNillableDescription(v *string) *PersonaCreate {
 }
 
 // SetCriteria sets the "criteria" field.
-func (_c *PersonaCreate) SetCriteria(v segment.Criteria) *PersonaCreate {
+func (_c *PersonaCreate) SetCriteria(v personas.Criteria) *PersonaCreate {
 	_c.mutation.SetCriteria(v)
 	return _c
 }
 
 // SetNillableCriteria sets the "criteria" field if the given value is not nil.
-func (_c *PersonaCreate) SetNillableCriteria(v *segment.Criteria) *PersonaCreate {
+func (_c *PersonaCreate) SetNillableCriteria(v *personas.Criteria) *PersonaCreate {
 	if v != nil {
 		_c.SetCriteria(*v)
 	}
@@ -185,6 +185,11 @@ func (_c *PersonaCreate) check() error {
 	}
 	if _, ok := _c.mutation.Criteria(); !ok {
 		return &ValidationError{Name: "criteria", err: errors.New(`ent: missing required field "Persona.criteria"`)}
+	}
+	if v, ok := _c.mutation.Criteria(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "criteria", err: fmt.Errorf(`ent: validator failed for field "Persona.criteria": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -350,7 +355,7 @@ func (u *PersonaUpsert) ClearDescription() *PersonaUpsert {
 }
 
 // SetCriteria sets the "criteria" field.
-func (u *PersonaUpsert) SetCriteria(v segment.Criteria) *PersonaUpsert {
+func (u *PersonaUpsert) SetCriteria(v personas.Criteria) *PersonaUpsert {
 	u.Set(persona.FieldCriteria, v)
 	return u
 }
@@ -477,7 +482,7 @@ func (u *PersonaUpsertOne) ClearDescription() *PersonaUpsertOne {
 }
 
 // SetCriteria sets the "criteria" field.
-func (u *PersonaUpsertOne) SetCriteria(v segment.Criteria) *PersonaUpsertOne {
+func (u *PersonaUpsertOne) SetCriteria(v personas.Criteria) *PersonaUpsertOne {
 	return u.Update(func(s *PersonaUpsert) {
 		s.SetCriteria(v)
 	})
@@ -772,7 +777,7 @@ func (u *PersonaUpsertBulk) ClearDescription() *PersonaUpsertBulk {
 }
 
 // SetCriteria sets the "criteria" field.
-func (u *PersonaUpsertBulk) SetCriteria(v segment.Criteria) *PersonaUpsertBulk {
+func (u *PersonaUpsertBulk) SetCriteria(v personas.Criteria) *PersonaUpsertBulk {
 	return u.Update(func(s *PersonaUpsert) {
 		s.SetCriteria(v)
 	})

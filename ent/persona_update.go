@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // PersonaUpdate is the builder for updating Persona entities.
@@ -91,13 +91,13 @@ func (_u *PersonaUpdate) ClearDescription() *PersonaUpdate {
 }
 
 // SetCriteria sets the "criteria" field.
-func (_u *PersonaUpdate) SetCriteria(v segment.Criteria) *PersonaUpdate {
+func (_u *PersonaUpdate) SetCriteria(v personas.Criteria) *PersonaUpdate {
 	_u.mutation.SetCriteria(v)
 	return _u
 }
 
 // SetNillableCriteria sets the "criteria" field if the given value is not nil.
-func (_u *PersonaUpdate) SetNillableCriteria(v *segment.Criteria) *PersonaUpdate {
+func (_u *PersonaUpdate) SetNillableCriteria(v *personas.Criteria) *PersonaUpdate {
 	if v != nil {
 		_u.SetCriteria(*v)
 	}
@@ -166,6 +166,11 @@ func (_u *PersonaUpdate) check() error {
 	if v, ok := _u.mutation.Description(); ok {
 		if err := persona.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Persona.description": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Criteria(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "criteria", err: fmt.Errorf(`ent: validator failed for field "Persona.criteria": %w`, err)}
 		}
 	}
 	return nil
@@ -293,13 +298,13 @@ func (_u *PersonaUpdateOne) ClearDescription() *PersonaUpdateOne {
 }
 
 // SetCriteria sets the "criteria" field.
-func (_u *PersonaUpdateOne) SetCriteria(v segment.Criteria) *PersonaUpdateOne {
+func (_u *PersonaUpdateOne) SetCriteria(v personas.Criteria) *PersonaUpdateOne {
 	_u.mutation.SetCriteria(v)
 	return _u
 }
 
 // SetNillableCriteria sets the "criteria" field if the given value is not nil.
-func (_u *PersonaUpdateOne) SetNillableCriteria(v *segment.Criteria) *PersonaUpdateOne {
+func (_u *PersonaUpdateOne) SetNillableCriteria(v *personas.Criteria) *PersonaUpdateOne {
 	if v != nil {
 		_u.SetCriteria(*v)
 	}
@@ -381,6 +386,11 @@ func (_u *PersonaUpdateOne) check() error {
 	if v, ok := _u.mutation.Description(); ok {
 		if err := persona.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Persona.description": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Criteria(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "criteria", err: fmt.Errorf(`ent: validator failed for field "Persona.criteria": %w`, err)}
 		}
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/order"
-	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
@@ -21,7 +21,7 @@ import (
 
 // Personas is the resolver for the personas field.
 func (r *customerResolver) Personas(ctx context.Context, obj *ent.Customer) ([]*ent.Persona, error) {
-	return membership.PersonasOf(ctx, obj)
+	return personasOf(ctx, obj)
 }
 
 // Scores is the resolver for the scores field.
@@ -77,7 +77,7 @@ func (r *mutationResolver) CreateFeedback(ctx context.Context, input ent.CreateF
 // Customers is the resolver for the customers field.
 func (r *personaResolver) Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
 	conn, err := r.ent(ctx).Customer.Query().
-		Where(membership.Predicate(obj.Criteria, membership.Today())).
+		Where(personas.Predicate(obj.Criteria, personas.Today())).
 		Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
 	return r.prefetchScores(ctx, conn, err)
 }

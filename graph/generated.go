@@ -22,8 +22,8 @@ import (
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/nodeid"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/scores"
-	"github.com/c360/c360/internal/segment"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -1649,7 +1649,7 @@ type CustomerEdge {
 """
 CustomerKind is enum for the field kind
 """
-enum CustomerKind @goModel(model: "github.com/c360/c360/internal/segment.Kind") {
+enum CustomerKind @goModel(model: "github.com/c360/c360/internal/personas.Kind") {
   INDIVIDUAL
   BUSINESS
   PUBLIC_ORGANIZATION
@@ -2171,7 +2171,7 @@ input FeedbackWhereInput {
 """
 Gender is enum for the field gender
 """
-enum Gender @goModel(model: "github.com/c360/c360/internal/segment.Gender") {
+enum Gender @goModel(model: "github.com/c360/c360/internal/personas.Gender") {
   FEMALE
   MALE
   NON_BINARY
@@ -2180,7 +2180,7 @@ enum Gender @goModel(model: "github.com/c360/c360/internal/segment.Gender") {
 """
 IncomeBand is enum for the field income_band
 """
-enum IncomeBand @goModel(model: "github.com/c360/c360/internal/segment.IncomeBand") {
+enum IncomeBand @goModel(model: "github.com/c360/c360/internal/personas.IncomeBand") {
   LOW
   LOWER_MIDDLE
   MIDDLE
@@ -4080,8 +4080,8 @@ func (ec *executionContext) _Customer_kind(ctx context.Context, field graphql.Co
 			return obj.Kind, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v segment.Kind) graphql.Marshaler {
-			return ec.marshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v personas.Kind) graphql.Marshaler {
+			return ec.marshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4295,8 +4295,8 @@ func (ec *executionContext) _Customer_gender(ctx context.Context, field graphql.
 			return obj.Gender, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *segment.Gender) graphql.Marshaler {
-			return ec.marshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *personas.Gender) graphql.Marshaler {
+			return ec.marshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4318,8 +4318,8 @@ func (ec *executionContext) _Customer_incomeBand(ctx context.Context, field grap
 			return obj.IncomeBand, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *segment.IncomeBand) graphql.Marshaler {
-			return ec.marshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *personas.IncomeBand) graphql.Marshaler {
+			return ec.marshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6702,8 +6702,8 @@ func (ec *executionContext) _Persona_criteria(ctx context.Context, field graphql
 			return obj.Criteria, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v segment.Criteria) graphql.Marshaler {
-			return ec.marshalNPersonaCriteria2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐCriteria(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v personas.Criteria) graphql.Marshaler {
+			return ec.marshalNPersonaCriteria2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐCriteria(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6897,7 +6897,7 @@ func (ec *executionContext) fieldContext_PersonaConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("PersonaConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _PersonaCriteria_minAge(ctx context.Context, field graphql.CollectedField, obj *segment.Criteria) (ret graphql.Marshaler) {
+func (ec *executionContext) _PersonaCriteria_minAge(ctx context.Context, field graphql.CollectedField, obj *personas.Criteria) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6920,7 +6920,7 @@ func (ec *executionContext) fieldContext_PersonaCriteria_minAge(_ context.Contex
 	return graphql.NewScalarFieldContext("PersonaCriteria", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _PersonaCriteria_maxAge(ctx context.Context, field graphql.CollectedField, obj *segment.Criteria) (ret graphql.Marshaler) {
+func (ec *executionContext) _PersonaCriteria_maxAge(ctx context.Context, field graphql.CollectedField, obj *personas.Criteria) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6943,7 +6943,7 @@ func (ec *executionContext) fieldContext_PersonaCriteria_maxAge(_ context.Contex
 	return graphql.NewScalarFieldContext("PersonaCriteria", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _PersonaCriteria_genders(ctx context.Context, field graphql.CollectedField, obj *segment.Criteria) (ret graphql.Marshaler) {
+func (ec *executionContext) _PersonaCriteria_genders(ctx context.Context, field graphql.CollectedField, obj *personas.Criteria) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6955,8 +6955,8 @@ func (ec *executionContext) _PersonaCriteria_genders(ctx context.Context, field 
 			return obj.Genders, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []segment.Gender) graphql.Marshaler {
-			return ec.marshalNGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []personas.Gender) graphql.Marshaler {
+			return ec.marshalNGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGenderᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6966,7 +6966,7 @@ func (ec *executionContext) fieldContext_PersonaCriteria_genders(_ context.Conte
 	return graphql.NewScalarFieldContext("PersonaCriteria", field, false, false, errors.New("field of type Gender does not have child fields"))
 }
 
-func (ec *executionContext) _PersonaCriteria_incomeBands(ctx context.Context, field graphql.CollectedField, obj *segment.Criteria) (ret graphql.Marshaler) {
+func (ec *executionContext) _PersonaCriteria_incomeBands(ctx context.Context, field graphql.CollectedField, obj *personas.Criteria) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6978,8 +6978,8 @@ func (ec *executionContext) _PersonaCriteria_incomeBands(ctx context.Context, fi
 			return obj.IncomeBands, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []segment.IncomeBand) graphql.Marshaler {
-			return ec.marshalNIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBandᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []personas.IncomeBand) graphql.Marshaler {
+			return ec.marshalNIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6989,7 +6989,7 @@ func (ec *executionContext) fieldContext_PersonaCriteria_incomeBands(_ context.C
 	return graphql.NewScalarFieldContext("PersonaCriteria", field, false, false, errors.New("field of type IncomeBand does not have child fields"))
 }
 
-func (ec *executionContext) _PersonaCriteria_countries(ctx context.Context, field graphql.CollectedField, obj *segment.Criteria) (ret graphql.Marshaler) {
+func (ec *executionContext) _PersonaCriteria_countries(ctx context.Context, field graphql.CollectedField, obj *personas.Criteria) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7012,7 +7012,7 @@ func (ec *executionContext) fieldContext_PersonaCriteria_countries(_ context.Con
 	return graphql.NewScalarFieldContext("PersonaCriteria", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PersonaCriteria_kinds(ctx context.Context, field graphql.CollectedField, obj *segment.Criteria) (ret graphql.Marshaler) {
+func (ec *executionContext) _PersonaCriteria_kinds(ctx context.Context, field graphql.CollectedField, obj *personas.Criteria) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7024,8 +7024,8 @@ func (ec *executionContext) _PersonaCriteria_kinds(ctx context.Context, field gr
 			return obj.Kinds, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []segment.Kind) graphql.Marshaler {
-			return ec.marshalNCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKindᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []personas.Kind) graphql.Marshaler {
+			return ec.marshalNCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKindᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8910,7 +8910,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 			it.CreatedAt = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
-			data, err := ec.unmarshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, v)
+			data, err := ec.unmarshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8959,14 +8959,14 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 			it.BirthDate = data
 		case "gender":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Gender = data
 		case "incomeBand":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incomeBand"))
-			data, err := ec.unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, v)
+			data, err := ec.unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -9210,7 +9210,7 @@ func (ec *executionContext) unmarshalInputCreatePersonaInput(ctx context.Context
 			it.Description = data
 		case "criteria":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("criteria"))
-			data, err := ec.unmarshalOPersonaCriteriaInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐCriteria(ctx, v)
+			data, err := ec.unmarshalOPersonaCriteriaInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐCriteria(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -9575,28 +9575,28 @@ func (ec *executionContext) unmarshalInputCustomerWhereInput(ctx context.Context
 			it.UpdatedAtLTE = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
-			data, err := ec.unmarshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, v)
+			data, err := ec.unmarshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Kind = data
 		case "kindNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
-			data, err := ec.unmarshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, v)
+			data, err := ec.unmarshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.KindNEQ = data
 		case "kindIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
-			data, err := ec.unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKindᚄ(ctx, v)
+			data, err := ec.unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.KindIn = data
 		case "kindNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
-			data, err := ec.unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKindᚄ(ctx, v)
+			data, err := ec.unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -10065,28 +10065,28 @@ func (ec *executionContext) unmarshalInputCustomerWhereInput(ctx context.Context
 			it.BirthDateContainsFold = data
 		case "gender":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Gender = data
 		case "genderNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNEQ"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.GenderNEQ = data
 		case "genderIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderIn"))
-			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx, v)
+			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGenderᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.GenderIn = data
 		case "genderNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNotIn"))
-			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx, v)
+			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGenderᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -10107,28 +10107,28 @@ func (ec *executionContext) unmarshalInputCustomerWhereInput(ctx context.Context
 			it.GenderNotNil = data
 		case "incomeBand":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incomeBand"))
-			data, err := ec.unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, v)
+			data, err := ec.unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IncomeBand = data
 		case "incomeBandNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incomeBandNEQ"))
-			data, err := ec.unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, v)
+			data, err := ec.unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IncomeBandNEQ = data
 		case "incomeBandIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incomeBandIn"))
-			data, err := ec.unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBandᚄ(ctx, v)
+			data, err := ec.unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IncomeBandIn = data
 		case "incomeBandNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incomeBandNotIn"))
-			data, err := ec.unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBandᚄ(ctx, v)
+			data, err := ec.unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -12060,8 +12060,8 @@ func (ec *executionContext) unmarshalInputOrderWhereInput(ctx context.Context, o
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputPersonaCriteriaInput(ctx context.Context, obj any) (segment.Criteria, error) {
-	var it segment.Criteria
+func (ec *executionContext) unmarshalInputPersonaCriteriaInput(ctx context.Context, obj any) (personas.Criteria, error) {
+	var it personas.Criteria
 	if obj == nil {
 		return it, nil
 	}
@@ -12094,14 +12094,14 @@ func (ec *executionContext) unmarshalInputPersonaCriteriaInput(ctx context.Conte
 			it.MaxAge = data
 		case "genders":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genders"))
-			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx, v)
+			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGenderᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Genders = data
 		case "incomeBands":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incomeBands"))
-			data, err := ec.unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBandᚄ(ctx, v)
+			data, err := ec.unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -12115,7 +12115,7 @@ func (ec *executionContext) unmarshalInputPersonaCriteriaInput(ctx context.Conte
 			it.Countries = data
 		case "kinds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
-			data, err := ec.unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKindᚄ(ctx, v)
+			data, err := ec.unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -12713,7 +12713,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 			it.ClearExternalRef = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
-			data, err := ec.unmarshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, v)
+			data, err := ec.unmarshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -12783,7 +12783,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 			it.ClearBirthDate = data
 		case "gender":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -12797,7 +12797,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 			it.ClearGender = data
 		case "incomeBand":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incomeBand"))
-			data, err := ec.unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, v)
+			data, err := ec.unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -12911,7 +12911,7 @@ func (ec *executionContext) unmarshalInputUpdatePersonaInput(ctx context.Context
 			it.ClearDescription = data
 		case "criteria":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("criteria"))
-			data, err := ec.unmarshalOPersonaCriteriaInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐCriteria(ctx, v)
+			data, err := ec.unmarshalOPersonaCriteriaInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐCriteria(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -14368,7 +14368,7 @@ func (ec *executionContext) _PersonaConnection(ctx context.Context, sel ast.Sele
 
 var personaCriteriaImplementors = []string{"PersonaCriteria"}
 
-func (ec *executionContext) _PersonaCriteria(ctx context.Context, sel ast.SelectionSet, obj *segment.Criteria) graphql.Marshaler {
+func (ec *executionContext) _PersonaCriteria(ctx context.Context, sel ast.SelectionSet, obj *personas.Criteria) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaCriteriaImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -15259,23 +15259,23 @@ func (ec *executionContext) marshalNCustomerConnection2ᚖgithubᚗcomᚋc360ᚋ
 	return ec._CustomerConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx context.Context, v any) (segment.Kind, error) {
-	var res segment.Kind
+func (ec *executionContext) unmarshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx context.Context, v any) (personas.Kind, error) {
+	var res personas.Kind
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx context.Context, sel ast.SelectionSet, v segment.Kind) graphql.Marshaler {
+func (ec *executionContext) marshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx context.Context, sel ast.SelectionSet, v personas.Kind) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKindᚄ(ctx context.Context, v any) ([]segment.Kind, error) {
+func (ec *executionContext) unmarshalNCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKindᚄ(ctx context.Context, v any) ([]personas.Kind, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]segment.Kind, len(vSlice))
+	res := make([]personas.Kind, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -15283,11 +15283,11 @@ func (ec *executionContext) unmarshalNCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360
 	return res, nil
 }
 
-func (ec *executionContext) marshalNCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []segment.Kind) graphql.Marshaler {
+func (ec *executionContext) marshalNCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []personas.Kind) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, sel, v[i])
+		return ec.marshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -15421,23 +15421,23 @@ func (ec *executionContext) unmarshalNFeedbackWhereInput2ᚖgithubᚗcomᚋc360�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx context.Context, v any) (segment.Gender, error) {
-	var res segment.Gender
+func (ec *executionContext) unmarshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx context.Context, v any) (personas.Gender, error) {
+	var res personas.Gender
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx context.Context, sel ast.SelectionSet, v segment.Gender) graphql.Marshaler {
+func (ec *executionContext) marshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx context.Context, sel ast.SelectionSet, v personas.Gender) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx context.Context, v any) ([]segment.Gender, error) {
+func (ec *executionContext) unmarshalNGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGenderᚄ(ctx context.Context, v any) ([]personas.Gender, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]segment.Gender, len(vSlice))
+	res := make([]personas.Gender, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -15445,11 +15445,11 @@ func (ec *executionContext) unmarshalNGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋint
 	return res, nil
 }
 
-func (ec *executionContext) marshalNGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []segment.Gender) graphql.Marshaler {
+func (ec *executionContext) marshalNGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []personas.Gender) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, sel, v[i])
+		return ec.marshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -15506,23 +15506,23 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 	return ret
 }
 
-func (ec *executionContext) unmarshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx context.Context, v any) (segment.IncomeBand, error) {
-	var res segment.IncomeBand
+func (ec *executionContext) unmarshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx context.Context, v any) (personas.IncomeBand, error) {
+	var res personas.IncomeBand
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx context.Context, sel ast.SelectionSet, v segment.IncomeBand) graphql.Marshaler {
+func (ec *executionContext) marshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx context.Context, sel ast.SelectionSet, v personas.IncomeBand) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBandᚄ(ctx context.Context, v any) ([]segment.IncomeBand, error) {
+func (ec *executionContext) unmarshalNIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx context.Context, v any) ([]personas.IncomeBand, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]segment.IncomeBand, len(vSlice))
+	res := make([]personas.IncomeBand, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -15530,11 +15530,11 @@ func (ec *executionContext) unmarshalNIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360�
 	return res, nil
 }
 
-func (ec *executionContext) marshalNIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBandᚄ(ctx context.Context, sel ast.SelectionSet, v []segment.IncomeBand) graphql.Marshaler {
+func (ec *executionContext) marshalNIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx context.Context, sel ast.SelectionSet, v []personas.IncomeBand) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, sel, v[i])
+		return ec.marshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -15728,7 +15728,7 @@ func (ec *executionContext) marshalNPersonaConnection2ᚖgithubᚗcomᚋc360ᚋc
 	return ec._PersonaConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPersonaCriteria2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐCriteria(ctx context.Context, sel ast.SelectionSet, v segment.Criteria) graphql.Marshaler {
+func (ec *executionContext) marshalNPersonaCriteria2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐCriteria(ctx context.Context, sel ast.SelectionSet, v personas.Criteria) graphql.Marshaler {
 	return ec._PersonaCriteria(ctx, sel, &v)
 }
 
@@ -16057,16 +16057,16 @@ func (ec *executionContext) marshalOCustomerEdge2ᚖgithubᚗcomᚋc360ᚋc360�
 	return ec._CustomerEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKindᚄ(ctx context.Context, v any) ([]segment.Kind, error) {
+func (ec *executionContext) unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKindᚄ(ctx context.Context, v any) ([]personas.Kind, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]segment.Kind, len(vSlice))
+	res := make([]personas.Kind, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -16074,14 +16074,14 @@ func (ec *executionContext) unmarshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360
 	return res, nil
 }
 
-func (ec *executionContext) marshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []segment.Kind) graphql.Marshaler {
+func (ec *executionContext) marshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []personas.Kind) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx, sel, v[i])
+		return ec.marshalNCustomerKind2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -16093,16 +16093,16 @@ func (ec *executionContext) marshalOCustomerKind2ᚕgithubᚗcomᚋc360ᚋc360�
 	return ret
 }
 
-func (ec *executionContext) unmarshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx context.Context, v any) (*segment.Kind, error) {
+func (ec *executionContext) unmarshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx context.Context, v any) (*personas.Kind, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(segment.Kind)
+	var res = new(personas.Kind)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐKind(ctx context.Context, sel ast.SelectionSet, v *segment.Kind) graphql.Marshaler {
+func (ec *executionContext) marshalOCustomerKind2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐKind(ctx context.Context, sel ast.SelectionSet, v *personas.Kind) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -16477,16 +16477,16 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx context.Context, v any) ([]segment.Gender, error) {
+func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGenderᚄ(ctx context.Context, v any) ([]personas.Gender, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]segment.Gender, len(vSlice))
+	res := make([]personas.Gender, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -16494,14 +16494,14 @@ func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋint
 	return res, nil
 }
 
-func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []segment.Gender) graphql.Marshaler {
+func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []personas.Gender) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx, sel, v[i])
+		return ec.marshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -16513,16 +16513,16 @@ func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋc360ᚋc360ᚋinter
 	return ret
 }
 
-func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx context.Context, v any) (*segment.Gender, error) {
+func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx context.Context, v any) (*personas.Gender, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(segment.Gender)
+	var res = new(personas.Gender)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐGender(ctx context.Context, sel ast.SelectionSet, v *segment.Gender) graphql.Marshaler {
+func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx context.Context, sel ast.SelectionSet, v *personas.Gender) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -16582,16 +16582,16 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBandᚄ(ctx context.Context, v any) ([]segment.IncomeBand, error) {
+func (ec *executionContext) unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx context.Context, v any) ([]personas.IncomeBand, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]segment.IncomeBand, len(vSlice))
+	res := make([]personas.IncomeBand, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -16599,14 +16599,14 @@ func (ec *executionContext) unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360�
 	return res, nil
 }
 
-func (ec *executionContext) marshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBandᚄ(ctx context.Context, sel ast.SelectionSet, v []segment.IncomeBand) graphql.Marshaler {
+func (ec *executionContext) marshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx context.Context, sel ast.SelectionSet, v []personas.IncomeBand) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx, sel, v[i])
+		return ec.marshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -16618,16 +16618,16 @@ func (ec *executionContext) marshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋi
 	return ret
 }
 
-func (ec *executionContext) unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx context.Context, v any) (*segment.IncomeBand, error) {
+func (ec *executionContext) unmarshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx context.Context, v any) (*personas.IncomeBand, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(segment.IncomeBand)
+	var res = new(personas.IncomeBand)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐIncomeBand(ctx context.Context, sel ast.SelectionSet, v *segment.IncomeBand) graphql.Marshaler {
+func (ec *executionContext) marshalOIncomeBand2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx context.Context, sel ast.SelectionSet, v *personas.IncomeBand) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -16881,7 +16881,7 @@ func (ec *executionContext) marshalOPersona2ᚖgithubᚗcomᚋc360ᚋc360ᚋent�
 	return ec._Persona(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOPersonaCriteriaInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋsegmentᚐCriteria(ctx context.Context, v any) (*segment.Criteria, error) {
+func (ec *executionContext) unmarshalOPersonaCriteriaInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐCriteria(ctx context.Context, v any) (*personas.Criteria, error) {
 	if v == nil {
 		return nil, nil
 	}

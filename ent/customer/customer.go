@@ -12,7 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 const (
@@ -134,7 +134,7 @@ var (
 )
 
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
-func KindValidator(k segment.Kind) error {
+func KindValidator(k personas.Kind) error {
 	switch k {
 	case "INDIVIDUAL", "BUSINESS", "PUBLIC_ORGANIZATION":
 		return nil
@@ -197,7 +197,7 @@ func LifecycleStageValidator(ls LifecycleStage) error {
 }
 
 // GenderValidator is a validator for the "gender" field enum values. It is called by the builders before save.
-func GenderValidator(ge segment.Gender) error {
+func GenderValidator(ge personas.Gender) error {
 	switch ge {
 	case "FEMALE", "MALE", "NON_BINARY", "UNDISCLOSED":
 		return nil
@@ -207,7 +207,7 @@ func GenderValidator(ge segment.Gender) error {
 }
 
 // IncomeBandValidator is a validator for the "income_band" field enum values. It is called by the builders before save.
-func IncomeBandValidator(ib segment.IncomeBand) error {
+func IncomeBandValidator(ib personas.IncomeBand) error {
 	switch ib {
 	case "LOW", "LOWER_MIDDLE", "MIDDLE", "UPPER_MIDDLE", "HIGH":
 		return nil
@@ -342,10 +342,10 @@ func newFeedbacksStep() *sqlgraph.Step {
 }
 
 var (
-	// segment.Kind must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*segment.Kind)(nil)
-	// segment.Kind must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*segment.Kind)(nil)
+	// personas.Kind must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*personas.Kind)(nil)
+	// personas.Kind must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*personas.Kind)(nil)
 )
 
 // MarshalGQL implements graphql.Marshaler interface.
@@ -385,15 +385,15 @@ func (e *LifecycleStage) UnmarshalGQL(val interface{}) error {
 }
 
 var (
-	// segment.Gender must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*segment.Gender)(nil)
-	// segment.Gender must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*segment.Gender)(nil)
+	// personas.Gender must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*personas.Gender)(nil)
+	// personas.Gender must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*personas.Gender)(nil)
 )
 
 var (
-	// segment.IncomeBand must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*segment.IncomeBand)(nil)
-	// segment.IncomeBand must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*segment.IncomeBand)(nil)
+	// personas.IncomeBand must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*personas.IncomeBand)(nil)
+	// personas.IncomeBand must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*personas.IncomeBand)(nil)
 )

@@ -10,7 +10,7 @@ import (
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/casefold"
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // ID filters vertices based on their ID field.
@@ -265,19 +265,19 @@ func UpdatedAtLTE(v time.Time) predicate.Customer {
 }
 
 // KindEQ applies the EQ predicate on the "kind" field.
-func KindEQ(v segment.Kind) predicate.Customer {
+func KindEQ(v personas.Kind) predicate.Customer {
 	vc := v
 	return predicate.Customer(sql.FieldEQ(FieldKind, vc))
 }
 
 // KindNEQ applies the NEQ predicate on the "kind" field.
-func KindNEQ(v segment.Kind) predicate.Customer {
+func KindNEQ(v personas.Kind) predicate.Customer {
 	vc := v
 	return predicate.Customer(sql.FieldNEQ(FieldKind, vc))
 }
 
 // KindIn applies the In predicate on the "kind" field.
-func KindIn(vs ...segment.Kind) predicate.Customer {
+func KindIn(vs ...personas.Kind) predicate.Customer {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -286,7 +286,7 @@ func KindIn(vs ...segment.Kind) predicate.Customer {
 }
 
 // KindNotIn applies the NotIn predicate on the "kind" field.
-func KindNotIn(vs ...segment.Kind) predicate.Customer {
+func KindNotIn(vs ...personas.Kind) predicate.Customer {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -644,19 +644,19 @@ func BirthDateContainsFold(v date.Date) predicate.Customer {
 }
 
 // GenderEQ applies the EQ predicate on the "gender" field.
-func GenderEQ(v segment.Gender) predicate.Customer {
+func GenderEQ(v personas.Gender) predicate.Customer {
 	vc := v
 	return predicate.Customer(sql.FieldEQ(FieldGender, vc))
 }
 
 // GenderNEQ applies the NEQ predicate on the "gender" field.
-func GenderNEQ(v segment.Gender) predicate.Customer {
+func GenderNEQ(v personas.Gender) predicate.Customer {
 	vc := v
 	return predicate.Customer(sql.FieldNEQ(FieldGender, vc))
 }
 
 // GenderIn applies the In predicate on the "gender" field.
-func GenderIn(vs ...segment.Gender) predicate.Customer {
+func GenderIn(vs ...personas.Gender) predicate.Customer {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -665,7 +665,7 @@ func GenderIn(vs ...segment.Gender) predicate.Customer {
 }
 
 // GenderNotIn applies the NotIn predicate on the "gender" field.
-func GenderNotIn(vs ...segment.Gender) predicate.Customer {
+func GenderNotIn(vs ...personas.Gender) predicate.Customer {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -684,19 +684,19 @@ func GenderNotNil() predicate.Customer {
 }
 
 // IncomeBandEQ applies the EQ predicate on the "income_band" field.
-func IncomeBandEQ(v segment.IncomeBand) predicate.Customer {
+func IncomeBandEQ(v personas.IncomeBand) predicate.Customer {
 	vc := v
 	return predicate.Customer(sql.FieldEQ(FieldIncomeBand, vc))
 }
 
 // IncomeBandNEQ applies the NEQ predicate on the "income_band" field.
-func IncomeBandNEQ(v segment.IncomeBand) predicate.Customer {
+func IncomeBandNEQ(v personas.IncomeBand) predicate.Customer {
 	vc := v
 	return predicate.Customer(sql.FieldNEQ(FieldIncomeBand, vc))
 }
 
 // IncomeBandIn applies the In predicate on the "income_band" field.
-func IncomeBandIn(vs ...segment.IncomeBand) predicate.Customer {
+func IncomeBandIn(vs ...personas.IncomeBand) predicate.Customer {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -705,7 +705,7 @@ func IncomeBandIn(vs ...segment.IncomeBand) predicate.Customer {
 }
 
 // IncomeBandNotIn applies the NotIn predicate on the "income_band" field.
-func IncomeBandNotIn(vs ...segment.IncomeBand) predicate.Customer {
+func IncomeBandNotIn(vs ...personas.IncomeBand) predicate.Customer {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

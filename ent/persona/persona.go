@@ -7,7 +7,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 const (
@@ -72,7 +72,7 @@ var (
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
 	// DefaultCriteria holds the default value on creation for the "criteria" field.
-	DefaultCriteria segment.Criteria
+	DefaultCriteria personas.Criteria
 )
 
 // OrderOption defines the ordering options for the Persona queries.

@@ -11,7 +11,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/schema"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -203,7 +203,7 @@ func init() {
 	// personaDescCriteria is the schema descriptor for criteria field.
 	personaDescCriteria := personaFields[2].Descriptor()
 	// persona.DefaultCriteria holds the default value on creation for the criteria field.
-	persona.DefaultCriteria = personaDescCriteria.Default.(segment.Criteria)
+	persona.DefaultCriteria = personaDescCriteria.Default.(personas.Criteria)
 }
 
 const (

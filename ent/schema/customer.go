@@ -10,7 +10,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/validate"
 )
 
@@ -21,7 +21,7 @@ func (Customer) Mixin() []ent.Mixin { return []ent.Mixin{ExternalRefMixin{}, Tim
 
 func (Customer) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").GoType(segment.Kind("")).
+		field.Enum("kind").GoType(personas.Kind("")).
 			Annotations(entgql.Type("CustomerKind")),
 		field.Enum("relationship").Values("EXTERNAL", "INTERNAL").Default("EXTERNAL").
 			Annotations(entgql.Type("CustomerRelationship")),
@@ -36,9 +36,9 @@ func (Customer) Fields() []ent.Field {
 			Annotations(entgql.Directives(personalData("phone"))),
 		field.String("birth_date").GoType(date.Date("")).Optional().Nillable().Validate(validBirthDate).
 			Annotations(entgql.Type("Date"), entgql.OrderField("BIRTH_DATE"), entgql.Directives(personalData("date"))),
-		field.Enum("gender").GoType(segment.Gender("")).Optional().Nillable().
+		field.Enum("gender").GoType(personas.Gender("")).Optional().Nillable().
 			Annotations(entgql.Type("Gender")),
-		field.Enum("income_band").GoType(segment.IncomeBand("")).Optional().Nillable().
+		field.Enum("income_band").GoType(personas.IncomeBand("")).Optional().Nillable().
 			Annotations(entgql.Type("IncomeBand")),
 		field.String("country").Optional().Nillable().Validate(validate.Country).
 			Annotations(entgql.OrderField("COUNTRY")),

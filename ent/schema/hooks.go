@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent"
 
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/validate"
 )
 
@@ -30,15 +30,12 @@ func normalizeEmail(next ent.Mutator) ent.Mutator {
 }
 
 // checkCriteria validates persona criteria (ent cannot attach a validator to a
-// JSON field) and stores empty lists as [] so the API never returns null lists.
+// JSON field).
 func checkCriteria(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 		if v, ok := m.Field("criteria"); ok {
-			if c, ok := v.(segment.Criteria); ok {
-				if err := validate.Criteria(c); err != nil {
-					return nil, err
-				}
-				if err := m.SetField("criteria", c.Normalized()); err != nil {
+			if c, ok := v.(personas.Criteria); ok {
+				if err := c.Validate(); err != nil {
 					return nil, err
 				}
 			}

@@ -6,7 +6,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/validate"
 )
 
@@ -22,7 +22,7 @@ func (Persona) Fields() []ent.Field {
 		field.String("name").Validate(validate.Text).
 			Annotations(entgql.OrderField("NAME")),
 		field.Text("description").Optional().Nillable().Validate(validate.Comment),
-		field.JSON("criteria", segment.Criteria{}).Default(segment.Criteria{}),
+		field.JSON("criteria", personas.Criteria{}).Default(personas.Criteria{}),
 	}
 }
 

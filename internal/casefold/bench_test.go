@@ -12,7 +12,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/database"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/testservices"
 )
 
@@ -37,7 +37,7 @@ func BenchmarkContainsFold(b *testing.B) {
 			for lo := 0; lo < benchCustomers; lo += 1000 {
 				bulk := make([]*ent.CustomerCreate, 0, 1000)
 				for i := lo; i < lo+1000; i++ {
-					bulk = append(bulk, db.Client.Customer.Create().SetKind(segment.Kind("INDIVIDUAL")).SetName(data[kind](i)))
+					bulk = append(bulk, db.Client.Customer.Create().SetKind(personas.KindIndividual).SetName(data[kind](i)))
 				}
 				db.Client.Customer.CreateBulk(bulk...).ExecX(ctx)
 			}

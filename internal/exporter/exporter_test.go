@@ -23,8 +23,8 @@ import (
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/ndjson"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/seed"
-	"github.com/c360/c360/internal/segment"
 	"github.com/c360/c360/internal/testservices"
 )
 
@@ -130,7 +130,7 @@ func TestRoundTrip(t *testing.T) {
 func addRecordsWithoutRefs(t *testing.T, c *ent.Client) {
 	t.Helper()
 	ctx := context.Background()
-	cu := c.Customer.Create().SetKind(segment.KindIndividual).SetName("Päivi Häkkinen ✓").
+	cu := c.Customer.Create().SetKind(personas.KindIndividual).SetName("Päivi Häkkinen ✓").
 		SetEmail("paivi@example.fi").SetCountry("FI").SaveX(ctx)
 	o := c.Order.Create().SetCustomer(cu).SetChannel(order.ChannelWEB).SetStatus(order.StatusPAID).
 		SetCurrency("EUR").SetPlacedAt(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)).SetTotal(4180).SaveX(ctx)

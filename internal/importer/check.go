@@ -9,7 +9,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/ndjson"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 )
@@ -75,14 +75,12 @@ func checkPersonaRec(p ndjson.Persona) (*personaRec, error) {
 	if err := checkPersona(&p); err != nil {
 		return nil, err
 	}
-	var c segment.Criteria
-	if p.Criteria != nil {
-		if err := validate.Criteria(*p.Criteria); err != nil {
-			return nil, err // names the field, e.g. criteria.genders[0]
-		}
-		c = *p.Criteria
+	if p.Criteria == nil {
+		p.Criteria = &personas.Criteria{} // the schema's default
 	}
-	p.Criteria = ptr(c.Normalized())
+	if err := p.Criteria.Validate(); err != nil {
+		return nil, err // names the field, e.g. criteria.genders[0]
+	}
 	return &personaRec{Persona: p}, nil
 }
 

@@ -4,7 +4,6 @@ package importer
 
 import (
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/c360/c360/ent"
@@ -73,7 +72,7 @@ func samePersona(e *ent.Persona, r *ndjson.Persona) bool {
 	s := ndjson.PersonaOf(e)
 	return s.Name == r.Name &&
 		eqPtr(s.Description, r.Description) &&
-		reflect.DeepEqual(s.Criteria, r.Criteria)
+		jsonText(s.Criteria) == jsonText(r.Criteria)
 }
 
 // checkCustomer checks a record's fields with the rules of the ent

@@ -30,7 +30,7 @@ import (
 // IDs as strings, Decimal as "123.45" from integer cents (never negative:
 // unit prices are >= 0 and quantities >= 1), Time as RFC 3339 in UTC with
 // trailing fractional zeros trimmed, Customer.personas as the membership
-// rule of internal/membership (criteria JSON, ages on today's UTC date)
+// rule of internal/personas (criteria JSON, ages on today's UTC date)
 // evaluated in SQL. On SQLite times are text as go-sqlite3 binds a
 // time.Time, in UTC for this data set ("2006-01-02 15:04:05.999999999+00:00"),
 // which only needs its 'T' and 'Z'.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 func ts(s string) time.Time {
@@ -62,10 +62,10 @@ func roundTrip[T any](t *testing.T, recs []T) ([]T, string) {
 func TestRoundTripPersona(t *testing.T) {
 	recs := []Persona{
 		{ExternalRef: "P-young-urban", Name: "Young urban professionals", Description: ptr("25-34, urban"),
-			Criteria: &segment.Criteria{MinAge: ptr(25), MaxAge: ptr(34), IncomeBands: []segment.IncomeBand{"MIDDLE", "UPPER_MIDDLE"},
-				Countries: []string{"FI", "IT"}, Kinds: []segment.Kind{"INDIVIDUAL"}, Genders: []segment.Gender{"FEMALE"}}},
+			Criteria: &personas.Criteria{MinAge: ptr(25), MaxAge: ptr(34), IncomeBands: []personas.IncomeBand{"MIDDLE", "UPPER_MIDDLE"},
+				Countries: []string{"FI", "IT"}, Kinds: []personas.Kind{"INDIVIDUAL"}, Genders: []personas.Gender{"FEMALE"}}},
 		{ExternalRef: "P-everyone", Name: "Everyone"},
-		{ExternalRef: "P-zero", Name: "Zero age", Criteria: &segment.Criteria{MinAge: ptr(0)}},
+		{ExternalRef: "P-zero", Name: "Zero age", Criteria: &personas.Criteria{MinAge: ptr(0)}},
 	}
 	_, text := roundTrip(t, recs)
 	if !strings.Contains(text, `"minAge":0`) {

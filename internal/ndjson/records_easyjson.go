@@ -4,7 +4,7 @@ package ndjson
 
 import (
 	json "encoding/json"
-	segment "github.com/c360/c360/internal/segment"
+	personas "github.com/c360/c360/internal/personas"
 	easyjson "github.com/mailru/easyjson"
 	jlexer "github.com/mailru/easyjson/jlexer"
 	jwriter "github.com/mailru/easyjson/jwriter"
@@ -58,9 +58,9 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson(in *jlexer.Lexer, out
 				out.Criteria = nil
 			} else {
 				if out.Criteria == nil {
-					out.Criteria = new(segment.Criteria)
+					out.Criteria = new(personas.Criteria)
 				}
-				easyjsonAf922c28DecodeGithubComC360C360InternalSegment(in, out.Criteria)
+				easyjsonAf922c28DecodeGithubComC360C360InternalPersonas(in, out.Criteria)
 			}
 		default:
 			in.AddError(&jlexer.LexerError{
@@ -98,7 +98,7 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson(out *jwriter.Writer, 
 	if in.Criteria != nil {
 		const prefix string = ",\"criteria\":"
 		out.RawString(prefix)
-		easyjsonAf922c28EncodeGithubComC360C360InternalSegment(out, *in.Criteria)
+		easyjsonAf922c28EncodeGithubComC360C360InternalPersonas(out, *in.Criteria)
 	}
 	out.RawByte('}')
 }
@@ -112,7 +112,7 @@ func (v Persona) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *Persona) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonAf922c28DecodeGithubComC360C360InternalNdjson(l, v)
 }
-func easyjsonAf922c28DecodeGithubComC360C360InternalSegment(in *jlexer.Lexer, out *segment.Criteria) {
+func easyjsonAf922c28DecodeGithubComC360C360InternalPersonas(in *jlexer.Lexer, out *personas.Criteria) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -159,16 +159,16 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalSegment(in *jlexer.Lexer, ou
 				in.Delim('[')
 				if out.Genders == nil {
 					if !in.IsDelim(']') {
-						out.Genders = make([]segment.Gender, 0, 4)
+						out.Genders = make([]personas.Gender, 0, 4)
 					} else {
-						out.Genders = []segment.Gender{}
+						out.Genders = []personas.Gender{}
 					}
 				} else {
 					out.Genders = (out.Genders)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v1 segment.Gender
-					v1 = segment.Gender(in.String())
+					var v1 personas.Gender
+					v1 = personas.Gender(in.String())
 					out.Genders = append(out.Genders, v1)
 					in.WantComma()
 				}
@@ -182,16 +182,16 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalSegment(in *jlexer.Lexer, ou
 				in.Delim('[')
 				if out.IncomeBands == nil {
 					if !in.IsDelim(']') {
-						out.IncomeBands = make([]segment.IncomeBand, 0, 4)
+						out.IncomeBands = make([]personas.IncomeBand, 0, 4)
 					} else {
-						out.IncomeBands = []segment.IncomeBand{}
+						out.IncomeBands = []personas.IncomeBand{}
 					}
 				} else {
 					out.IncomeBands = (out.IncomeBands)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v2 segment.IncomeBand
-					v2 = segment.IncomeBand(in.String())
+					var v2 personas.IncomeBand
+					v2 = personas.IncomeBand(in.String())
 					out.IncomeBands = append(out.IncomeBands, v2)
 					in.WantComma()
 				}
@@ -228,16 +228,16 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalSegment(in *jlexer.Lexer, ou
 				in.Delim('[')
 				if out.Kinds == nil {
 					if !in.IsDelim(']') {
-						out.Kinds = make([]segment.Kind, 0, 4)
+						out.Kinds = make([]personas.Kind, 0, 4)
 					} else {
-						out.Kinds = []segment.Kind{}
+						out.Kinds = []personas.Kind{}
 					}
 				} else {
 					out.Kinds = (out.Kinds)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v4 segment.Kind
-					v4 = segment.Kind(in.String())
+					var v4 personas.Kind
+					v4 = personas.Kind(in.String())
 					out.Kinds = append(out.Kinds, v4)
 					in.WantComma()
 				}
@@ -257,7 +257,7 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalSegment(in *jlexer.Lexer, ou
 		in.Consumed()
 	}
 }
-func easyjsonAf922c28EncodeGithubComC360C360InternalSegment(out *jwriter.Writer, in segment.Criteria) {
+func easyjsonAf922c28EncodeGithubComC360C360InternalPersonas(out *jwriter.Writer, in personas.Criteria) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -277,7 +277,7 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalSegment(out *jwriter.Writer,
 		}
 		out.Int(int(*in.MaxAge))
 	}
-	{
+	if len(in.Genders) != 0 {
 		const prefix string = ",\"genders\":"
 		if first {
 			first = false
@@ -285,9 +285,7 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalSegment(out *jwriter.Writer,
 		} else {
 			out.RawString(prefix)
 		}
-		if in.Genders == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
-		} else {
+		{
 			out.RawByte('[')
 			for v5, v6 := range in.Genders {
 				if v5 > 0 {
@@ -298,12 +296,15 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalSegment(out *jwriter.Writer,
 			out.RawByte(']')
 		}
 	}
-	{
+	if len(in.IncomeBands) != 0 {
 		const prefix string = ",\"incomeBands\":"
-		out.RawString(prefix)
-		if in.IncomeBands == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
+		if first {
+			first = false
+			out.RawString(prefix[1:])
 		} else {
+			out.RawString(prefix)
+		}
+		{
 			out.RawByte('[')
 			for v7, v8 := range in.IncomeBands {
 				if v7 > 0 {
@@ -314,12 +315,15 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalSegment(out *jwriter.Writer,
 			out.RawByte(']')
 		}
 	}
-	{
+	if len(in.Countries) != 0 {
 		const prefix string = ",\"countries\":"
-		out.RawString(prefix)
-		if in.Countries == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
+		if first {
+			first = false
+			out.RawString(prefix[1:])
 		} else {
+			out.RawString(prefix)
+		}
+		{
 			out.RawByte('[')
 			for v9, v10 := range in.Countries {
 				if v9 > 0 {
@@ -330,12 +334,15 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalSegment(out *jwriter.Writer,
 			out.RawByte(']')
 		}
 	}
-	{
+	if len(in.Kinds) != 0 {
 		const prefix string = ",\"kinds\":"
-		out.RawString(prefix)
-		if in.Kinds == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
+		if first {
+			first = false
+			out.RawString(prefix[1:])
 		} else {
+			out.RawString(prefix)
+		}
+		{
 			out.RawByte('[')
 			for v11, v12 := range in.Kinds {
 				if v11 > 0 {

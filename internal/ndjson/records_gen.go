@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/c360/c360/ent"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // The files of a data set, in load order (referenced records first).
@@ -26,10 +26,10 @@ var LoadOrder = []string{PersonasFile, CustomersFile, OrdersFile, FeedbackFile}
 //
 //easyjson:json
 type Persona struct {
-	ExternalRef string            `json:"externalRef"`
-	Name        string            `json:"name"`
-	Description *string           `json:"description,omitempty"`
-	Criteria    *segment.Criteria `json:"criteria,omitempty"`
+	ExternalRef string             `json:"externalRef"`
+	Name        string             `json:"name"`
+	Description *string            `json:"description,omitempty"`
+	Criteria    *personas.Criteria `json:"criteria,omitempty"`
 }
 
 // PersonaOf returns the record of a stored persona; its references

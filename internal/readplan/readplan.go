@@ -34,7 +34,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/graph"
 	"github.com/c360/c360/internal/auth"
-	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/personas"
 )
 
 var rootFields = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -265,18 +265,18 @@ func (p *Planner) run(ctx context.Context, query string, args []any) ([]byte, er
 var computed map[string]Computed
 
 func init() {
-	computed = map[string]Computed{"Customer.personas": personas, "Persona.customers": personaCustomers}
+	computed = map[string]Computed{"Customer.personas": customerPersonas, "Persona.customers": personaCustomers}
 }
 
 // Computed writes the JSON of a field that is not an ent edge but computed
 // from the row (Customer.personas: membership).
 type Computed func(c *compiler, n *ent.ReadPlanNode, t string, fc *graphql.FieldContext) error
 
-// personas: the personas whose criteria the customer meets today, by id
-// (membership.PersonasOf).
-func personas(c *compiler, _ *ent.ReadPlanNode, t string, fc *graphql.FieldContext) error {
+// customerPersonas: the personas whose criteria the customer meets today, by
+// id: what graph's Customer.personas resolver computes in Go.
+func customerPersonas(c *compiler, _ *ent.ReadPlanNode, t string, fc *graphql.FieldContext) error {
 	return c.list(ent.ReadPlanNodes["Persona"], fc, func(a string) {
-		membership.WriteMatch(c.b, c.pg, a, t, membership.Today())
+		personas.WriteMatch(c.b, c.pg, a, t, personas.Today())
 	})
 }
 
@@ -284,7 +284,7 @@ func personas(c *compiler, _ *ent.ReadPlanNode, t string, fc *graphql.FieldConte
 // criteria today.
 func personaCustomers(c *compiler, _ *ent.ReadPlanNode, t string, fc *graphql.FieldContext) error {
 	return c.connection(ent.ReadPlanNodes["Customer"], fc, func(a string) {
-		membership.WriteMatch(c.b, c.pg, t, a, membership.Today())
+		personas.WriteMatch(c.b, c.pg, t, a, personas.Today())
 	})
 }
 

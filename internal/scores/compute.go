@@ -20,9 +20,8 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/membership"
 	"github.com/c360/c360/internal/money"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // NpsCategory of an NPS score.
@@ -222,12 +221,12 @@ func latestNps(ctx context.Context, client *ent.Client, d string, filter func(*s
 
 // computeSegment runs the segment aggregates: members, revenue orders per
 // member, latest NPS per member, CSAT answers. criteria nil means all customers.
-func computeSegment(ctx context.Context, client *ent.Client, d string, criteria *segment.Criteria, since *time.Time, today date.Date) (*Segment, error) {
+func computeSegment(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, since *time.Time, today date.Date) (*Segment, error) {
 	out := &Segment{}
 	members := client.Customer.Query()
 	var inSegment func(s *sql.Selector, column string)
 	if criteria != nil {
-		pred := membership.Predicate(*criteria, today)
+		pred := personas.Predicate(*criteria, today)
 		members = members.Where(pred)
 		inSegment = func(s *sql.Selector, column string) {
 			sub := sql.Dialect(d).Select(customer.FieldID).From(sql.Dialect(d).Table(customer.Table))

@@ -20,7 +20,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/date"
-	"github.com/c360/c360/internal/membership"
+	"github.com/c360/c360/internal/personas"
 )
 
 // Scopes of invalidation: one per customer, one for every segment figure.
@@ -83,7 +83,7 @@ func New(client *ent.Client, dialect string, c *cache.Store) *Service {
 
 // today is the day the figures are computed for: ages (segments) and recency
 // (loyalty, churn) change with it, so it is part of every key.
-func today() date.Date { return membership.Today() }
+func today() date.Date { return personas.Today() }
 
 // inTx reports whether ctx is inside a mutation's transaction: figures read
 // there must see the transaction's own writes, so they bypass the cache.

@@ -1,5 +1,7 @@
 package seed
 
+import "github.com/c360/c360/internal/personas"
+
 // Static reference data of the generator: locales (names, places, phone
 // numbers), the product catalogue, feedback comments and personas.
 
@@ -262,36 +264,38 @@ var catalogue = []product{
 }
 
 type personaDef struct {
-	ref, name, description      string
-	minAge, maxAge              int // 0 = unset
-	genders, incomes, countries []string
-	kinds                       []string
+	ref, name, description string
+	minAge, maxAge         int // 0 = unset
+	genders                []personas.Gender
+	incomes                []personas.IncomeBand
+	countries              []string
+	kinds                  []personas.Kind
 }
 
 var personaDefs = []personaDef{
 	{ref: "P-young-urban", name: "Young urban professionals",
 		description: "25–34-year-old city dwellers in Finland and Italy with middle to upper-middle income.",
-		minAge:      25, maxAge: 34, incomes: []string{"MIDDLE", "UPPER_MIDDLE"}, countries: []string{"FI", "IT"},
-		kinds: []string{"INDIVIDUAL"}},
+		minAge:      25, maxAge: 34, incomes: []personas.IncomeBand{"MIDDLE", "UPPER_MIDDLE"}, countries: []string{"FI", "IT"},
+		kinds: []personas.Kind{"INDIVIDUAL"}},
 	{ref: "P-bulgarian-families", name: "Bulgarian families",
 		description: "Семейства в България: individuals aged 30–49 living in Bulgaria.",
-		minAge:      30, maxAge: 49, countries: []string{"BG"}, kinds: []string{"INDIVIDUAL"}},
+		minAge:      30, maxAge: 49, countries: []string{"BG"}, kinds: []personas.Kind{"INDIVIDUAL"}},
 	{ref: "P-italian-retirees", name: "Italian retirees",
 		description: "Pensionati italiani: individuals aged 65 or more living in Italy.",
-		minAge:      65, countries: []string{"IT"}, kinds: []string{"INDIVIDUAL"}},
+		minAge:      65, countries: []string{"IT"}, kinds: []personas.Kind{"INDIVIDUAL"}},
 	{ref: "P-nordic-business", name: "Nordic businesses",
 		description: "Companies in Finland (cafés, offices, resellers).",
-		countries:   []string{"FI"}, kinds: []string{"BUSINESS"}},
+		countries:   []string{"FI"}, kinds: []personas.Kind{"BUSINESS"}},
 	{ref: "P-public-sector", name: "Public sector buyers",
 		description: "Municipalities, universities and agencies in every country.",
-		kinds:       []string{"PUBLIC_ORGANIZATION"}},
+		kinds:       []personas.Kind{"PUBLIC_ORGANIZATION"}},
 	{ref: "P-high-earners", name: "High earners",
 		description: "Customers in the highest income band, any country.",
-		incomes:     []string{"HIGH"}},
+		incomes:     []personas.IncomeBand{"HIGH"}},
 	{ref: "P-students", name: "Students and young adults",
 		description: "18–24-year-olds with low or lower-middle income.",
-		minAge:      18, maxAge: 24, incomes: []string{"LOW", "LOWER_MIDDLE"}, kinds: []string{"INDIVIDUAL"}},
+		minAge:      18, maxAge: 24, incomes: []personas.IncomeBand{"LOW", "LOWER_MIDDLE"}, kinds: []personas.Kind{"INDIVIDUAL"}},
 	{ref: "P-anglo-women", name: "Women in the UK and Ireland",
-		countries: []string{"GB", "IE"}, genders: []string{"FEMALE"}, kinds: []string{"INDIVIDUAL"}},
+		countries: []string{"GB", "IE"}, genders: []personas.Gender{"FEMALE"}, kinds: []personas.Kind{"INDIVIDUAL"}},
 	{ref: "P-everyone", name: "Everyone"},
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/c360/c360/internal/ndjson"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 // Config controls the generator.
@@ -74,7 +74,7 @@ func Personas() []ndjson.Persona {
 		if d.description != "" {
 			p.Description = ptr(d.description)
 		}
-		c := segment.Criteria{Countries: slices.Clone(d.countries)}
+		c := personas.Criteria{Countries: slices.Clone(d.countries)}
 		if d.minAge > 0 {
 			c.MinAge = ptr(d.minAge)
 		}
@@ -82,15 +82,15 @@ func Personas() []ndjson.Persona {
 			c.MaxAge = ptr(d.maxAge)
 		}
 		for _, g := range d.genders {
-			c.Genders = append(c.Genders, segment.Gender(g))
+			c.Genders = append(c.Genders, personas.Gender(g))
 		}
 		for _, b := range d.incomes {
-			c.IncomeBands = append(c.IncomeBands, segment.IncomeBand(b))
+			c.IncomeBands = append(c.IncomeBands, personas.IncomeBand(b))
 		}
 		for _, k := range d.kinds {
-			c.Kinds = append(c.Kinds, segment.Kind(k))
+			c.Kinds = append(c.Kinds, personas.Kind(k))
 		}
-		p.Criteria = ptr(c.Normalized())
+		p.Criteria = &c
 		out = append(out, p)
 	}
 	return out

@@ -16,7 +16,7 @@ import (
 	"unicode"
 
 	"github.com/c360/c360/internal/ndjson"
-	"github.com/c360/c360/internal/segment"
+	"github.com/c360/c360/internal/personas"
 )
 
 var testNow = time.Date(2025, 6, 15, 12, 30, 45, 123456789, time.UTC)
@@ -127,7 +127,7 @@ func TestPersonas(t *testing.T) {
 			t.Errorf("bad persona %+v", p)
 		}
 		seen[p.ExternalRef] = true
-		if reflect.DeepEqual(*p.Criteria, segment.Criteria{}.Normalized()) {
+		if reflect.DeepEqual(*p.Criteria, personas.Criteria{}) {
 			empty++
 		}
 		if c := p.Criteria; c.MinAge != nil && c.MaxAge != nil && *c.MinAge > *c.MaxAge {

@@ -28,7 +28,6 @@ import (
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/errcode"
 	"github.com/c360/c360/internal/graphiql"
-	"github.com/c360/c360/internal/membership"
 	"github.com/c360/c360/internal/querylimit"
 	"github.com/c360/c360/internal/ratelimit"
 	"github.com/c360/c360/internal/readplan"
@@ -173,7 +172,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		}))
 	}
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-		return next(s.scores.WithLoader(membership.WithLoader(ctx, s.db.Client)))
+		return next(s.scores.WithLoader(graph.WithPersonaLoader(ctx, s.db.Client)))
 	})
 	srv.AroundResponses(logOperations(&operationNames{seen: map[string]bool{}}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

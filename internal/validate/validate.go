@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
-
-	"github.com/c360/c360/internal/segment"
 )
 
 // FieldError is bad input in one named field (a GraphQL input path such as
@@ -156,45 +153,6 @@ func FeedbackScore(kind string, score *int) error {
 	}
 	if *score < r.lo || *score > r.hi {
 		return Errorf("score", "must be between %d and %d for %s feedback, got %d", r.lo, r.hi, kind, *score)
-	}
-	return nil
-}
-
-// MaxAge bounds the age criteria to something a person can reach.
-const MaxAge = 150
-
-// Criteria checks a persona's criteria; fields are reported under "criteria.".
-func Criteria(c segment.Criteria) error {
-	for _, b := range []struct {
-		name string
-		v    *int
-	}{{"minAge", c.MinAge}, {"maxAge", c.MaxAge}} {
-		if b.v != nil && (*b.v < 0 || *b.v > MaxAge) {
-			return Errorf("criteria."+b.name, "must be between 0 and %d", MaxAge)
-		}
-	}
-	if c.MinAge != nil && c.MaxAge != nil && *c.MinAge > *c.MaxAge {
-		return Errorf("criteria.maxAge", "must not be less than minAge")
-	}
-	for i, g := range c.Genders {
-		if !slices.Contains(g.Values(), string(g)) {
-			return Errorf(fmt.Sprintf("criteria.genders[%d]", i), "%q is not a gender", g)
-		}
-	}
-	for i, b := range c.IncomeBands {
-		if !slices.Contains(b.Values(), string(b)) {
-			return Errorf(fmt.Sprintf("criteria.incomeBands[%d]", i), "%q is not an income band", b)
-		}
-	}
-	for i, k := range c.Kinds {
-		if !slices.Contains(k.Values(), string(k)) {
-			return Errorf(fmt.Sprintf("criteria.kinds[%d]", i), "%q is not a customer kind", k)
-		}
-	}
-	for i, cc := range c.Countries {
-		if err := Country(cc); err != nil {
-			return Errorf(fmt.Sprintf("criteria.countries[%d]", i), "%s", err)
-		}
 	}
 	return nil
 }

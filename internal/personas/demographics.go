@@ -1,16 +1,15 @@
-// Package segment holds the demographic vocabulary of personas: the enums a
-// persona's criteria select on and the membership rule of data-format.md.
-// It depends on nothing generated, because the ent schema imports it.
-package segment
+package personas
 
 import (
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
-
-	"github.com/c360/c360/internal/date"
 )
+
+// The demographic vocabulary criteria select on. The ent schema types the
+// customer's columns with these enums, so a criterion and the column it tests
+// cannot drift apart.
 
 // Gender of an individual customer.
 type Gender string
@@ -74,62 +73,4 @@ func unmarshalEnum(v any, name string, dst *string, values []string) error {
 	}
 	*dst = s
 	return nil
-}
-
-// Criteria select a persona's members. Every non-empty criterion must hold; an
-// empty list or a missing bound means "any".
-type Criteria struct {
-	MinAge      *int         `json:"minAge,omitempty"`
-	MaxAge      *int         `json:"maxAge,omitempty"`
-	Genders     []Gender     `json:"genders"`
-	IncomeBands []IncomeBand `json:"incomeBands"`
-	Countries   []string     `json:"countries"`
-	Kinds       []Kind       `json:"kinds"`
-}
-
-// Profile is what membership looks at in a customer.
-type Profile struct {
-	BirthDate  *date.Date
-	Gender     *Gender
-	IncomeBand *IncomeBand
-	Country    *string
-	Kind       Kind
-}
-
-// Matches reports whether a customer belongs to the segment on the given day.
-// A customer without a birth date never matches an age bound; a missing
-// gender, income band or country never matches a non-empty list.
-func (c Criteria) Matches(p Profile, today date.Date) bool {
-	if c.MinAge != nil || c.MaxAge != nil {
-		if p.BirthDate == nil {
-			return false
-		}
-		age := p.BirthDate.AgeOn(today)
-		if (c.MinAge != nil && age < *c.MinAge) || (c.MaxAge != nil && age > *c.MaxAge) {
-			return false
-		}
-	}
-	return in(c.Genders, p.Gender) && in(c.IncomeBands, p.IncomeBand) &&
-		in(c.Countries, p.Country) && (len(c.Kinds) == 0 || slices.Contains(c.Kinds, p.Kind))
-}
-
-func in[T comparable](set []T, v *T) bool {
-	return len(set) == 0 || (v != nil && slices.Contains(set, *v))
-}
-
-// Normalized returns c with nil lists replaced by empty ones.
-func (c Criteria) Normalized() Criteria {
-	if c.Genders == nil {
-		c.Genders = []Gender{}
-	}
-	if c.IncomeBands == nil {
-		c.IncomeBands = []IncomeBand{}
-	}
-	if c.Countries == nil {
-		c.Countries = []string{}
-	}
-	if c.Kinds == nil {
-		c.Kinds = []Kind{}
-	}
-	return c
 }
