@@ -1,7 +1,8 @@
 // Command interchangegen generates the NDJSON interchange format's code from
 // the ent schema (go generate, after ent's own generator): the record types
 // (internal/ndjson), the field checks and row binding of the import
-// (internal/importer) and the export's queries (internal/exporter). Which
+// (internal/importer), the export's queries (internal/exporter) and the
+// fields the seed generator fills from a sample source (internal/seed). Which
 // types and fields take part is said by the schema's Interchange annotations
 // (ent/schema/interchange.go); a field added to the schema reaches the
 // format, the import and the export with no other edit.
@@ -35,6 +36,7 @@ type annotation struct {
 	With    []string `json:"with"`
 	Skip    bool     `json:"skip"`
 	Derived bool     `json:"derived"`
+	Sample  string   `json:"sample"`
 }
 
 func annotationOf(a gen.Annotations) annotation {
@@ -79,6 +81,7 @@ type Field struct {
 	Target    *Type  // kind edge: the referenced type
 	Param     string // kind edge: the bind parameter holding the id
 	Import    string // kind json: the package of Type
+	Sample    string // the seed's source of generated values, "" if none
 }
 
 // Column is a column the import writes, with the Go expression of its value.
@@ -100,6 +103,7 @@ func main() {
 		{"records.tmpl", "internal/ndjson/records_gen.go"},
 		{"import.tmpl", "internal/importer/records_gen.go"},
 		{"export.tmpl", "internal/exporter/records_gen.go"},
+		{"seed.tmpl", "internal/seed/records_gen.go"},
 	} {
 		if err := render(out.tmpl, out.path, types); err != nil {
 			log.Fatalf("interchangegen: %s: %v", out.path, err)
@@ -183,7 +187,7 @@ func model(graph *gen.Graph) []*Type {
 
 func newField(t *Type, f *gen.Field) *Field {
 	fld := &Field{JSON: lowerFirst(pascal(f.Name)), Go: pascal(f.Name), Column: f.Name,
-		Mutable: !f.Immutable, EntGo: f.StructField(), EntPtr: f.Nillable}
+		Mutable: !f.Immutable, EntGo: f.StructField(), EntPtr: f.Nillable, Sample: annotationOf(f.Annotations).Sample}
 	fld.Ptr = f.Optional || f.Default || f.Nillable
 	fld.Required = !fld.Ptr
 	if f.Validators > 0 && !f.IsEnum() {

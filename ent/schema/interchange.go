@@ -22,6 +22,10 @@ type Interchange struct {
 	// Derived marks a field the write layer computes from the record (an
 	// order's total from its items): written, exported never, read never.
 	Derived bool `json:"derived,omitempty"`
+	// Sample names where the seed generator takes the field's values from
+	// (internal/seed, sampler: "language" is the language of the record's
+	// locale); a field without one is left out of generated data.
+	Sample string `json:"sample,omitempty"`
 }
 
 // Name implements schema.Annotation.
