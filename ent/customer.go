@@ -49,6 +49,8 @@ type Customer struct {
 	Region *string `json:"region,omitempty"`
 	// City holds the value of the "city" field.
 	City *string `json:"city,omitempty"`
+	// BCP 47 tag: the language customer service should use.
+	PreferredLanguage *string `json:"preferred_language,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerQuery when eager-loading is set.
 	Edges        CustomerEdges `json:"edges"`
@@ -96,7 +98,7 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customer.FieldID:
 			values[i] = new(sql.NullInt64)
-		case customer.FieldExternalRef, customer.FieldKind, customer.FieldRelationship, customer.FieldLifecycleStage, customer.FieldName, customer.FieldEmail, customer.FieldPhone, customer.FieldBirthDate, customer.FieldGender, customer.FieldIncomeBand, customer.FieldCountry, customer.FieldRegion, customer.FieldCity:
+		case customer.FieldExternalRef, customer.FieldKind, customer.FieldRelationship, customer.FieldLifecycleStage, customer.FieldName, customer.FieldEmail, customer.FieldPhone, customer.FieldBirthDate, customer.FieldGender, customer.FieldIncomeBand, customer.FieldCountry, customer.FieldRegion, customer.FieldCity, customer.FieldPreferredLanguage:
 			values[i] = new(sql.NullString)
 		case customer.FieldCreatedAt, customer.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -220,6 +222,13 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				_m.City = new(string)
 				*_m.City = value.String
 			}
+		case customer.FieldPreferredLanguage:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field preferred_language", values[i])
+			} else if value.Valid {
+				_m.PreferredLanguage = new(string)
+				*_m.PreferredLanguage = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -326,6 +335,11 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	if v := _m.City; v != nil {
 		builder.WriteString("city=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.PreferredLanguage; v != nil {
+		builder.WriteString("preferred_language=")
 		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')

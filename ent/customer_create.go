@@ -220,6 +220,20 @@ func (_c *CustomerCreate) SetNillableCity(v *string) *CustomerCreate {
 	return _c
 }
 
+// SetPreferredLanguage sets the "preferred_language" field.
+func (_c *CustomerCreate) SetPreferredLanguage(v string) *CustomerCreate {
+	_c.mutation.SetPreferredLanguage(v)
+	return _c
+}
+
+// SetNillablePreferredLanguage sets the "preferred_language" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillablePreferredLanguage(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetPreferredLanguage(*v)
+	}
+	return _c
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_c *CustomerCreate) AddOrderIDs(ids ...int) *CustomerCreate {
 	_c.mutation.AddOrderIDs(ids...)
@@ -397,6 +411,11 @@ func (_c *CustomerCreate) check() error {
 			return &ValidationError{Name: "city", err: fmt.Errorf(`ent: validator failed for field "Customer.city": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.PreferredLanguage(); ok {
+		if err := customer.PreferredLanguageValidator(v); err != nil {
+			return &ValidationError{Name: "preferred_language", err: fmt.Errorf(`ent: validator failed for field "Customer.preferred_language": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -483,6 +502,10 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.City(); ok {
 		_spec.SetField(customer.FieldCity, field.TypeString, value)
 		_node.City = &value
+	}
+	if value, ok := _c.mutation.PreferredLanguage(); ok {
+		_spec.SetField(customer.FieldPreferredLanguage, field.TypeString, value)
+		_node.PreferredLanguage = &value
 	}
 	if nodes := _c.mutation.OrdersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -790,6 +813,24 @@ func (u *CustomerUpsert) ClearCity() *CustomerUpsert {
 	return u
 }
 
+// SetPreferredLanguage sets the "preferred_language" field.
+func (u *CustomerUpsert) SetPreferredLanguage(v string) *CustomerUpsert {
+	u.Set(customer.FieldPreferredLanguage, v)
+	return u
+}
+
+// UpdatePreferredLanguage sets the "preferred_language" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdatePreferredLanguage() *CustomerUpsert {
+	u.SetExcluded(customer.FieldPreferredLanguage)
+	return u
+}
+
+// ClearPreferredLanguage clears the value of the "preferred_language" field.
+func (u *CustomerUpsert) ClearPreferredLanguage() *CustomerUpsert {
+	u.SetNull(customer.FieldPreferredLanguage)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1091,6 +1132,27 @@ func (u *CustomerUpsertOne) UpdateCity() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearCity() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearCity()
+	})
+}
+
+// SetPreferredLanguage sets the "preferred_language" field.
+func (u *CustomerUpsertOne) SetPreferredLanguage(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetPreferredLanguage(v)
+	})
+}
+
+// UpdatePreferredLanguage sets the "preferred_language" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdatePreferredLanguage() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdatePreferredLanguage()
+	})
+}
+
+// ClearPreferredLanguage clears the value of the "preferred_language" field.
+func (u *CustomerUpsertOne) ClearPreferredLanguage() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearPreferredLanguage()
 	})
 }
 
@@ -1561,6 +1623,27 @@ func (u *CustomerUpsertBulk) UpdateCity() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearCity() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearCity()
+	})
+}
+
+// SetPreferredLanguage sets the "preferred_language" field.
+func (u *CustomerUpsertBulk) SetPreferredLanguage(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetPreferredLanguage(v)
+	})
+}
+
+// UpdatePreferredLanguage sets the "preferred_language" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdatePreferredLanguage() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdatePreferredLanguage()
+	})
+}
+
+// ClearPreferredLanguage clears the value of the "preferred_language" field.
+func (u *CustomerUpsertBulk) ClearPreferredLanguage() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearPreferredLanguage()
 	})
 }
 

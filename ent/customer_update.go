@@ -275,6 +275,26 @@ func (_u *CustomerUpdate) ClearCity() *CustomerUpdate {
 	return _u
 }
 
+// SetPreferredLanguage sets the "preferred_language" field.
+func (_u *CustomerUpdate) SetPreferredLanguage(v string) *CustomerUpdate {
+	_u.mutation.SetPreferredLanguage(v)
+	return _u
+}
+
+// SetNillablePreferredLanguage sets the "preferred_language" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillablePreferredLanguage(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetPreferredLanguage(*v)
+	}
+	return _u
+}
+
+// ClearPreferredLanguage clears the value of the "preferred_language" field.
+func (_u *CustomerUpdate) ClearPreferredLanguage() *CustomerUpdate {
+	_u.mutation.ClearPreferredLanguage()
+	return _u
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_u *CustomerUpdate) AddOrderIDs(ids ...int) *CustomerUpdate {
 	_u.mutation.AddOrderIDs(ids...)
@@ -461,6 +481,11 @@ func (_u *CustomerUpdate) check() error {
 			return &ValidationError{Name: "city", err: fmt.Errorf(`ent: validator failed for field "Customer.city": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PreferredLanguage(); ok {
+		if err := customer.PreferredLanguageValidator(v); err != nil {
+			return &ValidationError{Name: "preferred_language", err: fmt.Errorf(`ent: validator failed for field "Customer.preferred_language": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -550,6 +575,12 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.CityCleared() {
 		_spec.ClearField(customer.FieldCity, field.TypeString)
+	}
+	if value, ok := _u.mutation.PreferredLanguage(); ok {
+		_spec.SetField(customer.FieldPreferredLanguage, field.TypeString, value)
+	}
+	if _u.mutation.PreferredLanguageCleared() {
+		_spec.ClearField(customer.FieldPreferredLanguage, field.TypeString)
 	}
 	if _u.mutation.OrdersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -905,6 +936,26 @@ func (_u *CustomerUpdateOne) ClearCity() *CustomerUpdateOne {
 	return _u
 }
 
+// SetPreferredLanguage sets the "preferred_language" field.
+func (_u *CustomerUpdateOne) SetPreferredLanguage(v string) *CustomerUpdateOne {
+	_u.mutation.SetPreferredLanguage(v)
+	return _u
+}
+
+// SetNillablePreferredLanguage sets the "preferred_language" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillablePreferredLanguage(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetPreferredLanguage(*v)
+	}
+	return _u
+}
+
+// ClearPreferredLanguage clears the value of the "preferred_language" field.
+func (_u *CustomerUpdateOne) ClearPreferredLanguage() *CustomerUpdateOne {
+	_u.mutation.ClearPreferredLanguage()
+	return _u
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_u *CustomerUpdateOne) AddOrderIDs(ids ...int) *CustomerUpdateOne {
 	_u.mutation.AddOrderIDs(ids...)
@@ -1104,6 +1155,11 @@ func (_u *CustomerUpdateOne) check() error {
 			return &ValidationError{Name: "city", err: fmt.Errorf(`ent: validator failed for field "Customer.city": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PreferredLanguage(); ok {
+		if err := customer.PreferredLanguageValidator(v); err != nil {
+			return &ValidationError{Name: "preferred_language", err: fmt.Errorf(`ent: validator failed for field "Customer.preferred_language": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1210,6 +1266,12 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if _u.mutation.CityCleared() {
 		_spec.ClearField(customer.FieldCity, field.TypeString)
+	}
+	if value, ok := _u.mutation.PreferredLanguage(); ok {
+		_spec.SetField(customer.FieldPreferredLanguage, field.TypeString, value)
+	}
+	if _u.mutation.PreferredLanguageCleared() {
+		_spec.ClearField(customer.FieldPreferredLanguage, field.TypeString)
 	}
 	if _u.mutation.OrdersCleared() {
 		edge := &sqlgraph.EdgeSpec{

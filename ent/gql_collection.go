@@ -291,6 +291,11 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, customer.FieldCity)
 				fieldSeen[customer.FieldCity] = struct{}{}
 			}
+		case "preferredLanguage":
+			if _, ok := fieldSeen[customer.FieldPreferredLanguage]; !ok {
+				selectedFields = append(selectedFields, customer.FieldPreferredLanguage)
+				fieldSeen[customer.FieldPreferredLanguage] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

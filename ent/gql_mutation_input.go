@@ -13,20 +13,21 @@ import (
 
 // CreateCustomerInput represents a mutation input for creating customers.
 type CreateCustomerInput struct {
-	ExternalRef    *string
-	CreatedAt      *time.Time
-	Kind           personas.Kind
-	Relationship   *customer.Relationship
-	LifecycleStage *customer.LifecycleStage
-	Name           string
-	Email          *string
-	Phone          *string
-	BirthDate      *date.Date
-	Gender         *personas.Gender
-	IncomeBand     *personas.IncomeBand
-	Country        *string
-	Region         *string
-	City           *string
+	ExternalRef       *string
+	CreatedAt         *time.Time
+	Kind              personas.Kind
+	Relationship      *customer.Relationship
+	LifecycleStage    *customer.LifecycleStage
+	Name              string
+	Email             *string
+	Phone             *string
+	BirthDate         *date.Date
+	Gender            *personas.Gender
+	IncomeBand        *personas.IncomeBand
+	Country           *string
+	Region            *string
+	City              *string
+	PreferredLanguage *string
 }
 
 // Mutate applies the CreateCustomerInput on the CustomerMutation builder.
@@ -69,6 +70,9 @@ func (i *CreateCustomerInput) Mutate(m *CustomerMutation) {
 	if v := i.City; v != nil {
 		m.SetCity(*v)
 	}
+	if v := i.PreferredLanguage; v != nil {
+		m.SetPreferredLanguage(*v)
+	}
 }
 
 // SetInput applies the change-set in the CreateCustomerInput on the CustomerCreate builder.
@@ -79,28 +83,30 @@ func (c *CustomerCreate) SetInput(i CreateCustomerInput) *CustomerCreate {
 
 // UpdateCustomerInput represents a mutation input for updating customers.
 type UpdateCustomerInput struct {
-	ClearExternalRef bool
-	ExternalRef      *string
-	Kind             *personas.Kind
-	Relationship     *customer.Relationship
-	LifecycleStage   *customer.LifecycleStage
-	Name             *string
-	ClearEmail       bool
-	Email            *string
-	ClearPhone       bool
-	Phone            *string
-	ClearBirthDate   bool
-	BirthDate        *date.Date
-	ClearGender      bool
-	Gender           *personas.Gender
-	ClearIncomeBand  bool
-	IncomeBand       *personas.IncomeBand
-	ClearCountry     bool
-	Country          *string
-	ClearRegion      bool
-	Region           *string
-	ClearCity        bool
-	City             *string
+	ClearExternalRef       bool
+	ExternalRef            *string
+	Kind                   *personas.Kind
+	Relationship           *customer.Relationship
+	LifecycleStage         *customer.LifecycleStage
+	Name                   *string
+	ClearEmail             bool
+	Email                  *string
+	ClearPhone             bool
+	Phone                  *string
+	ClearBirthDate         bool
+	BirthDate              *date.Date
+	ClearGender            bool
+	Gender                 *personas.Gender
+	ClearIncomeBand        bool
+	IncomeBand             *personas.IncomeBand
+	ClearCountry           bool
+	Country                *string
+	ClearRegion            bool
+	Region                 *string
+	ClearCity              bool
+	City                   *string
+	ClearPreferredLanguage bool
+	PreferredLanguage      *string
 }
 
 // Mutate applies the UpdateCustomerInput on the CustomerMutation builder.
@@ -170,6 +176,12 @@ func (i *UpdateCustomerInput) Mutate(m *CustomerMutation) {
 	}
 	if v := i.City; v != nil {
 		m.SetCity(*v)
+	}
+	if i.ClearPreferredLanguage {
+		m.ClearPreferredLanguage()
+	}
+	if v := i.PreferredLanguage; v != nil {
+		m.SetPreferredLanguage(*v)
 	}
 }
 

@@ -222,6 +222,23 @@ type CustomerWhereInput struct {
 	CityEqualFold    *string  `json:"cityEqualFold,omitempty"`
 	CityContainsFold *string  `json:"cityContainsFold,omitempty"`
 
+	// "preferred_language" field predicates.
+	PreferredLanguage             *string  `json:"preferredLanguage,omitempty"`
+	PreferredLanguageNEQ          *string  `json:"preferredLanguageNEQ,omitempty"`
+	PreferredLanguageIn           []string `json:"preferredLanguageIn,omitempty"`
+	PreferredLanguageNotIn        []string `json:"preferredLanguageNotIn,omitempty"`
+	PreferredLanguageGT           *string  `json:"preferredLanguageGT,omitempty"`
+	PreferredLanguageGTE          *string  `json:"preferredLanguageGTE,omitempty"`
+	PreferredLanguageLT           *string  `json:"preferredLanguageLT,omitempty"`
+	PreferredLanguageLTE          *string  `json:"preferredLanguageLTE,omitempty"`
+	PreferredLanguageContains     *string  `json:"preferredLanguageContains,omitempty"`
+	PreferredLanguageHasPrefix    *string  `json:"preferredLanguageHasPrefix,omitempty"`
+	PreferredLanguageHasSuffix    *string  `json:"preferredLanguageHasSuffix,omitempty"`
+	PreferredLanguageIsNil        bool     `json:"preferredLanguageIsNil,omitempty"`
+	PreferredLanguageNotNil       bool     `json:"preferredLanguageNotNil,omitempty"`
+	PreferredLanguageEqualFold    *string  `json:"preferredLanguageEqualFold,omitempty"`
+	PreferredLanguageContainsFold *string  `json:"preferredLanguageContainsFold,omitempty"`
+
 	// "orders" edge predicates.
 	HasOrders     *bool              `json:"hasOrders,omitempty"`
 	HasOrdersWith []*OrderWhereInput `json:"hasOrdersWith,omitempty"`
@@ -799,6 +816,51 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	}
 	if i.CityContainsFold != nil {
 		predicates = append(predicates, customer.CityContainsFold(*i.CityContainsFold))
+	}
+	if i.PreferredLanguage != nil {
+		predicates = append(predicates, customer.PreferredLanguageEQ(*i.PreferredLanguage))
+	}
+	if i.PreferredLanguageNEQ != nil {
+		predicates = append(predicates, customer.PreferredLanguageNEQ(*i.PreferredLanguageNEQ))
+	}
+	if len(i.PreferredLanguageIn) > 0 {
+		predicates = append(predicates, customer.PreferredLanguageIn(i.PreferredLanguageIn...))
+	}
+	if len(i.PreferredLanguageNotIn) > 0 {
+		predicates = append(predicates, customer.PreferredLanguageNotIn(i.PreferredLanguageNotIn...))
+	}
+	if i.PreferredLanguageGT != nil {
+		predicates = append(predicates, customer.PreferredLanguageGT(*i.PreferredLanguageGT))
+	}
+	if i.PreferredLanguageGTE != nil {
+		predicates = append(predicates, customer.PreferredLanguageGTE(*i.PreferredLanguageGTE))
+	}
+	if i.PreferredLanguageLT != nil {
+		predicates = append(predicates, customer.PreferredLanguageLT(*i.PreferredLanguageLT))
+	}
+	if i.PreferredLanguageLTE != nil {
+		predicates = append(predicates, customer.PreferredLanguageLTE(*i.PreferredLanguageLTE))
+	}
+	if i.PreferredLanguageContains != nil {
+		predicates = append(predicates, customer.PreferredLanguageContains(*i.PreferredLanguageContains))
+	}
+	if i.PreferredLanguageHasPrefix != nil {
+		predicates = append(predicates, customer.PreferredLanguageHasPrefix(*i.PreferredLanguageHasPrefix))
+	}
+	if i.PreferredLanguageHasSuffix != nil {
+		predicates = append(predicates, customer.PreferredLanguageHasSuffix(*i.PreferredLanguageHasSuffix))
+	}
+	if i.PreferredLanguageIsNil {
+		predicates = append(predicates, customer.PreferredLanguageIsNil())
+	}
+	if i.PreferredLanguageNotNil {
+		predicates = append(predicates, customer.PreferredLanguageNotNil())
+	}
+	if i.PreferredLanguageEqualFold != nil {
+		predicates = append(predicates, customer.PreferredLanguageEqualFold(*i.PreferredLanguageEqualFold))
+	}
+	if i.PreferredLanguageContainsFold != nil {
+		predicates = append(predicates, customer.PreferredLanguageContainsFold(*i.PreferredLanguageContainsFold))
 	}
 
 	if i.HasOrders != nil {

@@ -41,34 +41,35 @@ const (
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
 type CustomerMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	external_ref     *string
-	created_at       *time.Time
-	updated_at       *time.Time
-	kind             *personas.Kind
-	relationship     *customer.Relationship
-	lifecycle_stage  *customer.LifecycleStage
-	name             *string
-	email            *string
-	phone            *string
-	birth_date       *date.Date
-	gender           *personas.Gender
-	income_band      *personas.IncomeBand
-	country          *string
-	region           *string
-	city             *string
-	clearedFields    map[string]struct{}
-	orders           map[int]struct{}
-	removedorders    map[int]struct{}
-	clearedorders    bool
-	feedbacks        map[int]struct{}
-	removedfeedbacks map[int]struct{}
-	clearedfeedbacks bool
-	done             bool
-	oldValue         func(context.Context) (*Customer, error)
-	predicates       []predicate.Customer
+	op                 Op
+	typ                string
+	id                 *int
+	external_ref       *string
+	created_at         *time.Time
+	updated_at         *time.Time
+	kind               *personas.Kind
+	relationship       *customer.Relationship
+	lifecycle_stage    *customer.LifecycleStage
+	name               *string
+	email              *string
+	phone              *string
+	birth_date         *date.Date
+	gender             *personas.Gender
+	income_band        *personas.IncomeBand
+	country            *string
+	region             *string
+	city               *string
+	preferred_language *string
+	clearedFields      map[string]struct{}
+	orders             map[int]struct{}
+	removedorders      map[int]struct{}
+	clearedorders      bool
+	feedbacks          map[int]struct{}
+	removedfeedbacks   map[int]struct{}
+	clearedfeedbacks   bool
+	done               bool
+	oldValue           func(context.Context) (*Customer, error)
+	predicates         []predicate.Customer
 }
 
 var _ ent.Mutation = (*CustomerMutation)(nil)
@@ -826,6 +827,55 @@ func (m *CustomerMutation) ResetCity() {
 	delete(m.clearedFields, customer.FieldCity)
 }
 
+// SetPreferredLanguage sets the "preferred_language" field.
+func (m *CustomerMutation) SetPreferredLanguage(s string) {
+	m.preferred_language = &s
+}
+
+// PreferredLanguage returns the value of the "preferred_language" field in the mutation.
+func (m *CustomerMutation) PreferredLanguage() (r string, exists bool) {
+	v := m.preferred_language
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreferredLanguage returns the old "preferred_language" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldPreferredLanguage(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreferredLanguage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreferredLanguage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreferredLanguage: %w", err)
+	}
+	return oldValue.PreferredLanguage, nil
+}
+
+// ClearPreferredLanguage clears the value of the "preferred_language" field.
+func (m *CustomerMutation) ClearPreferredLanguage() {
+	m.preferred_language = nil
+	m.clearedFields[customer.FieldPreferredLanguage] = struct{}{}
+}
+
+// PreferredLanguageCleared returns if the "preferred_language" field was cleared in this mutation.
+func (m *CustomerMutation) PreferredLanguageCleared() bool {
+	_, ok := m.clearedFields[customer.FieldPreferredLanguage]
+	return ok
+}
+
+// ResetPreferredLanguage resets all changes to the "preferred_language" field.
+func (m *CustomerMutation) ResetPreferredLanguage() {
+	m.preferred_language = nil
+	delete(m.clearedFields, customer.FieldPreferredLanguage)
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by ids.
 func (m *CustomerMutation) AddOrderIDs(ids ...int) {
 	if m.orders == nil {
@@ -968,7 +1018,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.external_ref != nil {
 		fields = append(fields, customer.FieldExternalRef)
 	}
@@ -1014,6 +1064,9 @@ func (m *CustomerMutation) Fields() []string {
 	if m.city != nil {
 		fields = append(fields, customer.FieldCity)
 	}
+	if m.preferred_language != nil {
+		fields = append(fields, customer.FieldPreferredLanguage)
+	}
 	return fields
 }
 
@@ -1052,6 +1105,8 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.Region()
 	case customer.FieldCity:
 		return m.City()
+	case customer.FieldPreferredLanguage:
+		return m.PreferredLanguage()
 	}
 	return nil, false
 }
@@ -1091,6 +1146,8 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldRegion(ctx)
 	case customer.FieldCity:
 		return m.OldCity(ctx)
+	case customer.FieldPreferredLanguage:
+		return m.OldPreferredLanguage(ctx)
 	}
 	return nil, fmt.Errorf("unknown Customer field %s", name)
 }
@@ -1205,6 +1262,13 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCity(v)
 		return nil
+	case customer.FieldPreferredLanguage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreferredLanguage(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
 }
@@ -1262,6 +1326,9 @@ func (m *CustomerMutation) ClearedFields() []string {
 	if m.FieldCleared(customer.FieldCity) {
 		fields = append(fields, customer.FieldCity)
 	}
+	if m.FieldCleared(customer.FieldPreferredLanguage) {
+		fields = append(fields, customer.FieldPreferredLanguage)
+	}
 	return fields
 }
 
@@ -1302,6 +1369,9 @@ func (m *CustomerMutation) ClearField(name string) error {
 		return nil
 	case customer.FieldCity:
 		m.ClearCity()
+		return nil
+	case customer.FieldPreferredLanguage:
+		m.ClearPreferredLanguage()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer nullable field %s", name)
@@ -1355,6 +1425,9 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldCity:
 		m.ResetCity()
+		return nil
+	case customer.FieldPreferredLanguage:
+		m.ResetPreferredLanguage()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)

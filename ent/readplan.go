@@ -67,8 +67,9 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 			"incomeBand": {Column: "income_band"},
 			"country": {Column: "country", OrderField: "COUNTRY",
 				CursorValue: func(b []byte) (any, error) { var v *string; err := json.Unmarshal(b, &v); return v, err }},
-			"region": {Column: "region"},
-			"city":   {Column: "city"},
+			"region":            {Column: "region"},
+			"city":              {Column: "city"},
+			"preferredLanguage": {Column: "preferred_language"},
 		},
 		Edges: map[string]ReadPlanEdge{
 			"orders":    {Target: "Order", Unique: false, Rel: "O2M", Inverse: false, Table: "orders", Columns: []string{"customer_id"}},

@@ -50,26 +50,27 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Customer struct {
-		BirthDate      func(childComplexity int) int
-		City           func(childComplexity int) int
-		Country        func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Email          func(childComplexity int) int
-		ExternalRef    func(childComplexity int) int
-		Feedbacks      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
-		Gender         func(childComplexity int) int
-		ID             func(childComplexity int) int
-		IncomeBand     func(childComplexity int) int
-		Kind           func(childComplexity int) int
-		LifecycleStage func(childComplexity int) int
-		Name           func(childComplexity int) int
-		Orders         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
-		Personas       func(childComplexity int) int
-		Phone          func(childComplexity int) int
-		Region         func(childComplexity int) int
-		Relationship   func(childComplexity int) int
-		Scores         func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		BirthDate         func(childComplexity int) int
+		City              func(childComplexity int) int
+		Country           func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Email             func(childComplexity int) int
+		ExternalRef       func(childComplexity int) int
+		Feedbacks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
+		Gender            func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IncomeBand        func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		LifecycleStage    func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Orders            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
+		Personas          func(childComplexity int) int
+		Phone             func(childComplexity int) int
+		PreferredLanguage func(childComplexity int) int
+		Region            func(childComplexity int) int
+		Relationship      func(childComplexity int) int
+		Scores            func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
 	}
 
 	CustomerConnection struct {
@@ -397,6 +398,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Phone(childComplexity), true
+	case "Customer.preferredLanguage":
+		if e.ComplexityRoot.Customer.PreferredLanguage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.PreferredLanguage(childComplexity), true
 	case "Customer.region":
 		if e.ComplexityRoot.Customer.Region == nil {
 			break
@@ -1500,6 +1507,10 @@ input CreateCustomerInput {
   country: String
   region: String
   city: String
+  """
+  BCP 47 tag: the language customer service should use.
+  """
+  preferredLanguage: String
 }
 """
 CreateFeedbackInput is used for create Feedback object.
@@ -1553,6 +1564,10 @@ type Customer implements Node {
   country: String
   region: String @personalData(kind: "region")
   city: String @personalData(kind: "city")
+  """
+  BCP 47 tag: the language customer service should use.
+  """
+  preferredLanguage: String
   orders(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -1908,6 +1923,24 @@ input CustomerWhereInput {
   cityNotNil: Boolean
   cityEqualFold: String
   cityContainsFold: String
+  """
+  preferred_language field predicates
+  """
+  preferredLanguage: String
+  preferredLanguageNEQ: String
+  preferredLanguageIn: [String!]
+  preferredLanguageNotIn: [String!]
+  preferredLanguageGT: String
+  preferredLanguageGTE: String
+  preferredLanguageLT: String
+  preferredLanguageLTE: String
+  preferredLanguageContains: String
+  preferredLanguageHasPrefix: String
+  preferredLanguageHasSuffix: String
+  preferredLanguageIsNil: Boolean
+  preferredLanguageNotNil: Boolean
+  preferredLanguageEqualFold: String
+  preferredLanguageContainsFold: String
   """
   orders edge predicates
   """
@@ -2797,6 +2830,11 @@ input UpdateCustomerInput {
   clearRegion: Boolean
   city: String
   clearCity: Boolean
+  """
+  BCP 47 tag: the language customer service should use.
+  """
+  preferredLanguage: String
+  clearPreferredLanguage: Boolean
 }
 """
 UpdatePersonaInput is used for update Persona object.
@@ -2852,6 +2890,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_region(ctx, field)
 	case "city":
 		return ec.fieldContext_Customer_city(ctx, field)
+	case "preferredLanguage":
+		return ec.fieldContext_Customer_preferredLanguage(ctx, field)
 	case "orders":
 		return ec.fieldContext_Customer_orders(ctx, field)
 	case "feedbacks":
@@ -4431,6 +4471,29 @@ func (ec *executionContext) _Customer_city(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Customer_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_preferredLanguage(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_preferredLanguage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreferredLanguage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_preferredLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -8887,7 +8950,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"externalRef", "createdAt", "kind", "relationship", "lifecycleStage", "name", "email", "phone", "birthDate", "gender", "incomeBand", "country", "region", "city"}
+	fieldsInOrder := [...]string{"externalRef", "createdAt", "kind", "relationship", "lifecycleStage", "name", "email", "phone", "birthDate", "gender", "incomeBand", "country", "region", "city", "preferredLanguage"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8992,6 +9055,13 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.City = data
+		case "preferredLanguage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguage = data
 		}
 	}
 	return it, nil
@@ -9272,7 +9342,7 @@ func (ec *executionContext) unmarshalInputCustomerWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "externalRef", "externalRefNEQ", "externalRefIn", "externalRefNotIn", "externalRefGT", "externalRefGTE", "externalRefLT", "externalRefLTE", "externalRefContains", "externalRefHasPrefix", "externalRefHasSuffix", "externalRefIsNil", "externalRefNotNil", "externalRefEqualFold", "externalRefContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "relationship", "relationshipNEQ", "relationshipIn", "relationshipNotIn", "lifecycleStage", "lifecycleStageNEQ", "lifecycleStageIn", "lifecycleStageNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "birthDate", "birthDateNEQ", "birthDateIn", "birthDateNotIn", "birthDateGT", "birthDateGTE", "birthDateLT", "birthDateLTE", "birthDateContains", "birthDateHasPrefix", "birthDateHasSuffix", "birthDateIsNil", "birthDateNotNil", "birthDateEqualFold", "birthDateContainsFold", "gender", "genderNEQ", "genderIn", "genderNotIn", "genderIsNil", "genderNotNil", "incomeBand", "incomeBandNEQ", "incomeBandIn", "incomeBandNotIn", "incomeBandIsNil", "incomeBandNotNil", "country", "countryNEQ", "countryIn", "countryNotIn", "countryGT", "countryGTE", "countryLT", "countryLTE", "countryContains", "countryHasPrefix", "countryHasSuffix", "countryIsNil", "countryNotNil", "countryEqualFold", "countryContainsFold", "region", "regionNEQ", "regionIn", "regionNotIn", "regionGT", "regionGTE", "regionLT", "regionLTE", "regionContains", "regionHasPrefix", "regionHasSuffix", "regionIsNil", "regionNotNil", "regionEqualFold", "regionContainsFold", "city", "cityNEQ", "cityIn", "cityNotIn", "cityGT", "cityGTE", "cityLT", "cityLTE", "cityContains", "cityHasPrefix", "cityHasSuffix", "cityIsNil", "cityNotNil", "cityEqualFold", "cityContainsFold", "hasOrders", "hasOrdersWith", "hasFeedbacks", "hasFeedbacksWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "externalRef", "externalRefNEQ", "externalRefIn", "externalRefNotIn", "externalRefGT", "externalRefGTE", "externalRefLT", "externalRefLTE", "externalRefContains", "externalRefHasPrefix", "externalRefHasSuffix", "externalRefIsNil", "externalRefNotNil", "externalRefEqualFold", "externalRefContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "relationship", "relationshipNEQ", "relationshipIn", "relationshipNotIn", "lifecycleStage", "lifecycleStageNEQ", "lifecycleStageIn", "lifecycleStageNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "birthDate", "birthDateNEQ", "birthDateIn", "birthDateNotIn", "birthDateGT", "birthDateGTE", "birthDateLT", "birthDateLTE", "birthDateContains", "birthDateHasPrefix", "birthDateHasSuffix", "birthDateIsNil", "birthDateNotNil", "birthDateEqualFold", "birthDateContainsFold", "gender", "genderNEQ", "genderIn", "genderNotIn", "genderIsNil", "genderNotNil", "incomeBand", "incomeBandNEQ", "incomeBandIn", "incomeBandNotIn", "incomeBandIsNil", "incomeBandNotNil", "country", "countryNEQ", "countryIn", "countryNotIn", "countryGT", "countryGTE", "countryLT", "countryLTE", "countryContains", "countryHasPrefix", "countryHasSuffix", "countryIsNil", "countryNotNil", "countryEqualFold", "countryContainsFold", "region", "regionNEQ", "regionIn", "regionNotIn", "regionGT", "regionGTE", "regionLT", "regionLTE", "regionContains", "regionHasPrefix", "regionHasSuffix", "regionIsNil", "regionNotNil", "regionEqualFold", "regionContainsFold", "city", "cityNEQ", "cityIn", "cityNotIn", "cityGT", "cityGTE", "cityLT", "cityLTE", "cityContains", "cityHasPrefix", "cityHasSuffix", "cityIsNil", "cityNotNil", "cityEqualFold", "cityContainsFold", "preferredLanguage", "preferredLanguageNEQ", "preferredLanguageIn", "preferredLanguageNotIn", "preferredLanguageGT", "preferredLanguageGTE", "preferredLanguageLT", "preferredLanguageLTE", "preferredLanguageContains", "preferredLanguageHasPrefix", "preferredLanguageHasSuffix", "preferredLanguageIsNil", "preferredLanguageNotNil", "preferredLanguageEqualFold", "preferredLanguageContainsFold", "hasOrders", "hasOrdersWith", "hasFeedbacks", "hasFeedbacksWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10462,6 +10532,111 @@ func (ec *executionContext) unmarshalInputCustomerWhereInput(ctx context.Context
 				return it, err
 			}
 			it.CityContainsFold = data
+		case "preferredLanguage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguage = data
+		case "preferredLanguageNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageNEQ = data
+		case "preferredLanguageIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageIn = data
+		case "preferredLanguageNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageNotIn = data
+		case "preferredLanguageGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageGT = data
+		case "preferredLanguageGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageGTE = data
+		case "preferredLanguageLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageLT = data
+		case "preferredLanguageLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageLTE = data
+		case "preferredLanguageContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageContains = data
+		case "preferredLanguageHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageHasPrefix = data
+		case "preferredLanguageHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageHasSuffix = data
+		case "preferredLanguageIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageIsNil = data
+		case "preferredLanguageNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageNotNil = data
+		case "preferredLanguageEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageEqualFold = data
+		case "preferredLanguageContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguageContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguageContainsFold = data
 		case "hasOrders":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrders"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -12690,7 +12865,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"externalRef", "clearExternalRef", "kind", "relationship", "lifecycleStage", "name", "email", "clearEmail", "phone", "clearPhone", "birthDate", "clearBirthDate", "gender", "clearGender", "incomeBand", "clearIncomeBand", "country", "clearCountry", "region", "clearRegion", "city", "clearCity"}
+	fieldsInOrder := [...]string{"externalRef", "clearExternalRef", "kind", "relationship", "lifecycleStage", "name", "email", "clearEmail", "phone", "clearPhone", "birthDate", "clearBirthDate", "gender", "clearGender", "incomeBand", "clearIncomeBand", "country", "clearCountry", "region", "clearRegion", "city", "clearCity", "preferredLanguage", "clearPreferredLanguage"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12851,6 +13026,20 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.ClearCity = data
+		case "preferredLanguage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredLanguage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredLanguage = data
+		case "clearPreferredLanguage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearPreferredLanguage"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearPreferredLanguage = data
 		}
 	}
 	return it, nil
@@ -13056,6 +13245,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "city":
 			out.Values[i] = ec._Customer_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "preferredLanguage":
+			out.Values[i] = ec._Customer_preferredLanguage(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

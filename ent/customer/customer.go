@@ -50,6 +50,8 @@ const (
 	FieldRegion = "region"
 	// FieldCity holds the string denoting the city field in the database.
 	FieldCity = "city"
+	// FieldPreferredLanguage holds the string denoting the preferred_language field in the database.
+	FieldPreferredLanguage = "preferred_language"
 	// EdgeOrders holds the string denoting the orders edge name in mutations.
 	EdgeOrders = "orders"
 	// EdgeFeedbacks holds the string denoting the feedbacks edge name in mutations.
@@ -90,6 +92,7 @@ var Columns = []string{
 	FieldCountry,
 	FieldRegion,
 	FieldCity,
+	FieldPreferredLanguage,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -131,6 +134,8 @@ var (
 	RegionValidator func(string) error
 	// CityValidator is a validator for the "city" field. It is called by the builders before save.
 	CityValidator func(string) error
+	// PreferredLanguageValidator is a validator for the "preferred_language" field. It is called by the builders before save.
+	PreferredLanguageValidator func(string) error
 )
 
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
@@ -297,6 +302,11 @@ func ByRegion(opts ...sql.OrderTermOption) OrderOption {
 // ByCity orders the results by the city field.
 func ByCity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCity, opts...).ToFunc()
+}
+
+// ByPreferredLanguage orders the results by the preferred_language field.
+func ByPreferredLanguage(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPreferredLanguage, opts...).ToFunc()
 }
 
 // ByOrdersCount orders the results by orders count.

@@ -109,6 +109,11 @@ func City(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldCity, v))
 }
 
+// PreferredLanguage applies equality check predicate on the "preferred_language" field. It's identical to PreferredLanguageEQ.
+func PreferredLanguage(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldPreferredLanguage, v))
+}
+
 // ExternalRefEQ applies the EQ predicate on the "external_ref" field.
 func ExternalRefEQ(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldExternalRef, v))
@@ -946,6 +951,81 @@ func CityEqualFold(v string) predicate.Customer {
 // CityContainsFold applies the ContainsFold predicate on the "city" field.
 func CityContainsFold(v string) predicate.Customer {
 	return predicate.Customer(casefold.FieldContainsFold(FieldCity, v))
+}
+
+// PreferredLanguageEQ applies the EQ predicate on the "preferred_language" field.
+func PreferredLanguageEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageNEQ applies the NEQ predicate on the "preferred_language" field.
+func PreferredLanguageNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageIn applies the In predicate on the "preferred_language" field.
+func PreferredLanguageIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldPreferredLanguage, vs...))
+}
+
+// PreferredLanguageNotIn applies the NotIn predicate on the "preferred_language" field.
+func PreferredLanguageNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldPreferredLanguage, vs...))
+}
+
+// PreferredLanguageGT applies the GT predicate on the "preferred_language" field.
+func PreferredLanguageGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageGTE applies the GTE predicate on the "preferred_language" field.
+func PreferredLanguageGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageLT applies the LT predicate on the "preferred_language" field.
+func PreferredLanguageLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageLTE applies the LTE predicate on the "preferred_language" field.
+func PreferredLanguageLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageContains applies the Contains predicate on the "preferred_language" field.
+func PreferredLanguageContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageHasPrefix applies the HasPrefix predicate on the "preferred_language" field.
+func PreferredLanguageHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageHasSuffix applies the HasSuffix predicate on the "preferred_language" field.
+func PreferredLanguageHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageIsNil applies the IsNil predicate on the "preferred_language" field.
+func PreferredLanguageIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldPreferredLanguage))
+}
+
+// PreferredLanguageNotNil applies the NotNil predicate on the "preferred_language" field.
+func PreferredLanguageNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldPreferredLanguage))
+}
+
+// PreferredLanguageEqualFold applies the EqualFold predicate on the "preferred_language" field.
+func PreferredLanguageEqualFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldEqualFold(FieldPreferredLanguage, v))
+}
+
+// PreferredLanguageContainsFold applies the ContainsFold predicate on the "preferred_language" field.
+func PreferredLanguageContainsFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldContainsFold(FieldPreferredLanguage, v))
 }
 
 // HasOrders applies the HasEdge predicate on the "orders" edge.

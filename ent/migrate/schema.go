@@ -27,6 +27,7 @@ var (
 		{Name: "country", Type: field.TypeString, Nullable: true},
 		{Name: "region", Type: field.TypeString, Nullable: true},
 		{Name: "city", Type: field.TypeString, Nullable: true},
+		{Name: "preferred_language", Type: field.TypeString, Nullable: true},
 	}
 	// CustomersTable holds the schema information for the "customers" table.
 	CustomersTable = &schema.Table{

@@ -69,6 +69,10 @@ func init() {
 	customerDescCity := customerFields[11].Descriptor()
 	// customer.CityValidator is a validator for the "city" field. It is called by the builders before save.
 	customer.CityValidator = customerDescCity.Validators[0].(func(string) error)
+	// customerDescPreferredLanguage is the schema descriptor for preferred_language field.
+	customerDescPreferredLanguage := customerFields[12].Descriptor()
+	// customer.PreferredLanguageValidator is a validator for the "preferred_language" field. It is called by the builders before save.
+	customer.PreferredLanguageValidator = customerDescPreferredLanguage.Validators[0].(func(string) error)
 	feedbackMixin := schema.Feedback{}.Mixin()
 	feedbackHooks := schema.Feedback{}.Hooks()
 	feedback.Hooks[0] = feedbackHooks[0]

@@ -46,6 +46,9 @@ func (Customer) Fields() []ent.Field {
 			Annotations(entgql.Directives(personalData("region"))),
 		field.String("city").Optional().Nillable().Validate(validate.Text).
 			Annotations(entgql.Directives(personalData("city"))),
+		field.String("preferred_language").Optional().Nillable().Validate(validate.Language).
+			Comment("BCP 47 tag: the language customer service should use.").
+			Annotations(Interchange{Sample: "language"}),
 	}
 }
 

@@ -165,15 +165,21 @@ func checkCustomer(r *ndjson.Customer) error {
 			return invalid("city", err)
 		}
 	}
+	if r.PreferredLanguage != nil {
+		v := *r.PreferredLanguage
+		if err := customer.PreferredLanguageValidator(v); err != nil {
+			return invalid("preferredLanguage", err)
+		}
+	}
 	return nil
 }
 
 // customerColumns are the columns of customers an import writes, in the
 // order bindCustomer binds them.
-var customerColumns = []string{"id", "external_ref", "created_at", "updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city"}
+var customerColumns = []string{"id", "external_ref", "created_at", "updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language"}
 
 // customerMutable are the columns an upsert of a stored customer replaces.
-var customerMutable = []string{"updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city"}
+var customerMutable = []string{"updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language"}
 
 // bindCustomer adds the row of a checked record to w.
 func bindCustomer(w *rows, r *ndjson.Customer, id int, now time.Time, nowArg any) {
@@ -194,6 +200,7 @@ func bindCustomer(w *rows, r *ndjson.Customer, id int, now time.Time, nowArg any
 	w.arg(optString(r.Country))
 	w.arg(optString(r.Region))
 	w.arg(optString(r.City))
+	w.arg(optString(r.PreferredLanguage))
 }
 
 // sameCustomer reports whether writing the record would leave the stored
@@ -211,7 +218,8 @@ func sameCustomer(e *ent.Customer, r *ndjson.Customer) bool {
 		eqPtr(s.IncomeBand, r.IncomeBand) &&
 		eqPtr(s.Country, r.Country) &&
 		eqPtr(s.Region, r.Region) &&
-		eqPtr(s.City, r.City)
+		eqPtr(s.City, r.City) &&
+		eqPtr(s.PreferredLanguage, r.PreferredLanguage)
 }
 
 // checkOrder checks a record's fields with the rules of the ent

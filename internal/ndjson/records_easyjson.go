@@ -876,6 +876,16 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson4(in *jlexer.Lexer, ou
 				}
 				*out.City = string(in.String())
 			}
+		case "preferredLanguage":
+			if in.IsNull() {
+				in.Skip()
+				out.PreferredLanguage = nil
+			} else {
+				if out.PreferredLanguage == nil {
+					out.PreferredLanguage = new(string)
+				}
+				*out.PreferredLanguage = string(in.String())
+			}
 		case "createdAt":
 			if in.IsNull() {
 				in.Skip()
@@ -970,6 +980,11 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson4(out *jwriter.Writer,
 		const prefix string = ",\"city\":"
 		out.RawString(prefix)
 		out.String(string(*in.City))
+	}
+	if in.PreferredLanguage != nil {
+		const prefix string = ",\"preferredLanguage\":"
+		out.RawString(prefix)
+		out.String(string(*in.PreferredLanguage))
 	}
 	if in.CreatedAt != nil {
 		const prefix string = ",\"createdAt\":"

@@ -48,40 +48,42 @@ func PersonaOf(e *ent.Persona) Persona {
 //
 //easyjson:json
 type Customer struct {
-	ExternalRef    string     `json:"externalRef"`
-	Kind           string     `json:"kind"`
-	Relationship   *string    `json:"relationship,omitempty"`
-	LifecycleStage *string    `json:"lifecycleStage,omitempty"`
-	Name           string     `json:"name"`
-	Email          *string    `json:"email,omitempty"`
-	Phone          *string    `json:"phone,omitempty"`
-	BirthDate      *string    `json:"birthDate,omitempty"`
-	Gender         *string    `json:"gender,omitempty"`
-	IncomeBand     *string    `json:"incomeBand,omitempty"`
-	Country        *string    `json:"country,omitempty"`
-	Region         *string    `json:"region,omitempty"`
-	City           *string    `json:"city,omitempty"`
-	CreatedAt      *time.Time `json:"createdAt,omitempty"`
+	ExternalRef       string     `json:"externalRef"`
+	Kind              string     `json:"kind"`
+	Relationship      *string    `json:"relationship,omitempty"`
+	LifecycleStage    *string    `json:"lifecycleStage,omitempty"`
+	Name              string     `json:"name"`
+	Email             *string    `json:"email,omitempty"`
+	Phone             *string    `json:"phone,omitempty"`
+	BirthDate         *string    `json:"birthDate,omitempty"`
+	Gender            *string    `json:"gender,omitempty"`
+	IncomeBand        *string    `json:"incomeBand,omitempty"`
+	Country           *string    `json:"country,omitempty"`
+	Region            *string    `json:"region,omitempty"`
+	City              *string    `json:"city,omitempty"`
+	PreferredLanguage *string    `json:"preferredLanguage,omitempty"`
+	CreatedAt         *time.Time `json:"createdAt,omitempty"`
 }
 
 // CustomerOf returns the record of a stored customer; its references
 // come from the edges loaded with it.
 func CustomerOf(e *ent.Customer) Customer {
 	r := Customer{
-		ExternalRef:    Ref(e.ExternalRef, e.ID),
-		Kind:           string(e.Kind),
-		Relationship:   ptr(string(e.Relationship)),
-		LifecycleStage: ptr(string(e.LifecycleStage)),
-		Name:           e.Name,
-		Email:          (*string)(e.Email),
-		Phone:          (*string)(e.Phone),
-		BirthDate:      (*string)(e.BirthDate),
-		Gender:         (*string)(e.Gender),
-		IncomeBand:     (*string)(e.IncomeBand),
-		Country:        (*string)(e.Country),
-		Region:         (*string)(e.Region),
-		City:           (*string)(e.City),
-		CreatedAt:      ptr(e.CreatedAt.UTC()),
+		ExternalRef:       Ref(e.ExternalRef, e.ID),
+		Kind:              string(e.Kind),
+		Relationship:      ptr(string(e.Relationship)),
+		LifecycleStage:    ptr(string(e.LifecycleStage)),
+		Name:              e.Name,
+		Email:             (*string)(e.Email),
+		Phone:             (*string)(e.Phone),
+		BirthDate:         (*string)(e.BirthDate),
+		Gender:            (*string)(e.Gender),
+		IncomeBand:        (*string)(e.IncomeBand),
+		Country:           (*string)(e.Country),
+		Region:            (*string)(e.Region),
+		City:              (*string)(e.City),
+		PreferredLanguage: (*string)(e.PreferredLanguage),
+		CreatedAt:         ptr(e.CreatedAt.UTC()),
 	}
 	return r
 }

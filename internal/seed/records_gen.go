@@ -10,6 +10,7 @@ func samplePersona(r *ndjson.Persona, s sampler) {
 
 // sampleCustomer fills the fields the schema gives a sample source.
 func sampleCustomer(r *ndjson.Customer, s sampler) {
+	r.PreferredLanguage = ptr(s.string("language"))
 }
 
 // sampleOrder fills the fields the schema gives a sample source.

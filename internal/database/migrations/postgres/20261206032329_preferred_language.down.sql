@@ -1,0 +1,2 @@
+-- reverse: modify "customers" table
+ALTER TABLE "customers" DROP COLUMN "preferred_language";
