@@ -90,7 +90,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	if err := db.ensureIndexes(ctx); err != nil {
+	if err := db.finishBulkLoad(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

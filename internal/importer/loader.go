@@ -67,8 +67,9 @@ type Loader struct {
 	// SQLite settings before the import changed them (tuneSQLite).
 	sqlite    sqliteSettings
 	committed bool // a batch was committed since the last AfterCommit at Flush
-	// indexes: the first batch has looked at the tables' indexes; deferred
-	// lists the tables whose secondary indexes wait for Flush.
+	// indexes: the first batch has looked at the tables; deferred lists the
+	// tables whose secondary indexes (and PostgreSQL foreign keys) wait for
+	// Flush (database.BeginBulkLoad).
 	indexes  bool
 	deferred []string
 	// customerIDs maps the externalRef of every customer written or looked up
@@ -167,7 +168,7 @@ func (l *Loader) Flush() error {
 	return nil
 }
 
-// buildIndexes builds the indexes deferred by the first batch.
+// buildIndexes builds the indexes and keys deferred by the first batch.
 func (l *Loader) buildIndexes() error {
 	if len(l.deferred) == 0 {
 		return nil
@@ -177,7 +178,7 @@ func (l *Loader) buildIndexes() error {
 		return err
 	}
 	defer conn.Close()
-	if err := database.EnsureIndexes(l.ctx, conn, l.dialect); err != nil {
+	if err := database.FinishBulkLoad(l.ctx, conn, l.dialect); err != nil {
 		return err
 	}
 	l.deferred = nil
@@ -391,7 +392,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	}
 	if !l.indexes {
 		l.indexes = true
-		l.deferred, err = database.DeferIndexes(l.ctx, conn, customer.Table, order.Table, orderitem.Table, feedback.Table)
+		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.dialect, customer.Table, order.Table, orderitem.Table, feedback.Table)
 		if err != nil {
 			return 0, err
 		}
