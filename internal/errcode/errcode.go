@@ -1,7 +1,8 @@
 // Package errcode maps every error a resolver can return to the GraphQL error
-// the client sees, in this one place: extensions.code from the contract,
-// extensions.field for bad input, and a generic message for anything internal
-// (SQL, file paths and personal data never reach the client; they are logged).
+// the client sees, in this one place: extensions.code from the contract for
+// each fault error (and ent's own), extensions.field for bad input, and a
+// generic message for anything internal (SQL, file paths and personal data
+// never reach the client; they are logged).
 package errcode
 
 import (
@@ -19,14 +20,13 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/c360/c360/ent"
-	"github.com/c360/c360/internal/validate"
+	"github.com/c360/c360/internal/fault"
 )
 
 // The codes of the contract.
 const (
 	BadUserInput       = "BAD_USER_INPUT"
 	NotFound           = "NOT_FOUND"
-	Unauthenticated    = "UNAUTHENTICATED"
 	Forbidden          = "FORBIDDEN"
 	QueryTooComplex    = "QUERY_TOO_COMPLEX"
 	InternalError      = "INTERNAL_SERVER_ERROR"
@@ -34,11 +34,6 @@ const (
 	timeoutMessage     = "the request took too long and was cancelled"
 	RequestTimeoutCode = "TIMEOUT"
 )
-
-// NotFoundError says which object does not exist.
-type NotFoundError struct{ What string }
-
-func (e *NotFoundError) Error() string { return e.What + " not found" }
 
 // NewPresenter returns gqlgen's error presenter. With hideSchema (suggestions
 // off) validation errors name nothing of the schema that the request does not
@@ -87,21 +82,22 @@ func present(ctx context.Context, err error, hideSchema bool) *gqlerror.Error {
 
 func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, field, msg string) {
 	var (
-		fieldErr  *validate.FieldError
-		validErr  *ent.ValidationError
-		notFound  *NotFoundError
-		entNF     *ent.NotFoundError
-		constrErr *ent.ConstraintError
+		badInput   *fault.BadInput
+		validErr   *ent.ValidationError
+		notFound   *fault.NotFound
+		entNF      *ent.NotFoundError
+		conflict   *fault.Conflict
+		tooComplex *fault.TooComplex
 	)
 	switch {
 	case introspectionRefused(ctx):
 		return Forbidden, "", "introspection is disabled on this server"
-	case errors.As(err, &fieldErr):
-		f := fieldErr.Field
-		if f == "" {
-			f = argumentPath(ctx, gqlErr.Path)
+	case errors.As(err, &badInput):
+		if badInput.Field == "" {
+			f := argumentPath(ctx, gqlErr.Path)
+			return BadUserInput, f, qualify(f, badInput.Message)
 		}
-		return BadUserInput, f, qualify(f, fieldErr.Message)
+		return BadUserInput, badInput.Field, badInput.Message
 	case errors.As(err, &validErr):
 		f := camel(validErr.Name)
 		reason := validErr.Error()
@@ -113,12 +109,10 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 		return NotFound, "", notFound.Error()
 	case errors.As(err, &entNF):
 		return NotFound, "", "not found"
-	case errors.As(err, &constrErr):
-		f := constraintField(constrErr.Error())
-		if f == "" {
-			return BadUserInput, "", "the change conflicts with existing data"
-		}
-		return BadUserInput, f, qualify(f, "is already in use")
+	case errors.As(fault.FromDatabase(err), &conflict):
+		return BadUserInput, conflict.Field, conflict.Error()
+	case errors.As(err, &tooComplex):
+		return QueryTooComplex, "", tooComplex.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return RequestTimeoutCode, "", timeoutMessage
 	case errors.Is(err, context.Canceled):
@@ -286,19 +280,6 @@ func formatPath(p ast.Path) string {
 		}
 	}
 	return b.String()
-}
-
-// constraintField names the input field behind a unique-constraint violation,
-// from SQLite's "UNIQUE constraint failed: customers.email" or PostgreSQL's
-// `violates unique constraint "customers_email_key"`.
-func constraintField(msg string) string {
-	switch {
-	case strings.Contains(msg, "external_ref"):
-		return "externalRef"
-	case strings.Contains(msg, "email"):
-		return "email"
-	}
-	return ""
 }
 
 func camel(snake string) string {

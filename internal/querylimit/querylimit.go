@@ -18,8 +18,9 @@
 //     by an estimate of the list's length; filters and aggregates are priced
 //     by the work they cause.
 //
-// Every refusal is an error with extensions.code QUERY_TOO_COMPLEX whose
-// message names the limit and the measured value.
+// Every refusal is a *fault.TooComplex whose message names the limit and the
+// measured value, but for a variable over the input limits: the client's bad
+// input (*fault.BadInput naming the variable).
 package querylimit
 
 import (
@@ -28,7 +29,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/fault"
 )
 
 // Limits bounds an operation. A zero or negative field takes its default
@@ -110,7 +111,7 @@ func (l Limits) withDefaults() Limits {
 
 // refusal builds the error of a refused operation.
 func refusal(msg string) *gqlerror.Error {
-	return errcode.New(errcode.QueryTooComplex, "", msg)
+	return gqlerror.Wrap(&fault.TooComplex{Message: msg})
 }
 
 // satCap is where counts saturate: far above any limit, far below overflow,
