@@ -23,16 +23,25 @@ import (
 	"github.com/c360/c360/internal/fault"
 )
 
-// The codes of the contract.
+// The codes of the contract. UNAUTHENTICATED is internal/auth's, which
+// refuses a request before GraphQL runs.
 const (
 	BadUserInput       = "BAD_USER_INPUT"
 	NotFound           = "NOT_FOUND"
 	Forbidden          = "FORBIDDEN"
 	QueryTooComplex    = "QUERY_TOO_COMPLEX"
 	InternalError      = "INTERNAL_SERVER_ERROR"
-	internalMessage    = "internal server error"
-	timeoutMessage     = "the request took too long and was cancelled"
 	RequestTimeoutCode = "TIMEOUT"
+	// BadRequest is a request the transport cannot read as GraphQL.
+	BadRequest = "BAD_REQUEST"
+	// RateLimited is a request over its credential's rate (HTTP 429).
+	RateLimited = "RATE_LIMITED"
+)
+
+const (
+	// InternalMessage is all a client learns of an internal error.
+	InternalMessage = "internal server error"
+	timeoutMessage  = "the request took too long and was cancelled"
 )
 
 // NewPresenter returns gqlgen's error presenter. With hideSchema (suggestions
@@ -127,7 +136,7 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 		}
 		return BadUserInput, f, qualify(f, err.Error())
 	}
-	return InternalError, "", internalMessage
+	return InternalError, "", InternalMessage
 }
 
 // introspectionRefused tells whether the error is gqlgen's refusal of
@@ -295,7 +304,7 @@ func camel(snake string) string {
 // Recover turns a resolver panic into an internal error, logging the stack.
 func Recover(ctx context.Context, v any) error {
 	slog.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-	return errors.New(internalMessage)
+	return errors.New(InternalMessage)
 }
 
 // New returns an error with a code, for refusals decided outside resolvers
