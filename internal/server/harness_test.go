@@ -28,7 +28,7 @@ import (
 
 func TestMain(m *testing.M) {
 	// Request logs would drown the test output; warnings and errors still show.
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	slog.SetDefault(slog.New(server.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	testservices.Main(m)
 }
 
