@@ -68,7 +68,7 @@ func nonEmpty(vs []string) []string {
 }
 
 // wellFormed accepts printable, non-space ASCII of reasonable length: every
-// key from GenerateKey and every compact JWT is such.
+// key made as README.md says and every compact JWT is such.
 func wellFormed(token string) bool {
 	if token == "" || len(token) > maxCredentialLen {
 		return false
