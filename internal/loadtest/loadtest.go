@@ -105,10 +105,8 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 		return nil, fmt.Errorf("the data set had rejections: %s, first %v", sum, sum.Rejections[0])
 	}
 
-	e.db, err = database.Open(ctx, databaseURL, database.Options{Wrap: func(d dialect.Driver) dialect.Driver {
-		e.counter = database.NewCounter(d)
-		return e.counter
-	}})
+	e.counter = &database.Counter{}
+	e.db, err = database.Open(ctx, databaseURL, database.Options{Wrap: e.counter.Wrap})
 	if err != nil {
 		return nil, err
 	}

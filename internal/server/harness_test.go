@@ -68,10 +68,8 @@ func newAPIAt(t testing.TB, url string, edit func(*config.Config)) *api {
 	if database.IsPostgres(url) {
 		d = dialect.Postgres
 	}
-	var counter *database.Counter
-	db, err := database.Open(context.Background(), url, database.Options{
-		Wrap: func(drv dialect.Driver) dialect.Driver { counter = database.NewCounter(drv); return counter },
-	})
+	counter := &database.Counter{}
+	db, err := database.Open(context.Background(), url, database.Options{Wrap: counter.Wrap})
 	if err != nil {
 		t.Fatalf("opening %s: %v", d, err)
 	}
