@@ -1,19 +1,13 @@
 package auth
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 )
-
-// apiKeyPrefix marks keys made by GenerateKey, so a leaked key is easy to
-// recognise in logs and by secret scanners.
-const apiKeyPrefix = "c360_"
 
 // apiKey is one configured key: only its digest is kept.
 type apiKey struct {
@@ -31,19 +25,6 @@ type apiKey struct {
 func HashKey(key string) string {
 	d := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(d[:])
-}
-
-// GenerateKey returns a new API key: "c360_" followed by 32 random bytes in
-// unpadded base64url (no dots, so it is never mistaken for a JWT). The shell
-// equivalent is
-//
-//	echo "c360_$(openssl rand 32 | basenc --base64url | tr -d '=')"
-func GenerateKey() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("generate API key: %w", err)
-	}
-	return apiKeyPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // parseAPIKeys parses the API_KEYS format, "role:sha256hex,role:sha256hex".

@@ -1,10 +1,11 @@
 package auth
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/c360/c360/internal/httperror"
 )
 
 // maxCredentialLen bounds the work one request can cause (decoding, hashing,
@@ -67,7 +68,7 @@ func nonEmpty(vs []string) []string {
 }
 
 // wellFormed accepts printable, non-space ASCII of reasonable length: every
-// key from GenerateKey and every compact JWT is such.
+// key made as README.md says and every compact JWT is such.
 func wellFormed(token string) bool {
 	if token == "" || len(token) > maxCredentialLen {
 		return false
@@ -96,28 +97,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-type gqlError struct {
-	Message    string         `json:"message"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-type gqlErrors struct {
-	Errors []gqlError `json:"errors"`
-}
-
 func writeUnauthenticated(w http.ResponseWriter, reason string) {
-	body, err := json.Marshal(gqlErrors{Errors: []gqlError{{
-		Message:    reason,
-		Extensions: map[string]any{"code": unauthenticatedErrCode},
-	}}})
-	if err != nil { // cannot happen with these types; keep a valid answer anyway
-		body = []byte(`{"errors":[{"message":"unauthenticated","extensions":{"code":"UNAUTHENTICATED"}}]}`)
-	}
-	h := w.Header()
-	h.Set("WWW-Authenticate", "Bearer")
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write(body) // the client is gone if this fails; nothing to do
+	w.Header().Set("WWW-Authenticate", "Bearer")
+	httperror.Write(w, http.StatusUnauthorized, unauthenticatedErrCode, reason)
 }

@@ -39,8 +39,6 @@ func init() {
 type DB struct {
 	Client  *ent.Client
 	Dialect string
-	// Driver is the ent driver under Client, for wrapping (statement counting).
-	Driver dialect.Driver
 	// ReadConns is how many reads run at once (the read pool's size).
 	ReadConns int
 	pools     []*sql.DB
@@ -204,7 +202,7 @@ func newDB(d string, drv dialect.Driver, opts Options, pools ...*sql.DB) *DB {
 	if opts.Wrap != nil {
 		drv = opts.Wrap(drv)
 	}
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: d, Driver: drv, pools: pools}
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: d, pools: pools}
 }
 
 // WriterConn returns a connection of the pool that writes (SQLite's single

@@ -26,9 +26,7 @@ func TestSQLiteSynchronousSettingReachesEveryConnection(t *testing.T) {
 		for q, conns := range map[string]int{"PRAGMA synchronous": 1, "SELECT synchronous FROM pragma_synchronous": 3} {
 			var held []*sql.Rows
 			for range conns {
-				rows, err := db.Driver.(interface {
-					QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-				}).QueryContext(ctx, q)
+				rows, err := db.Client.QueryContext(ctx, q)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -55,4 +56,28 @@ func (d *splitDriver) QueryContext(ctx context.Context, query string, args ...an
 		return queryContext(d.reader, ctx, query, args...)
 	}
 	return queryContext(d.Driver, ctx, query, args...)
+}
+
+type execer interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}
+
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+func execContext(d any, ctx context.Context, query string, args ...any) (sql.Result, error) {
+	e, ok := d.(execer)
+	if !ok {
+		return nil, fmt.Errorf("driver %T does not support ExecContext", d)
+	}
+	return e.ExecContext(ctx, query, args...)
+}
+
+func queryContext(d any, ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, ok := d.(querier)
+	if !ok {
+		return nil, fmt.Errorf("driver %T does not support QueryContext", d)
+	}
+	return q.QueryContext(ctx, query, args...)
 }

@@ -2,7 +2,6 @@ package database_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -27,9 +26,7 @@ func TestPostgresStatementsArePreparedOncePerConnection(t *testing.T) {
 		}
 	}
 	prepared := func() (n int, at time.Time) {
-		rows, err := db.Driver.(interface {
-			QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-		}).QueryContext(ctx,
+		rows, err := db.Client.QueryContext(ctx,
 			`SELECT count(*), coalesce(max(prepare_time), now()) FROM pg_prepared_statements WHERE statement LIKE '%"customers"%' AND statement NOT LIKE '%pg_prepared_statements%'`)
 		if err != nil {
 			t.Fatal(err)

@@ -1,7 +1,8 @@
 // Package errcode maps every error a resolver can return to the GraphQL error
-// the client sees, in this one place: extensions.code from the contract,
-// extensions.field for bad input, and a generic message for anything internal
-// (SQL, file paths and personal data never reach the client; they are logged).
+// the client sees, in this one place: extensions.code from the contract for
+// each fault error (and ent's own), extensions.field for bad input, and a
+// generic message for anything internal (SQL, file paths and personal data
+// never reach the client; they are logged).
 package errcode
 
 import (
@@ -19,26 +20,29 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/c360/c360/ent"
-	"github.com/c360/c360/internal/validate"
+	"github.com/c360/c360/internal/fault"
 )
 
-// The codes of the contract.
+// The codes of the contract. UNAUTHENTICATED is internal/auth's, which
+// refuses a request before GraphQL runs.
 const (
 	BadUserInput       = "BAD_USER_INPUT"
 	NotFound           = "NOT_FOUND"
-	Unauthenticated    = "UNAUTHENTICATED"
 	Forbidden          = "FORBIDDEN"
 	QueryTooComplex    = "QUERY_TOO_COMPLEX"
 	InternalError      = "INTERNAL_SERVER_ERROR"
-	internalMessage    = "internal server error"
-	timeoutMessage     = "the request took too long and was cancelled"
 	RequestTimeoutCode = "TIMEOUT"
+	// BadRequest is a request the transport cannot read as GraphQL.
+	BadRequest = "BAD_REQUEST"
+	// RateLimited is a request over its credential's rate (HTTP 429).
+	RateLimited = "RATE_LIMITED"
 )
 
-// NotFoundError says which object does not exist.
-type NotFoundError struct{ What string }
-
-func (e *NotFoundError) Error() string { return e.What + " not found" }
+const (
+	// InternalMessage is all a client learns of an internal error.
+	InternalMessage = "internal server error"
+	timeoutMessage  = "the request took too long and was cancelled"
+)
 
 // NewPresenter returns gqlgen's error presenter. With hideSchema (suggestions
 // off) validation errors name nothing of the schema that the request does not
@@ -87,21 +91,22 @@ func present(ctx context.Context, err error, hideSchema bool) *gqlerror.Error {
 
 func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, field, msg string) {
 	var (
-		fieldErr  *validate.FieldError
-		validErr  *ent.ValidationError
-		notFound  *NotFoundError
-		entNF     *ent.NotFoundError
-		constrErr *ent.ConstraintError
+		badInput   *fault.BadInput
+		validErr   *ent.ValidationError
+		notFound   *fault.NotFound
+		entNF      *ent.NotFoundError
+		conflict   *fault.Conflict
+		tooComplex *fault.TooComplex
 	)
 	switch {
 	case introspectionRefused(ctx):
 		return Forbidden, "", "introspection is disabled on this server"
-	case errors.As(err, &fieldErr):
-		f := fieldErr.Field
-		if f == "" {
-			f = argumentPath(ctx, gqlErr.Path)
+	case errors.As(err, &badInput):
+		if badInput.Field == "" {
+			f := argumentPath(ctx, gqlErr.Path)
+			return BadUserInput, f, qualify(f, badInput.Message)
 		}
-		return BadUserInput, f, qualify(f, fieldErr.Message)
+		return BadUserInput, badInput.Field, badInput.Message
 	case errors.As(err, &validErr):
 		f := camel(validErr.Name)
 		reason := validErr.Error()
@@ -113,12 +118,10 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 		return NotFound, "", notFound.Error()
 	case errors.As(err, &entNF):
 		return NotFound, "", "not found"
-	case errors.As(err, &constrErr):
-		f := constraintField(constrErr.Error())
-		if f == "" {
-			return BadUserInput, "", "the change conflicts with existing data"
-		}
-		return BadUserInput, f, qualify(f, "is already in use")
+	case errors.As(fault.FromDatabase(err), &conflict):
+		return BadUserInput, conflict.Field, conflict.Error()
+	case errors.As(err, &tooComplex):
+		return QueryTooComplex, "", tooComplex.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return RequestTimeoutCode, "", timeoutMessage
 	case errors.Is(err, context.Canceled):
@@ -133,7 +136,7 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 		}
 		return BadUserInput, f, qualify(f, err.Error())
 	}
-	return InternalError, "", internalMessage
+	return InternalError, "", InternalMessage
 }
 
 // introspectionRefused tells whether the error is gqlgen's refusal of
@@ -288,19 +291,6 @@ func formatPath(p ast.Path) string {
 	return b.String()
 }
 
-// constraintField names the input field behind a unique-constraint violation,
-// from SQLite's "UNIQUE constraint failed: customers.email" or PostgreSQL's
-// `violates unique constraint "customers_email_key"`.
-func constraintField(msg string) string {
-	switch {
-	case strings.Contains(msg, "external_ref"):
-		return "externalRef"
-	case strings.Contains(msg, "email"):
-		return "email"
-	}
-	return ""
-}
-
 func camel(snake string) string {
 	parts := strings.Split(snake, "_")
 	for i := 1; i < len(parts); i++ {
@@ -314,7 +304,7 @@ func camel(snake string) string {
 // Recover turns a resolver panic into an internal error, logging the stack.
 func Recover(ctx context.Context, v any) error {
 	slog.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-	return errors.New(internalMessage)
+	return errors.New(InternalMessage)
 }
 
 // New returns an error with a code, for refusals decided outside resolvers

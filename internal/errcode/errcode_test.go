@@ -3,6 +3,8 @@ package errcode_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/c360/c360/graph"
 	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/fault"
 )
 
 // run executes a document against the real schema with resolvers that have
@@ -54,5 +57,32 @@ func TestCoercionErrorNamesField(t *testing.T) {
 	if e.Extensions["code"] != errcode.BadUserInput || e.Extensions["field"] != "items[0].unitPrice" {
 		b, _ := json.Marshal(e)
 		t.Fatalf("coercion error: %s", b)
+	}
+}
+
+func TestEachFaultIsPresentedWithItsCodeFieldAndMessage(t *testing.T) {
+	present := errcode.NewPresenter(false)
+	for _, tc := range []struct {
+		err              error
+		code, field, msg string
+	}{
+		{&fault.BadInput{Field: "email", Message: "email: is not a valid email address"},
+			errcode.BadUserInput, "email", "email: is not a valid email address"},
+		{fmt.Errorf("creating order: %w", &fault.NotFound{What: "customer 7"}), errcode.NotFound, "", "customer 7 not found"},
+		{errors.New("ent: constraint failed: UNIQUE constraint failed: customers.external_ref"),
+			errcode.BadUserInput, "externalRef", "externalRef: is already in use"},
+		{&fault.Conflict{Err: errors.New("FOREIGN KEY constraint failed")},
+			errcode.BadUserInput, "", "the change conflicts with existing data"},
+		{&fault.TooComplex{Message: "query depth 16 exceeds the limit of 15"},
+			errcode.QueryTooComplex, "", "query depth 16 exceeds the limit of 15"},
+		{fmt.Errorf("reading: %w", context.DeadlineExceeded), errcode.RequestTimeoutCode, "", "the request took too long and was cancelled"},
+		{errors.New("pq: relation customers does not exist"), errcode.InternalError, "", "internal server error"},
+	} {
+		got := present(context.Background(), tc.err)
+		if got.Message != tc.msg || got.Extensions["code"] != tc.code || (got.Extensions["field"] != nil) != (tc.field != "") ||
+			(tc.field != "" && got.Extensions["field"] != tc.field) {
+			b, _ := json.Marshal(got)
+			t.Errorf("%v presented as %s, want code %s, field %q, message %q", tc.err, b, tc.code, tc.field, tc.msg)
+		}
 	}
 }

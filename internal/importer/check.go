@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/internal/fault"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/ndjson"
 	"github.com/c360/c360/internal/personas"
@@ -58,8 +59,8 @@ func invalidInt(field string, v int, err error) error {
 
 // within puts the path of an embedded record in front of the field an error names.
 func within(parent string, err error) error {
-	if fe, ok := err.(*validate.FieldError); ok {
-		return validate.Errorf(parent+"."+fe.Field, "%s", fe.Message)
+	if bi, ok := err.(*fault.BadInput); ok {
+		return &fault.BadInput{Field: parent + "." + bi.Field, Message: parent + "." + bi.Message}
 	}
 	return validate.Errorf(parent, "%s", err)
 }

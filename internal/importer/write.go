@@ -17,6 +17,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/internal/fault"
 	"github.com/c360/c360/internal/validate"
 )
 
@@ -444,7 +445,7 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 
 // data of a record, as opposed to an infrastructure failure.
 func isDataError(err error) bool {
-	var fe *validate.FieldError
+	var fe *fault.BadInput
 	var pgErr *pgconn.PgError
 	var liteErr sqlite3.Error
 	switch {
@@ -487,7 +488,7 @@ func fieldOf(column string) string {
 // when the error tells it.
 func rejectionFor(src source, err error) Rejection {
 	rj := Rejection{File: src.file, Line: src.line}
-	var fe *validate.FieldError
+	var fe *fault.BadInput
 	var ve *ent.ValidationError
 	var pgErr *pgconn.PgError
 	var liteErr sqlite3.Error

@@ -122,9 +122,6 @@ func BenchmarkAPI(b *testing.B) {
 			if !env.CountsDatabaseCPU() {
 				rep.Notes = append(rep.Notes, "CPU per request on "+env.Dialect+" leaves out the database server's: its processes were not found in /proc.")
 			}
-			if !env.HasInsights() {
-				rep.Notes = append(rep.Notes, "Q3 skipped on "+env.Dialect+": the schema has no Query.insights.")
-			}
 			for _, sc := range env.Scenarios() {
 				for _, c := range []int{1, 16} {
 					name := sc.Key

@@ -12,8 +12,7 @@
 //	Q2 BI pull: customers(first: 100) with their first 10 orders with items
 //	   and first 10 feedback, paging with after through the first 1,000
 //	   customers; each page is one request.
-//	Q3 insights: the global aggregate Query.insights, when the schema has it
-//	   (found by introspection), selecting all its scalar fields.
+//	Q3 insights: the global aggregate Query.insights, all its fields.
 //
 // Q1 and Q2 also run against their floor (floor.go): the same response data
 // built by one hand-written SQL statement, the database's own cost.
@@ -79,8 +78,6 @@ type Env struct {
 
 	floor      *floor // the Q1/Q2 floor statements and their pool
 	postmaster int    // PostgreSQL's main process, for its CPU time; 0 on SQLite
-
-	insights string // the Q3 query, "" when the schema has no Query.insights
 }
 
 // Setup imports the data set in dataDir (customers C-0000001..C-<customers>)
@@ -108,10 +105,8 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 		return nil, fmt.Errorf("the data set had rejections: %s, first %v", sum, sum.Rejections[0])
 	}
 
-	e.db, err = database.Open(ctx, databaseURL, database.Options{Wrap: func(d dialect.Driver) dialect.Driver {
-		e.counter = database.NewCounter(d)
-		return e.counter
-	}})
+	e.counter = &database.Counter{}
+	e.db, err = database.Open(ctx, databaseURL, database.Options{Wrap: e.counter.Wrap})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +119,6 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	cfg.DatabaseURL = databaseURL
 	cfg.Auth = config.AuthConfig{} // development mode: the driver sends no credentials
 	cfg.RateLimit = 0              // one client address sends everything
-	cfg.Introspection = true       // to find Query.insights
 	cfg.RedisURL = ""              // the in-process score cache
 	cfg.OTLPEndpoint = ""
 	e.sc, err = scores.Open(e.db.Client, e.db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
@@ -149,10 +143,6 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	e.client = &http.Client{Transport: &http.Transport{
 		MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute, DisableCompression: true,
 	}, Timeout: time.Minute}
-	if err := e.findInsights(ctx); err != nil {
-		e.Close()
-		return nil, err
-	}
 	if e.floor, err = openFloor(databaseURL); err != nil {
 		e.Close()
 		return nil, err
@@ -182,9 +172,6 @@ func (e *Env) Close() {
 		e.floor.pool.Close()
 	}
 }
-
-// HasInsights reports whether the schema has Query.insights (Q3).
-func (e *Env) HasInsights() bool { return e.insights != "" }
 
 // post sends a GraphQL request and returns the body; a non-200 status or an
 // "errors" member is an error.
@@ -220,90 +207,6 @@ func request(query string, vars map[string]any) []byte {
 	return b
 }
 
-// findInsights builds the Q3 query from the schema, if it has Query.insights
-// without required arguments: all scalar and enum fields of its type.
-func (e *Env) findInsights(ctx context.Context) error {
-	raw, err := e.post(ctx, request(`{ __type(name: "Query") { fields { name
-		args { name type { kind } }
-		type { kind name ofType { kind name } } } } }`, nil))
-	if err != nil {
-		return fmt.Errorf("introspection: %w", err)
-	}
-	type typeRef struct {
-		Kind   string   `json:"kind"`
-		Name   string   `json:"name"`
-		OfType *typeRef `json:"ofType"`
-	}
-	var q struct {
-		Data struct {
-			Type struct {
-				Fields []struct {
-					Name string `json:"name"`
-					Args []struct {
-						Type typeRef `json:"type"`
-					} `json:"args"`
-					Type typeRef `json:"type"`
-				} `json:"fields"`
-			} `json:"__type"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(raw, &q); err != nil {
-		return err
-	}
-	typeName := ""
-	for _, f := range q.Data.Type.Fields {
-		if f.Name != "insights" {
-			continue
-		}
-		for _, a := range f.Args {
-			if a.Type.Kind == "NON_NULL" {
-				return nil // needs arguments: not the global aggregate
-			}
-		}
-		t := f.Type
-		for t.Kind == "NON_NULL" && t.OfType != nil {
-			t = *t.OfType
-		}
-		typeName = t.Name
-	}
-	if typeName == "" {
-		return nil
-	}
-	raw, err = e.post(ctx, request(`query($t: String!) { __type(name: $t) { fields {
-		name args { name } type { kind ofType { kind ofType { kind } } } } } }`, map[string]any{"t": typeName}))
-	if err != nil {
-		return fmt.Errorf("introspection: %w", err)
-	}
-	var t struct {
-		Data struct {
-			Type struct {
-				Fields []struct {
-					Name string     `json:"name"`
-					Args []struct{} `json:"args"`
-					Type typeRef    `json:"type"`
-				} `json:"fields"`
-			} `json:"__type"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return err
-	}
-	var fields []string
-	for _, f := range t.Data.Type.Fields {
-		k := f.Type
-		for (k.Kind == "NON_NULL" || k.Kind == "LIST") && k.OfType != nil {
-			k = *k.OfType
-		}
-		if len(f.Args) == 0 && (k.Kind == "SCALAR" || k.Kind == "ENUM") {
-			fields = append(fields, f.Name)
-		}
-	}
-	if len(fields) > 0 {
-		e.insights = "{ insights { " + strings.Join(fields, " ") + " } }"
-	}
-	return nil
-}
-
 // The scenario queries, as issue 9 defines them: every scalar field of each
 // type, so that c360 and the floor (floor.go) return the same, whole objects.
 const (
@@ -327,6 +230,9 @@ const (
       items { id sku name category quantity unitPrice lineTotal } } } }
     feedbacks(first: 10) { edges { node {
       id externalRef createdAt updatedAt kind channel score comment language submittedAt order { id } } } } } } } }`
+
+	q3 = `{ insights { customerCount buyerCount orderCount revenue averageOrderValue repeatPurchaseRate
+  npsResponses promoters passives detractors nps averageCsat csatSatisfiedShare } }`
 )
 
 // Q2PageSize and Q2Customers: the BI pull reads pages of 100 customers
@@ -380,11 +286,12 @@ type worker struct {
 	after string // Q2: cursor of the next page ("" for the first)
 }
 
-// Scenarios returns Q1, Q2, their floors and, when the schema has it, Q3.
+// Scenarios returns Q1, Q2, their floors and Q3.
 // A floor scenario draws the same inputs as its c360 one (the same
 // customers in the same order, the same pages).
 func (e *Env) Scenarios() []Scenario {
-	s := []Scenario{
+	insights := request(q3, nil)
+	return []Scenario{
 		{Key: "Q1", Name: "customer 360", next: func(w *worker) func(context.Context) ([]byte, error) {
 			return e.send(request(q1, map[string]any{"ref": e.q1Ref(w)}))
 		}},
@@ -403,14 +310,10 @@ func (e *Env) Scenarios() []Scenario {
 			after := floorQ2After(w.after)
 			return func(ctx context.Context) ([]byte, error) { return e.floor.query(ctx, e.floor.q2, after) }
 		}, after: q2After},
+		{Key: "Q3", Name: "insights", next: func(*worker) func(context.Context) ([]byte, error) {
+			return e.send(insights)
+		}},
 	}
-	if e.insights != "" {
-		q := request(e.insights, nil)
-		s = append(s, Scenario{Key: "Q3", Name: "insights", next: func(*worker) func(context.Context) ([]byte, error) {
-			return e.send(q)
-		}})
-	}
-	return s
 }
 
 // endCursor finds pageInfo.endCursor in a response without decoding it all.

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/c360/c360/internal/validate"
+	"github.com/c360/c360/internal/fault"
 )
 
 // Validate never panics, fails with a field error, and refuses minAge > maxAge
@@ -16,13 +16,13 @@ func FuzzValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, n int) {
 		min, max := n, n-1
 		err := Criteria{MinAge: &min, MaxAge: &max, Countries: []string{s}}.Validate()
-		var fe *validate.FieldError
+		var fe *fault.BadInput
 		if err == nil || !errors.As(err, &fe) {
 			t.Fatalf("criteria with minAge > maxAge: %v", err)
 		}
 		err = Criteria{Genders: []Gender{Gender(s)}, Kinds: []Kind{Kind(s)}, Countries: []string{s}}.Validate()
 		if err != nil && !errors.As(err, &fe) {
-			t.Fatalf("error is not a FieldError: %v", err)
+			t.Fatalf("error is not a fault.BadInput: %v", err)
 		}
 	})
 }

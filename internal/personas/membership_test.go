@@ -128,8 +128,8 @@ func writeMatchIDs(ctx context.Context, t *testing.T, db *database.DB, personaID
 	personas.WriteMatch(b, db.Dialect == dialect.Postgres, `"p"`, `"c"`, today)
 	b.WriteString(` ORDER BY "c"."id"`)
 	query, args := b.Query()
-	var rows sql.Rows
-	if err := db.Driver.Query(ctx, query, args, &rows); err != nil {
+	rows, err := db.Client.QueryContext(ctx, query, args...)
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
@@ -172,7 +172,7 @@ func storeCriteria(ctx context.Context, t *testing.T, db *database.DB, personaID
 	b.WriteString(`UPDATE "` + persona.Table + `" SET "` + persona.FieldCriteria + `" = `).Arg(string(raw)).
 		WriteString(` WHERE "id" = `).Arg(personaID)
 	query, args := b.Query()
-	if err := db.Driver.Exec(ctx, query, args, nil); err != nil {
+	if _, err := db.Client.ExecContext(ctx, query, args...); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/fault"
 )
 
 // Input values are bounded before gqlgen coerces them: coercion, validation
@@ -78,11 +78,11 @@ func checkVariables(vars map[string]any, l Limits) *gqlerror.Error {
 		s := jsonShape(vars[n])
 		switch {
 		case s.depth > l.MaxInputDepth:
-			return errcode.New(errcode.BadUserInput, n, fmt.Sprintf(
-				"variable %q nests input %d deep; the limit is %d (MAX_INPUT_DEPTH)", n, s.depth, l.MaxInputDepth))
+			return gqlerror.Wrap(&fault.BadInput{Field: n, Message: fmt.Sprintf(
+				"variable %q nests input %d deep; the limit is %d (MAX_INPUT_DEPTH)", n, s.depth, l.MaxInputDepth)})
 		case s.list > l.MaxInputList:
-			return errcode.New(errcode.BadUserInput, n, fmt.Sprintf(
-				"variable %q holds a list of %d values; the limit is %d (MAX_INPUT_LIST)", n, s.list, l.MaxInputList))
+			return gqlerror.Wrap(&fault.BadInput{Field: n, Message: fmt.Sprintf(
+				"variable %q holds a list of %d values; the limit is %d (MAX_INPUT_LIST)", n, s.list, l.MaxInputList)})
 		}
 	}
 	return nil

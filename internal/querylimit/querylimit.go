@@ -22,9 +22,9 @@
 //     are priced by the work they cause. The server's field rules ride on the
 //     same walk.
 //
-// A refusal of the document or of its cost is an error with extensions.code
-// QUERY_TOO_COMPLEX whose message names the limit and the measured value;
-// of a variable's value or a page size, BAD_USER_INPUT naming the input.
+// Every refusal is a *fault.TooComplex whose message names the limit and the
+// measured value, but for a variable over the input limits or a page size
+// out of range: the client's bad input (*fault.BadInput naming it).
 package querylimit
 
 import (
@@ -33,7 +33,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/fault"
 )
 
 // Limits bounds an operation. Their values, defaults and environment
@@ -83,7 +83,7 @@ type Limits struct {
 
 // refusal builds the error of a refused operation.
 func refusal(msg string) *gqlerror.Error {
-	return errcode.New(errcode.QueryTooComplex, "", msg)
+	return gqlerror.Wrap(&fault.TooComplex{Message: msg})
 }
 
 // satCap is where counts saturate: far above any limit, far below overflow,

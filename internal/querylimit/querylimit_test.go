@@ -3,6 +3,7 @@ package querylimit_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -20,14 +21,17 @@ import (
 	"github.com/c360/c360/graph"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/fault"
 	"github.com/c360/c360/internal/querylimit"
 )
 
 // newExecutor returns gqlgen's executor over the c360 schema with both
-// extensions, as the server installs them. Resolvers are never called:
-// only CreateOperationContext (parse, validate, mutators) runs.
+// extensions and the error presenter, as the server installs them.
+// Resolvers are never called: only CreateOperationContext (parse, validate,
+// mutators) runs.
 func newExecutor() *executor.Executor {
 	exec := executor.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}))
+	exec.SetErrorPresenter(errcode.NewPresenter(false))
 	exec.Use(extension.Introspection{})
 	exec.Use(querylimit.NewPrecheck(limits))
 	exec.Use(check{querylimit.NewCheck(limits)})
@@ -63,9 +67,14 @@ func run(exec *executor.Executor, q string, vars map[string]any, op ...string) m
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	rc, errs := exec.CreateOperationContext(graphql.StartOperationTrace(context.Background()), params)
+	ctx := graphql.StartOperationTrace(context.Background())
+	rc, errs := exec.CreateOperationContext(ctx, params)
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&after)
+	if errs != nil {
+		// As the client sees them: the presenter gives refusals their codes.
+		errs = exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs).Errors
+	}
 	return measured{rc: rc, errs: errs, elapsed: elapsed, alloc: after.TotalAlloc - before.TotalAlloc}
 }
 
@@ -483,8 +492,8 @@ func FuzzPrecheck(f *testing.F) {
 		if elapsed := time.Since(start); elapsed > timeScale*100*time.Millisecond {
 			t.Fatalf("Check took %v on %d bytes", elapsed, len(q))
 		}
-		if e != nil && code(e) != errcode.QueryTooComplex {
-			t.Fatalf("refusal without the code: %v", e)
+		if tc := new(fault.TooComplex); e != nil && !errors.As(e, &tc) {
+			t.Fatalf("refusal that is not a fault.TooComplex: %v", e)
 		}
 		// Whatever the precheck lets through, gqlgen's parse and validation
 		// and the cost estimate must be quick as well.

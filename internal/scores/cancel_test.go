@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/c360/c360/internal/cache"
@@ -24,14 +23,14 @@ func bigDB(t *testing.T, d string) *database.DB {
 	t.Helper()
 	db := openDB(t, d)
 	load(t, db, 300)
-	err := db.Driver.Exec(context.Background(), `INSERT INTO orders (created_at, updated_at, status, channel, currency, placed_at, total, customer_id)
+	_, err := db.Client.ExecContext(context.Background(), `INSERT INTO orders (created_at, updated_at, status, channel, currency, placed_at, total, customer_id)
 WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM k WHERE n < 200)
-SELECT o.created_at, o.updated_at, o.status, o.channel, o.currency, o.placed_at, o.total, o.customer_id FROM orders o, k`, []any{}, nil)
+SELECT o.created_at, o.updated_at, o.status, o.channel, o.currency, o.placed_at, o.total, o.customer_id FROM orders o, k`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d == dialect.Postgres {
-		if err := db.Driver.Exec(context.Background(), "ANALYZE", []any{}, nil); err != nil {
+		if _, err := db.Client.ExecContext(context.Background(), "ANALYZE"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,10 +69,10 @@ func cpuTime() time.Duration {
 // activeQueries counts the PostgreSQL statements running for other sessions.
 func activeQueries(t *testing.T, db *database.DB) int {
 	t.Helper()
-	var rows entsql.Rows
 	var n int
-	if err := db.Driver.Query(context.Background(), `SELECT count(*) FROM pg_stat_activity
-		WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`, []any{}, &rows); err != nil {
+	rows, err := db.Client.QueryContext(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`)
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()

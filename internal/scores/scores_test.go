@@ -400,10 +400,8 @@ func ptr[T any](v T) *T { return &v }
 
 // Concurrent requests for the same cold figure compute it once.
 func TestConcurrentMissesComputeOnce(t *testing.T) {
-	var counter *database.Counter
-	db, err := database.Open(context.Background(), testservices.DatabaseURL(t, dialect.SQLite), database.Options{
-		Wrap: func(d dialect.Driver) dialect.Driver { counter = database.NewCounter(d); return counter },
-	})
+	counter := &database.Counter{}
+	db, err := database.Open(context.Background(), testservices.DatabaseURL(t, dialect.SQLite), database.Options{Wrap: counter.Wrap})
 	if err != nil {
 		t.Fatal(err)
 	}

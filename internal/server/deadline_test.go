@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
 
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/hostileinput"
@@ -72,9 +71,9 @@ func busy(t *testing.T, a *api, d string) bool {
 		time.Sleep(100 * time.Millisecond)
 		return cpuTime()-cpu > 50*time.Millisecond
 	}
-	var rows sql.Rows
-	if err := a.db.Driver.Query(context.Background(), `SELECT count(*) FROM pg_stat_activity
-		WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`, []any{}, &rows); err != nil {
+	rows, err := a.db.Client.QueryContext(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`)
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()

@@ -28,7 +28,7 @@ import (
 
 func TestMain(m *testing.M) {
 	// Request logs would drown the test output; warnings and errors still show.
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	slog.SetDefault(slog.New(server.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	testservices.Main(m)
 }
 
@@ -68,10 +68,8 @@ func newAPIAt(t testing.TB, url string, edit func(*config.Config)) *api {
 	if database.IsPostgres(url) {
 		d = dialect.Postgres
 	}
-	var counter *database.Counter
-	db, err := database.Open(context.Background(), url, database.Options{
-		Wrap: func(drv dialect.Driver) dialect.Driver { counter = database.NewCounter(drv); return counter },
-	})
+	counter := &database.Counter{}
+	db, err := database.Open(context.Background(), url, database.Options{Wrap: counter.Wrap})
 	if err != nil {
 		t.Fatalf("opening %s: %v", d, err)
 	}

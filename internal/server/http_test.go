@@ -1,15 +1,18 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,6 +127,68 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 	resp, _ := send(t, "GET", a.url+"/readyz", "", "", "")
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with a closed database: %d", resp.StatusCode)
+	}
+}
+
+// lockedBuffer collects log output written by the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Split(strings.TrimSpace(l.b.String()), "\n")
+}
+
+// Every line logged during a request carries its id, including lines of
+// packages that know nothing of request ids (errcode's "internal error").
+func TestLogLinesOfARequestCarryItsID(t *testing.T) {
+	logs := &lockedBuffer{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(server.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	a := newAPI(t, dialect.SQLite)
+	a.db.Close() // the query fails inside database/sql: errcode logs an internal error
+	body := `{"query":"{ customers(first: 1) { totalCount } }"}`
+	req, _ := http.NewRequest("POST", a.url+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-ID", "trace-me-42")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+
+	want := map[string]bool{"internal error": false, "graphql operation": false, "http request": false}
+	for _, line := range logs.lines() {
+		var rec struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if _, ok := want[rec.Msg]; ok {
+			if rec.RequestID != "trace-me-42" {
+				t.Errorf("%q logged with request_id %q, want trace-me-42: %s", rec.Msg, rec.RequestID, line)
+			}
+			want[rec.Msg] = true
+		}
+	}
+	for msg, seen := range want {
+		if !seen {
+			t.Errorf("no %q line logged", msg)
+		}
 	}
 }
 

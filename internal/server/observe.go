@@ -40,6 +40,28 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+// LogHandler adds the request id of the context to every record logged
+// with one (the *Context functions of slog), as request_id, so all the lines
+// of a request share it, whichever package writes them.
+func LogHandler(next slog.Handler) slog.Handler { return requestIDHandler{next} }
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // observe gives every request an id (the client's X-Request-ID when it is
@@ -62,7 +84,7 @@ func observe(route string, next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelError
 		}
-		slog.Log(ctx, level, "http request", "request_id", id, "method", r.Method, "route", route,
+		slog.Log(ctx, level, "http request", "method", r.Method, "route", route,
 			"status", rec.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 	})
 }
@@ -147,7 +169,7 @@ func logOperations(names *operationNames) graphql.ResponseMiddleware {
 				codes = append(codes, code)
 			}
 		}
-		slog.InfoContext(ctx, "graphql operation", "request_id", RequestID(ctx), "operation", name, "type", kind,
+		slog.InfoContext(ctx, "graphql operation", "operation", name, "type", kind,
 			"duration_ms", float64(took.Microseconds())/1000, "errors", codes)
 		return resp
 	}

@@ -483,9 +483,9 @@ func TestScoresComputationStopsWhenTheClientGoes(t *testing.T) {
 			t.Fatalf("import: %v %s", err, sum)
 		}
 		// Multiply the orders in SQL (~600,000): one computation takes 0.1-0.2 s.
-		if err := a.db.Driver.Exec(context.Background(), `INSERT INTO orders (created_at, updated_at, status, channel, currency, placed_at, total, customer_id)
+		if _, err := a.db.Client.ExecContext(context.Background(), `INSERT INTO orders (created_at, updated_at, status, channel, currency, placed_at, total, customer_id)
 WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM k WHERE n < 200)
-SELECT o.created_at, o.updated_at, o.status, o.channel, o.currency, o.placed_at, o.total, o.customer_id FROM orders o, k`, []any{}, nil); err != nil {
+SELECT o.created_at, o.updated_at, o.status, o.channel, o.currency, o.placed_at, o.total, o.customer_id FROM orders o, k`); err != nil {
 			t.Fatal(err)
 		}
 		var p struct{ CreatePersona struct{ ID string } }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/c360/c360/internal/auth"
 	"github.com/c360/c360/internal/cache"
+	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/httperror"
 	"github.com/c360/c360/internal/ratelimit"
 )
 
@@ -59,7 +61,7 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 		}
 		if ok, retry := s.limiter.Allow(r.Context(), key); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
-			writeCodedError(w, http.StatusTooManyRequests, "RATE_LIMITED", "too many requests; retry after the Retry-After header's seconds")
+			httperror.Write(w, http.StatusTooManyRequests, errcode.RateLimited, "too many requests; retry after the Retry-After header's seconds")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -78,7 +80,7 @@ func clientIP(r *http.Request) string {
 func adminOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := auth.FromContext(r.Context()); !ok || p.Role != auth.RoleAdmin {
-			writeCodedError(w, http.StatusForbidden, "FORBIDDEN", "metrics are for the admin role")
+			httperror.Write(w, http.StatusForbidden, errcode.Forbidden, "metrics are for the admin role")
 			return
 		}
 		next.ServeHTTP(w, r)

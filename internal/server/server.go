@@ -28,6 +28,7 @@ import (
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/errcode"
 	"github.com/c360/c360/internal/graphiql"
+	"github.com/c360/c360/internal/httperror"
 	"github.com/c360/c360/internal/querylimit"
 	"github.com/c360/c360/internal/ratelimit"
 	"github.com/c360/c360/internal/readplan"
@@ -178,7 +179,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			w.Header().Set("Allow", "GET, POST")
-			writeRequestError(w, http.StatusMethodNotAllowed, "use GET for queries or POST")
+			httperror.Write(w, http.StatusMethodNotAllowed, errcode.BadRequest, "use GET for queries or POST")
 			return
 		}
 		srv.ServeHTTP(w, r)

@@ -15,6 +15,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/httperror"
 )
 
 const (
@@ -63,7 +66,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		params, status, msg = t.fromBody(w, r)
 	}
 	if params == nil {
-		writeRequestError(w, status, msg)
+		httperror.Write(w, status, errcode.BadRequest, msg)
 		return
 	}
 	params.Headers = r.Header
@@ -81,7 +84,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 	if r.Method == http.MethodGet && rc.Operation != nil && rc.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", http.MethodPost)
-		writeRequestError(w, http.StatusMethodNotAllowed, "only queries may be sent with GET; send "+string(rc.Operation.Operation)+"s with POST")
+		httperror.Write(w, http.StatusMethodNotAllowed, errcode.BadRequest, "only queries may be sent with GET; send "+string(rc.Operation.Operation)+"s with POST")
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
@@ -258,8 +261,8 @@ func writeResponse(w http.ResponseWriter, status int, r *graphql.Response) {
 	sortErrors(r.Errors)
 	head, data, tail, err := encodeResponse(r)
 	if err != nil {
-		status = http.StatusInternalServerError
-		head, data, tail = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`), nil, nil
+		httperror.Write(w, http.StatusInternalServerError, errcode.InternalError, errcode.InternalMessage)
+		return
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(head)
@@ -358,15 +361,4 @@ func comparePathElement(a, b ast.PathElement) int {
 	an, _ := a.(ast.PathName)
 	bn, _ := b.(ast.PathName)
 	return strings.Compare(string(an), string(bn))
-}
-
-func writeRequestError(w http.ResponseWriter, status int, msg string) {
-	writeCodedError(w, status, "BAD_REQUEST", msg)
-}
-
-func writeCodedError(w http.ResponseWriter, status int, code, msg string) {
-	writeResponse(w, status, &graphql.Response{Errors: gqlerror.List{{
-		Message:    msg,
-		Extensions: map[string]any{"code": code},
-	}}})
 }

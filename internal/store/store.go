@@ -1,6 +1,8 @@
 // Package store holds the writes that take more than one ent call and the
 // rules that span records (an order's items and derived totals, feedback on
 // the customer's own order). GraphQL mutations and the import share them.
+// Refusals are fault errors (bad input, a missing customer, a conflict with
+// stored data); any other error is a failure of the database.
 package store
 
 import (
@@ -12,7 +14,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/order"
-	"github.com/c360/c360/internal/errcode"
+	"github.com/c360/c360/internal/fault"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/validate"
 )
@@ -114,7 +116,7 @@ func CreateOrder(ctx context.Context, client *ent.Client, o NewOrder, baseCurren
 	}
 	created, err := create.Save(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("creating order: %w", err)
+		return nil, fault.FromDatabase(fmt.Errorf("creating order: %w", err))
 	}
 	items := make([]*ent.OrderItemCreate, len(o.Items))
 	for i, it := range o.Items {
@@ -124,7 +126,7 @@ func CreateOrder(ctx context.Context, client *ent.Client, o NewOrder, baseCurren
 			SetQuantity(it.Quantity).SetUnitPrice(it.UnitPrice).SetLineTotal(line)
 	}
 	if _, err := client.OrderItem.CreateBulk(items...).Save(ctx); err != nil {
-		return nil, fmt.Errorf("creating order items: %w", err)
+		return nil, fault.FromDatabase(fmt.Errorf("creating order items: %w", err))
 	}
 	return created, nil
 }
@@ -161,7 +163,8 @@ func CreateFeedback(ctx context.Context, client *ent.Client, in ent.CreateFeedba
 		t := in.SubmittedAt.UTC()
 		in.SubmittedAt = &t
 	}
-	return client.Feedback.Create().SetInput(in).Save(ctx)
+	f, err := client.Feedback.Create().SetInput(in).Save(ctx)
+	return f, fault.FromDatabase(err)
 }
 
 // DeleteCustomer erases a customer; the foreign keys cascade to its orders,
@@ -169,10 +172,10 @@ func CreateFeedback(ctx context.Context, client *ent.Client, in ent.CreateFeedba
 func DeleteCustomer(ctx context.Context, client *ent.Client, id int) error {
 	n, err := client.Customer.Delete().Where(customer.ID(id)).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("deleting customer %d: %w", id, err)
+		return fault.FromDatabase(fmt.Errorf("deleting customer %d: %w", id, err))
 	}
 	if n == 0 {
-		return &errcode.NotFoundError{What: fmt.Sprintf("customer %d", id)}
+		return &fault.NotFound{What: fmt.Sprintf("customer %d", id)}
 	}
 	return nil
 }

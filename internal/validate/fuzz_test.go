@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/c360/c360/internal/fault"
 )
 
 // The validators never panic, and what they accept is what the format says.
@@ -32,9 +34,9 @@ func FuzzValidators(f *testing.F) {
 		score := n
 		for _, kind := range []string{"NPS", "CSAT", "REVIEW", "SOCIAL", "SUPPORT", s} {
 			err := FeedbackScore(kind, &score)
-			var fe *FieldError
+			var fe *fault.BadInput
 			if err != nil && !errors.As(err, &fe) {
-				t.Fatalf("FeedbackScore error is not a FieldError: %v", err)
+				t.Fatalf("FeedbackScore error is not a fault.BadInput: %v", err)
 			}
 			if err == nil && kind == "NPS" && (n < 0 || n > 10) {
 				t.Fatalf("NPS %d accepted", n)

@@ -1,6 +1,6 @@
 // Package validate holds the field rules of data-format.md. Every write path
 // (GraphQL mutations, the NDJSON import) goes through them, and every failure
-// is a *FieldError naming the input field, so clients can point at it.
+// is a *fault.BadInput naming the input field, so clients can point at it.
 package validate
 
 import (
@@ -12,30 +12,15 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
+
+	"github.com/c360/c360/internal/fault"
 )
 
-// FieldError is bad input in one named field (a GraphQL input path such as
-// "email", "criteria.minAge" or "items[1].quantity").
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// Errorf builds a FieldError.
+// Errorf builds the refusal of the value of field (a GraphQL input path
+// such as "email", "criteria.minAge" or "items[1].quantity"); the message
+// starts with the field's name.
 func Errorf(field, format string, args ...any) error {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-// Prefix puts a parent path in front of the field of a FieldError, so nested
-// rules report "items[2].unitPrice" rather than "unitPrice".
-func Prefix(parent string, err error) error {
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		return &FieldError{Field: parent + "." + fe.Field, Message: fe.Message}
-	}
-	return err
+	return &fault.BadInput{Field: field, Message: field + ": " + fmt.Sprintf(format, args...)}
 }
 
 // Limits of free text, in characters.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/c360/c360/internal/fault"
 )
 
 // data-format.md, feedback.ndjson: "NPS: 0-10, required · CSAT: 1-5, required ·
@@ -24,7 +26,7 @@ func TestFeedbackScoreFollowsTheDataFormat(t *testing.T) {
 		{"COMPLAINT", new(3), "kind"},
 	} {
 		err := FeedbackScore(tc.kind, tc.score)
-		var fe *FieldError
+		var fe *fault.BadInput
 		switch {
 		case tc.field == "" && err != nil:
 			t.Errorf("%s %v: refused: %v", tc.kind, show(tc.score), err)
