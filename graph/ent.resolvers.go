@@ -12,6 +12,11 @@ import (
 	"github.com/c360/c360/ent"
 )
 
+// Items is the resolver for the items field.
+func (r *orderResolver) Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error) {
+	return byID(obj.Items(ctx))
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 	return r.ent(ctx).Noder(ctx, id)
@@ -50,6 +55,9 @@ func (r *queryResolver) Personas(ctx context.Context, after *entgql.Cursor[int],
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
+// Order returns OrderResolver implementation.
+func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
+
 // Persona returns PersonaResolver implementation.
 func (r *Resolver) Persona() PersonaResolver { return &personaResolver{r} }
 
@@ -58,6 +66,7 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
 	customerResolver struct{ *Resolver }
+	orderResolver    struct{ *Resolver }
 	personaResolver  struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
 )

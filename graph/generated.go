@@ -40,6 +40,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Customer() CustomerResolver
 	Mutation() MutationResolver
+	Order() OrderResolver
 	Persona() PersonaResolver
 	Query() QueryResolver
 }
@@ -258,6 +259,9 @@ type MutationResolver interface {
 	CreateOrder(ctx context.Context, input CreateOrderInput) (*ent.Order, error)
 	UpdateOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error)
 	CreateFeedback(ctx context.Context, input ent.CreateFeedbackInput) (*ent.Feedback, error)
+}
+type OrderResolver interface {
+	Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error)
 }
 type PersonaResolver interface {
 	Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error)
@@ -6165,7 +6169,7 @@ func (ec *executionContext) _Order_items(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Order_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Items(ctx)
+			return ec.Resolvers.Order().Items(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OrderItem) graphql.Marshaler {
@@ -6180,7 +6184,7 @@ func (ec *executionContext) fieldContext_Order_items(_ context.Context, field gr
 		Object:     "Order",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrderItem(ctx, field)
 		},

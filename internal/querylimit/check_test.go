@@ -1,6 +1,7 @@
 package querylimit_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -69,7 +70,8 @@ func TestOneWalkChecksPageSizesAndPrices(t *testing.T) {
 				}
 			})
 			got := ""
-			if e != nil {
+			if e != nil { // as the client sees it: the presenter gives refusals their codes
+				e = errcode.NewPresenter(false)(graphql.WithOperationContext(context.Background(), rc), e)
 				field, _ := e.Extensions["field"].(string)
 				got = fmt.Sprint(code(e), " ", field, ": ", e.Message)
 			}
