@@ -215,10 +215,11 @@ func newField(t *Type, f *gen.Field) *Field {
 	return fld
 }
 
-// columns lists what the import writes: the id, then every column of the
-// table in the schema's order, each with its value's expression.
+// columns lists what the import writes: every column of the table but the
+// id (the database assigns it), in the schema's order, each with its
+// value's expression.
 func columns(t *Type) []*Column {
-	cols := []*Column{{Name: "id", Expr: "int64(id)"}}
+	var cols []*Column
 	byColumn := map[string]*Field{}
 	for _, f := range t.Fields {
 		byColumn[f.Column] = f
@@ -250,9 +251,6 @@ func columns(t *Type) []*Column {
 		if !f.Immutable && f.Name != "external_ref" { // the upsert's key
 			t.Mutable = append(t.Mutable, f.Name)
 		}
-	}
-	if t.Parent != nil {
-		cols = cols[1:] // embedded rows take the table's own ids
 	}
 	return cols
 }

@@ -49,15 +49,14 @@ func checkPersona(r *ndjson.Persona) error {
 
 // personaColumns are the columns of personas an import writes, in the
 // order bindPersona binds them.
-var personaColumns = []string{"id", "external_ref", "created_at", "updated_at", "name", "description", "criteria"}
+var personaColumns = []string{"external_ref", "created_at", "updated_at", "name", "description", "criteria"}
 
 // personaMutable are the columns an upsert of a stored persona replaces.
 var personaMutable = []string{"updated_at", "name", "description", "criteria"}
 
 // bindPersona adds the row of a checked record to w.
-func bindPersona(w *rows, r *ndjson.Persona, id int, now time.Time, nowArg any) {
+func bindPersona(w *rows, r *ndjson.Persona, now time.Time, nowArg any) {
 	w.row()
-	w.arg(int64(id))
 	w.arg(r.ExternalRef)
 	w.arg(nowArg)
 	w.arg(nowArg)
@@ -176,15 +175,14 @@ func checkCustomer(r *ndjson.Customer) error {
 
 // customerColumns are the columns of customers an import writes, in the
 // order bindCustomer binds them.
-var customerColumns = []string{"id", "external_ref", "created_at", "updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language"}
+var customerColumns = []string{"external_ref", "created_at", "updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language"}
 
 // customerMutable are the columns an upsert of a stored customer replaces.
 var customerMutable = []string{"updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language"}
 
 // bindCustomer adds the row of a checked record to w.
-func bindCustomer(w *rows, r *ndjson.Customer, id int, now time.Time, nowArg any) {
+func bindCustomer(w *rows, r *ndjson.Customer, now time.Time, nowArg any) {
 	w.row()
-	w.arg(int64(id))
 	w.arg(r.ExternalRef)
 	w.arg(timeOr(r.CreatedAt, now))
 	w.arg(nowArg)
@@ -277,15 +275,14 @@ func checkOrder(r *ndjson.Order) error {
 
 // orderColumns are the columns of orders an import writes, in the
 // order bindOrder binds them.
-var orderColumns = []string{"id", "external_ref", "created_at", "updated_at", "status", "channel", "currency", "placed_at", "total", "customer_id"}
+var orderColumns = []string{"external_ref", "created_at", "updated_at", "status", "channel", "currency", "placed_at", "total", "customer_id"}
 
 // orderMutable are the columns an upsert of a stored order replaces.
 var orderMutable = []string{"updated_at", "status"}
 
 // bindOrder adds the row of a checked record to w.
-func bindOrder(w *rows, r *ndjson.Order, id int, now time.Time, nowArg any, total money.Cents, customerID int) {
+func bindOrder(w *rows, r *ndjson.Order, now time.Time, nowArg any, total money.Cents, customerID int) {
 	w.row()
-	w.arg(int64(id))
 	w.arg(r.ExternalRef)
 	w.arg(nowArg)
 	w.arg(nowArg)
@@ -424,15 +421,14 @@ func checkFeedback(r *ndjson.Feedback) error {
 
 // feedbackColumns are the columns of feedbacks an import writes, in the
 // order bindFeedback binds them.
-var feedbackColumns = []string{"id", "external_ref", "created_at", "updated_at", "kind", "channel", "score", "comment", "language", "submitted_at", "customer_id", "order_id"}
+var feedbackColumns = []string{"external_ref", "created_at", "updated_at", "kind", "channel", "score", "comment", "language", "submitted_at", "customer_id", "order_id"}
 
 // feedbackMutable are the columns an upsert of a stored feedback replaces.
 var feedbackMutable = []string{"updated_at"}
 
 // bindFeedback adds the row of a checked record to w.
-func bindFeedback(w *rows, r *ndjson.Feedback, id int, now time.Time, nowArg any, customerID int, orderID *int) {
+func bindFeedback(w *rows, r *ndjson.Feedback, now time.Time, nowArg any, customerID int, orderID *int) {
 	w.row()
-	w.arg(int64(id))
 	w.arg(r.ExternalRef)
 	w.arg(nowArg)
 	w.arg(nowArg)

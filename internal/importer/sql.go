@@ -31,8 +31,8 @@ import (
 //
 // The checks of check.go are the rules the ent schema's validators and hooks
 // apply (email lower-cased, feedback score per kind, text lengths), so the
-// rows are those ent would write. Ids are allocated up front (newIDs), so
-// items reference their order without a round trip.
+// rows are those ent would write. The database assigns the ids; RETURNING
+// tells those the import needs (customers', new orders').
 
 // maxRowsPerStatement bounds the rows of one INSERT (and maxParams its
 // parameters). Statement preparation costs about the same per row whatever
@@ -336,41 +336,6 @@ func noExec(err error) error {
 		return fmt.Errorf("%w: %v", errNoExecContext, err)
 	}
 	return err
-}
-
-// newIDs allocates n ids of table. On PostgreSQL they come from the
-// table's identity sequence (safe with concurrent writers). On SQLite the
-// transaction holds the database's write lock (the writer connection begins
-// IMMEDIATE), so nobody else can insert until it ends: the ids after the
-// larger of the AUTOINCREMENT counter and the largest id are free, and
-// inserting them advances the counter as SQLite's own allocation would.
-func (w *txWriter) newIDs(table string, n int) ([]int, error) {
-	ids := make([]int, 0, n)
-	if w.l.dialect == dialect.Postgres {
-		err := w.query(`SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`,
-			[]any{table, n}, func(rows *stdsql.Rows) error {
-				var id int
-				err := rows.Scan(&id)
-				ids = append(ids, id)
-				return err
-			})
-		if err == nil && len(ids) != n {
-			err = fmt.Errorf("allocating %s ids: got %d, want %d", table, len(ids), n)
-		}
-		return ids, err
-	}
-	var last int
-	err := w.query(`SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), `+
-		`COALESCE((SELECT MAX(id) FROM `+table+`), 0))`, []any{table}, func(rows *stdsql.Rows) error {
-		return rows.Scan(&last)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("allocating %s ids: %w", table, err)
-	}
-	for i := range n {
-		ids = append(ids, last+1+i)
-	}
-	return ids, nil
 }
 
 // SQLite connection settings during an import (writer connection), both

@@ -89,14 +89,15 @@ func (w *txWriter) write(b *batch) error {
 //     every field replaced but its id and createdAt (optional fields absent
 //     from the record are cleared: excluded.x is NULL); RETURNING tells the
 //     id of each customer, new or updated;
-//   - orders and their items: inserted only when new (an order's status is
-//     updated apart, its items never);
+//   - orders: inserted when new, and RETURNING tells the new ones' ids (their
+//     items are inserted next, with them); a stored order's status is
+//     updated apart, its items never;
 //   - feedback: immutable; DO NOTHING, as feedback written by someone else
 //     since the lookup wins.
 var (
 	personasTable  = upsertTable(persona.Table, personaColumns, personaMutable, "")
 	customersTable = upsertTable(customer.Table, customerColumns, customerMutable, " RETURNING id, external_ref")
-	ordersTable    = &table{name: order.Table, cols: orderColumns}
+	ordersTable    = upsertTable(order.Table, orderColumns, nil, " RETURNING id, external_ref")
 	itemsTable     = &table{name: orderitem.Table, cols: orderItemColumns}
 	feedbackTable  = upsertTable(feedback.Table, feedbackColumns, nil, "")
 )
@@ -140,13 +141,9 @@ func (w *txWriter) personas(recs []*personaRec) error {
 	if len(written) == 0 {
 		return nil
 	}
-	ids, err := w.newIDs(persona.Table, len(written))
-	if err != nil {
-		return err
-	}
 	rs := w.newRows(len(written), len(personasTable.cols))
-	for i, r := range written {
-		bindPersona(rs, &r.Persona, ids[i], w.now, w.nowArg)
+	for _, r := range written {
+		bindPersona(rs, &r.Persona, w.now, w.nowArg)
 	}
 	return w.exec(personasTable, rs, nil)
 }
@@ -208,15 +205,11 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	if len(written) == 0 {
 		return nil
 	}
-	// Every written row gets a fresh id; a customer that exists keeps its
-	// own (the upsert updates it and RETURNING tells its id).
-	ids, err := w.newIDs(customer.Table, len(written))
-	if err != nil {
-		return err
-	}
+	// A new customer gets its id from the database; one that exists keeps
+	// its own (the upsert updates it). RETURNING tells either.
 	rs := w.newRows(len(written), len(customersTable.cols))
-	for i, r := range written {
-		bindCustomer(rs, &r.Customer, ids[i], w.now, w.nowArg)
+	for _, r := range written {
+		bindCustomer(rs, &r.Customer, w.now, w.nowArg)
 	}
 	return w.exec(customersTable, rs, func(rows *stdsql.Rows) error {
 		var id int
@@ -297,67 +290,95 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	refs := make([]string, len(recs))
-	for i, r := range recs {
-		refs[i] = r.ExternalRef
-	}
-	stored, err := w.lookupOrders(refs)
-	if err != nil {
-		return err
-	}
+	// Every order whose customer is known is offered to the database; those
+	// it inserts come back with their ids (ON CONFLICT DO NOTHING RETURNING),
+	// so a new order costs no lookup. The others are stored already.
 	written := make([]*orderRec, 0, len(recs))
-	writtenCustomer := make([]int, 0, len(recs))
-	statusUpdates := make(map[order.Status][]int)
-	nItems := 0
+	customerOf := make(map[string]int, len(recs))
 	for _, r := range recs {
 		cid, ok := w.customerID(r.CustomerRef)
 		if !ok {
 			w.reject(r.source, "customerRef", "no customer with externalRef %q", r.CustomerRef)
 			continue
 		}
-		if st, exists := stored[r.ExternalRef]; exists {
-			// An existing order: only its status may change; its items stay.
-			o := w.orders[r.ExternalRef]
-			if o.customerID != cid {
-				w.reject(r.source, "customerRef", "order %q already exists for another customer", r.ExternalRef)
-				continue
-			}
-			if status := order.Status(stringOr(r.Status, string(order.DefaultStatus))); st != status {
-				statusUpdates[status] = append(statusUpdates[status], o.id)
-			}
+		written = append(written, r)
+		customerOf[r.ExternalRef] = cid
+	}
+	if len(written) == 0 {
+		return nil
+	}
+	rs := w.newRows(len(written), len(ordersTable.cols))
+	for _, r := range written {
+		bindOrder(rs, &r.Order, w.now, w.nowArg, r.total, customerOf[r.ExternalRef])
+	}
+	inserted := make(map[string]int, len(written))
+	err := w.exec(ordersTable, rs, func(rows *stdsql.Rows) error {
+		var id int
+		var ref string
+		err := rows.Scan(&id, &ref)
+		inserted[ref] = id
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	nItems := 0
+	var storedRefs []string
+	for _, r := range written {
+		if id, ok := inserted[r.ExternalRef]; ok {
+			w.orders[r.ExternalRef] = orderInfo{id: id, customerID: customerOf[r.ExternalRef]}
+			nItems += len(r.Items)
+		} else {
+			storedRefs = append(storedRefs, r.ExternalRef)
+		}
+	}
+	items := w.newRows(nItems, len(itemsTable.cols))
+	for _, r := range written {
+		id, ok := inserted[r.ExternalRef]
+		if !ok {
+			continue
+		}
+		for j := range r.Items {
+			line, _ := r.prices[j].CheckedMul(r.Items[j].Quantity) // CheckOrder ruled out overflow
+			bindOrderItem(items, &r.Items[j], w.now, w.nowArg, line, id)
+		}
+	}
+	if err := w.exec(itemsTable, items, nil); err != nil {
+		return err
+	}
+	return w.storedOrders(written, inserted, storedRefs)
+}
+
+// storedOrders counts the orders written and handles those that existed:
+// only their status may change (their items stay), and they may not move
+// to another customer.
+func (w *txWriter) storedOrders(recs []*orderRec, inserted map[string]int, refs []string) error {
+	status, err := w.lookupOrders(refs)
+	if err != nil {
+		return err
+	}
+	updates := make(map[order.Status][]int)
+	for _, r := range recs {
+		if _, ok := inserted[r.ExternalRef]; ok {
 			w.imported++
 			continue
 		}
+		o, ok := w.orders[r.ExternalRef]
+		cid, _ := w.customerID(r.CustomerRef)
+		switch {
+		case !ok:
+			w.reject(r.source, "externalRef", "order %q was deleted while it was imported", r.ExternalRef)
+			continue
+		case o.customerID != cid:
+			w.reject(r.source, "customerRef", "order %q already exists for another customer", r.ExternalRef)
+			continue
+		}
+		if st := order.Status(stringOr(r.Status, string(order.DefaultStatus))); status[r.ExternalRef] != st {
+			updates[st] = append(updates[st], o.id)
+		}
 		w.imported++
-		written = append(written, r)
-		writtenCustomer = append(writtenCustomer, cid)
-		nItems += len(r.Items)
 	}
-	if len(written) > 0 {
-		ids, err := w.newIDs(order.Table, len(written))
-		if err != nil {
-			return err
-		}
-		for i, r := range written {
-			w.orders[r.ExternalRef] = orderInfo{id: ids[i], customerID: writtenCustomer[i]}
-		}
-		orders := w.newRows(len(written), len(ordersTable.cols))
-		items := w.newRows(nItems, len(itemsTable.cols))
-		for i, o := range written {
-			bindOrder(orders, &o.Order, ids[i], w.now, w.nowArg, o.total, writtenCustomer[i])
-			for j := range o.Items {
-				line, _ := o.prices[j].CheckedMul(o.Items[j].Quantity) // CheckOrder ruled out overflow
-				bindOrderItem(items, &o.Items[j], w.now, w.nowArg, line, ids[i])
-			}
-		}
-		if err := w.exec(ordersTable, orders, nil); err != nil {
-			return err
-		}
-		if err := w.exec(itemsTable, items, nil); err != nil {
-			return err
-		}
-	}
-	for st, ids := range statusUpdates {
+	for st, ids := range updates {
 		err := chunked(len(ids), maxParams, func(lo, hi int) error {
 			return w.tx.Order.Update().Where(order.IDIn(ids[lo:hi]...)).SetStatus(st).Exec(w.ctx)
 		})
@@ -372,10 +393,8 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	refs := make([]string, len(recs))
 	var orderRefs []string
-	for i, r := range recs {
-		refs[i] = r.ExternalRef
+	for _, r := range recs {
 		if r.OrderRef != nil {
 			if _, ok := w.orders[*r.OrderRef]; !ok {
 				orderRefs = append(orderRefs, *r.OrderRef)
@@ -385,25 +404,7 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	if _, err := w.lookupOrders(orderRefs); err != nil {
 		return err
 	}
-	stored := make(map[string]bool)
-	err := chunked(len(refs), maxLookup, func(lo, hi int) error {
-		q := "SELECT external_ref FROM feedbacks WHERE " + w.inJSON("external_ref")
-		return w.query(q, []any{jsonStrings(refs[lo:hi])}, func(rows *stdsql.Rows) error {
-			var ref string
-			err := rows.Scan(&ref)
-			stored[ref] = true
-			return err
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("looking up feedback: %w", err)
-	}
-	type row struct {
-		r          *feedbackRec
-		customerID int
-		orderID    *int
-	}
-	rows := make([]row, 0, len(recs))
+	rs := w.newRows(len(recs), len(feedbackTable.cols))
 	for _, r := range recs {
 		cid, ok := w.customerID(r.CustomerRef)
 		if !ok {
@@ -423,26 +424,15 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 			}
 			orderID = &o.id
 		}
+		// Feedback is immutable: a stored one with this externalRef stays
+		// (ON CONFLICT DO NOTHING), and the record counts as imported.
 		w.imported++
-		if stored[r.ExternalRef] {
-			continue // feedback is immutable
-		}
-		rows = append(rows, row{r, cid, orderID})
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	ids, err := w.newIDs(feedback.Table, len(rows))
-	if err != nil {
-		return err
-	}
-	rs := w.newRows(len(rows), len(feedbackTable.cols))
-	for i, x := range rows {
-		bindFeedback(rs, &x.r.Feedback, ids[i], w.now, w.nowArg, x.customerID, x.orderID)
+		bindFeedback(rs, &r.Feedback, w.now, w.nowArg, cid, orderID)
 	}
 	return w.exec(feedbackTable, rs, nil)
 }
 
+// isDataError reports whether err is the database (or ent) refusing the
 // data of a record, as opposed to an infrastructure failure.
 func isDataError(err error) bool {
 	var fe *fault.BadInput
