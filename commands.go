@@ -17,13 +17,12 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/c360/c360/internal/cache"
+	"github.com/c360/c360/internal/app"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/exporter"
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/ndjson"
-	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/seed"
 )
 
@@ -107,19 +106,12 @@ func runImport(ctx context.Context, cfg config.Config, args []string) int {
 		return exitFailed
 	}
 
-	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Synchronous: cfg.SQLiteSynchronous})
+	c360, err := app.Open(ctx, cfg, database.Options{})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "c360 import: %v\n", err)
 		return exitFailed
 	}
-	defer db.Close()
-	// The score cache must not serve figures computed before the import.
-	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "c360 import: %v\n", err)
-		return exitFailed
-	}
-	defer sc.Close()
+	defer c360.Close()
 
 	tuneGC(cfg.Memory)
 	var prog *progress
@@ -127,9 +119,8 @@ func runImport(ctx context.Context, cfg config.Config, args []string) int {
 		prog = newProgress(os.Stderr, "imported", countLines(dir))
 	}
 	start := time.Now()
-	sum, err := importer.ImportDir(ctx, db, dir, importer.Options{
-		BaseCurrency: cfg.BaseCurrency,
-		BatchSize:    *batch,
+	sum, err := c360.Import(ctx, dir, importer.Options{
+		BatchSize: *batch,
 		Progress: func(done int64) {
 			if prog != nil {
 				prog.update(done, false)
@@ -139,7 +130,6 @@ func runImport(ctx context.Context, cfg config.Config, args []string) int {
 			prog.clear()
 			fmt.Fprintln(os.Stderr, r)
 		},
-		AfterCommit: sc.InvalidateAll,
 	})
 	elapsed := time.Since(start)
 	if prog != nil {

@@ -23,11 +23,9 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/c360/c360/internal/cache"
+	"github.com/c360/c360/internal/app"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
-	"github.com/c360/c360/internal/demo"
-	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/server"
 )
 
@@ -75,31 +73,26 @@ func main() {
 }
 
 func serve(ctx context.Context, cfg config.Config) error {
-	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Synchronous: cfg.SQLiteSynchronous})
+	c360, err := app.Open(ctx, cfg, database.Options{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer c360.Close()
 	if cfg.DemoData {
-		if _, err := demo.LoadIfEmpty(ctx, db, cfg.DemoCustomers, cfg.BaseCurrency); err != nil {
+		if _, err := c360.LoadDemo(ctx, cfg.DemoCustomers); err != nil {
 			return err
 		}
 	}
-	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
-	if err != nil {
-		return err
-	}
-	defer sc.Close()
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return err
 	}
-	attrs := []any{"addr", ln.Addr().String(), "database", db.Dialect, "cache", sc.CacheBackend()}
+	attrs := []any{"addr", ln.Addr().String(), "database", c360.DB.Dialect, "cache", c360.Scores.CacheBackend()}
 	if cfg.GraphiQL {
 		attrs = append(attrs, "graphiql", "http://localhost:"+strconv.Itoa(cfg.Port)+"/")
 	}
 	slog.Info("serving", attrs...)
-	srv, err := server.New(cfg, db, sc)
+	srv, err := server.New(c360)
 	if err != nil {
 		return err
 	}

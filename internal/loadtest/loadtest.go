@@ -43,11 +43,10 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"github.com/c360/c360/internal/cache"
+	"github.com/c360/c360/internal/app"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/importer"
-	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/server"
 )
 
@@ -68,9 +67,8 @@ type Env struct {
 	Import    ImportResult
 	URL       string // base URL of the server, http://127.0.0.1:port
 
-	db      *database.DB
+	app     *app.App
 	counter *database.Counter
-	sc      *scores.Service
 	srv     *server.Server
 	client  *http.Client
 	cancel  context.CancelFunc
@@ -105,15 +103,8 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 		return nil, fmt.Errorf("the data set had rejections: %s, first %v", sum, sum.Rejections[0])
 	}
 
-	e.counter = &database.Counter{}
-	e.db, err = database.Open(ctx, databaseURL, database.Options{Wrap: e.counter.Wrap})
-	if err != nil {
-		return nil, err
-	}
-	e.Dialect = e.db.Dialect
 	cfg, err := config.Load()
 	if err != nil {
-		e.db.Close()
 		return nil, err
 	}
 	cfg.DatabaseURL = databaseURL
@@ -121,12 +112,13 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	cfg.RateLimit = 0              // one client address sends everything
 	cfg.RedisURL = ""              // the in-process score cache
 	cfg.OTLPEndpoint = ""
-	e.sc, err = scores.Open(e.db.Client, e.db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
+	e.counter = &database.Counter{}
+	e.app, err = app.Open(ctx, cfg, database.Options{Wrap: e.counter.Wrap})
 	if err != nil {
-		e.db.Close()
 		return nil, err
 	}
-	e.srv, err = server.New(cfg, e.db, e.sc)
+	e.Dialect = e.app.DB.Dialect
+	e.srv, err = server.New(e.app)
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -162,11 +154,8 @@ func (e *Env) Close() {
 	if e.srv != nil {
 		e.srv.Close()
 	}
-	if e.sc != nil {
-		e.sc.Close()
-	}
-	if e.db != nil {
-		e.db.Close()
+	if e.app != nil {
+		e.app.Close()
 	}
 	if e.floor != nil {
 		e.floor.pool.Close()

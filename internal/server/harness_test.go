@@ -16,7 +16,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"github.com/c360/c360/internal/cache"
+	"github.com/c360/c360/internal/app"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/importer"
@@ -39,6 +39,7 @@ type api struct {
 	db      *database.DB
 	counter *database.Counter
 	scores  *scores.Service
+	app     *app.App
 }
 
 // dialects runs f on a SQLite file and on a PostgreSQL server.
@@ -68,33 +69,29 @@ func newAPIAt(t testing.TB, url string, edit func(*config.Config)) *api {
 	if database.IsPostgres(url) {
 		d = dialect.Postgres
 	}
-	counter := &database.Counter{}
-	db, err := database.Open(context.Background(), url, database.Options{Wrap: counter.Wrap})
-	if err != nil {
-		t.Fatalf("opening %s: %v", d, err)
-	}
-	t.Cleanup(func() { db.Close() })
 	cfg, err := config.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.DatabaseURL = url
 	cfg.BaseCurrency = "EUR"
 	cfg.MaxBodyBytes = 2 << 20
 	cfg.RateLimit = 0 // tests send bursts; TestRateLimit turns it on
 	edit(&cfg)
-	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
+	counter := &database.Counter{}
+	c360, err := app.Open(context.Background(), cfg, database.Options{Wrap: counter.Wrap})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("opening %s: %v", d, err)
 	}
-	t.Cleanup(func() { sc.Close() })
-	s, err := server.New(cfg, db, sc)
+	t.Cleanup(func() { c360.Close() })
+	s, err := server.New(c360)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &api{t: t, url: srv.URL, db: db, counter: counter, scores: sc}
+	return &api{t: t, url: srv.URL, db: c360.DB, counter: counter, scores: c360.Scores, app: c360}
 }
 
 // with returns the api reporting to another test (a subtest).

@@ -263,7 +263,9 @@ func TestDrainKeepsServingWithReadyz503(t *testing.T) {
 // the way server.go does; done receives Run's result.
 func runServer(t *testing.T, a *api, cfg config.Config) (net.Listener, context.CancelFunc, chan error) {
 	t.Helper()
-	srv, err := server.New(cfg, a.db, a.scores)
+	c360 := *a.app
+	c360.Config = cfg
+	srv, err := server.New(&c360)
 	if err != nil {
 		t.Fatal(err)
 	}

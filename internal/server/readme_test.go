@@ -11,7 +11,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
-	"github.com/c360/c360/internal/demo"
 	"github.com/c360/c360/internal/graphiql"
 )
 
@@ -66,7 +65,7 @@ func TestREADMEExamplesRunAsWritten(t *testing.T) {
 		return
 	}
 	dialects(t, func(t *testing.T, a *api) {
-		if _, err := demo.LoadIfEmpty(context.Background(), a.db, 300, "EUR"); err != nil {
+		if _, err := a.app.LoadDemo(context.Background(), 300); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range examples {

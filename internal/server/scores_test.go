@@ -366,7 +366,7 @@ func TestScoresAfterImport(t *testing.T) {
 		if _, err := seed.WriteDir(dir, seed.Config{Customers: 40, Seed: 3, Now: time.Now().UTC().Truncate(time.Second)}); err != nil {
 			t.Fatal(err)
 		}
-		sum, err := importer.ImportDir(context.Background(), a.db, dir, importer.Options{BaseCurrency: "EUR", AfterCommit: a.scores.InvalidateAll})
+		sum, err := a.app.Import(context.Background(), dir, importer.Options{})
 		if err != nil || sum.Rejected > 0 {
 			t.Fatalf("import: %v %s", err, sum)
 		}

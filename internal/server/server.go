@@ -23,6 +23,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/c360/c360/graph"
+	"github.com/c360/c360/internal/app"
 	"github.com/c360/c360/internal/auth"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
@@ -48,10 +49,11 @@ type Server struct {
 	draining atomic.Bool
 }
 
-// New builds the server over an open database and the scores service (see
-// scores.Open), whose invalidation hook must be installed on db.Client.
-func New(cfg config.Config, db *database.DB, sc *scores.Service) (*Server, error) {
-	s := &Server{cfg: cfg, db: db, scores: sc}
+// New builds the server over an assembled c360 (app.Open), with its
+// configuration.
+func New(c360 *app.App) (*Server, error) {
+	cfg := c360.Config
+	s := &Server{cfg: cfg, db: c360.DB, scores: c360.Scores}
 	// Here rather than in main: whatever embeds the server (the benchmark
 	// harness) serves with the collector it would have in production.
 	cfg.Memory.Apply()
@@ -98,7 +100,7 @@ func New(cfg config.Config, db *database.DB, sc *scores.Service) (*Server, error
 	mux.Handle("GET /readyz", observe("readyz", http.HandlerFunc(s.ready)))
 	mux.Handle("GET /metrics", a.Middleware(adminOnly(promhttp.Handler())))
 	s.handler = timeout(cfg.RequestTimeout, mux)
-	for _, c := range db.Collectors() {
+	for _, c := range s.db.Collectors() {
 		// One process serves one database; a second server in the same
 		// process (tests) keeps the first one's pool metrics.
 		if err := prometheus.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
