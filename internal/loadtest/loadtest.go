@@ -44,6 +44,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/c360/c360/internal/app"
+	"github.com/c360/c360/internal/cmalloc"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/importer"
@@ -504,7 +505,7 @@ func (e *Env) CheckQ2(ctx context.Context) error {
 func collectGarbage() {
 	runtime.GC()
 	debug.FreeOSMemory()
-	returnFreedCMemory()
+	cmalloc.Trim()
 }
 
 // resetPeakRSS resets the process's peak resident set size (Linux:
