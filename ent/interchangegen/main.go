@@ -340,15 +340,22 @@ func render(name, path string, types []*Type) error {
 	}
 	data := struct {
 		Types   []*Type
-		Imports []string // the packages of JSON fields' types
+		Imports []string     // the packages of JSON fields' types
+		Columns [][2]string // column and the format's name for it, sorted
 	}{Types: types}
+	seen := map[string]bool{}
 	for _, t := range types {
 		for _, f := range t.Fields {
 			if f.Import != "" && !slices.Contains(data.Imports, f.Import) {
 				data.Imports = append(data.Imports, f.Import)
 			}
+			if !seen[f.Column] {
+				seen[f.Column] = true
+				data.Columns = append(data.Columns, [2]string{f.Column, f.JSON})
+			}
 		}
 	}
+	slices.SortFunc(data.Columns, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, data); err != nil {
 		return err

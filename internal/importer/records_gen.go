@@ -17,6 +17,42 @@ import (
 	"github.com/c360/c360/internal/ndjson"
 )
 
+// formatFields names the field of the interchange format each column holds
+// (a refusal by the database names the column).
+var formatFields = map[string]string{
+	"birth_date":         "birthDate",
+	"category":           "category",
+	"channel":            "channel",
+	"city":               "city",
+	"comment":            "comment",
+	"country":            "country",
+	"created_at":         "createdAt",
+	"criteria":           "criteria",
+	"currency":           "currency",
+	"customer_id":        "customerRef",
+	"description":        "description",
+	"email":              "email",
+	"external_ref":       "externalRef",
+	"gender":             "gender",
+	"income_band":        "incomeBand",
+	"kind":               "kind",
+	"language":           "language",
+	"lifecycle_stage":    "lifecycleStage",
+	"name":               "name",
+	"order_id":           "orderRef",
+	"phone":              "phone",
+	"placed_at":          "placedAt",
+	"preferred_language": "preferredLanguage",
+	"quantity":           "quantity",
+	"region":             "region",
+	"relationship":       "relationship",
+	"score":              "score",
+	"sku":                "sku",
+	"status":             "status",
+	"submitted_at":       "submittedAt",
+	"unit_price":         "unitPrice",
+}
+
 // checkPersona checks a record's fields with the rules of the ent
 // schema: required fields, enum values and each field's validators.
 func checkPersona(r *ndjson.Persona) error {

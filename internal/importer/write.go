@@ -8,9 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
@@ -432,43 +429,19 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	return w.exec(feedbackTable, rs, nil)
 }
 
-// isDataError reports whether err is the database (or ent) refusing the
-// data of a record, as opposed to an infrastructure failure.
+// isDataError reports whether err is the database refusing the data of a
+// record (fault.FromDatabase), or a rule refusing it, as opposed to an
+// infrastructure failure.
 func isDataError(err error) bool {
-	var fe *fault.BadInput
-	var pgErr *pgconn.PgError
-	var liteErr sqlite3.Error
-	switch {
-	case ent.IsConstraintError(err), ent.IsValidationError(err), errors.As(err, &fe):
-		return true
-	case errors.As(err, &pgErr):
-		// Class 22: data exception; class 23: integrity constraint violation.
-		return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")
-	case errors.As(err, &liteErr):
-		switch liteErr.Code {
-		case sqlite3.ErrConstraint, sqlite3.ErrTooBig, sqlite3.ErrMismatch, sqlite3.ErrRange:
-			return true
-		}
-	}
-	return false
+	var c *fault.Conflict
+	var b *fault.BadInput
+	err = fault.FromDatabase(err)
+	return errors.As(err, &c) || errors.As(err, &b)
 }
 
-// columnFields maps column names to the fields of the interchange format.
-var columnFields = map[string]string{
-	"external_ref":    "externalRef",
-	"lifecycle_stage": "lifecycleStage",
-	"birth_date":      "birthDate",
-	"income_band":     "incomeBand",
-	"customer_id":     "customerRef",
-	"order_id":        "orderRef",
-	"placed_at":       "placedAt",
-	"submitted_at":    "submittedAt",
-	"created_at":      "createdAt",
-	"unit_price":      "unitPrice",
-}
-
+// fieldOf names the field of the interchange format a column holds.
 func fieldOf(column string) string {
-	if f, ok := columnFields[column]; ok {
+	if f, ok := formatFields[column]; ok {
 		return f
 	}
 	return column
@@ -478,42 +451,23 @@ func fieldOf(column string) string {
 // when the error tells it.
 func rejectionFor(src source, err error) Rejection {
 	rj := Rejection{File: src.file, Line: src.line}
-	var fe *fault.BadInput
-	var ve *ent.ValidationError
-	var pgErr *pgconn.PgError
-	var liteErr sqlite3.Error
-	msg := err.Error()
-	switch {
-	case errors.As(err, &fe):
-		rj.Reason = fe.Error()
-	case errors.As(err, &ve):
-		rj.Reason = fmt.Sprintf("%s: %v", fieldOf(ve.Name), errors.Unwrap(ve))
-	case errors.As(err, &pgErr) && pgErr.ColumnName != "":
-		rj.Reason = fmt.Sprintf("%s: %s", fieldOf(pgErr.ColumnName), pgErr.Message)
-	case errors.As(err, &pgErr) && pgErr.ConstraintName != "":
-		rj.Reason = constraintReason(pgErr.ConstraintName, pgErr.Message)
-	case errors.As(err, &liteErr) && liteErr.Code == sqlite3.ErrConstraint:
-		rj.Reason = constraintReason(liteErr.Error(), liteErr.Error())
+	var c *fault.Conflict
+	var b *fault.BadInput
+	switch err := fault.FromDatabase(err); {
+	case errors.As(err, &c) && c.Reference && c.Column != "":
+		rj.Reason = fieldOf(c.Column) + ": the referenced record does not exist (any more)"
+	case errors.As(err, &c) && c.Reference: // SQLite does not tell which
+		rj.Reason = "customerRef: the referenced customer or order does not exist (any more)"
+	case errors.As(err, &c) && c.Field == "email":
+		rj.Reason = "email: is already used by another customer"
+	case errors.As(err, &c) && c.Field == "externalRef":
+		rj.Reason = "externalRef: conflicts with another record written at the same time"
+	case errors.As(err, &b) && b.Field != "":
+		rj.Reason = fieldOf(b.Field) + strings.TrimPrefix(b.Message, b.Field)
+	case errors.As(err, &b):
+		rj.Reason = b.Message
 	default:
-		rj.Reason = "the database refused the record: " + msg
+		rj.Reason = "the database refused the record: " + err.Error()
 	}
 	return rj
-}
-
-// constraintReason names the field of a violated constraint, given its name
-// (PostgreSQL) or the message mentioning the table.column (SQLite).
-func constraintReason(name, msg string) string {
-	switch {
-	case strings.Contains(name, "email"):
-		return "email: is already used by another customer"
-	case strings.Contains(name, "external_ref"):
-		return "externalRef: conflicts with another record written at the same time"
-	case strings.Contains(name, "_customers_"): // PostgreSQL: orders_customers_orders, feedbacks_customers_feedbacks
-		return "customerRef: the referenced customer does not exist (any more)"
-	case strings.Contains(name, "feedbacks_orders_"):
-		return "orderRef: the referenced order does not exist (any more)"
-	case strings.Contains(name, "FOREIGN KEY"): // SQLite does not tell which
-		return "customerRef: the referenced customer or order does not exist (any more)"
-	}
-	return "the database refused the record: " + msg
 }
