@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -147,9 +148,17 @@ func (r *Report) Targets() string {
 		}
 		return "**missed**"
 	}
-	if im, ok := r.Imports["sqlite3"]; ok {
-		fmt.Fprintf(&b, "- Import into SQLite >= 100,000 records/s: %.0f records/s (this data set, in the benchmark process): %s\n",
-			im.RecordsPerSecond(), mark(im.RecordsPerSecond() >= 100000))
+	// Issue 10: each database imports the 10,000-customer set at 150,000
+	// records/s or more, the 100,000-customer set at 100,000 or more.
+	want := 150000.0
+	if r.Customers >= 100000 {
+		want = 100000
+	}
+	for _, d := range []string{"sqlite3", "postgres"} {
+		if im, ok := r.Imports[d]; ok {
+			fmt.Fprintf(&b, "- Import into %s >= %s records/s: %.0f records/s (this data set, in the benchmark process): %s\n",
+				d, thousands(want), im.RecordsPerSecond(), mark(im.RecordsPerSecond() >= want))
+		}
 	}
 	if res, ok := r.find("sqlite3", "Q1", false, 16); ok {
 		fmt.Fprintf(&b, "- Q1 p99 < 10 ms at concurrency 16 on SQLite: %s ms: %s\n", ms(res.P99), mark(res.P99 < 10*time.Millisecond))
@@ -283,4 +292,13 @@ func WriteSection(path, key, head, content string) error {
 		out = append(append(bytes.TrimRight(old, "\n"), "\n\n"...), section...)
 	}
 	return os.WriteFile(path, out, 0o644)
+}
+
+// thousands writes n with commas: 150,000.
+func thousands(n float64) string {
+	s := strconv.FormatInt(int64(n), 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
