@@ -18,15 +18,18 @@
 //   - Feedback is immutable: it is inserted, or nothing happens when feedback
 //     with that externalRef exists.
 //
-// Every record is validated first (required fields, enums, email, phone,
-// country, dates, scores, persona criteria, order rules of store.CheckOrder,
-// references). A record that breaks a rule is rejected with its file, line
-// and a reason naming the field; it never aborts the import and is never
-// half-written. Records are written in batches, one transaction per batch,
-// with multi-row INSERTs (see sql.go) and one lookup query per table for the
-// references. Lines are decoded by a fast decoder that falls back to
-// ndjson.Reader for anything unusual (see decode.go). Only infrastructure
-// failures (database down, context cancelled) end an import with an error.
+// Every record is validated first: the field checks generated from the ent
+// schema (records_gen.go), then the rules the GraphQL mutations apply too
+// (check.go), then its references. A record that breaks a rule is rejected
+// with its file, line and a reason naming the field; it never aborts the
+// import and is never half-written. Records are written in batches, one
+// transaction per batch: on PostgreSQL by COPY into staging tables and one
+// upsert per table, on SQLite by multi-row INSERTs (sql.go); a load into
+// empty tables defers their secondary indexes and PostgreSQL foreign keys
+// to its end (database.BeginBulkLoad). Lines are decoded by easyjson's
+// generated decoders, with ndjson.Reader as the reference (decode.go). Only
+// infrastructure failures (database down, context cancelled) end an import
+// with an error.
 package importer
 
 import (

@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
@@ -694,5 +696,58 @@ func TestImportRestoresSQLiteSettings(t *testing.T) {
 	}
 	if c, tm := pragmas(); c != cache || tm != temp {
 		t.Errorf("after the import cache_size = %d, temp_store = %d; before %d, %d", c, tm, cache, temp)
+	}
+}
+
+// TestImportBuildsTheIndexesItDeferred: a load into empty tables defers
+// their secondary indexes (and PostgreSQL's foreign keys); when it ends,
+// every index and key of the schema is there again.
+func TestImportBuildsTheIndexesItDeferred(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := seed.WriteDir(dir, seed.Config{Customers: 30, Seed: 1, Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, be := range backends {
+		t.Run(be.Name, func(t *testing.T) {
+			db := openDB(t, be.URL(t))
+			q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+			if db.Dialect == dialect.Postgres {
+				q = "SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()) + " +
+					"(SELECT count(*) FROM pg_constraint WHERE contype = 'f')"
+			}
+			count := func() (n int) {
+				rows, err := db.Client.QueryContext(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					if err := rows.Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return n
+			}
+			before := count()
+			var during int
+			l := importer.NewLoader(ctx, db, importer.Options{BatchSize: 50, Progress: func(int64) {
+				if during == 0 {
+					during = count()
+				}
+			}})
+			if err := seed.Generate(seed.Config{Customers: 30, Seed: 1, Now: fixedNow}, l); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if during >= before {
+				t.Errorf("%d indexes and keys during the load, %d before: nothing deferred", during, before)
+			}
+			if after := count(); after != before {
+				t.Errorf("%d indexes and keys after the load, want the %d of before", after, before)
+			}
+		})
 	}
 }

@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	stdsql "database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,36 +48,27 @@ func (t *table) perStatement() int { return min(maxRowsPerStatement, maxParams/l
 // one JSON array argument).
 const maxLookup = 20000
 
-// errNoExecContext explains what a driver wrapper must do for the importer.
-var errNoExecContext = errors.New("the database driver does not support ExecContext/QueryContext " +
-	"(a dialect.Driver wrapper must pass them through to the underlying *sql.DB and *sql.Tx)")
-
-// table is an INSERT into one table.
+// table is an INSERT into one table: multi-row VALUES on SQLite, from the
+// staging table on PostgreSQL.
 type table struct {
 	name   string
 	cols   []string
 	suffix string // ON CONFLICT ... / RETURNING ...
 
-	once       sync.Once
-	sqlite, pg string // the statement for perStatement rows
+	once sync.Once
+	full string // the SQLite statement for perStatement rows
 }
 
-// sql returns the statement for n rows in dialect d.
-func (t *table) sql(d string, n int) string {
+// sql returns the SQLite statement for n rows.
+func (t *table) sql(n int) string {
 	if n != t.perStatement() {
-		return t.build(d, n)
+		return t.build(n)
 	}
-	t.once.Do(func() {
-		t.sqlite = t.build(dialect.SQLite, n)
-		t.pg = t.build(dialect.Postgres, n)
-	})
-	if d == dialect.Postgres {
-		return t.pg
-	}
-	return t.sqlite
+	t.once.Do(func() { t.full = t.build(n) })
+	return t.full
 }
 
-func (t *table) build(d string, rows int) string {
+func (t *table) build(rows int) string {
 	var b strings.Builder
 	b.Grow(64 + rows*len(t.cols)*7 + len(t.suffix))
 	b.WriteString("INSERT INTO ")
@@ -86,7 +76,6 @@ func (t *table) build(d string, rows int) string {
 	b.WriteString(" (")
 	b.WriteString(strings.Join(t.cols, ", "))
 	b.WriteString(") VALUES ")
-	n := 0
 	for r := range rows {
 		if r > 0 {
 			b.WriteString(", ")
@@ -96,13 +85,7 @@ func (t *table) build(d string, rows int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			n++
-			if d == dialect.Postgres {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(n))
-			} else {
-				b.WriteByte('?')
-			}
+			b.WriteByte('?')
 		}
 		b.WriteByte(')')
 	}
@@ -203,7 +186,7 @@ func (w *txWriter) exec(t *table, r *rows, scan func(*stdsql.Rows) error) error 
 	per := t.perStatement()
 	for lo := 0; lo < r.n; lo += per {
 		hi := min(lo+per, r.n)
-		if err := w.query(t.sql(w.l.dialect, hi-lo), r.args[lo*n:hi*n], f); err != nil {
+		if err := w.query(t.sql(hi-lo), r.args[lo*n:hi*n], f); err != nil {
 			return err
 		}
 	}
@@ -292,7 +275,7 @@ func appendJSONString(b []byte, s string) []byte {
 func (w *txWriter) query(q string, args []any, scan func(*stdsql.Rows) error) error {
 	rows, err := w.tx.QueryContext(w.ctx, q, args...)
 	if err != nil {
-		return noExec(err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -331,13 +314,6 @@ func (w *txWriter) inJSON(column string) string {
 	return column + " IN (SELECT value FROM json_each(?))"
 }
 
-func noExec(err error) error {
-	if err != nil && (strings.HasSuffix(err.Error(), "ExecContext is not supported") ||
-		strings.HasSuffix(err.Error(), "QueryContext is not supported")) {
-		return fmt.Errorf("%w: %v", errNoExecContext, err)
-	}
-	return err
-}
 
 // SQLite connection settings during an import (writer connection), both
 // about memory only, never durability, and both restored by Flush:
