@@ -314,7 +314,6 @@ func (w *txWriter) inJSON(column string) string {
 	return column + " IN (SELECT value FROM json_each(?))"
 }
 
-
 // SQLite connection settings during an import (writer connection), both
 // about memory only, never durability, and both restored by Flush:
 //
