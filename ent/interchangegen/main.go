@@ -125,6 +125,9 @@ func model(graph *gen.Graph) []*Type {
 	// Embedded types first: their fields depend on their parent.
 	for _, t := range byName {
 		for _, e := range t.node.Edges {
+			if annotationOf(e.Annotations).Skip {
+				continue // not in the format (yet)
+			}
 			if target := byName[e.Type.Name]; target.File == "" && !e.IsInverse() {
 				target.Parent = t
 				t.Embedded = append(t.Embedded, &Embed{JSON: lowerFirst(e.StructField()), Go: e.StructField(),
@@ -133,6 +136,9 @@ func model(graph *gen.Graph) []*Type {
 		}
 	}
 	for _, t := range byName {
+		if t.File == "" && t.Parent == nil {
+			continue // not in the format
+		}
 		n := t.node
 		with := annotationOf(n.Annotations).With
 		// externalRef first, then the references, the type's own fields,

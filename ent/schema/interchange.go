@@ -17,7 +17,8 @@ type Interchange struct {
 	// With names fields of a mixin that are skipped elsewhere but belong to
 	// this type's records (a customer's createdAt).
 	With []string `json:"with,omitempty"`
-	// Skip leaves a field out of the format (updatedAt: the database's own).
+	// Skip leaves a field or an edge out of the format (updatedAt: the
+	// database's own).
 	Skip bool `json:"skip,omitempty"`
 	// Derived marks a field the write layer computes from the record (an
 	// order's total from its items): written, exported never, read never.
