@@ -346,7 +346,7 @@ func render(name, path string, types []*Type) error {
 	}
 	data := struct {
 		Types   []*Type
-		Imports []string     // the packages of JSON fields' types
+		Imports []string    // the packages of JSON fields' types
 		Columns [][2]string // column and the format's name for it, sorted
 	}{Types: types}
 	seen := map[string]bool{}
