@@ -63,14 +63,17 @@ type CustomerEdges struct {
 	Orders []*Order `json:"orders,omitempty"`
 	// Feedbacks holds the value of the feedbacks edge.
 	Feedbacks []*Feedback `json:"feedbacks,omitempty"`
+	// Identities holds the value of the identities edge.
+	Identities []*Identity `json:"identities,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
-	namedOrders    map[string][]*Order
-	namedFeedbacks map[string][]*Feedback
+	namedOrders     map[string][]*Order
+	namedFeedbacks  map[string][]*Feedback
+	namedIdentities map[string][]*Identity
 }
 
 // OrdersOrErr returns the Orders value or an error if the edge
@@ -89,6 +92,15 @@ func (e CustomerEdges) FeedbacksOrErr() ([]*Feedback, error) {
 		return e.Feedbacks, nil
 	}
 	return nil, &NotLoadedError{edge: "feedbacks"}
+}
+
+// IdentitiesOrErr returns the Identities value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) IdentitiesOrErr() ([]*Identity, error) {
+	if e.loadedTypes[2] {
+		return e.Identities, nil
+	}
+	return nil, &NotLoadedError{edge: "identities"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -252,6 +264,11 @@ func (_m *Customer) QueryFeedbacks() *FeedbackQuery {
 	return NewCustomerClient(_m.config).QueryFeedbacks(_m)
 }
 
+// QueryIdentities queries the "identities" edge of the Customer entity.
+func (_m *Customer) QueryIdentities() *IdentityQuery {
+	return NewCustomerClient(_m.config).QueryIdentities(_m)
+}
+
 // Update returns a builder for updating this Customer.
 // Note that you need to call Customer.Unwrap() before calling this method if this Customer
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -391,6 +408,30 @@ func (_m *Customer) appendNamedFeedbacks(name string, edges ...*Feedback) {
 		_m.Edges.namedFeedbacks[name] = []*Feedback{}
 	} else {
 		_m.Edges.namedFeedbacks[name] = append(_m.Edges.namedFeedbacks[name], edges...)
+	}
+}
+
+// NamedIdentities returns the Identities named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Customer) NamedIdentities(name string) ([]*Identity, error) {
+	if _m.Edges.namedIdentities == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedIdentities[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Customer) appendNamedIdentities(name string, edges ...*Identity) {
+	if _m.Edges.namedIdentities == nil {
+		_m.Edges.namedIdentities = make(map[string][]*Identity)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedIdentities[name] = []*Identity{}
+	} else {
+		_m.Edges.namedIdentities[name] = append(_m.Edges.namedIdentities[name], edges...)
 	}
 }
 

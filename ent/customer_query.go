@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/predicate"
 )
@@ -21,16 +22,18 @@ import (
 // CustomerQuery is the builder for querying Customer entities.
 type CustomerQuery struct {
 	config
-	ctx                *QueryContext
-	order              []customer.OrderOption
-	inters             []Interceptor
-	predicates         []predicate.Customer
-	withOrders         *OrderQuery
-	withFeedbacks      *FeedbackQuery
-	loadTotal          []func(context.Context, []*Customer) error
-	modifiers          []func(*sql.Selector)
-	withNamedOrders    map[string]*OrderQuery
-	withNamedFeedbacks map[string]*FeedbackQuery
+	ctx                 *QueryContext
+	order               []customer.OrderOption
+	inters              []Interceptor
+	predicates          []predicate.Customer
+	withOrders          *OrderQuery
+	withFeedbacks       *FeedbackQuery
+	withIdentities      *IdentityQuery
+	loadTotal           []func(context.Context, []*Customer) error
+	modifiers           []func(*sql.Selector)
+	withNamedOrders     map[string]*OrderQuery
+	withNamedFeedbacks  map[string]*FeedbackQuery
+	withNamedIdentities map[string]*IdentityQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -104,6 +107,28 @@ func (_q *CustomerQuery) QueryFeedbacks() *FeedbackQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(feedback.Table, feedback.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customer.FeedbacksTable, customer.FeedbacksColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIdentities chains the current query on the "identities" edge.
+func (_q *CustomerQuery) QueryIdentities() *IdentityQuery {
+	query := (&IdentityClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(identity.Table, identity.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.IdentitiesTable, customer.IdentitiesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -298,13 +323,14 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		return nil
 	}
 	return &CustomerQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]customer.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Customer{}, _q.predicates...),
-		withOrders:    _q.withOrders.Clone(),
-		withFeedbacks: _q.withFeedbacks.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]customer.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.Customer{}, _q.predicates...),
+		withOrders:     _q.withOrders.Clone(),
+		withFeedbacks:  _q.withFeedbacks.Clone(),
+		withIdentities: _q.withIdentities.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -331,6 +357,17 @@ func (_q *CustomerQuery) WithFeedbacks(opts ...func(*FeedbackQuery)) *CustomerQu
 		opt(query)
 	}
 	_q.withFeedbacks = query
+	return _q
+}
+
+// WithIdentities tells the query-builder to eager-load the nodes that are connected to
+// the "identities" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithIdentities(opts ...func(*IdentityQuery)) *CustomerQuery {
+	query := (&IdentityClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIdentities = query
 	return _q
 }
 
@@ -412,9 +449,10 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	var (
 		nodes       = []*Customer{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withOrders != nil,
 			_q.withFeedbacks != nil,
+			_q.withIdentities != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -452,6 +490,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 			return nil, err
 		}
 	}
+	if query := _q.withIdentities; query != nil {
+		if err := _q.loadIdentities(ctx, query, nodes,
+			func(n *Customer) { n.Edges.Identities = []*Identity{} },
+			func(n *Customer, e *Identity) { n.Edges.Identities = append(n.Edges.Identities, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedOrders {
 		if err := _q.loadOrders(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedOrders(name) },
@@ -463,6 +508,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		if err := _q.loadFeedbacks(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedFeedbacks(name) },
 			func(n *Customer, e *Feedback) { n.appendNamedFeedbacks(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedIdentities {
+		if err := _q.loadIdentities(ctx, query, nodes,
+			func(n *Customer) { n.appendNamedIdentities(name) },
+			func(n *Customer, e *Identity) { n.appendNamedIdentities(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -519,6 +571,36 @@ func (_q *CustomerQuery) loadFeedbacks(ctx context.Context, query *FeedbackQuery
 	}
 	query.Where(predicate.Feedback(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(customer.FeedbacksColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadIdentities(ctx context.Context, query *IdentityQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *Identity)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(identity.FieldCustomerID)
+	}
+	query.Where(predicate.Identity(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.IdentitiesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -653,6 +735,20 @@ func (_q *CustomerQuery) WithNamedFeedbacks(name string, opts ...func(*FeedbackQ
 		_q.withNamedFeedbacks = make(map[string]*FeedbackQuery)
 	}
 	_q.withNamedFeedbacks[name] = query
+	return _q
+}
+
+// WithNamedIdentities tells the query-builder to eager-load the nodes that are connected to the "identities"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithNamedIdentities(name string, opts ...func(*IdentityQuery)) *CustomerQuery {
+	query := (&IdentityClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedIdentities == nil {
+		_q.withNamedIdentities = make(map[string]*IdentityQuery)
+	}
+	_q.withNamedIdentities[name] = query
 	return _q
 }
 

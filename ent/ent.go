@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -79,6 +80,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			customer.Table:  customer.ValidColumn,
 			feedback.Table:  feedback.ValidColumn,
+			identity.Table:  identity.ValidColumn,
 			order.Table:     order.ValidColumn,
 			orderitem.Table: orderitem.ValidColumn,
 			persona.Table:   persona.ValidColumn,

@@ -213,11 +213,14 @@ func answerUnloadedPagesLikePaginate(path string) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-// nonNullItems makes Order.items `[OrderItem!]!` as the contract says: ent
-// cannot mark a one-to-many edge required, and every order has items.
+// nonNullItems makes Order.items `[OrderItem!]!` and Customer.identities
+// `[Identity!]!` as the contract says: ent cannot mark a one-to-many edge
+// required, and the lists are empty rather than null.
 func nonNullItems(_ *gen.Graph, s *ast.Schema) error {
-	if f := s.Types["Order"].Fields.ForName("items"); f != nil {
-		f.Type.NonNull = true
+	for _, tf := range [][2]string{{"Order", "items"}, {"Customer", "identities"}} {
+		if f := s.Types[tf[0]].Fields.ForName(tf[1]); f != nil {
+			f.Type.NonNull = true
+		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -214,6 +215,19 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				query = pager.applyOrder(query)
 			}
 			_q.WithNamedFeedbacks(alias, func(wq *FeedbackQuery) {
+				*wq = *query
+			})
+
+		case "identities":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IdentityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, identityImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedIdentities(alias, func(wq *IdentityQuery) {
 				*wq = *query
 			})
 		case "externalRef":
@@ -520,6 +534,108 @@ func newFeedbackPaginateArgs(rv map[string]any) *feedbackPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*FeedbackWhereInput); ok {
 		args.opts = append(args.opts, WithFeedbackFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *IdentityQuery) CollectFields(ctx context.Context, satisfies ...string) (*IdentityQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *IdentityQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(identity.Columns))
+		selectedFields = []string{identity.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			if _q.withCustomer != nil { // another alias of the edge: every column
+				query.ctx.Fields = nil
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[identity.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, identity.FieldCustomerID)
+				fieldSeen[identity.FieldCustomerID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[identity.FieldKind]; !ok {
+				selectedFields = append(selectedFields, identity.FieldKind)
+				fieldSeen[identity.FieldKind] = struct{}{}
+			}
+		case "value":
+			if _, ok := fieldSeen[identity.FieldValue]; !ok {
+				selectedFields = append(selectedFields, identity.FieldValue)
+				fieldSeen[identity.FieldValue] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[identity.FieldSource]; !ok {
+				selectedFields = append(selectedFields, identity.FieldSource)
+				fieldSeen[identity.FieldSource] = struct{}{}
+			}
+		case "verified":
+			if _, ok := fieldSeen[identity.FieldVerified]; !ok {
+				selectedFields = append(selectedFields, identity.FieldVerified)
+				fieldSeen[identity.FieldVerified] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[identity.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, identity.FieldCreatedAt)
+				fieldSeen[identity.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type identityPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []IdentityPaginateOption
+}
+
+func newIdentityPaginateArgs(rv map[string]any) *identityPaginateArgs {
+	args := &identityPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }

@@ -60,6 +60,18 @@ func (_m *Customer) Feedbacks(
 	return _m.QueryFeedbacks().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Customer) Identities(ctx context.Context) (result []*Identity, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedIdentities(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.IdentitiesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryIdentities().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Feedback) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {
@@ -74,6 +86,14 @@ func (_m *Feedback) Order(ctx context.Context) (*Order, error) {
 		result, err = _m.QueryOrder().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Identity) Customer(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.CustomerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, err
 }
 
 func (_m *Order) Customer(ctx context.Context) (*Customer, error) {

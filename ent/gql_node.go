@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/internal"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
@@ -32,6 +33,11 @@ var feedbackImplementors = []string{"Feedback", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Feedback) IsNode() {}
+
+var identityImplementors = []string{"Identity", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Identity) IsNode() {}
 
 var orderImplementors = []string{"Order", "Node"}
 
@@ -139,6 +145,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(feedback.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, feedbackImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case identity.Table:
+		query := c.Identity.Query().
+			Where(identity.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, identityImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -263,6 +278,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Feedback.Query().
 			Where(feedback.IDIn(ids...))
 		query, err := query.CollectFields(ctx, feedbackImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case identity.Table:
+		query := c.Identity.Query().
+			Where(identity.IDIn(ids...))
+		query, err := query.CollectFields(ctx, identityImplementors...)
 		if err != nil {
 			return nil, err
 		}

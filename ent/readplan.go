@@ -72,8 +72,9 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 			"preferredLanguage": {Column: "preferred_language"},
 		},
 		Edges: map[string]ReadPlanEdge{
-			"orders":    {Target: "Order", Unique: false, Rel: "O2M", Inverse: false, Table: "orders", Columns: []string{"customer_id"}},
-			"feedbacks": {Target: "Feedback", Unique: false, Rel: "O2M", Inverse: false, Table: "feedbacks", Columns: []string{"customer_id"}},
+			"orders":     {Target: "Order", Unique: false, Rel: "O2M", Inverse: false, Table: "orders", Columns: []string{"customer_id"}},
+			"feedbacks":  {Target: "Feedback", Unique: false, Rel: "O2M", Inverse: false, Table: "feedbacks", Columns: []string{"customer_id"}},
+			"identities": {Target: "Identity", Unique: false, Rel: "O2M", Inverse: false, Table: "identities", Columns: []string{"customer_id"}},
 		},
 	},
 	"Feedback": {
@@ -99,6 +100,21 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 		Edges: map[string]ReadPlanEdge{
 			"customer": {Target: "Customer", Unique: true, Rel: "M2O", Inverse: true, Table: "feedbacks", Columns: []string{"customer_id"}},
 			"order":    {Target: "Order", Unique: true, Rel: "M2O", Inverse: true, Table: "feedbacks", Columns: []string{"order_id"}},
+		},
+	},
+	"Identity": {
+		Type: "Identity", Table: "identities", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":         {Column: "id"},
+			"kind":       {Column: "kind"},
+			"value":      {Column: "value"},
+			"source":     {Column: "source"},
+			"verified":   {Column: "verified"},
+			"createdAt":  {Column: "created_at"},
+			"customerID": {Column: "customer_id"},
+		},
+		Edges: map[string]ReadPlanEdge{
+			"customer": {Target: "Customer", Unique: true, Rel: "M2O", Inverse: true, Table: "identities", Columns: []string{"customer_id"}},
 		},
 	},
 	"Order": {

@@ -18,6 +18,8 @@ type Tx struct {
 	Customer *CustomerClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
+	// Identity is the client for interacting with the Identity builders.
+	Identity *IdentityClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderItem is the client for interacting with the OrderItem builders.
@@ -157,6 +159,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.Feedback = NewFeedbackClient(tx.config)
+	tx.Identity = NewIdentityClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderItem = NewOrderItemClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)

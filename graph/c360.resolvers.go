@@ -16,7 +16,6 @@ import (
 	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/store"
-	"github.com/c360/c360/internal/validate"
 )
 
 // Personas is the resolver for the personas field.
@@ -74,6 +73,16 @@ func (r *mutationResolver) CreateFeedback(ctx context.Context, input ent.CreateF
 	return store.CreateFeedback(ctx, r.ent(ctx), input)
 }
 
+// AddIdentity is the resolver for the addIdentity field.
+func (r *mutationResolver) AddIdentity(ctx context.Context, customerID int, input AddIdentityInput) (*ent.Identity, error) {
+	return store.AddIdentity(ctx, r.ent(ctx), customerID, input.Kind.String(), input.Value, input.Source, input.Verified)
+}
+
+// RemoveIdentity is the resolver for the removeIdentity field.
+func (r *mutationResolver) RemoveIdentity(ctx context.Context, id int) (int, error) {
+	return id, store.RemoveIdentity(ctx, r.ent(ctx), id)
+}
+
 // Customers is the resolver for the customers field.
 func (r *personaResolver) Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
 	conn, err := r.ent(ctx).Customer.Query().
@@ -88,10 +97,10 @@ func (r *personaResolver) Scores(ctx context.Context, obj *ent.Persona, since *t
 }
 
 // Customer is the resolver for the customer field.
-func (r *queryResolver) Customer(ctx context.Context, id *int, externalRef *string, email *string) (*ent.Customer, error) {
-	p := customerLookup(id, externalRef, email)
-	if p == nil {
-		return nil, validate.Errorf("id", "give exactly one of id, externalRef or email")
+func (r *queryResolver) Customer(ctx context.Context, id *int, externalRef *string, email *string, identity *IdentityLookupInput) (*ent.Customer, error) {
+	p, err := customerLookup(id, externalRef, email, identity)
+	if err != nil {
+		return nil, err
 	}
 	q, err := r.ent(ctx).Customer.Query().Where(p).CollectFields(ctx)
 	if err != nil {

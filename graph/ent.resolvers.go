@@ -12,6 +12,11 @@ import (
 	"github.com/c360/c360/ent"
 )
 
+// Identities is the resolver for the identities field.
+func (r *customerResolver) Identities(ctx context.Context, obj *ent.Customer) ([]*ent.Identity, error) {
+	return byID(obj.Identities(ctx))
+}
+
 // Items is the resolver for the items field.
 func (r *orderResolver) Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error) {
 	return byID(obj.Items(ctx))

@@ -18,6 +18,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
@@ -60,6 +61,7 @@ type ComplexityRoot struct {
 		Feedbacks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
 		Gender            func(childComplexity int) int
 		ID                func(childComplexity int) int
+		Identities        func(childComplexity int) int
 		IncomeBand        func(childComplexity int) int
 		Kind              func(childComplexity int) int
 		LifecycleStage    func(childComplexity int) int
@@ -126,13 +128,25 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Identity struct {
+		CreatedAt func(childComplexity int) int
+		Customer  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Source    func(childComplexity int) int
+		Value     func(childComplexity int) int
+		Verified  func(childComplexity int) int
+	}
+
 	Mutation struct {
+		AddIdentity       func(childComplexity int, customerID int, input AddIdentityInput) int
 		CreateCustomer    func(childComplexity int, input ent.CreateCustomerInput) int
 		CreateFeedback    func(childComplexity int, input ent.CreateFeedbackInput) int
 		CreateOrder       func(childComplexity int, input CreateOrderInput) int
 		CreatePersona     func(childComplexity int, input ent.CreatePersonaInput) int
 		DeleteCustomer    func(childComplexity int, id int) int
 		DeletePersona     func(childComplexity int, id int) int
+		RemoveIdentity    func(childComplexity int, id int) int
 		UpdateCustomer    func(childComplexity int, id int, input ent.UpdateCustomerInput) int
 		UpdateOrderStatus func(childComplexity int, id int, status order.Status) int
 		UpdatePersona     func(childComplexity int, id int, input ent.UpdatePersonaInput) int
@@ -214,7 +228,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Customer  func(childComplexity int, id *int, externalRef *string, email *string) int
+		Customer  func(childComplexity int, id *int, externalRef *string, email *string, identity *IdentityLookupInput) int
 		Customers func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
 		Feedbacks func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
 		Insights  func(childComplexity int, personaID *int, since *time.Time) int
@@ -246,6 +260,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CustomerResolver interface {
+	Identities(ctx context.Context, obj *ent.Customer) ([]*ent.Identity, error)
 	Personas(ctx context.Context, obj *ent.Customer) ([]*ent.Persona, error)
 	Scores(ctx context.Context, obj *ent.Customer) (*scores.Customer, error)
 }
@@ -259,6 +274,8 @@ type MutationResolver interface {
 	CreateOrder(ctx context.Context, input CreateOrderInput) (*ent.Order, error)
 	UpdateOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error)
 	CreateFeedback(ctx context.Context, input ent.CreateFeedbackInput) (*ent.Feedback, error)
+	AddIdentity(ctx context.Context, customerID int, input AddIdentityInput) (*ent.Identity, error)
+	RemoveIdentity(ctx context.Context, id int) (int, error)
 }
 type OrderResolver interface {
 	Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error)
@@ -274,7 +291,7 @@ type QueryResolver interface {
 	Feedbacks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) (*ent.FeedbackConnection, error)
 	Orders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error)
 	Personas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) (*ent.PersonaConnection, error)
-	Customer(ctx context.Context, id *int, externalRef *string, email *string) (*ent.Customer, error)
+	Customer(ctx context.Context, id *int, externalRef *string, email *string, identity *IdentityLookupInput) (*ent.Customer, error)
 	Insights(ctx context.Context, personaID *int, since *time.Time) (*scores.Segment, error)
 }
 
@@ -355,6 +372,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.ID(childComplexity), true
+	case "Customer.identities":
+		if e.ComplexityRoot.Customer.Identities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Identities(childComplexity), true
 	case "Customer.incomeBand":
 		if e.ComplexityRoot.Customer.IncomeBand == nil {
 			break
@@ -643,6 +666,60 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedbackEdge.Node(childComplexity), true
 
+	case "Identity.createdAt":
+		if e.ComplexityRoot.Identity.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.CreatedAt(childComplexity), true
+	case "Identity.customer":
+		if e.ComplexityRoot.Identity.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.Customer(childComplexity), true
+	case "Identity.id":
+		if e.ComplexityRoot.Identity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.ID(childComplexity), true
+	case "Identity.kind":
+		if e.ComplexityRoot.Identity.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.Kind(childComplexity), true
+	case "Identity.source":
+		if e.ComplexityRoot.Identity.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.Source(childComplexity), true
+	case "Identity.value":
+		if e.ComplexityRoot.Identity.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.Value(childComplexity), true
+	case "Identity.verified":
+		if e.ComplexityRoot.Identity.Verified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.Verified(childComplexity), true
+
+	case "Mutation.addIdentity":
+		if e.ComplexityRoot.Mutation.AddIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddIdentity(childComplexity, args["customerID"].(int), args["input"].(AddIdentityInput)), true
 	case "Mutation.createCustomer":
 		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
 			break
@@ -709,6 +786,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeletePersona(childComplexity, args["id"].(int)), true
+	case "Mutation.removeIdentity":
+		if e.ComplexityRoot.Mutation.RemoveIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveIdentity(childComplexity, args["id"].(int)), true
 	case "Mutation.updateCustomer":
 		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
 			break
@@ -1060,7 +1148,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customer(childComplexity, args["id"].(*int), args["externalRef"].(*string), args["email"].(*string)), true
+		return e.ComplexityRoot.Query.Customer(childComplexity, args["id"].(*int), args["externalRef"].(*string), args["email"].(*string), args["identity"].(*IdentityLookupInput)), true
 	case "Query.customers":
 		if e.ComplexityRoot.Query.Customers == nil {
 			break
@@ -1227,6 +1315,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAddIdentityInput,
 		ec.unmarshalInputCreateCustomerInput,
 		ec.unmarshalInputCreateFeedbackInput,
 		ec.unmarshalInputCreateOrderInput,
@@ -1235,6 +1324,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCustomerWhereInput,
 		ec.unmarshalInputFeedbackOrder,
 		ec.unmarshalInputFeedbackWhereInput,
+		ec.unmarshalInputIdentityLookupInput,
 		ec.unmarshalInputOrderItemInput,
 		ec.unmarshalInputOrderOrder,
 		ec.unmarshalInputOrderWhereInput,
@@ -1368,8 +1458,26 @@ extend type Persona {
 }
 
 extend type Query {
-  "One customer, by exactly one of id, externalRef or email (case-insensitive)."
-  customer(id: ID, externalRef: String, email: String): Customer
+  """
+  One customer, by exactly one of id, externalRef, email (case-insensitive) or
+  identity (its value in any form the kind's normalization accepts).
+  """
+  customer(id: ID, externalRef: String, email: String, identity: IdentityLookupInput): Customer
+}
+
+input IdentityLookupInput {
+  kind: IdentityKind!
+  value: String!
+}
+
+input AddIdentityInput {
+  kind: IdentityKind!
+  "Normalized per kind: emails lower-cased, phones to E.164, handles without @."
+  value: String!
+  "The system the identity comes from."
+  source: String
+  "Defaults to false."
+  verified: Boolean
 }
 
 input OrderItemInput {
@@ -1408,6 +1516,10 @@ type Mutation {
   createOrder(input: CreateOrderInput!): Order!
   updateOrderStatus(id: ID!, status: OrderStatus!): Order!
   createFeedback(input: CreateFeedbackInput!): Feedback!
+  "Adds an identity to a customer; one identity belongs to one customer."
+  addIdentity(customerID: ID!, input: AddIdentityInput!): Identity!
+  "Removes an identity; returns its id."
+  removeIdentity(id: ID!): ID!
 }
 
 "Category of an NPS answer: 9-10 promoter, 7-8 passive, 0-6 detractor."
@@ -1634,6 +1746,7 @@ type Customer implements Node {
     """
     where: FeedbackWhereInput
   ): FeedbackConnection!
+  identities: [Identity!]!
 }
 """
 A connection to a list of items.
@@ -2213,6 +2326,28 @@ enum Gender @goModel(model: "github.com/c360/c360/internal/personas.Gender") {
   MALE
   NON_BINARY
   UNDISCLOSED
+}
+type Identity implements Node {
+  id: ID!
+  kind: IdentityKind!
+  value: String! @personalData(kind: "text")
+  """
+  The system the identity comes from ("support", "shop").
+  """
+  source: String
+  verified: Boolean!
+  createdAt: Time!
+  customer: Customer!
+}
+"""
+IdentityKind is enum for the field kind
+"""
+enum IdentityKind @goModel(model: "github.com/c360/c360/ent/identity.Kind") {
+  EMAIL
+  PHONE
+  EXTERNAL_REF
+  LOYALTY_CARD
+  SOCIAL_HANDLE
 }
 """
 IncomeBand is enum for the field income_band
@@ -2900,6 +3035,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_orders(ctx, field)
 	case "feedbacks":
 		return ec.fieldContext_Customer_feedbacks(ctx, field)
+	case "identities":
+		return ec.fieldContext_Customer_identities(ctx, field)
 	case "personas":
 		return ec.fieldContext_Customer_personas(ctx, field)
 	case "scores":
@@ -3010,6 +3147,26 @@ func (ec *executionContext) childFields_FeedbackEdge(ctx context.Context, field 
 		return ec.fieldContext_FeedbackEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Identity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Identity_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Identity_kind(ctx, field)
+	case "value":
+		return ec.fieldContext_Identity_value(ctx, field)
+	case "source":
+		return ec.fieldContext_Identity_source(ctx, field)
+	case "verified":
+		return ec.fieldContext_Identity_verified(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Identity_createdAt(ctx, field)
+	case "customer":
+		return ec.fieldContext_Identity_customer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
 }
 
 func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3432,6 +3589,28 @@ func (ec *executionContext) field_Customer_orders_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (AddIdentityInput, error) {
+			return ec.unmarshalNAddIdentityInput2githubᚗcomᚋc360ᚋc360ᚋgraphᚐAddIdentityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3503,6 +3682,20 @@ func (ec *executionContext) field_Mutation_deleteCustomer_args(ctx context.Conte
 }
 
 func (ec *executionContext) field_Mutation_deletePersona_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3691,6 +3884,14 @@ func (ec *executionContext) field_Query_customer_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["email"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "identity",
+		func(ctx context.Context, v any) (*IdentityLookupInput, error) {
+			return ec.unmarshalOIdentityLookupInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐIdentityLookupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["identity"] = arg3
 	return args, nil
 }
 
@@ -4585,6 +4786,38 @@ func (ec *executionContext) fieldContext_Customer_feedbacks(ctx context.Context,
 	if fc.Args, err = ec.field_Customer_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_identities(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_identities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Identities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Identity) graphql.Marshaler {
+			return ec.marshalNIdentity2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐIdentityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_identities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identity(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -5525,6 +5758,194 @@ func (ec *executionContext) fieldContext_FeedbackEdge_cursor(_ context.Context, 
 	return graphql.NewScalarFieldContext("FeedbackEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _Identity_id(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Identity_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v identity.Kind) graphql.Marshaler {
+			return ec.marshalNIdentityKind2githubᚗcomᚋc360ᚋc360ᚋentᚋidentityᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, errors.New("field of type IdentityKind does not have child fields"))
+}
+
+func (ec *executionContext) _Identity_value(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNString2string(ctx, "text")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.PersonalData == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personalData is not implemented")
+				}
+				return ec.Directives.PersonalData(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Identity_source(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Identity_verified(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_verified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_verified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Identity_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Identity_customer(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Identity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5915,6 +6336,94 @@ func (ec *executionContext) fieldContext_Mutation_createFeedback(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddIdentity(ctx, fc.Args["customerID"].(int), fc.Args["input"].(AddIdentityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Identity) graphql.Marshaler {
+			return ec.marshalNIdentity2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐIdentity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveIdentity(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7431,7 +7940,7 @@ func (ec *executionContext) _Query_customer(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Customer(ctx, fc.Args["id"].(*int), fc.Args["externalRef"].(*string), fc.Args["email"].(*string))
+			return ec.Resolvers.Query().Customer(ctx, fc.Args["id"].(*int), fc.Args["externalRef"].(*string), fc.Args["email"].(*string), fc.Args["identity"].(*IdentityLookupInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
@@ -8942,6 +9451,57 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAddIdentityInput(ctx context.Context, obj any) (AddIdentityInput, error) {
+	var it AddIdentityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "value", "source", "verified"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNIdentityKind2githubᚗcomᚋc360ᚋc360ᚋentᚋidentityᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "verified":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("verified"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Verified = data
+		}
+	}
+	return it, nil
+}
 
 func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Context, obj any) (ent.CreateCustomerInput, error) {
 	var it ent.CreateCustomerInput
@@ -11522,6 +12082,43 @@ func (ec *executionContext) unmarshalInputFeedbackWhereInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputIdentityLookupInput(ctx context.Context, obj any) (IdentityLookupInput, error) {
+	var it IdentityLookupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNIdentityKind2githubᚗcomᚋc360ᚋc360ᚋentᚋidentityᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputOrderItemInput(ctx context.Context, obj any) (OrderItemInput, error) {
 	var it OrderItemInput
 	if obj == nil {
@@ -13137,6 +13734,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Order(ctx, sel, obj)
+	case *ent.Identity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Identity(ctx, sel, obj)
 	case *ent.Feedback:
 		if obj == nil {
 			return graphql.Null
@@ -13305,6 +13907,44 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Customer_feedbacks(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "identities":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_identities(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -13864,6 +14504,107 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var identityImplementors = []string{"Identity", "Node"}
+
+func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet, obj *ent.Identity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Identity")
+		case "id":
+			out.Values[i] = ec._Identity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Identity_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "value":
+			out.Values[i] = ec._Identity_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Identity_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verified":
+			out.Values[i] = ec._Identity_verified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Identity_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Identity_customer(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -13943,6 +14684,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createFeedback":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createFeedback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addIdentity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addIdentity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeIdentity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeIdentity(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -15391,6 +16146,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAddIdentityInput2githubᚗcomᚋc360ᚋc360ᚋgraphᚐAddIdentityInput(ctx context.Context, v any) (AddIdentityInput, error) {
+	res, err := ec.unmarshalInputAddIdentityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15702,6 +16462,42 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNIdentity2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Identity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentity2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐIdentity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIdentity2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐIdentity(ctx context.Context, sel ast.SelectionSet, v *ent.Identity) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Identity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIdentityKind2githubᚗcomᚋc360ᚋc360ᚋentᚋidentityᚐKind(ctx context.Context, v any) (identity.Kind, error) {
+	var res identity.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIdentityKind2githubᚗcomᚋc360ᚋc360ᚋentᚋidentityᚐKind(ctx context.Context, sel ast.SelectionSet, v identity.Kind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNIncomeBand2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBand(ctx context.Context, v any) (personas.IncomeBand, error) {
@@ -16778,6 +17574,14 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	_ = ctx
 	res := nodeid.MarshalIntID(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOIdentityLookupInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐIdentityLookupInput(ctx context.Context, v any) (*IdentityLookupInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIdentityLookupInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐIncomeBandᚄ(ctx context.Context, v any) ([]personas.IncomeBand, error) {

@@ -7,10 +7,21 @@ import (
 	"github.com/c360/c360/ent"
 )
 
-// byID puts an order's items in id order, the order they were written in and
-// the one the compiled reads give: ent loads a list edge without ORDER BY,
-// and PostgreSQL may return its rows in any order.
-func byID(items []*ent.OrderItem, err error) ([]*ent.OrderItem, error) {
-	slices.SortFunc(items, func(a, b *ent.OrderItem) int { return cmp.Compare(a.ID, b.ID) })
-	return items, err
+// byID puts a list edge (an order's items, a customer's identities) in id
+// order, the order they were written in and the one the compiled reads
+// give: ent loads a list edge without ORDER BY, and PostgreSQL may return
+// its rows in any order.
+func byID[T interface{ *ent.OrderItem | *ent.Identity }](xs []T, err error) ([]T, error) {
+	slices.SortFunc(xs, func(a, b T) int { return cmp.Compare(idOf(a), idOf(b)) })
+	return xs, err
+}
+
+func idOf[T interface{ *ent.OrderItem | *ent.Identity }](x T) int {
+	switch x := any(x).(type) {
+	case *ent.OrderItem:
+		return x.ID
+	case *ent.Identity:
+		return x.ID
+	}
+	return 0
 }

@@ -5,9 +5,20 @@ package graph
 import (
 	"time"
 
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/money"
 )
+
+type AddIdentityInput struct {
+	Kind identity.Kind `json:"kind"`
+	// Normalized per kind: emails lower-cased, phones to E.164, handles without @.
+	Value string `json:"value"`
+	// The system the identity comes from.
+	Source *string `json:"source,omitempty"`
+	// Defaults to false.
+	Verified *bool `json:"verified,omitempty"`
+}
 
 type CreateOrderInput struct {
 	ExternalRef *string `json:"externalRef,omitempty"`
@@ -21,6 +32,11 @@ type CreateOrderInput struct {
 	PlacedAt *time.Time `json:"placedAt,omitempty"`
 	// At least one item. The order total is derived from them.
 	Items []*OrderItemInput `json:"items"`
+}
+
+type IdentityLookupInput struct {
+	Kind  identity.Kind `json:"kind"`
+	Value string        `json:"value"`
 }
 
 type OrderItemInput struct {

@@ -109,6 +109,42 @@ var (
 			},
 		},
 	}
+	// IdentitiesColumns holds the columns for the "identities" table.
+	IdentitiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"EMAIL", "PHONE", "EXTERNAL_REF", "LOYALTY_CARD", "SOCIAL_HANDLE"}},
+		{Name: "value", Type: field.TypeString},
+		{Name: "source", Type: field.TypeString, Nullable: true},
+		{Name: "verified", Type: field.TypeBool, Default: false},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "customer_id", Type: field.TypeInt},
+	}
+	// IdentitiesTable holds the schema information for the "identities" table.
+	IdentitiesTable = &schema.Table{
+		Name:       "identities",
+		Columns:    IdentitiesColumns,
+		PrimaryKey: []*schema.Column{IdentitiesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "identities_customers_identities",
+				Columns:    []*schema.Column{IdentitiesColumns[6]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "identity_kind_value",
+				Unique:  true,
+				Columns: []*schema.Column{IdentitiesColumns[1], IdentitiesColumns[2]},
+			},
+			{
+				Name:    "identity_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{IdentitiesColumns[6]},
+			},
+		},
+	}
 	// OrdersColumns holds the columns for the "orders" table.
 	OrdersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -200,6 +236,7 @@ var (
 	Tables = []*schema.Table{
 		CustomersTable,
 		FeedbacksTable,
+		IdentitiesTable,
 		OrdersTable,
 		OrderItemsTable,
 		PersonasTable,
@@ -214,6 +251,10 @@ func init() {
 	FeedbacksTable.ForeignKeys[1].RefTable = OrdersTable
 	FeedbacksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	IdentitiesTable.ForeignKeys[0].RefTable = CustomersTable
+	IdentitiesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(21474836480),
 	}
 	OrdersTable.ForeignKeys[0].RefTable = CustomersTable
 	OrdersTable.Annotation = &entsql.Annotation{

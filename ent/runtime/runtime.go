@@ -7,6 +7,7 @@ import (
 
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -108,6 +109,20 @@ func init() {
 	feedbackDescSubmittedAt := feedbackFields[5].Descriptor()
 	// feedback.DefaultSubmittedAt holds the default value on creation for the submitted_at field.
 	feedback.DefaultSubmittedAt = feedbackDescSubmittedAt.Default.(func() time.Time)
+	identityFields := schema.Identity{}.Fields()
+	_ = identityFields
+	// identityDescSource is the schema descriptor for source field.
+	identityDescSource := identityFields[2].Descriptor()
+	// identity.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	identity.SourceValidator = identityDescSource.Validators[0].(func(string) error)
+	// identityDescVerified is the schema descriptor for verified field.
+	identityDescVerified := identityFields[3].Descriptor()
+	// identity.DefaultVerified holds the default value on creation for the verified field.
+	identity.DefaultVerified = identityDescVerified.Default.(bool)
+	// identityDescCreatedAt is the schema descriptor for created_at field.
+	identityDescCreatedAt := identityFields[4].Descriptor()
+	// identity.DefaultCreatedAt holds the default value on creation for the created_at field.
+	identity.DefaultCreatedAt = identityDescCreatedAt.Default.(func() time.Time)
 	orderMixin := schema.Order{}.Mixin()
 	orderMixinFields0 := orderMixin[0].Fields()
 	_ = orderMixinFields0

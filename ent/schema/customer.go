@@ -60,6 +60,10 @@ func (Customer) Edges() []ent.Edge {
 		edge.To("feedbacks", Feedback.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection(),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("identities", Identity.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+				Interchange{Skip: true}),
 	}
 }
 

@@ -133,6 +133,7 @@ func TestAuthenticationAndRoles(t *testing.T) {
 			{`{ customers(first: 5, where: {emailContainsFold: "aino"}) { totalCount } }`, "where.emailContainsFold"},
 			{`{ customers(first: 5, orderBy: {field: BIRTH_DATE, direction: ASC}) { totalCount } }`, "orderBy.field"},
 			{`{ customer(email: "aino@example.fi") { name } }`, "email"},
+			{`{ customer(identity: {kind: PHONE, value: "+358401234567"}) { name } }`, "identity"},
 			{`{ orders(first: 5, where: {hasCustomerWith: [{phoneHasPrefix: "+358"}]}) { totalCount } }`, "where.hasCustomerWith[0].phoneHasPrefix"},
 			{`{ feedbacks(first: 5, where: {commentContains: "040"}) { totalCount } }`, "where.commentContains"},
 		} {

@@ -128,6 +128,9 @@ func personalInput(path string, v any) string {
 		if f, ok := t["field"].(string); ok && (f == "EMAIL" || f == "BIRTH_DATE") {
 			return path + ".field"
 		}
+		if path == "identity" { // customer(identity: ...): a phone, an email, a handle
+			return path
+		}
 		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if p := personalInput(path+"."+k, t[k]); p != "" {
 				return p

@@ -13,8 +13,10 @@ import (
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/fault"
+	"github.com/c360/c360/internal/identities"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/validate"
 )
@@ -176,6 +178,51 @@ func DeleteCustomer(ctx context.Context, client *ent.Client, id int) error {
 	}
 	if n == 0 {
 		return &fault.NotFound{What: fmt.Sprintf("customer %d", id)}
+	}
+	return nil
+}
+
+// AddIdentity gives a customer an identity, stored in its kind's normal form
+// (identities.Normalize). An identity belongs to one customer: adding one
+// that another customer holds is refused; adding one the customer already
+// holds returns it.
+func AddIdentity(ctx context.Context, client *ent.Client, customerID int, kind, value string, source *string, verified *bool) (*ent.Identity, error) {
+	v, err := identities.Normalize(kind, value)
+	if err != nil {
+		return nil, validate.Errorf("value", "%s", err)
+	}
+	if source != nil {
+		if err := validate.Text(*source); err != nil {
+			return nil, validate.Errorf("source", "%s", err)
+		}
+	}
+	if ok, err := client.Customer.Query().Where(customer.ID(customerID)).Exist(ctx); err != nil {
+		return nil, fmt.Errorf("looking up customer %d: %w", customerID, err)
+	} else if !ok {
+		return nil, validate.Errorf("customerID", "no customer with id %d", customerID)
+	}
+	held, err := client.Identity.Query().Where(identity.KindEQ(identity.Kind(kind)), identity.Value(v)).Only(ctx)
+	switch {
+	case err == nil && held.CustomerID == customerID:
+		return held, nil
+	case err == nil:
+		return nil, validate.Errorf("value", "%s %q is already an identity of customer %d", kind, v, held.CustomerID)
+	case !ent.IsNotFound(err):
+		return nil, fmt.Errorf("looking up identity: %w", err)
+	}
+	created, err := client.Identity.Create().SetCustomerID(customerID).SetKind(identity.Kind(kind)).SetValue(v).
+		SetNillableSource(source).SetNillableVerified(verified).Save(ctx)
+	return created, fault.FromDatabase(err)
+}
+
+// RemoveIdentity removes an identity.
+func RemoveIdentity(ctx context.Context, client *ent.Client, id int) error {
+	n, err := client.Identity.Delete().Where(identity.ID(id)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("removing identity %d: %w", id, err)
+	}
+	if n == 0 {
+		return &fault.NotFound{What: fmt.Sprintf("identity %d", id)}
 	}
 	return nil
 }
