@@ -19,7 +19,7 @@ import (
 // schema (records_gen.go: required fields, enum values, the fields'
 // validators), then the rules that span fields or need more than a field's
 // value, which the GraphQL mutations apply too (store.CheckOrder,
-// validate.FeedbackScore, validate.Criteria, email normalization).
+// validate.FeedbackScore, personas.Criteria.Validate, email normalization).
 
 type source struct {
 	file string

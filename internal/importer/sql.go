@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"entgo.io/ent/dialect"
@@ -140,30 +139,8 @@ func (w *txWriter) release() {
 	w.used = nil
 }
 
-func (r *rows) row()         { r.n++ }
-func (r *rows) arg(v any)    { r.args = append(r.args, v) }
-func (r *rows) int(v int64)  { r.args = append(r.args, v) }
-func (r *rows) null()        { r.args = append(r.args, nil) }
-func (r *rows) str(s string) { r.args = append(r.args, s) }
-
-// time adds a timestamp; the drivers store it as ent's writes do.
-func (r *rows) time(t time.Time) { r.args = append(r.args, t) }
-
-func (r *rows) optStr(s *string) {
-	if s == nil {
-		r.null()
-		return
-	}
-	r.str(*s)
-}
-
-func (r *rows) optInt(p *int) {
-	if p == nil {
-		r.null()
-		return
-	}
-	r.int(int64(*p))
-}
+func (r *rows) row()      { r.n++ }
+func (r *rows) arg(v any) { r.args = append(r.args, v) }
 
 // exec inserts the rows of r into t; scan, when set, is called for each row
 // the statement returns (RETURNING).

@@ -2,10 +2,11 @@
 // directory of NDJSON files (one JSON object per line, UTF-8) holding
 // personas, customers, orders and feedback (see shared/spec/data-format.md).
 //
-// The package only deals with syntax: record types whose JSON form matches the
-// spec exactly, a streaming line reader that reports errors with file and line
-// number, and a writer. Semantic validation (enums, required fields, decimal
-// format, references) belongs to the domain layer.
+// The package deals with the format's shape: record types whose JSON form
+// matches the spec exactly (generated from the ent schema, with the record
+// of a stored row), a streaming line reader that reports errors with file
+// and line number, and a writer. Semantic validation (enums, required
+// fields, decimal format, references) belongs to the importer.
 package ndjson
 
 import (
