@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -213,6 +214,11 @@ func newField(t *Type, f *gen.Field) *Field {
 		fld.Kind, fld.Type = "int", "int"
 	case f.IsTime():
 		fld.Kind, fld.Type = "time", "time.Time"
+	case f.IsBool():
+		fld.Kind, fld.Type = "bool", "bool"
+		if f.Default {
+			fld.Default = fmt.Sprint(f.DefaultValue())
+		}
 	case f.IsJSON():
 		fld.Kind, fld.Type, fld.Import = "json", f.Type.String(), f.Type.PkgPath
 	default:
@@ -254,9 +260,14 @@ func columns(t *Type) []*Column {
 			expr = fld.bindExpr("r." + fld.Go)
 		}
 		cols = append(cols, &Column{Name: f.Name, Expr: expr})
-		if !f.Immutable && f.Name != "external_ref" { // the upsert's key
+		// An upsert replaces the record's own mutable fields (not its key,
+		// not the reference to its parent) and the update time.
+		if !f.Immutable && f.Name != "external_ref" && (inFormat || f.Name == "updated_at") {
 			t.Mutable = append(t.Mutable, f.Name)
 		}
+	}
+	if len(t.Mutable) == 1 && t.Mutable[0] == "updated_at" {
+		t.Mutable = nil // nothing of the record's own changes: written once
 	}
 	return cols
 }
@@ -274,6 +285,8 @@ func (f *Field) bindExpr(v string) string {
 		return "timeOr(" + v + ", now)"
 	case f.Kind == "time":
 		return v + ".UTC()"
+	case f.Kind == "bool" && f.Ptr:
+		return "boolOr(" + v + ", " + cmp.Or(f.Default, "false") + ")"
 	case f.Ptr && f.Default != "":
 		return "stringOr(" + v + ", " + f.Default + ")"
 	case f.Ptr && f.Kind == "int":
@@ -300,10 +313,16 @@ func (t *Type) MutableFields() []*Field {
 }
 
 // Comparable reports whether the import compares a stored record with an
-// incoming one field by field: a type with its own file, fields an upsert
-// replaces and no embedded records (an order's items are never replaced).
+// incoming one field by field: a type with its own file and fields an
+// upsert replaces, unless it embeds records that never change (an order
+// with its items is written once).
 func (t *Type) Comparable() bool {
-	return t.File != "" && len(t.Embedded) == 0 && len(t.MutableFields()) > 0
+	for _, e := range t.Embedded {
+		if len(e.Type.MutableFields()) == 0 {
+			return false
+		}
+	}
+	return t.File != "" && len(t.MutableFields()) > 0
 }
 
 // Checked reports whether the field has anything to check.

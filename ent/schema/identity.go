@@ -27,7 +27,8 @@ func (Identity) Fields() []ent.Field {
 		field.String("source").Optional().Nillable().Validate(validate.Text).
 			Comment("The system the identity comes from (\"support\", \"shop\")."),
 		field.Bool("verified").Default(false),
-		field.Time("created_at").Default(now).Immutable(),
+		field.Time("created_at").Default(now).Immutable().
+			Annotations(Interchange{Skip: true}),
 		field.Int("customer_id").Annotations(entgql.Skip(entgql.SkipType)),
 	}
 }

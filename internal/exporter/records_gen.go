@@ -8,6 +8,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -46,6 +47,7 @@ func (e *exporter) customers(w *ndjson.Writer) (int64, error) {
 	last := 0
 	for {
 		page, err := e.client.Customer.Query().Where(customer.IDGT(last)).Order(customer.ByID()).Limit(e.page).
+			WithIdentities(func(q *ent.IdentityQuery) { q.Order(identity.ByID()) }).
 			All(e.ctx)
 		if err != nil {
 			return n, err

@@ -2,12 +2,14 @@ package importer
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/fault"
+	"github.com/c360/c360/internal/identities"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/ndjson"
 	"github.com/c360/c360/internal/personas"
@@ -93,6 +95,20 @@ func checkCustomerRec(c ndjson.Customer) (*customerRec, error) {
 	if err := checkCustomer(&c); err != nil {
 		return nil, err
 	}
+	// Identities in their kind's normal form, each once.
+	seen := make(map[string]bool, len(c.Identities))
+	ids := c.Identities[:0:0]
+	for i, id := range c.Identities {
+		v, err := identities.Normalize(id.Kind, id.Value)
+		if err != nil {
+			return nil, validate.Errorf(fmt.Sprintf("identities[%d].value", i), "%s", err)
+		}
+		if id.Value = v; !seen[id.Kind+":"+v] {
+			seen[id.Kind+":"+v] = true
+			ids = append(ids, id)
+		}
+	}
+	c.Identities = ids
 	if c.CreatedAt != nil {
 		c.CreatedAt = ptr(c.CreatedAt.UTC())
 	}
@@ -150,6 +166,13 @@ func optInt(p *int) any {
 		return nil
 	}
 	return int64(*p)
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
 }
 
 func stringOr(s *string, def string) string {

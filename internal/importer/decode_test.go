@@ -49,6 +49,8 @@ var decodeSeeds = []string{
 	`{"externalRef":"F-2","customerRef":"C-1","kind":"SOCIAL","channel":"SOCIAL_MEDIA","comment":"line\nbreak 🎉","submittedAt":"2024-05-09T08:00:00Z"}`,
 	`{"externalRef":"F-3","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":"9","submittedAt":"2024-05-09T08:00:00Z"}`,
 	`{"externalRef":"F-4","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":9.5,"submittedAt":"2024-05-09T08:00:00Z"}`,
+	`{"externalRef":"C-4","kind":"INDIVIDUAL","name":"Aino","identities":[{"kind":"PHONE","value":"+358401234567","source":"support","verified":true},{"kind":"LOYALTY_CARD","value":"FI-1"}]}`,
+	`{"externalRef":"C-5","kind":"INDIVIDUAL","name":"Aino","identities":[{"kind":"PHONE","value":"+358401234567","verified":1}]}`,
 }
 
 type outcome struct {

@@ -751,3 +751,79 @@ func TestImportBuildsTheIndexesItDeferred(t *testing.T) {
 		})
 	}
 }
+
+// TestImportCarriesIdentities: identities on customer records are stored in
+// their kind's normal form; a record claiming another customer's identity
+// is rejected and writes nothing; re-importing changes nothing; the export
+// writes them back, and importing the export into a new database gives the
+// same export.
+func TestImportCarriesIdentities(t *testing.T) {
+	ctx := context.Background()
+	for _, be := range backends {
+		t.Run(be.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{ndjson.CustomersFile: `
+{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino Jääskeläinen","identities":[{"kind":"PHONE","value":"+358 40 123 4567","source":"support"},{"kind":"LOYALTY_CARD","value":"fi-7781 2231","verified":true}]}
+{"externalRef":"C-2","kind":"INDIVIDUAL","name":"Giulia Rossi","identities":[{"kind":"SOCIAL_HANDLE","value":"@GiuliaR"}]}
+{"externalRef":"C-3","kind":"INDIVIDUAL","name":"Виктор Петров","identities":[{"kind":"PHONE","value":"00358401234567"}]}
+{"externalRef":"C-4","kind":"INDIVIDUAL","name":"Bad","identities":[{"kind":"PHONE","value":"040 123"}]}
+`})
+			db := openDB(t, be.URL(t))
+			sum, err := importer.ImportDir(ctx, db, dir, importer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Imported != 2 || sum.Rejected != 2 ||
+				!strings.HasPrefix(sum.Rejections[0].Reason, `identities[0]: PHONE "+358401234567" is claimed by customer "C-1"`) ||
+				!strings.HasPrefix(sum.Rejections[1].Reason, "identities[0].value: must be in E.164 form") {
+				t.Fatalf("ImportDir = %s %v, want C-3 (C-1's phone) and C-4 (a bad phone) rejected", sum, sum.Rejections)
+			}
+			ids, err := db.Client.Identity.Query().Order(ent.Asc("id")).All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, id := range ids {
+				got = append(got, fmt.Sprintf("%s %s %v %v", id.Kind, id.Value, id.Source != nil, id.Verified))
+			}
+			if want := []string{"PHONE +358401234567 true false", "LOYALTY_CARD FI-77812231 false true", "SOCIAL_HANDLE giuliar false false"}; strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("identities = %v, want %v", got, want)
+			}
+			// Claiming C-1's phone in a later import is refused too.
+			later := t.TempDir()
+			writeFiles(t, later, map[string]string{ndjson.CustomersFile: `
+{"externalRef":"C-5","kind":"INDIVIDUAL","name":"Someone","identities":[{"kind":"PHONE","value":"+358401234567"}]}
+`})
+			if sum, err := importer.ImportDir(ctx, db, later, importer.Options{}); err != nil || sum.Rejected != 1 ||
+				!strings.HasPrefix(sum.Rejections[0].Reason, `identities[0]: PHONE "+358401234567" belongs to another customer`) {
+				t.Fatalf("claiming a stored identity: %s %v, %v", sum, sum.Rejections, err)
+			}
+			if n, _ := db.Client.Customer.Query().Count(ctx); n != 2 {
+				t.Errorf("%d customers after the refused claim, want 2: the record was half-written", n)
+			}
+
+			exp1, exp2 := t.TempDir(), t.TempDir()
+			if _, err := exporter.ExportDir(ctx, db.Client, exp1, exporter.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if sum, err := importer.ImportDir(ctx, db, exp1, importer.Options{}); err != nil || sum.Rejected != 0 {
+				t.Fatalf("re-importing the export: %s %v, %v", sum, sum.Rejections, err)
+			}
+			if n, _ := db.Client.Identity.Query().Count(ctx); n != 3 {
+				t.Errorf("%d identities after re-importing, want 3", n)
+			}
+			db2 := openDB(t, be.URL(t))
+			if sum, err := importer.ImportDir(ctx, db2, exp1, importer.Options{}); err != nil || sum.Rejected != 0 {
+				t.Fatalf("importing the export into a new database: %s %v, %v", sum, sum.Rejections, err)
+			}
+			if _, err := exporter.ExportDir(ctx, db2.Client, exp2, exporter.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			a, _ := os.ReadFile(filepath.Join(exp1, ndjson.CustomersFile))
+			b, _ := os.ReadFile(filepath.Join(exp2, ndjson.CustomersFile))
+			if !bytes.Equal(a, b) || !bytes.Contains(a, []byte(`"identities":[{"kind":"PHONE","value":"+358401234567","source":"support","verified":false}`)) {
+				t.Errorf("exports differ or lack the identities:\n%s\n%s", a, b)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/internal/database"
@@ -88,11 +89,12 @@ type batch struct {
 	feedback  []*feedbackRec
 	refs      [numKinds]map[string]struct{} // pending externalRefs per kind
 	emails    map[string]string             // pending customers' emails -> externalRef
+	claimed   map[string]string             // pending customers' identities ("KIND:value") -> externalRef
 	rejects   []Rejection                   // records rejected before the database was asked
 }
 
 func newBatch() *batch {
-	b := &batch{emails: make(map[string]string)}
+	b := &batch{emails: make(map[string]string), claimed: make(map[string]string)}
 	for i := range b.refs {
 		b.refs[i] = make(map[string]struct{})
 	}
@@ -236,6 +238,15 @@ func (l *Loader) addCustomer(file string, line int, c ndjson.Customer) error {
 			return l.addRejection(file, line, fmt.Sprintf("email: %q is already used by customer %q", *r.Email, other))
 		}
 		l.b.emails[*r.Email] = r.ExternalRef
+	}
+	for i, id := range r.Identities {
+		if other, taken := l.b.claimed[id.Kind+":"+id.Value]; taken && other != r.ExternalRef {
+			delete(l.b.refs[kindCustomer], r.ExternalRef)
+			return l.addRejection(file, line, fmt.Sprintf("identities[%d]: %s %q is claimed by customer %q", i, id.Kind, id.Value, other))
+		}
+	}
+	for _, id := range r.Identities {
+		l.b.claimed[id.Kind+":"+id.Value] = r.ExternalRef
 	}
 	l.b.customers = append(l.b.customers, r)
 	return l.added()
@@ -400,7 +411,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	}
 	if !l.indexes {
 		l.indexes = true
-		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.dialect, customer.Table, order.Table, orderitem.Table, feedback.Table)
+		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.dialect, customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table)
 		if err != nil {
 			return 0, err
 		}

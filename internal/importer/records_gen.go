@@ -9,6 +9,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -48,9 +49,12 @@ var formatFields = map[string]string{
 	"relationship":       "relationship",
 	"score":              "score",
 	"sku":                "sku",
+	"source":             "source",
 	"status":             "status",
 	"submitted_at":       "submittedAt",
 	"unit_price":         "unitPrice",
+	"value":              "value",
+	"verified":           "verified",
 }
 
 // checkPersona checks a record's fields with the rules of the ent
@@ -206,6 +210,11 @@ func checkCustomer(r *ndjson.Customer) error {
 			return invalid("preferredLanguage", err)
 		}
 	}
+	for i := range r.Identities {
+		if err := checkIdentity(&r.Identities[i]); err != nil {
+			return within(fmt.Sprintf("identities[%d]", i), err)
+		}
+	}
 	return nil
 }
 
@@ -254,6 +263,51 @@ func sameCustomer(e *ent.Customer, r *ndjson.Customer) bool {
 		eqPtr(s.Region, r.Region) &&
 		eqPtr(s.City, r.City) &&
 		eqPtr(s.PreferredLanguage, r.PreferredLanguage)
+}
+
+// checkIdentity checks a record's fields with the rules of the ent
+// schema: required fields, enum values and each field's validators.
+func checkIdentity(r *ndjson.Identity) error {
+	{
+		v := r.Kind
+		if v == "" {
+			return required("kind")
+		}
+		if err := checkEnumValue("kind", v, []string{"EMAIL", "PHONE", "EXTERNAL_REF", "LOYALTY_CARD", "SOCIAL_HANDLE"}); err != nil {
+			return err
+		}
+	}
+	{
+		v := r.Value
+		if v == "" {
+			return required("value")
+		}
+	}
+	if r.Source != nil {
+		v := *r.Source
+		if err := identity.SourceValidator(v); err != nil {
+			return invalid("source", err)
+		}
+	}
+	return nil
+}
+
+// identityColumns are the columns of identities an import writes, in the
+// order bindIdentity binds them.
+var identityColumns = []string{"kind", "value", "source", "verified", "created_at", "customer_id"}
+
+// identityMutable are the columns an upsert of a stored identity replaces.
+var identityMutable = []string{"source", "verified"}
+
+// bindIdentity adds the row of a checked record to w.
+func bindIdentity(w *rows, r *ndjson.Identity, now time.Time, nowArg any, customerID int) {
+	w.row()
+	w.arg(r.Kind)
+	w.arg(r.Value)
+	w.arg(optString(r.Source))
+	w.arg(boolOr(r.Verified, false))
+	w.arg(nowArg)
+	w.arg(int64(customerID))
 }
 
 // checkOrder checks a record's fields with the rules of the ent
@@ -458,9 +512,6 @@ func checkFeedback(r *ndjson.Feedback) error {
 // feedbackColumns are the columns of feedbacks an import writes, in the
 // order bindFeedback binds them.
 var feedbackColumns = []string{"external_ref", "created_at", "updated_at", "kind", "channel", "score", "comment", "language", "submitted_at", "customer_id", "order_id"}
-
-// feedbackMutable are the columns an upsert of a stored feedback replaces.
-var feedbackMutable = []string{"updated_at"}
 
 // bindFeedback adds the row of a checked record to w.
 func bindFeedback(w *rows, r *ndjson.Feedback, now time.Time, nowArg any, customerID int, orderID *int) {

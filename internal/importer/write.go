@@ -11,9 +11,11 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/fault"
 	"github.com/c360/c360/internal/validate"
 )
@@ -97,6 +99,10 @@ var (
 	ordersTable    = upsertTable(order.Table, orderColumns, nil, " RETURNING id, external_ref")
 	itemsTable     = &table{name: orderitem.Table, cols: orderItemColumns}
 	feedbackTable  = upsertTable(feedback.Table, feedbackColumns, nil, "")
+	// On a conflict with another customer's identity the WHERE leaves it.
+	identitiesTable = &table{name: identity.Table, cols: identityColumns,
+		suffix: " ON CONFLICT (kind, value) DO UPDATE SET " + setExcluded(identityMutable) +
+			" WHERE " + identity.Table + ".customer_id = excluded.customer_id"}
 )
 
 // upsertTable is an INSERT into name that updates the mutable columns of a
@@ -180,8 +186,17 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	if err != nil {
 		return fmt.Errorf("looking up customers: %w", err)
 	}
-	var written []*customerRec
+	owners, err := w.identityOwners(recs)
+	if err != nil {
+		return err
+	}
+	var written, accepted []*customerRec
 	for _, r := range recs {
+		if i, owner := claimedElsewhere(r, owners, byRef[r.ExternalRef]); owner != 0 {
+			id := r.Identities[i]
+			w.reject(r.source, fmt.Sprintf("identities[%d]", i), "%s %q belongs to another customer", id.Kind, id.Value)
+			continue
+		}
 		if r.Email != nil {
 			if owner := byEmail[*r.Email]; owner != nil && (owner.ExternalRef == nil || *owner.ExternalRef != r.ExternalRef) {
 				if owner.ExternalRef != nil {
@@ -193,12 +208,21 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 			}
 		}
 		w.imported++
+		accepted = append(accepted, r)
 		if c := byRef[r.ExternalRef]; c != nil && sameCustomer(c, &r.Customer) {
 			w.customers[r.ExternalRef] = c.ID
 			continue
 		}
 		written = append(written, r)
 	}
+	if err := w.writeCustomers(written); err != nil {
+		return err
+	}
+	return w.identities(accepted)
+}
+
+// writeCustomers upserts the customers that are new or changed.
+func (w *txWriter) writeCustomers(written []*customerRec) error {
 	if len(written) == 0 {
 		return nil
 	}
@@ -217,6 +241,66 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 		w.customers[ref] = id
 		return nil
 	})
+}
+
+// identityOwners returns the customers holding the identities the records
+// claim, by "KIND:value".
+func (w *txWriter) identityOwners(recs []*customerRec) (map[string]int, error) {
+	var preds []predicate.Identity
+	for _, r := range recs {
+		for _, id := range r.Identities {
+			preds = append(preds, identity.And(identity.KindEQ(identity.Kind(id.Kind)), identity.Value(id.Value)))
+		}
+	}
+	owners := make(map[string]int)
+	err := chunked(len(preds), maxParams/4, func(lo, hi int) error {
+		ids, err := w.tx.Identity.Query().Where(identity.Or(preds[lo:hi]...)).
+			Select(identity.FieldKind, identity.FieldValue, identity.FieldCustomerID).All(w.ctx)
+		for _, id := range ids {
+			owners[string(id.Kind)+":"+id.Value] = id.CustomerID
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking up identities: %w", err)
+	}
+	return owners, nil
+}
+
+// claimedElsewhere returns the index of the first identity of r that a
+// customer other than r's stored one holds, and that customer's id (0 when
+// there is none).
+func claimedElsewhere(r *customerRec, owners map[string]int, stored *ent.Customer) (int, int) {
+	for i, id := range r.Identities {
+		owner, ok := owners[id.Kind+":"+id.Value]
+		if ok && (stored == nil || owner != stored.ID) {
+			return i, owner
+		}
+	}
+	return 0, 0
+}
+
+// identities writes the identities of the accepted customers: a new one is
+// inserted, a stored one of the same customer takes the record's source
+// and verified (identities a record leaves out stay: they may come from
+// other systems). Another customer's identity was refused before; one
+// taken since by a concurrent writer stays that customer's.
+func (w *txWriter) identities(recs []*customerRec) error {
+	n := 0
+	for _, r := range recs {
+		n += len(r.Identities)
+	}
+	if n == 0 {
+		return nil
+	}
+	rs := w.newRows(n, len(identitiesTable.cols))
+	for _, r := range recs {
+		id := w.customers[r.ExternalRef]
+		for i := range r.Identities {
+			bindIdentity(rs, &r.Identities[i], w.now, w.nowArg, id)
+		}
+	}
+	return w.exec(identitiesTable, rs, nil)
 }
 
 func (w *txWriter) customerID(ref string) (int, bool) {

@@ -569,12 +569,10 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson2(out *jwriter.Writer,
 		out.RawString(prefix)
 		out.Raw((*in.PlacedAt).MarshalJSON())
 	}
-	{
+	if len(in.Items) != 0 {
 		const prefix string = ",\"items\":"
 		out.RawString(prefix)
-		if in.Items == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
-		} else {
+		{
 			out.RawByte('[')
 			for v14, v15 := range in.Items {
 				if v14 > 0 {
@@ -597,7 +595,100 @@ func (v Order) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *Order) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonAf922c28DecodeGithubComC360C360InternalNdjson2(l, v)
 }
-func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson3(in *jlexer.Lexer, out *Feedback) {
+func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson3(in *jlexer.Lexer, out *Identity) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		if in.IsNull() {
+			in.Skip()
+			in.WantComma()
+			continue
+		}
+		switch key {
+		case "kind":
+			out.Kind = string(in.String())
+		case "value":
+			out.Value = string(in.String())
+		case "source":
+			if in.IsNull() {
+				in.Skip()
+				out.Source = nil
+			} else {
+				if out.Source == nil {
+					out.Source = new(string)
+				}
+				*out.Source = string(in.String())
+			}
+		case "verified":
+			if in.IsNull() {
+				in.Skip()
+				out.Verified = nil
+			} else {
+				if out.Verified == nil {
+					out.Verified = new(bool)
+				}
+				*out.Verified = bool(in.Bool())
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson3(out *jwriter.Writer, in Identity) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"kind\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Kind))
+	}
+	{
+		const prefix string = ",\"value\":"
+		out.RawString(prefix)
+		out.String(string(in.Value))
+	}
+	if in.Source != nil {
+		const prefix string = ",\"source\":"
+		out.RawString(prefix)
+		out.String(string(*in.Source))
+	}
+	if in.Verified != nil {
+		const prefix string = ",\"verified\":"
+		out.RawString(prefix)
+		out.Bool(bool(*in.Verified))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Identity) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonAf922c28EncodeGithubComC360C360InternalNdjson3(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Identity) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonAf922c28DecodeGithubComC360C360InternalNdjson3(l, v)
+}
+func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson4(in *jlexer.Lexer, out *Feedback) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -690,7 +781,7 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson3(in *jlexer.Lexer, ou
 		in.Consumed()
 	}
 }
-func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson3(out *jwriter.Writer, in Feedback) {
+func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson4(out *jwriter.Writer, in Feedback) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -744,14 +835,14 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson3(out *jwriter.Writer,
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Feedback) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonAf922c28EncodeGithubComC360C360InternalNdjson3(w, v)
+	easyjsonAf922c28EncodeGithubComC360C360InternalNdjson4(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Feedback) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonAf922c28DecodeGithubComC360C360InternalNdjson3(l, v)
+	easyjsonAf922c28DecodeGithubComC360C360InternalNdjson4(l, v)
 }
-func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson4(in *jlexer.Lexer, out *Customer) {
+func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson5(in *jlexer.Lexer, out *Customer) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -898,6 +989,29 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson4(in *jlexer.Lexer, ou
 					in.AddError((*out.CreatedAt).UnmarshalJSON(data))
 				}
 			}
+		case "identities":
+			if in.IsNull() {
+				in.Skip()
+				out.Identities = nil
+			} else {
+				in.Delim('[')
+				if out.Identities == nil {
+					if !in.IsDelim(']') {
+						out.Identities = make([]Identity, 0, 1)
+					} else {
+						out.Identities = []Identity{}
+					}
+				} else {
+					out.Identities = (out.Identities)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v16 Identity
+					(v16).UnmarshalEasyJSON(in)
+					out.Identities = append(out.Identities, v16)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
 		default:
 			in.AddError(&jlexer.LexerError{
 				Offset: in.GetPos(),
@@ -912,7 +1026,7 @@ func easyjsonAf922c28DecodeGithubComC360C360InternalNdjson4(in *jlexer.Lexer, ou
 		in.Consumed()
 	}
 }
-func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson4(out *jwriter.Writer, in Customer) {
+func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson5(out *jwriter.Writer, in Customer) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -991,15 +1105,29 @@ func easyjsonAf922c28EncodeGithubComC360C360InternalNdjson4(out *jwriter.Writer,
 		out.RawString(prefix)
 		out.Raw((*in.CreatedAt).MarshalJSON())
 	}
+	if len(in.Identities) != 0 {
+		const prefix string = ",\"identities\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v17, v18 := range in.Identities {
+				if v17 > 0 {
+					out.RawByte(',')
+				}
+				(v18).MarshalEasyJSON(out)
+			}
+			out.RawByte(']')
+		}
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Customer) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonAf922c28EncodeGithubComC360C360InternalNdjson4(w, v)
+	easyjsonAf922c28EncodeGithubComC360C360InternalNdjson5(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Customer) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonAf922c28DecodeGithubComC360C360InternalNdjson4(l, v)
+	easyjsonAf922c28DecodeGithubComC360C360InternalNdjson5(l, v)
 }

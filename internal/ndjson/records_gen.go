@@ -63,6 +63,7 @@ type Customer struct {
 	City              *string    `json:"city,omitempty"`
 	PreferredLanguage *string    `json:"preferredLanguage,omitempty"`
 	CreatedAt         *time.Time `json:"createdAt,omitempty"`
+	Identities        []Identity `json:"identities,omitempty"`
 }
 
 // CustomerOf returns the record of a stored customer; its references
@@ -85,6 +86,31 @@ func CustomerOf(e *ent.Customer) Customer {
 		PreferredLanguage: (*string)(e.PreferredLanguage),
 		CreatedAt:         ptr(e.CreatedAt.UTC()),
 	}
+	r.Identities = make([]Identity, len(e.Edges.Identities))
+	for i, x := range e.Edges.Identities {
+		r.Identities[i] = IdentityOf(x)
+	}
+	return r
+}
+
+// Identity is a record inside those of customers.ndjson.
+//
+//easyjson:json
+type Identity struct {
+	Kind     string  `json:"kind"`
+	Value    string  `json:"value"`
+	Source   *string `json:"source,omitempty"`
+	Verified *bool   `json:"verified,omitempty"`
+}
+
+// IdentityOf returns the record of a stored identity.
+func IdentityOf(e *ent.Identity) Identity {
+	r := Identity{
+		Kind:     string(e.Kind),
+		Value:    e.Value,
+		Source:   (*string)(e.Source),
+		Verified: &e.Verified,
+	}
 	return r
 }
 
@@ -98,7 +124,7 @@ type Order struct {
 	Channel     string      `json:"channel"`
 	Currency    string      `json:"currency"`
 	PlacedAt    *time.Time  `json:"placedAt,omitempty"`
-	Items       []OrderItem `json:"items"`
+	Items       []OrderItem `json:"items,omitempty"`
 }
 
 // OrderOf returns the record of a stored order; its references
