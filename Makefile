@@ -88,11 +88,15 @@ clean:
 	rm -rf bin
 
 FUZZTIME ?= 10s
-## fuzz: every go test -fuzz target, briefly (FUZZTIME each)
+## fuzz: every go test -fuzz target, briefly (FUZZTIME each; scripts/fuzz.sh)
 fuzz:
-	go test ./internal/validate -run '^$$' -fuzz FuzzValidators -fuzztime $(FUZZTIME)
-	go test ./internal/ndjson -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME)
-	go test ./internal/importer -run '^$$' -fuzz FuzzFastDecoderOrder -fuzztime $(FUZZTIME)
-	go test ./internal/auth -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME)
-	go test ./internal/querylimit -run '^$$' -fuzz FuzzPrecheck -fuzztime $(FUZZTIME)
-	go test ./internal/server -run '^$$' -fuzz FuzzCompiledMatchesResolvers -fuzztime $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/validate FuzzValidators $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/personas FuzzValidate $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/ndjson FuzzReader $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/importer FuzzFastDecoderPersona $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/importer FuzzFastDecoderCustomer $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/importer FuzzFastDecoderOrder $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/importer FuzzFastDecoderFeedback $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/auth FuzzAuthenticate $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/querylimit FuzzPrecheck $(FUZZTIME)
+	./scripts/fuzz.sh ./internal/server FuzzCompiledMatchesResolvers $(FUZZTIME)
