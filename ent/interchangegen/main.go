@@ -325,6 +325,13 @@ func (t *Type) Comparable() bool {
 	return t.File != "" && len(t.MutableFields()) > 0
 }
 
+// Upserted reports whether the import updates a stored record of the type
+// in place: a comparable type, or an embedded one with fields of its own to
+// update (a customer's identities; an order's items never change).
+func (t *Type) Upserted() bool {
+	return t.Comparable() || t.Parent != nil && len(t.Mutable) > 0
+}
+
 // Checked reports whether the field has anything to check.
 func (f *Field) Checked() bool {
 	return f.Required && f.Kind != "int" || f.Validator != "" || f.Kind == "enum" || f.Kind == "decimal"

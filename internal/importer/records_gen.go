@@ -367,9 +367,6 @@ func checkOrder(r *ndjson.Order) error {
 // order bindOrder binds them.
 var orderColumns = []string{"external_ref", "created_at", "updated_at", "status", "channel", "currency", "placed_at", "total", "customer_id"}
 
-// orderMutable are the columns an upsert of a stored order replaces.
-var orderMutable = []string{"updated_at", "status"}
-
 // bindOrder adds the row of a checked record to w.
 func bindOrder(w *rows, r *ndjson.Order, now time.Time, nowArg any, total money.Cents, customerID int) {
 	w.row()
