@@ -212,6 +212,8 @@ func newField(t *Type, f *gen.Field) *Field {
 		fld.Kind, fld.Type = "decimal", "Decimal"
 	case f.IsInt():
 		fld.Kind, fld.Type = "int", "int"
+	case f.IsTime() && f.Nillable:
+		log.Fatalf("interchangegen: %s.%s: nillable times are not supported", t.Name, f.Name)
 	case f.IsTime():
 		fld.Kind, fld.Type = "time", "time.Time"
 	case f.IsBool():

@@ -78,7 +78,8 @@ type Options struct {
 	// more at the end of the import (Loader.Flush, so also ImportDir) when
 	// anything was committed: the hook for invalidating caches of data
 	// derived from what was written. Records are written with SQL (not ent
-	// mutations), so ent hooks do not see them; this is the place.
+	// mutations), so ent hooks do not see them; app.App's Import and Loader
+	// set it to the score cache's invalidation.
 	AfterCommit func(ctx context.Context)
 }
 
@@ -156,7 +157,7 @@ func ImportDir(ctx context.Context, db *database.DB, dir string, opts Options) (
 // customers with their orders took 200 ms instead of 4 ms (walking the orders
 // by id instead of by customer), and estimated costs turned JIT on.
 func (l *Loader) analyze() error {
-	if l.dialect != dialect.Postgres {
+	if l.db.Dialect != dialect.Postgres {
 		return nil
 	}
 	if _, err := l.db.Client.ExecContext(l.ctx, "ANALYZE"); err != nil {

@@ -61,9 +61,8 @@ type Loader struct {
 
 	// Owned by the batch being written; read by the adding goroutine only
 	// after waiting for it.
-	sum     Summary
-	werr    error
-	dialect string
+	sum  Summary
+	werr error
 	// freeArgs are argument slices for reuse by the next transaction.
 	freeArgs [][]any
 	// SQLite settings before the import changed them (tuneSQLite).
@@ -114,7 +113,6 @@ func NewLoader(ctx context.Context, db *database.DB, opts Options) *Loader {
 	return &Loader{
 		ctx:         ctx,
 		db:          db,
-		dialect:     db.Dialect,
 		base:        base,
 		size:        size,
 		progress:    opts.Progress,
@@ -188,7 +186,7 @@ func (l *Loader) buildIndexes() error {
 			return err
 		}
 	}
-	if err := database.FinishBulkLoad(l.ctx, conn, l.dialect); err != nil {
+	if err := database.FinishBulkLoad(l.ctx, conn, l.db.Dialect); err != nil {
 		return err
 	}
 	l.deferred = nil
@@ -411,7 +409,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	}
 	if !l.indexes {
 		l.indexes = true
-		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.dialect, customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table)
+		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.db.Dialect, customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table)
 		if err != nil {
 			return 0, err
 		}
@@ -422,7 +420,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	}
 	now := time.Now().UTC()
 	w := &txWriter{ctx: l.ctx, conn: conn, l: l, now: now, nowArg: now,
-		tx:        ent.NewClient(ent.Driver(entsql.NewDriver(l.dialect, entsql.Conn{ExecQuerier: sqlTx}))),
+		tx:        ent.NewClient(ent.Driver(entsql.NewDriver(l.db.Dialect, entsql.Conn{ExecQuerier: sqlTx}))),
 		customers: make(map[string]int), orders: make(map[string]orderInfo)}
 	defer w.release()
 	if err := w.write(b); err != nil {

@@ -152,7 +152,7 @@ func (w *txWriter) exec(t *table, r *rows, scan func(*stdsql.Rows) error) error 
 	if f == nil {
 		f = func(*stdsql.Rows) error { return nil }
 	}
-	if w.l.dialect == dialect.Postgres {
+	if w.l.db.Dialect == dialect.Postgres {
 		if err := w.copyToStage(t, r); err != nil {
 			return err
 		}
@@ -285,7 +285,7 @@ func jsonStrings(refs []string) string {
 
 // inJSON returns the SQL of "column IN <the strings of a JSON array argument>".
 func (w *txWriter) inJSON(column string) string {
-	if w.l.dialect == dialect.Postgres {
+	if w.l.db.Dialect == dialect.Postgres {
 		return column + " IN (SELECT json_array_elements_text($1::json))"
 	}
 	return column + " IN (SELECT value FROM json_each(?))"
@@ -322,7 +322,7 @@ func pragmaInt(ctx context.Context, conn *stdsql.Conn, name string) (int, error)
 // tuneSQLite applies the import's SQLite settings (once per Loader) on the
 // writer connection.
 func (l *Loader) tuneSQLite(tx *stdsql.Conn) error {
-	if l.dialect != dialect.SQLite || l.sqlite.changed {
+	if l.db.Dialect != dialect.SQLite || l.sqlite.changed {
 		return nil
 	}
 	cache, err := pragmaInt(l.ctx, tx, "cache_size")

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"strconv"
-	"time"
 )
 
 // The record types, their file names and load order are generated from
@@ -34,14 +33,6 @@ func Ref(externalRef *string, id int) string {
 		return *externalRef
 	}
 	return RefPrefix + strconv.Itoa(id)
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 func ptr[T any](v T) *T { return &v }

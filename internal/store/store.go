@@ -99,12 +99,8 @@ func CreateOrder(ctx context.Context, client *ent.Client, o NewOrder, baseCurren
 	if err != nil {
 		return nil, err
 	}
-	exists, err := client.Customer.Get(ctx, o.CustomerID)
-	if err != nil || exists == nil {
-		if ent.IsNotFound(err) {
-			return nil, validate.Errorf("customerID", "no customer with id %d", o.CustomerID)
-		}
-		return nil, fmt.Errorf("looking up customer %d: %w", o.CustomerID, err)
+	if err := customerExists(ctx, client, o.CustomerID); err != nil {
+		return nil, err
 	}
 	create := client.Order.Create().
 		SetNillableExternalRef(o.ExternalRef).
@@ -133,12 +129,22 @@ func CreateOrder(ctx context.Context, client *ent.Client, o NewOrder, baseCurren
 	return created, nil
 }
 
+// customerExists refuses a customerID that names no customer.
+func customerExists(ctx context.Context, client *ent.Client, id int) error {
+	ok, err := client.Customer.Query().Where(customer.ID(id)).Exist(ctx)
+	if err != nil {
+		return fmt.Errorf("looking up customer %d: %w", id, err)
+	}
+	if !ok {
+		return validate.Errorf("customerID", "no customer with id %d", id)
+	}
+	return nil
+}
+
 // CheckFeedbackOrder makes sure feedback on an order is on the customer's own order.
 func CheckFeedbackOrder(ctx context.Context, client *ent.Client, customerID int, orderID *int) error {
-	if ok, err := client.Customer.Query().Where(customer.ID(customerID)).Exist(ctx); err != nil {
-		return fmt.Errorf("looking up customer %d: %w", customerID, err)
-	} else if !ok {
-		return validate.Errorf("customerID", "no customer with id %d", customerID)
+	if err := customerExists(ctx, client, customerID); err != nil {
+		return err
 	}
 	if orderID == nil {
 		return nil
@@ -196,10 +202,8 @@ func AddIdentity(ctx context.Context, client *ent.Client, customerID int, kind, 
 			return nil, validate.Errorf("source", "%s", err)
 		}
 	}
-	if ok, err := client.Customer.Query().Where(customer.ID(customerID)).Exist(ctx); err != nil {
-		return nil, fmt.Errorf("looking up customer %d: %w", customerID, err)
-	} else if !ok {
-		return nil, validate.Errorf("customerID", "no customer with id %d", customerID)
+	if err := customerExists(ctx, client, customerID); err != nil {
+		return nil, err
 	}
 	held, err := client.Identity.Query().Where(identity.KindEQ(identity.Kind(kind)), identity.Value(v)).Only(ctx)
 	switch {
