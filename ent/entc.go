@@ -157,18 +157,25 @@ func skipNullWhere(path string) error {
 
 // loadAliasedUniqueEdgesWhole fixes the eager loading of a unique edge
 // selected under two aliases ("customer { name } c: customer { city }"):
-// the second alias's columns replaced the first's, which then read zero
-// values ("name": ""). The second alias now loads every column.
+// the second alias's query replaced the first's, so the first read zero
+// values ("name": ""), and so did the edges nested under it ("order {
+// customer { email } } o: order { customer { name } }" lost the email).
+// The second alias is now collected into the first one's query, which then
+// loads every column; its nested unique edges merge the same way.
 func loadAliasedUniqueEdgesWhole(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	with := regexp.MustCompile(`(\t+)_q\.with(\w+) = query\n`)
+	with := regexp.MustCompile(`(\t+)if err := query\.collectField\(([^\n]*)\); err != nil \{\n\t+return err\n\t+\}\n\t+_q\.with(\w+) = query\n`)
 	if len(with.FindAll(b, -1)) == 0 {
 		return fmt.Errorf("%s: entgql's unique edge loading changed; review loadAliasedUniqueEdgesWhole in ent/entc.go", path)
 	}
-	b = with.ReplaceAll(b, []byte("${1}if _q.with${2} != nil { // another alias of the edge: every column\n${1}\tquery.ctx.Fields = nil\n${1}}\n${1}_q.with${2} = query\n"))
+	b = with.ReplaceAll(b, []byte("${1}merged := _q.with${3} != nil // another alias of the edge: one query\n"+
+		"${1}if merged {\n${1}\tquery = _q.with${3}\n${1}}\n"+
+		"${1}if err := query.collectField(${2}); err != nil {\n${1}\treturn err\n${1}}\n"+
+		"${1}if merged { // the aliases' columns together: every column\n${1}\tquery.ctx.Fields = nil\n${1}}\n"+
+		"${1}_q.with${3} = query\n"))
 	return os.WriteFile(path, b, 0o644)
 }
 

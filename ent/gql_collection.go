@@ -401,10 +401,14 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&CustomerClient{config: _q.config}).Query()
 			)
+			merged := _q.withCustomer != nil // another alias of the edge: one query
+			if merged {
+				query = _q.withCustomer
+			}
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
 				return err
 			}
-			if _q.withCustomer != nil { // another alias of the edge: every column
+			if merged { // the aliases' columns together: every column
 				query.ctx.Fields = nil
 			}
 			_q.withCustomer = query
@@ -419,10 +423,14 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&OrderClient{config: _q.config}).Query()
 			)
+			merged := _q.withOrder != nil // another alias of the edge: one query
+			if merged {
+				query = _q.withOrder
+			}
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, orderImplementors)...); err != nil {
 				return err
 			}
-			if _q.withOrder != nil { // another alias of the edge: every column
+			if merged { // the aliases' columns together: every column
 				query.ctx.Fields = nil
 			}
 			_q.withOrder = query
@@ -566,10 +574,14 @@ func (_q *IdentityQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&CustomerClient{config: _q.config}).Query()
 			)
+			merged := _q.withCustomer != nil // another alias of the edge: one query
+			if merged {
+				query = _q.withCustomer
+			}
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
 				return err
 			}
-			if _q.withCustomer != nil { // another alias of the edge: every column
+			if merged { // the aliases' columns together: every column
 				query.ctx.Fields = nil
 			}
 			_q.withCustomer = query
@@ -668,10 +680,14 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				path  = append(path, alias)
 				query = (&CustomerClient{config: _q.config}).Query()
 			)
+			merged := _q.withCustomer != nil // another alias of the edge: one query
+			if merged {
+				query = _q.withCustomer
+			}
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
 				return err
 			}
-			if _q.withCustomer != nil { // another alias of the edge: every column
+			if merged { // the aliases' columns together: every column
 				query.ctx.Fields = nil
 			}
 			_q.withCustomer = query
@@ -823,10 +839,14 @@ func (_q *OrderItemQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				path  = append(path, alias)
 				query = (&OrderClient{config: _q.config}).Query()
 			)
+			merged := _q.withOrder != nil // another alias of the edge: one query
+			if merged {
+				query = _q.withOrder
+			}
 			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, orderImplementors)...); err != nil {
 				return err
 			}
-			if _q.withOrder != nil { // another alias of the edge: every column
+			if merged { // the aliases' columns together: every column
 				query.ctx.Fields = nil
 			}
 			_q.withOrder = query

@@ -105,6 +105,9 @@ func TestResolversAnswerAliasedAndNullArgumentsLikeThePlainQuery(t *testing.T) {
 				{"a unique edge under two aliases",
 					`{ orders(first: 3) { edges { node { customer { name country } } } } }`,
 					`{ orders(first: 3) { edges { node { customer { name } c: customer { country } } } } }`},
+				{"a unique edge under two aliases, with a unique edge nested in each",
+					`{ feedbacks(first: 10, where: {hasOrder: true}) { edges { node { order { customer { country name } } } } } }`,
+					`{ feedbacks(first: 10, where: {hasOrder: true}) { edges { node { order { customer { country } } x: order { customer { name } } } } } }`},
 			} {
 				plain, other := a.do(c.plain, nil), a.do(c.other, nil)
 				if len(plain.Errors) > 0 || len(other.Errors) > 0 {
