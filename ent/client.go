@@ -18,6 +18,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -36,6 +37,8 @@ type Client struct {
 	Feedback *FeedbackClient
 	// Identity is the client for interacting with the Identity builders.
 	Identity *IdentityClient
+	// Merge is the client for interacting with the Merge builders.
+	Merge *MergeClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderItem is the client for interacting with the OrderItem builders.
@@ -56,6 +59,7 @@ func (c *Client) init() {
 	c.Customer = NewCustomerClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
 	c.Identity = NewIdentityClient(c.config)
+	c.Merge = NewMergeClient(c.config)
 	c.Order = NewOrderClient(c.config)
 	c.OrderItem = NewOrderItemClient(c.config)
 	c.Persona = NewPersonaClient(c.config)
@@ -154,6 +158,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Customer:  NewCustomerClient(cfg),
 		Feedback:  NewFeedbackClient(cfg),
 		Identity:  NewIdentityClient(cfg),
+		Merge:     NewMergeClient(cfg),
 		Order:     NewOrderClient(cfg),
 		OrderItem: NewOrderItemClient(cfg),
 		Persona:   NewPersonaClient(cfg),
@@ -179,6 +184,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Customer:  NewCustomerClient(cfg),
 		Feedback:  NewFeedbackClient(cfg),
 		Identity:  NewIdentityClient(cfg),
+		Merge:     NewMergeClient(cfg),
 		Order:     NewOrderClient(cfg),
 		OrderItem: NewOrderItemClient(cfg),
 		Persona:   NewPersonaClient(cfg),
@@ -211,7 +217,7 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Customer, c.Feedback, c.Identity, c.Order, c.OrderItem, c.Persona,
+		c.Customer, c.Feedback, c.Identity, c.Merge, c.Order, c.OrderItem, c.Persona,
 	} {
 		n.Use(hooks...)
 	}
@@ -221,7 +227,7 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Customer, c.Feedback, c.Identity, c.Order, c.OrderItem, c.Persona,
+		c.Customer, c.Feedback, c.Identity, c.Merge, c.Order, c.OrderItem, c.Persona,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -236,6 +242,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Feedback.mutate(ctx, m)
 	case *IdentityMutation:
 		return c.Identity.mutate(ctx, m)
+	case *MergeMutation:
+		return c.Merge.mutate(ctx, m)
 	case *OrderMutation:
 		return c.Order.mutate(ctx, m)
 	case *OrderItemMutation:
@@ -396,6 +404,22 @@ func (c *CustomerClient) QueryIdentities(_m *Customer) *IdentityQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, id),
 			sqlgraph.To(identity.Table, identity.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customer.IdentitiesTable, customer.IdentitiesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMerges queries the merges edge of a Customer.
+func (c *CustomerClient) QueryMerges(_m *Customer) *MergeQuery {
+	query := (&MergeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(merge.Table, merge.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.MergesTable, customer.MergesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -741,6 +765,155 @@ func (c *IdentityClient) mutate(ctx context.Context, m *IdentityMutation) (Value
 		return (&IdentityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Identity mutation op: %q", m.Op())
+	}
+}
+
+// MergeClient is a client for the Merge schema.
+type MergeClient struct {
+	config
+}
+
+// NewMergeClient returns a client for the Merge from the given config.
+func NewMergeClient(c config) *MergeClient {
+	return &MergeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `merge.Hooks(f(g(h())))`.
+func (c *MergeClient) Use(hooks ...Hook) {
+	c.hooks.Merge = append(c.hooks.Merge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `merge.Intercept(f(g(h())))`.
+func (c *MergeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Merge = append(c.inters.Merge, interceptors...)
+}
+
+// Create returns a builder for creating a Merge entity.
+func (c *MergeClient) Create() *MergeCreate {
+	mutation := newMergeMutation(c.config, OpCreate)
+	return &MergeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Merge entities.
+func (c *MergeClient) CreateBulk(builders ...*MergeCreate) *MergeCreateBulk {
+	return &MergeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MergeClient) MapCreateBulk(slice any, setFunc func(*MergeCreate, int)) *MergeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MergeCreateBulk{err: fmt.Errorf("calling to MergeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MergeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MergeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Merge.
+func (c *MergeClient) Update() *MergeUpdate {
+	mutation := newMergeMutation(c.config, OpUpdate)
+	return &MergeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MergeClient) UpdateOne(_m *Merge) *MergeUpdateOne {
+	mutation := newMergeMutation(c.config, OpUpdateOne, withMerge(_m))
+	return &MergeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MergeClient) UpdateOneID(id int) *MergeUpdateOne {
+	mutation := newMergeMutation(c.config, OpUpdateOne, withMergeID(id))
+	return &MergeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Merge.
+func (c *MergeClient) Delete() *MergeDelete {
+	mutation := newMergeMutation(c.config, OpDelete)
+	return &MergeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MergeClient) DeleteOne(_m *Merge) *MergeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MergeClient) DeleteOneID(id int) *MergeDeleteOne {
+	builder := c.Delete().Where(merge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MergeDeleteOne{builder}
+}
+
+// Query returns a query builder for Merge.
+func (c *MergeClient) Query() *MergeQuery {
+	return &MergeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMerge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Merge entity by its id.
+func (c *MergeClient) Get(ctx context.Context, id int) (*Merge, error) {
+	return c.Query().Where(merge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MergeClient) GetX(ctx context.Context, id int) *Merge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySurvivor queries the survivor edge of a Merge.
+func (c *MergeClient) QuerySurvivor(_m *Merge) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(merge.Table, merge.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, merge.SurvivorTable, merge.SurvivorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MergeClient) Hooks() []Hook {
+	return c.hooks.Merge
+}
+
+// Interceptors returns the client interceptors.
+func (c *MergeClient) Interceptors() []Interceptor {
+	return c.inters.Merge
+}
+
+func (c *MergeClient) mutate(ctx context.Context, m *MergeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MergeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MergeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MergeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MergeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Merge mutation op: %q", m.Op())
 	}
 }
 
@@ -1211,10 +1384,10 @@ func (c *PersonaClient) mutate(ctx context.Context, m *PersonaMutation) (Value, 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Customer, Feedback, Identity, Order, OrderItem, Persona []ent.Hook
+		Customer, Feedback, Identity, Merge, Order, OrderItem, Persona []ent.Hook
 	}
 	inters struct {
-		Customer, Feedback, Identity, Order, OrderItem, Persona []ent.Interceptor
+		Customer, Feedback, Identity, Merge, Order, OrderItem, Persona []ent.Interceptor
 	}
 )
 

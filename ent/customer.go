@@ -51,6 +51,10 @@ type Customer struct {
 	City *string `json:"city,omitempty"`
 	// BCP 47 tag: the language customer service should use.
 	PreferredLanguage *string `json:"preferred_language,omitempty"`
+	// MatchName holds the value of the "match_name" field.
+	MatchName string `json:"match_name,omitempty"`
+	// MatchCity holds the value of the "match_city" field.
+	MatchCity string `json:"match_city,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerQuery when eager-loading is set.
 	Edges        CustomerEdges `json:"edges"`
@@ -65,15 +69,18 @@ type CustomerEdges struct {
 	Feedbacks []*Feedback `json:"feedbacks,omitempty"`
 	// Identities holds the value of the identities edge.
 	Identities []*Identity `json:"identities,omitempty"`
+	// The merges this customer survived.
+	Merges []*Merge `json:"merges,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
 	namedOrders     map[string][]*Order
 	namedFeedbacks  map[string][]*Feedback
 	namedIdentities map[string][]*Identity
+	namedMerges     map[string][]*Merge
 }
 
 // OrdersOrErr returns the Orders value or an error if the edge
@@ -103,6 +110,15 @@ func (e CustomerEdges) IdentitiesOrErr() ([]*Identity, error) {
 	return nil, &NotLoadedError{edge: "identities"}
 }
 
+// MergesOrErr returns the Merges value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) MergesOrErr() ([]*Merge, error) {
+	if e.loadedTypes[3] {
+		return e.Merges, nil
+	}
+	return nil, &NotLoadedError{edge: "merges"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Customer) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -110,7 +126,7 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customer.FieldID:
 			values[i] = new(sql.NullInt64)
-		case customer.FieldExternalRef, customer.FieldKind, customer.FieldRelationship, customer.FieldLifecycleStage, customer.FieldName, customer.FieldEmail, customer.FieldPhone, customer.FieldBirthDate, customer.FieldGender, customer.FieldIncomeBand, customer.FieldCountry, customer.FieldRegion, customer.FieldCity, customer.FieldPreferredLanguage:
+		case customer.FieldExternalRef, customer.FieldKind, customer.FieldRelationship, customer.FieldLifecycleStage, customer.FieldName, customer.FieldEmail, customer.FieldPhone, customer.FieldBirthDate, customer.FieldGender, customer.FieldIncomeBand, customer.FieldCountry, customer.FieldRegion, customer.FieldCity, customer.FieldPreferredLanguage, customer.FieldMatchName, customer.FieldMatchCity:
 			values[i] = new(sql.NullString)
 		case customer.FieldCreatedAt, customer.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -241,6 +257,18 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				_m.PreferredLanguage = new(string)
 				*_m.PreferredLanguage = value.String
 			}
+		case customer.FieldMatchName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field match_name", values[i])
+			} else if value.Valid {
+				_m.MatchName = value.String
+			}
+		case customer.FieldMatchCity:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field match_city", values[i])
+			} else if value.Valid {
+				_m.MatchCity = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -267,6 +295,11 @@ func (_m *Customer) QueryFeedbacks() *FeedbackQuery {
 // QueryIdentities queries the "identities" edge of the Customer entity.
 func (_m *Customer) QueryIdentities() *IdentityQuery {
 	return NewCustomerClient(_m.config).QueryIdentities(_m)
+}
+
+// QueryMerges queries the "merges" edge of the Customer entity.
+func (_m *Customer) QueryMerges() *MergeQuery {
+	return NewCustomerClient(_m.config).QueryMerges(_m)
 }
 
 // Update returns a builder for updating this Customer.
@@ -359,6 +392,12 @@ func (_m *Customer) String() string {
 		builder.WriteString("preferred_language=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("match_name=")
+	builder.WriteString(_m.MatchName)
+	builder.WriteString(", ")
+	builder.WriteString("match_city=")
+	builder.WriteString(_m.MatchCity)
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -432,6 +471,30 @@ func (_m *Customer) appendNamedIdentities(name string, edges ...*Identity) {
 		_m.Edges.namedIdentities[name] = []*Identity{}
 	} else {
 		_m.Edges.namedIdentities[name] = append(_m.Edges.namedIdentities[name], edges...)
+	}
+}
+
+// NamedMerges returns the Merges named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Customer) NamedMerges(name string) ([]*Merge, error) {
+	if _m.Edges.namedMerges == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMerges[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Customer) appendNamedMerges(name string, edges ...*Merge) {
+	if _m.Edges.namedMerges == nil {
+		_m.Edges.namedMerges = make(map[string][]*Merge)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMerges[name] = []*Merge{}
+	} else {
+		_m.Edges.namedMerges[name] = append(_m.Edges.namedMerges[name], edges...)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/personas"
@@ -235,6 +236,34 @@ func (_c *CustomerCreate) SetNillablePreferredLanguage(v *string) *CustomerCreat
 	return _c
 }
 
+// SetMatchName sets the "match_name" field.
+func (_c *CustomerCreate) SetMatchName(v string) *CustomerCreate {
+	_c.mutation.SetMatchName(v)
+	return _c
+}
+
+// SetNillableMatchName sets the "match_name" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableMatchName(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetMatchName(*v)
+	}
+	return _c
+}
+
+// SetMatchCity sets the "match_city" field.
+func (_c *CustomerCreate) SetMatchCity(v string) *CustomerCreate {
+	_c.mutation.SetMatchCity(v)
+	return _c
+}
+
+// SetNillableMatchCity sets the "match_city" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableMatchCity(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetMatchCity(*v)
+	}
+	return _c
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_c *CustomerCreate) AddOrderIDs(ids ...int) *CustomerCreate {
 	_c.mutation.AddOrderIDs(ids...)
@@ -278,6 +307,21 @@ func (_c *CustomerCreate) AddIdentities(v ...*Identity) *CustomerCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddIdentityIDs(ids...)
+}
+
+// AddMergeIDs adds the "merges" edge to the Merge entity by IDs.
+func (_c *CustomerCreate) AddMergeIDs(ids ...int) *CustomerCreate {
+	_c.mutation.AddMergeIDs(ids...)
+	return _c
+}
+
+// AddMerges adds the "merges" edges to the Merge entity.
+func (_c *CustomerCreate) AddMerges(v ...*Merge) *CustomerCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMergeIDs(ids...)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -338,6 +382,14 @@ func (_c *CustomerCreate) defaults() error {
 	if _, ok := _c.mutation.LifecycleStage(); !ok {
 		v := customer.DefaultLifecycleStage
 		_c.mutation.SetLifecycleStage(v)
+	}
+	if _, ok := _c.mutation.MatchName(); !ok {
+		v := customer.DefaultMatchName
+		_c.mutation.SetMatchName(v)
+	}
+	if _, ok := _c.mutation.MatchCity(); !ok {
+		v := customer.DefaultMatchCity
+		_c.mutation.SetMatchCity(v)
 	}
 	return nil
 }
@@ -432,6 +484,12 @@ func (_c *CustomerCreate) check() error {
 			return &ValidationError{Name: "preferred_language", err: fmt.Errorf(`ent: validator failed for field "Customer.preferred_language": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.MatchName(); !ok {
+		return &ValidationError{Name: "match_name", err: errors.New(`ent: missing required field "Customer.match_name"`)}
+	}
+	if _, ok := _c.mutation.MatchCity(); !ok {
+		return &ValidationError{Name: "match_city", err: errors.New(`ent: missing required field "Customer.match_city"`)}
+	}
 	return nil
 }
 
@@ -523,6 +581,14 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 		_spec.SetField(customer.FieldPreferredLanguage, field.TypeString, value)
 		_node.PreferredLanguage = &value
 	}
+	if value, ok := _c.mutation.MatchName(); ok {
+		_spec.SetField(customer.FieldMatchName, field.TypeString, value)
+		_node.MatchName = value
+	}
+	if value, ok := _c.mutation.MatchCity(); ok {
+		_spec.SetField(customer.FieldMatchCity, field.TypeString, value)
+		_node.MatchCity = value
+	}
 	if nodes := _c.mutation.OrdersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -564,6 +630,22 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(identity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MergesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergesTable,
+			Columns: []string{customer.MergesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(merge.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -860,6 +942,30 @@ func (u *CustomerUpsert) UpdatePreferredLanguage() *CustomerUpsert {
 // ClearPreferredLanguage clears the value of the "preferred_language" field.
 func (u *CustomerUpsert) ClearPreferredLanguage() *CustomerUpsert {
 	u.SetNull(customer.FieldPreferredLanguage)
+	return u
+}
+
+// SetMatchName sets the "match_name" field.
+func (u *CustomerUpsert) SetMatchName(v string) *CustomerUpsert {
+	u.Set(customer.FieldMatchName, v)
+	return u
+}
+
+// UpdateMatchName sets the "match_name" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateMatchName() *CustomerUpsert {
+	u.SetExcluded(customer.FieldMatchName)
+	return u
+}
+
+// SetMatchCity sets the "match_city" field.
+func (u *CustomerUpsert) SetMatchCity(v string) *CustomerUpsert {
+	u.Set(customer.FieldMatchCity, v)
+	return u
+}
+
+// UpdateMatchCity sets the "match_city" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateMatchCity() *CustomerUpsert {
+	u.SetExcluded(customer.FieldMatchCity)
 	return u
 }
 
@@ -1185,6 +1291,34 @@ func (u *CustomerUpsertOne) UpdatePreferredLanguage() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearPreferredLanguage() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearPreferredLanguage()
+	})
+}
+
+// SetMatchName sets the "match_name" field.
+func (u *CustomerUpsertOne) SetMatchName(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMatchName(v)
+	})
+}
+
+// UpdateMatchName sets the "match_name" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateMatchName() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMatchName()
+	})
+}
+
+// SetMatchCity sets the "match_city" field.
+func (u *CustomerUpsertOne) SetMatchCity(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMatchCity(v)
+	})
+}
+
+// UpdateMatchCity sets the "match_city" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateMatchCity() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMatchCity()
 	})
 }
 
@@ -1676,6 +1810,34 @@ func (u *CustomerUpsertBulk) UpdatePreferredLanguage() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearPreferredLanguage() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearPreferredLanguage()
+	})
+}
+
+// SetMatchName sets the "match_name" field.
+func (u *CustomerUpsertBulk) SetMatchName(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMatchName(v)
+	})
+}
+
+// UpdateMatchName sets the "match_name" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateMatchName() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMatchName()
+	})
+}
+
+// SetMatchCity sets the "match_city" field.
+func (u *CustomerUpsertBulk) SetMatchCity(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMatchCity(v)
+	})
+}
+
+// UpdateMatchCity sets the "match_city" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateMatchCity() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMatchCity()
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/predicate"
 )
@@ -29,11 +30,13 @@ type CustomerQuery struct {
 	withOrders          *OrderQuery
 	withFeedbacks       *FeedbackQuery
 	withIdentities      *IdentityQuery
+	withMerges          *MergeQuery
 	loadTotal           []func(context.Context, []*Customer) error
 	modifiers           []func(*sql.Selector)
 	withNamedOrders     map[string]*OrderQuery
 	withNamedFeedbacks  map[string]*FeedbackQuery
 	withNamedIdentities map[string]*IdentityQuery
+	withNamedMerges     map[string]*MergeQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -129,6 +132,28 @@ func (_q *CustomerQuery) QueryIdentities() *IdentityQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(identity.Table, identity.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customer.IdentitiesTable, customer.IdentitiesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMerges chains the current query on the "merges" edge.
+func (_q *CustomerQuery) QueryMerges() *MergeQuery {
+	query := (&MergeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(merge.Table, merge.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.MergesTable, customer.MergesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -331,6 +356,7 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		withOrders:     _q.withOrders.Clone(),
 		withFeedbacks:  _q.withFeedbacks.Clone(),
 		withIdentities: _q.withIdentities.Clone(),
+		withMerges:     _q.withMerges.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -368,6 +394,17 @@ func (_q *CustomerQuery) WithIdentities(opts ...func(*IdentityQuery)) *CustomerQ
 		opt(query)
 	}
 	_q.withIdentities = query
+	return _q
+}
+
+// WithMerges tells the query-builder to eager-load the nodes that are connected to
+// the "merges" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithMerges(opts ...func(*MergeQuery)) *CustomerQuery {
+	query := (&MergeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMerges = query
 	return _q
 }
 
@@ -449,10 +486,11 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	var (
 		nodes       = []*Customer{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withOrders != nil,
 			_q.withFeedbacks != nil,
 			_q.withIdentities != nil,
+			_q.withMerges != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -497,6 +535,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 			return nil, err
 		}
 	}
+	if query := _q.withMerges; query != nil {
+		if err := _q.loadMerges(ctx, query, nodes,
+			func(n *Customer) { n.Edges.Merges = []*Merge{} },
+			func(n *Customer, e *Merge) { n.Edges.Merges = append(n.Edges.Merges, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedOrders {
 		if err := _q.loadOrders(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedOrders(name) },
@@ -515,6 +560,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		if err := _q.loadIdentities(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedIdentities(name) },
 			func(n *Customer, e *Identity) { n.appendNamedIdentities(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMerges {
+		if err := _q.loadMerges(ctx, query, nodes,
+			func(n *Customer) { n.appendNamedMerges(name) },
+			func(n *Customer, e *Merge) { n.appendNamedMerges(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -611,6 +663,36 @@ func (_q *CustomerQuery) loadIdentities(ctx context.Context, query *IdentityQuer
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadMerges(ctx context.Context, query *MergeQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *Merge)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(merge.FieldSurvivorID)
+	}
+	query.Where(predicate.Merge(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.MergesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SurvivorID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "survivor_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -749,6 +831,20 @@ func (_q *CustomerQuery) WithNamedIdentities(name string, opts ...func(*Identity
 		_q.withNamedIdentities = make(map[string]*IdentityQuery)
 	}
 	_q.withNamedIdentities[name] = query
+	return _q
+}
+
+// WithNamedMerges tells the query-builder to eager-load the nodes that are connected to the "merges"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithNamedMerges(name string, opts ...func(*MergeQuery)) *CustomerQuery {
+	query := (&MergeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMerges == nil {
+		_q.withNamedMerges = make(map[string]*MergeQuery)
+	}
+	_q.withNamedMerges[name] = query
 	return _q
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/date"
@@ -296,6 +297,34 @@ func (_u *CustomerUpdate) ClearPreferredLanguage() *CustomerUpdate {
 	return _u
 }
 
+// SetMatchName sets the "match_name" field.
+func (_u *CustomerUpdate) SetMatchName(v string) *CustomerUpdate {
+	_u.mutation.SetMatchName(v)
+	return _u
+}
+
+// SetNillableMatchName sets the "match_name" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableMatchName(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetMatchName(*v)
+	}
+	return _u
+}
+
+// SetMatchCity sets the "match_city" field.
+func (_u *CustomerUpdate) SetMatchCity(v string) *CustomerUpdate {
+	_u.mutation.SetMatchCity(v)
+	return _u
+}
+
+// SetNillableMatchCity sets the "match_city" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableMatchCity(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetMatchCity(*v)
+	}
+	return _u
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_u *CustomerUpdate) AddOrderIDs(ids ...int) *CustomerUpdate {
 	_u.mutation.AddOrderIDs(ids...)
@@ -339,6 +368,21 @@ func (_u *CustomerUpdate) AddIdentities(v ...*Identity) *CustomerUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddIdentityIDs(ids...)
+}
+
+// AddMergeIDs adds the "merges" edge to the Merge entity by IDs.
+func (_u *CustomerUpdate) AddMergeIDs(ids ...int) *CustomerUpdate {
+	_u.mutation.AddMergeIDs(ids...)
+	return _u
+}
+
+// AddMerges adds the "merges" edges to the Merge entity.
+func (_u *CustomerUpdate) AddMerges(v ...*Merge) *CustomerUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMergeIDs(ids...)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -407,6 +451,27 @@ func (_u *CustomerUpdate) RemoveIdentities(v ...*Identity) *CustomerUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIdentityIDs(ids...)
+}
+
+// ClearMerges clears all "merges" edges to the Merge entity.
+func (_u *CustomerUpdate) ClearMerges() *CustomerUpdate {
+	_u.mutation.ClearMerges()
+	return _u
+}
+
+// RemoveMergeIDs removes the "merges" edge to Merge entities by IDs.
+func (_u *CustomerUpdate) RemoveMergeIDs(ids ...int) *CustomerUpdate {
+	_u.mutation.RemoveMergeIDs(ids...)
+	return _u
+}
+
+// RemoveMerges removes "merges" edges to Merge entities.
+func (_u *CustomerUpdate) RemoveMerges(v ...*Merge) *CustomerUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMergeIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -619,6 +684,12 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.PreferredLanguageCleared() {
 		_spec.ClearField(customer.FieldPreferredLanguage, field.TypeString)
 	}
+	if value, ok := _u.mutation.MatchName(); ok {
+		_spec.SetField(customer.FieldMatchName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MatchCity(); ok {
+		_spec.SetField(customer.FieldMatchCity, field.TypeString, value)
+	}
 	if _u.mutation.OrdersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -747,6 +818,51 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(identity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MergesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergesTable,
+			Columns: []string{customer.MergesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(merge.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMergesIDs(); len(nodes) > 0 && !_u.mutation.MergesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergesTable,
+			Columns: []string{customer.MergesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(merge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MergesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergesTable,
+			Columns: []string{customer.MergesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(merge.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1038,6 +1154,34 @@ func (_u *CustomerUpdateOne) ClearPreferredLanguage() *CustomerUpdateOne {
 	return _u
 }
 
+// SetMatchName sets the "match_name" field.
+func (_u *CustomerUpdateOne) SetMatchName(v string) *CustomerUpdateOne {
+	_u.mutation.SetMatchName(v)
+	return _u
+}
+
+// SetNillableMatchName sets the "match_name" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableMatchName(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetMatchName(*v)
+	}
+	return _u
+}
+
+// SetMatchCity sets the "match_city" field.
+func (_u *CustomerUpdateOne) SetMatchCity(v string) *CustomerUpdateOne {
+	_u.mutation.SetMatchCity(v)
+	return _u
+}
+
+// SetNillableMatchCity sets the "match_city" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableMatchCity(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetMatchCity(*v)
+	}
+	return _u
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_u *CustomerUpdateOne) AddOrderIDs(ids ...int) *CustomerUpdateOne {
 	_u.mutation.AddOrderIDs(ids...)
@@ -1081,6 +1225,21 @@ func (_u *CustomerUpdateOne) AddIdentities(v ...*Identity) *CustomerUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddIdentityIDs(ids...)
+}
+
+// AddMergeIDs adds the "merges" edge to the Merge entity by IDs.
+func (_u *CustomerUpdateOne) AddMergeIDs(ids ...int) *CustomerUpdateOne {
+	_u.mutation.AddMergeIDs(ids...)
+	return _u
+}
+
+// AddMerges adds the "merges" edges to the Merge entity.
+func (_u *CustomerUpdateOne) AddMerges(v ...*Merge) *CustomerUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMergeIDs(ids...)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -1149,6 +1308,27 @@ func (_u *CustomerUpdateOne) RemoveIdentities(v ...*Identity) *CustomerUpdateOne
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIdentityIDs(ids...)
+}
+
+// ClearMerges clears all "merges" edges to the Merge entity.
+func (_u *CustomerUpdateOne) ClearMerges() *CustomerUpdateOne {
+	_u.mutation.ClearMerges()
+	return _u
+}
+
+// RemoveMergeIDs removes the "merges" edge to Merge entities by IDs.
+func (_u *CustomerUpdateOne) RemoveMergeIDs(ids ...int) *CustomerUpdateOne {
+	_u.mutation.RemoveMergeIDs(ids...)
+	return _u
+}
+
+// RemoveMerges removes "merges" edges to Merge entities.
+func (_u *CustomerUpdateOne) RemoveMerges(v ...*Merge) *CustomerUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMergeIDs(ids...)
 }
 
 // Where appends a list predicates to the CustomerUpdate builder.
@@ -1391,6 +1571,12 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	if _u.mutation.PreferredLanguageCleared() {
 		_spec.ClearField(customer.FieldPreferredLanguage, field.TypeString)
 	}
+	if value, ok := _u.mutation.MatchName(); ok {
+		_spec.SetField(customer.FieldMatchName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MatchCity(); ok {
+		_spec.SetField(customer.FieldMatchCity, field.TypeString, value)
+	}
 	if _u.mutation.OrdersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1519,6 +1705,51 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(identity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MergesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergesTable,
+			Columns: []string{customer.MergesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(merge.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMergesIDs(); len(nodes) > 0 && !_u.mutation.MergesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergesTable,
+			Columns: []string{customer.MergesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(merge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MergesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergesTable,
+			Columns: []string{customer.MergesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(merge.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

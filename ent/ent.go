@@ -15,6 +15,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -81,6 +82,7 @@ func checkColumn(t, c string) error {
 			customer.Table:  customer.ValidColumn,
 			feedback.Table:  feedback.ValidColumn,
 			identity.Table:  identity.ValidColumn,
+			merge.Table:     merge.ValidColumn,
 			order.Table:     order.ValidColumn,
 			orderitem.Table: orderitem.ValidColumn,
 			persona.Table:   persona.ValidColumn,

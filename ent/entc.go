@@ -224,7 +224,7 @@ func answerUnloadedPagesLikePaginate(path string) error {
 // `[Identity!]!` as the contract says: ent cannot mark a one-to-many edge
 // required, and the lists are empty rather than null.
 func nonNullItems(_ *gen.Graph, s *ast.Schema) error {
-	for _, tf := range [][2]string{{"Order", "items"}, {"Customer", "identities"}} {
+	for _, tf := range [][2]string{{"Order", "items"}, {"Customer", "identities"}, {"Customer", "merges"}} {
 		if f := s.Types[tf[0]].Fields.ForName(tf[1]); f != nil {
 			f.Type.NonNull = true
 		}

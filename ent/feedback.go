@@ -37,7 +37,7 @@ type Feedback struct {
 	Language *string `json:"language,omitempty"`
 	// SubmittedAt holds the value of the "submitted_at" field.
 	SubmittedAt time.Time `json:"submitted_at,omitempty"`
-	// CustomerID holds the value of the "customer_id" field.
+	// Mutable: a merge moves feedback to the survivor.
 	CustomerID int `json:"customer_id,omitempty"`
 	// OrderID holds the value of the "order_id" field.
 	OrderID *int `json:"order_id,omitempty"`

@@ -452,6 +452,18 @@ func (u *FeedbackUpsert) UpdateUpdatedAt() *FeedbackUpsert {
 	return u
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (u *FeedbackUpsert) SetCustomerID(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldCustomerID, v)
+	return u
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateCustomerID() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldCustomerID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -483,9 +495,6 @@ func (u *FeedbackUpsertOne) UpdateNewValues() *FeedbackUpsertOne {
 		}
 		if _, exists := u.create.mutation.SubmittedAt(); exists {
 			s.SetIgnore(feedback.FieldSubmittedAt)
-		}
-		if _, exists := u.create.mutation.CustomerID(); exists {
-			s.SetIgnore(feedback.FieldCustomerID)
 		}
 		if _, exists := u.create.mutation.OrderID(); exists {
 			s.SetIgnore(feedback.FieldOrderID)
@@ -553,6 +562,20 @@ func (u *FeedbackUpsertOne) SetUpdatedAt(v time.Time) *FeedbackUpsertOne {
 func (u *FeedbackUpsertOne) UpdateUpdatedAt() *FeedbackUpsertOne {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (u *FeedbackUpsertOne) SetCustomerID(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetCustomerID(v)
+	})
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateCustomerID() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateCustomerID()
 	})
 }
 
@@ -753,9 +776,6 @@ func (u *FeedbackUpsertBulk) UpdateNewValues() *FeedbackUpsertBulk {
 			if _, exists := b.mutation.SubmittedAt(); exists {
 				s.SetIgnore(feedback.FieldSubmittedAt)
 			}
-			if _, exists := b.mutation.CustomerID(); exists {
-				s.SetIgnore(feedback.FieldCustomerID)
-			}
 			if _, exists := b.mutation.OrderID(); exists {
 				s.SetIgnore(feedback.FieldOrderID)
 			}
@@ -823,6 +843,20 @@ func (u *FeedbackUpsertBulk) SetUpdatedAt(v time.Time) *FeedbackUpsertBulk {
 func (u *FeedbackUpsertBulk) UpdateUpdatedAt() *FeedbackUpsertBulk {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (u *FeedbackUpsertBulk) SetCustomerID(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetCustomerID(v)
+	})
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateCustomerID() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateCustomerID()
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/predicate"
 )
@@ -55,9 +56,34 @@ func (_u *FeedbackUpdate) SetUpdatedAt(v time.Time) *FeedbackUpdate {
 	return _u
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (_u *FeedbackUpdate) SetCustomerID(v int) *FeedbackUpdate {
+	_u.mutation.SetCustomerID(v)
+	return _u
+}
+
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableCustomerID(v *int) *FeedbackUpdate {
+	if v != nil {
+		_u.SetCustomerID(*v)
+	}
+	return _u
+}
+
+// SetCustomer sets the "customer" edge to the Customer entity.
+func (_u *FeedbackUpdate) SetCustomer(v *Customer) *FeedbackUpdate {
+	return _u.SetCustomerID(v.ID)
+}
+
 // Mutation returns the FeedbackMutation object of the builder.
 func (_u *FeedbackUpdate) Mutation() *FeedbackMutation {
 	return _u.mutation
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (_u *FeedbackUpdate) ClearCustomer() *FeedbackUpdate {
+	_u.mutation.ClearCustomer()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -151,6 +177,35 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.LanguageCleared() {
 		_spec.ClearField(feedback.FieldLanguage, field.TypeString)
 	}
+	if _u.mutation.CustomerCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.CustomerTable,
+			Columns: []string{feedback.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CustomerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.CustomerTable,
+			Columns: []string{feedback.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -199,9 +254,34 @@ func (_u *FeedbackUpdateOne) SetUpdatedAt(v time.Time) *FeedbackUpdateOne {
 	return _u
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (_u *FeedbackUpdateOne) SetCustomerID(v int) *FeedbackUpdateOne {
+	_u.mutation.SetCustomerID(v)
+	return _u
+}
+
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableCustomerID(v *int) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetCustomerID(*v)
+	}
+	return _u
+}
+
+// SetCustomer sets the "customer" edge to the Customer entity.
+func (_u *FeedbackUpdateOne) SetCustomer(v *Customer) *FeedbackUpdateOne {
+	return _u.SetCustomerID(v.ID)
+}
+
 // Mutation returns the FeedbackMutation object of the builder.
 func (_u *FeedbackUpdateOne) Mutation() *FeedbackMutation {
 	return _u.mutation
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (_u *FeedbackUpdateOne) ClearCustomer() *FeedbackUpdateOne {
+	_u.mutation.ClearCustomer()
+	return _u
 }
 
 // Where appends a list predicates to the FeedbackUpdate builder.
@@ -324,6 +404,35 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 	}
 	if _u.mutation.LanguageCleared() {
 		_spec.ClearField(feedback.FieldLanguage, field.TypeString)
+	}
+	if _u.mutation.CustomerCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.CustomerTable,
+			Columns: []string{feedback.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CustomerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.CustomerTable,
+			Columns: []string{feedback.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Feedback{config: _u.config}

@@ -13,6 +13,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -228,6 +229,19 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				return err
 			}
 			_q.WithNamedIdentities(alias, func(wq *IdentityQuery) {
+				*wq = *query
+			})
+
+		case "merges":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MergeClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, mergeImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMerges(alias, func(wq *MergeQuery) {
 				*wq = *query
 			})
 		case "externalRef":
@@ -634,6 +648,97 @@ type identityPaginateArgs struct {
 
 func newIdentityPaginateArgs(rv map[string]any) *identityPaginateArgs {
 	args := &identityPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MergeQuery) CollectFields(ctx context.Context, satisfies ...string) (*MergeQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MergeQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(merge.Columns))
+		selectedFields = []string{merge.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "survivor":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			merged := _q.withSurvivor != nil // another alias of the edge: one query
+			if merged {
+				query = _q.withSurvivor
+			}
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			if merged { // the aliases' columns together: every column
+				query.ctx.Fields = nil
+			}
+			_q.withSurvivor = query
+			if _, ok := fieldSeen[merge.FieldSurvivorID]; !ok {
+				selectedFields = append(selectedFields, merge.FieldSurvivorID)
+				fieldSeen[merge.FieldSurvivorID] = struct{}{}
+			}
+		case "performedAt":
+			if _, ok := fieldSeen[merge.FieldPerformedAt]; !ok {
+				selectedFields = append(selectedFields, merge.FieldPerformedAt)
+				fieldSeen[merge.FieldPerformedAt] = struct{}{}
+			}
+		case "undoneAt":
+			if _, ok := fieldSeen[merge.FieldUndoneAt]; !ok {
+				selectedFields = append(selectedFields, merge.FieldUndoneAt)
+				fieldSeen[merge.FieldUndoneAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type mergePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MergePaginateOption
+}
+
+func newMergePaginateArgs(rv map[string]any) *mergePaginateArgs {
+	args := &mergePaginateArgs{}
 	if rv == nil {
 		return args
 	}

@@ -72,6 +72,18 @@ func (_m *Customer) Identities(ctx context.Context) (result []*Identity, err err
 	return result, err
 }
 
+func (_m *Customer) Merges(ctx context.Context) (result []*Merge, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMerges(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MergesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMerges().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Feedback) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {
@@ -92,6 +104,14 @@ func (_m *Identity) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Merge) Survivor(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.SurvivorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySurvivor().Only(ctx)
 	}
 	return result, err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/internal"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -38,6 +39,11 @@ var identityImplementors = []string{"Identity", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Identity) IsNode() {}
+
+var mergeImplementors = []string{"Merge", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Merge) IsNode() {}
 
 var orderImplementors = []string{"Order", "Node"}
 
@@ -154,6 +160,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(identity.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, identityImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case merge.Table:
+		query := c.Merge.Query().
+			Where(merge.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, mergeImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -294,6 +309,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Identity.Query().
 			Where(identity.IDIn(ids...))
 		query, err := query.CollectFields(ctx, identityImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case merge.Table:
+		query := c.Merge.Query().
+			Where(merge.IDIn(ids...))
+		query, err := query.CollectFields(ctx, mergeImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -1109,6 +1110,255 @@ func (_m *Identity) ToEdge(order *IdentityOrder) *IdentityEdge {
 		order = DefaultIdentityOrder
 	}
 	return &IdentityEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// MergeEdge is the edge representation of Merge.
+type MergeEdge struct {
+	Node   *Merge `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// MergeConnection is the connection containing edges to Merge.
+type MergeConnection struct {
+	Edges      []*MergeEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *MergeConnection) build(nodes []*Merge, pager *mergePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && len(nodes) > *first {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:*last]
+	}
+	var nodeAt func(int) *Merge
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Merge {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Merge {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MergeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MergeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MergePaginateOption enables pagination customization.
+type MergePaginateOption func(*mergePager) error
+
+// WithMergeOrder configures pagination ordering.
+func WithMergeOrder(order *MergeOrder) MergePaginateOption {
+	if order == nil {
+		order = DefaultMergeOrder
+	}
+	o := *order
+	return func(pager *mergePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMergeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMergeFilter configures pagination filter.
+func WithMergeFilter(filter func(*MergeQuery) (*MergeQuery, error)) MergePaginateOption {
+	return func(pager *mergePager) error {
+		if filter == nil {
+			return errors.New("MergeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type mergePager struct {
+	reverse bool
+	order   *MergeOrder
+	filter  func(*MergeQuery) (*MergeQuery, error)
+}
+
+func newMergePager(opts []MergePaginateOption, reverse bool) (*mergePager, error) {
+	pager := &mergePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMergeOrder
+	}
+	return pager, nil
+}
+
+func (p *mergePager) applyFilter(query *MergeQuery) (*MergeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *mergePager) toCursor(_m *Merge) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *mergePager) applyCursors(query *MergeQuery, after, before *Cursor) (*MergeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMergeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *mergePager) applyOrder(query *MergeQuery) *MergeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMergeOrder.Field {
+		query = query.Order(DefaultMergeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *mergePager) orderExpr(query *MergeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMergeOrder.Field {
+			b.Comma().Ident(DefaultMergeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Merge.
+func (_m *MergeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MergePaginateOption,
+) (*MergeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMergePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MergeConnection{Edges: []*MergeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// MergeOrderField defines the ordering field of Merge.
+type MergeOrderField struct {
+	// Value extracts the ordering value from the given Merge.
+	Value    func(*Merge) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) merge.OrderOption
+	toCursor func(*Merge) Cursor
+}
+
+// MergeOrder defines the ordering of Merge.
+type MergeOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *MergeOrderField `json:"field"`
+}
+
+// DefaultMergeOrder is the default ordering of Merge.
+var DefaultMergeOrder = &MergeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MergeOrderField{
+		Value: func(_m *Merge) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: merge.FieldID,
+		toTerm: merge.ByID,
+		toCursor: func(_m *Merge) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Merge into MergeEdge.
+func (_m *Merge) ToEdge(order *MergeOrder) *MergeEdge {
+	if order == nil {
+		order = DefaultMergeOrder
+	}
+	return &MergeEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -14,11 +14,13 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/merges"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/personas"
 )
@@ -35,6 +37,7 @@ const (
 	TypeCustomer  = "Customer"
 	TypeFeedback  = "Feedback"
 	TypeIdentity  = "Identity"
+	TypeMerge     = "Merge"
 	TypeOrder     = "Order"
 	TypeOrderItem = "OrderItem"
 	TypePersona   = "Persona"
@@ -62,6 +65,8 @@ type CustomerMutation struct {
 	region             *string
 	city               *string
 	preferred_language *string
+	match_name         *string
+	match_city         *string
 	clearedFields      map[string]struct{}
 	orders             map[int]struct{}
 	removedorders      map[int]struct{}
@@ -72,6 +77,9 @@ type CustomerMutation struct {
 	identities         map[int]struct{}
 	removedidentities  map[int]struct{}
 	clearedidentities  bool
+	merges             map[int]struct{}
+	removedmerges      map[int]struct{}
+	clearedmerges      bool
 	done               bool
 	oldValue           func(context.Context) (*Customer, error)
 	predicates         []predicate.Customer
@@ -881,6 +889,78 @@ func (m *CustomerMutation) ResetPreferredLanguage() {
 	delete(m.clearedFields, customer.FieldPreferredLanguage)
 }
 
+// SetMatchName sets the "match_name" field.
+func (m *CustomerMutation) SetMatchName(s string) {
+	m.match_name = &s
+}
+
+// MatchName returns the value of the "match_name" field in the mutation.
+func (m *CustomerMutation) MatchName() (r string, exists bool) {
+	v := m.match_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatchName returns the old "match_name" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldMatchName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatchName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatchName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatchName: %w", err)
+	}
+	return oldValue.MatchName, nil
+}
+
+// ResetMatchName resets all changes to the "match_name" field.
+func (m *CustomerMutation) ResetMatchName() {
+	m.match_name = nil
+}
+
+// SetMatchCity sets the "match_city" field.
+func (m *CustomerMutation) SetMatchCity(s string) {
+	m.match_city = &s
+}
+
+// MatchCity returns the value of the "match_city" field in the mutation.
+func (m *CustomerMutation) MatchCity() (r string, exists bool) {
+	v := m.match_city
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatchCity returns the old "match_city" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldMatchCity(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatchCity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatchCity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatchCity: %w", err)
+	}
+	return oldValue.MatchCity, nil
+}
+
+// ResetMatchCity resets all changes to the "match_city" field.
+func (m *CustomerMutation) ResetMatchCity() {
+	m.match_city = nil
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by ids.
 func (m *CustomerMutation) AddOrderIDs(ids ...int) {
 	if m.orders == nil {
@@ -1043,6 +1123,60 @@ func (m *CustomerMutation) ResetIdentities() {
 	m.removedidentities = nil
 }
 
+// AddMergeIDs adds the "merges" edge to the Merge entity by ids.
+func (m *CustomerMutation) AddMergeIDs(ids ...int) {
+	if m.merges == nil {
+		m.merges = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.merges[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMerges clears the "merges" edge to the Merge entity.
+func (m *CustomerMutation) ClearMerges() {
+	m.clearedmerges = true
+}
+
+// MergesCleared reports if the "merges" edge to the Merge entity was cleared.
+func (m *CustomerMutation) MergesCleared() bool {
+	return m.clearedmerges
+}
+
+// RemoveMergeIDs removes the "merges" edge to the Merge entity by IDs.
+func (m *CustomerMutation) RemoveMergeIDs(ids ...int) {
+	if m.removedmerges == nil {
+		m.removedmerges = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.merges, ids[i])
+		m.removedmerges[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMerges returns the removed IDs of the "merges" edge to the Merge entity.
+func (m *CustomerMutation) RemovedMergesIDs() (ids []int) {
+	for id := range m.removedmerges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MergesIDs returns the "merges" edge IDs in the mutation.
+func (m *CustomerMutation) MergesIDs() (ids []int) {
+	for id := range m.merges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMerges resets all changes to the "merges" edge.
+func (m *CustomerMutation) ResetMerges() {
+	m.merges = nil
+	m.clearedmerges = false
+	m.removedmerges = nil
+}
+
 // Where appends a list predicates to the CustomerMutation builder.
 func (m *CustomerMutation) Where(ps ...predicate.Customer) {
 	m.predicates = append(m.predicates, ps...)
@@ -1077,7 +1211,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 18)
 	if m.external_ref != nil {
 		fields = append(fields, customer.FieldExternalRef)
 	}
@@ -1126,6 +1260,12 @@ func (m *CustomerMutation) Fields() []string {
 	if m.preferred_language != nil {
 		fields = append(fields, customer.FieldPreferredLanguage)
 	}
+	if m.match_name != nil {
+		fields = append(fields, customer.FieldMatchName)
+	}
+	if m.match_city != nil {
+		fields = append(fields, customer.FieldMatchCity)
+	}
 	return fields
 }
 
@@ -1166,6 +1306,10 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.City()
 	case customer.FieldPreferredLanguage:
 		return m.PreferredLanguage()
+	case customer.FieldMatchName:
+		return m.MatchName()
+	case customer.FieldMatchCity:
+		return m.MatchCity()
 	}
 	return nil, false
 }
@@ -1207,6 +1351,10 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCity(ctx)
 	case customer.FieldPreferredLanguage:
 		return m.OldPreferredLanguage(ctx)
+	case customer.FieldMatchName:
+		return m.OldMatchName(ctx)
+	case customer.FieldMatchCity:
+		return m.OldMatchCity(ctx)
 	}
 	return nil, fmt.Errorf("unknown Customer field %s", name)
 }
@@ -1327,6 +1475,20 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPreferredLanguage(v)
+		return nil
+	case customer.FieldMatchName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatchName(v)
+		return nil
+	case customer.FieldMatchCity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatchCity(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
@@ -1488,13 +1650,19 @@ func (m *CustomerMutation) ResetField(name string) error {
 	case customer.FieldPreferredLanguage:
 		m.ResetPreferredLanguage()
 		return nil
+	case customer.FieldMatchName:
+		m.ResetMatchName()
+		return nil
+	case customer.FieldMatchCity:
+		m.ResetMatchCity()
+		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.orders != nil {
 		edges = append(edges, customer.EdgeOrders)
 	}
@@ -1503,6 +1671,9 @@ func (m *CustomerMutation) AddedEdges() []string {
 	}
 	if m.identities != nil {
 		edges = append(edges, customer.EdgeIdentities)
+	}
+	if m.merges != nil {
+		edges = append(edges, customer.EdgeMerges)
 	}
 	return edges
 }
@@ -1529,13 +1700,19 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeMerges:
+		ids := make([]ent.Value, 0, len(m.merges))
+		for id := range m.merges {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedorders != nil {
 		edges = append(edges, customer.EdgeOrders)
 	}
@@ -1544,6 +1721,9 @@ func (m *CustomerMutation) RemovedEdges() []string {
 	}
 	if m.removedidentities != nil {
 		edges = append(edges, customer.EdgeIdentities)
+	}
+	if m.removedmerges != nil {
+		edges = append(edges, customer.EdgeMerges)
 	}
 	return edges
 }
@@ -1570,13 +1750,19 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeMerges:
+		ids := make([]ent.Value, 0, len(m.removedmerges))
+		for id := range m.removedmerges {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedorders {
 		edges = append(edges, customer.EdgeOrders)
 	}
@@ -1585,6 +1771,9 @@ func (m *CustomerMutation) ClearedEdges() []string {
 	}
 	if m.clearedidentities {
 		edges = append(edges, customer.EdgeIdentities)
+	}
+	if m.clearedmerges {
+		edges = append(edges, customer.EdgeMerges)
 	}
 	return edges
 }
@@ -1599,6 +1788,8 @@ func (m *CustomerMutation) EdgeCleared(name string) bool {
 		return m.clearedfeedbacks
 	case customer.EdgeIdentities:
 		return m.clearedidentities
+	case customer.EdgeMerges:
+		return m.clearedmerges
 	}
 	return false
 }
@@ -1623,6 +1814,9 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 		return nil
 	case customer.EdgeIdentities:
 		m.ResetIdentities()
+		return nil
+	case customer.EdgeMerges:
+		m.ResetMerges()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer edge %s", name)
@@ -3402,6 +3596,662 @@ func (m *IdentityMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Identity edge %s", name)
+}
+
+// MergeMutation represents an operation that mutates the Merge nodes in the graph.
+type MergeMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	performed_at     *time.Time
+	undone_at        *time.Time
+	merged_ids       *[]int
+	appendmerged_ids []int
+	record           **merges.Record
+	clearedFields    map[string]struct{}
+	survivor         *int
+	clearedsurvivor  bool
+	done             bool
+	oldValue         func(context.Context) (*Merge, error)
+	predicates       []predicate.Merge
+}
+
+var _ ent.Mutation = (*MergeMutation)(nil)
+
+// mergeOption allows management of the mutation configuration using functional options.
+type mergeOption func(*MergeMutation)
+
+// newMergeMutation creates new mutation for the Merge entity.
+func newMergeMutation(c config, op Op, opts ...mergeOption) *MergeMutation {
+	m := &MergeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMerge,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMergeID sets the ID field of the mutation.
+func withMergeID(id int) mergeOption {
+	return func(m *MergeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Merge
+		)
+		m.oldValue = func(ctx context.Context) (*Merge, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Merge.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMerge sets the old Merge of the mutation.
+func withMerge(node *Merge) mergeOption {
+	return func(m *MergeMutation) {
+		m.oldValue = func(context.Context) (*Merge, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MergeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MergeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MergeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MergeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Merge.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPerformedAt sets the "performed_at" field.
+func (m *MergeMutation) SetPerformedAt(t time.Time) {
+	m.performed_at = &t
+}
+
+// PerformedAt returns the value of the "performed_at" field in the mutation.
+func (m *MergeMutation) PerformedAt() (r time.Time, exists bool) {
+	v := m.performed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPerformedAt returns the old "performed_at" field's value of the Merge entity.
+// If the Merge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MergeMutation) OldPerformedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPerformedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPerformedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPerformedAt: %w", err)
+	}
+	return oldValue.PerformedAt, nil
+}
+
+// ResetPerformedAt resets all changes to the "performed_at" field.
+func (m *MergeMutation) ResetPerformedAt() {
+	m.performed_at = nil
+}
+
+// SetUndoneAt sets the "undone_at" field.
+func (m *MergeMutation) SetUndoneAt(t time.Time) {
+	m.undone_at = &t
+}
+
+// UndoneAt returns the value of the "undone_at" field in the mutation.
+func (m *MergeMutation) UndoneAt() (r time.Time, exists bool) {
+	v := m.undone_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUndoneAt returns the old "undone_at" field's value of the Merge entity.
+// If the Merge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MergeMutation) OldUndoneAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUndoneAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUndoneAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUndoneAt: %w", err)
+	}
+	return oldValue.UndoneAt, nil
+}
+
+// ClearUndoneAt clears the value of the "undone_at" field.
+func (m *MergeMutation) ClearUndoneAt() {
+	m.undone_at = nil
+	m.clearedFields[merge.FieldUndoneAt] = struct{}{}
+}
+
+// UndoneAtCleared returns if the "undone_at" field was cleared in this mutation.
+func (m *MergeMutation) UndoneAtCleared() bool {
+	_, ok := m.clearedFields[merge.FieldUndoneAt]
+	return ok
+}
+
+// ResetUndoneAt resets all changes to the "undone_at" field.
+func (m *MergeMutation) ResetUndoneAt() {
+	m.undone_at = nil
+	delete(m.clearedFields, merge.FieldUndoneAt)
+}
+
+// SetMergedIds sets the "merged_ids" field.
+func (m *MergeMutation) SetMergedIds(i []int) {
+	m.merged_ids = &i
+	m.appendmerged_ids = nil
+}
+
+// MergedIds returns the value of the "merged_ids" field in the mutation.
+func (m *MergeMutation) MergedIds() (r []int, exists bool) {
+	v := m.merged_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMergedIds returns the old "merged_ids" field's value of the Merge entity.
+// If the Merge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MergeMutation) OldMergedIds(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMergedIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMergedIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMergedIds: %w", err)
+	}
+	return oldValue.MergedIds, nil
+}
+
+// AppendMergedIds adds i to the "merged_ids" field.
+func (m *MergeMutation) AppendMergedIds(i []int) {
+	m.appendmerged_ids = append(m.appendmerged_ids, i...)
+}
+
+// AppendedMergedIds returns the list of values that were appended to the "merged_ids" field in this mutation.
+func (m *MergeMutation) AppendedMergedIds() ([]int, bool) {
+	if len(m.appendmerged_ids) == 0 {
+		return nil, false
+	}
+	return m.appendmerged_ids, true
+}
+
+// ResetMergedIds resets all changes to the "merged_ids" field.
+func (m *MergeMutation) ResetMergedIds() {
+	m.merged_ids = nil
+	m.appendmerged_ids = nil
+}
+
+// SetRecord sets the "record" field.
+func (m *MergeMutation) SetRecord(value *merges.Record) {
+	m.record = &value
+}
+
+// Record returns the value of the "record" field in the mutation.
+func (m *MergeMutation) Record() (r *merges.Record, exists bool) {
+	v := m.record
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecord returns the old "record" field's value of the Merge entity.
+// If the Merge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MergeMutation) OldRecord(ctx context.Context) (v *merges.Record, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecord is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecord requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecord: %w", err)
+	}
+	return oldValue.Record, nil
+}
+
+// ClearRecord clears the value of the "record" field.
+func (m *MergeMutation) ClearRecord() {
+	m.record = nil
+	m.clearedFields[merge.FieldRecord] = struct{}{}
+}
+
+// RecordCleared returns if the "record" field was cleared in this mutation.
+func (m *MergeMutation) RecordCleared() bool {
+	_, ok := m.clearedFields[merge.FieldRecord]
+	return ok
+}
+
+// ResetRecord resets all changes to the "record" field.
+func (m *MergeMutation) ResetRecord() {
+	m.record = nil
+	delete(m.clearedFields, merge.FieldRecord)
+}
+
+// SetSurvivorID sets the "survivor_id" field.
+func (m *MergeMutation) SetSurvivorID(i int) {
+	m.survivor = &i
+}
+
+// SurvivorID returns the value of the "survivor_id" field in the mutation.
+func (m *MergeMutation) SurvivorID() (r int, exists bool) {
+	v := m.survivor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSurvivorID returns the old "survivor_id" field's value of the Merge entity.
+// If the Merge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MergeMutation) OldSurvivorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSurvivorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSurvivorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSurvivorID: %w", err)
+	}
+	return oldValue.SurvivorID, nil
+}
+
+// ResetSurvivorID resets all changes to the "survivor_id" field.
+func (m *MergeMutation) ResetSurvivorID() {
+	m.survivor = nil
+}
+
+// ClearSurvivor clears the "survivor" edge to the Customer entity.
+func (m *MergeMutation) ClearSurvivor() {
+	m.clearedsurvivor = true
+	m.clearedFields[merge.FieldSurvivorID] = struct{}{}
+}
+
+// SurvivorCleared reports if the "survivor" edge to the Customer entity was cleared.
+func (m *MergeMutation) SurvivorCleared() bool {
+	return m.clearedsurvivor
+}
+
+// SurvivorIDs returns the "survivor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SurvivorID instead. It exists only for internal usage by the builders.
+func (m *MergeMutation) SurvivorIDs() (ids []int) {
+	if id := m.survivor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSurvivor resets all changes to the "survivor" edge.
+func (m *MergeMutation) ResetSurvivor() {
+	m.survivor = nil
+	m.clearedsurvivor = false
+}
+
+// Where appends a list predicates to the MergeMutation builder.
+func (m *MergeMutation) Where(ps ...predicate.Merge) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MergeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MergeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Merge, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MergeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MergeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Merge).
+func (m *MergeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MergeMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.performed_at != nil {
+		fields = append(fields, merge.FieldPerformedAt)
+	}
+	if m.undone_at != nil {
+		fields = append(fields, merge.FieldUndoneAt)
+	}
+	if m.merged_ids != nil {
+		fields = append(fields, merge.FieldMergedIds)
+	}
+	if m.record != nil {
+		fields = append(fields, merge.FieldRecord)
+	}
+	if m.survivor != nil {
+		fields = append(fields, merge.FieldSurvivorID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MergeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case merge.FieldPerformedAt:
+		return m.PerformedAt()
+	case merge.FieldUndoneAt:
+		return m.UndoneAt()
+	case merge.FieldMergedIds:
+		return m.MergedIds()
+	case merge.FieldRecord:
+		return m.Record()
+	case merge.FieldSurvivorID:
+		return m.SurvivorID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MergeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case merge.FieldPerformedAt:
+		return m.OldPerformedAt(ctx)
+	case merge.FieldUndoneAt:
+		return m.OldUndoneAt(ctx)
+	case merge.FieldMergedIds:
+		return m.OldMergedIds(ctx)
+	case merge.FieldRecord:
+		return m.OldRecord(ctx)
+	case merge.FieldSurvivorID:
+		return m.OldSurvivorID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Merge field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MergeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case merge.FieldPerformedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPerformedAt(v)
+		return nil
+	case merge.FieldUndoneAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUndoneAt(v)
+		return nil
+	case merge.FieldMergedIds:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMergedIds(v)
+		return nil
+	case merge.FieldRecord:
+		v, ok := value.(*merges.Record)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecord(v)
+		return nil
+	case merge.FieldSurvivorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSurvivorID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Merge field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MergeMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MergeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MergeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Merge numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MergeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(merge.FieldUndoneAt) {
+		fields = append(fields, merge.FieldUndoneAt)
+	}
+	if m.FieldCleared(merge.FieldRecord) {
+		fields = append(fields, merge.FieldRecord)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MergeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MergeMutation) ClearField(name string) error {
+	switch name {
+	case merge.FieldUndoneAt:
+		m.ClearUndoneAt()
+		return nil
+	case merge.FieldRecord:
+		m.ClearRecord()
+		return nil
+	}
+	return fmt.Errorf("unknown Merge nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MergeMutation) ResetField(name string) error {
+	switch name {
+	case merge.FieldPerformedAt:
+		m.ResetPerformedAt()
+		return nil
+	case merge.FieldUndoneAt:
+		m.ResetUndoneAt()
+		return nil
+	case merge.FieldMergedIds:
+		m.ResetMergedIds()
+		return nil
+	case merge.FieldRecord:
+		m.ResetRecord()
+		return nil
+	case merge.FieldSurvivorID:
+		m.ResetSurvivorID()
+		return nil
+	}
+	return fmt.Errorf("unknown Merge field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MergeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.survivor != nil {
+		edges = append(edges, merge.EdgeSurvivor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MergeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case merge.EdgeSurvivor:
+		if id := m.survivor; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MergeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MergeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MergeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedsurvivor {
+		edges = append(edges, merge.EdgeSurvivor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MergeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case merge.EdgeSurvivor:
+		return m.clearedsurvivor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MergeMutation) ClearEdge(name string) error {
+	switch name {
+	case merge.EdgeSurvivor:
+		m.ClearSurvivor()
+		return nil
+	}
+	return fmt.Errorf("unknown Merge unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MergeMutation) ResetEdge(name string) error {
+	switch name {
+	case merge.EdgeSurvivor:
+		m.ResetSurvivor()
+		return nil
+	}
+	return fmt.Errorf("unknown Merge edge %s", name)
 }
 
 // OrderMutation represents an operation that mutates the Order nodes in the graph.

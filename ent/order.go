@@ -35,7 +35,7 @@ type Order struct {
 	PlacedAt time.Time `json:"placed_at,omitempty"`
 	// Sum of quantity x unitPrice of the items, in cents.
 	Total money.Cents `json:"total,omitempty"`
-	// CustomerID holds the value of the "customer_id" field.
+	// Mutable: a merge moves orders to the survivor.
 	CustomerID int `json:"customer_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrderQuery when eager-loading is set.

@@ -459,6 +459,18 @@ func (u *OrderUpsert) UpdateStatus() *OrderUpsert {
 	return u
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (u *OrderUpsert) SetCustomerID(v int) *OrderUpsert {
+	u.Set(order.FieldCustomerID, v)
+	return u
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateCustomerID() *OrderUpsert {
+	u.SetExcluded(order.FieldCustomerID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -484,9 +496,6 @@ func (u *OrderUpsertOne) UpdateNewValues() *OrderUpsertOne {
 		}
 		if _, exists := u.create.mutation.Total(); exists {
 			s.SetIgnore(order.FieldTotal)
-		}
-		if _, exists := u.create.mutation.CustomerID(); exists {
-			s.SetIgnore(order.FieldCustomerID)
 		}
 	}))
 	return u
@@ -565,6 +574,20 @@ func (u *OrderUpsertOne) SetStatus(v order.Status) *OrderUpsertOne {
 func (u *OrderUpsertOne) UpdateStatus() *OrderUpsertOne {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (u *OrderUpsertOne) SetCustomerID(v int) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetCustomerID(v)
+	})
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateCustomerID() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateCustomerID()
 	})
 }
 
@@ -759,9 +782,6 @@ func (u *OrderUpsertBulk) UpdateNewValues() *OrderUpsertBulk {
 			if _, exists := b.mutation.Total(); exists {
 				s.SetIgnore(order.FieldTotal)
 			}
-			if _, exists := b.mutation.CustomerID(); exists {
-				s.SetIgnore(order.FieldCustomerID)
-			}
 		}
 	}))
 	return u
@@ -840,6 +860,20 @@ func (u *OrderUpsertBulk) SetStatus(v order.Status) *OrderUpsertBulk {
 func (u *OrderUpsertBulk) UpdateStatus() *OrderUpsertBulk {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (u *OrderUpsertBulk) SetCustomerID(v int) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetCustomerID(v)
+	})
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateCustomerID() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateCustomerID()
 	})
 }
 

@@ -70,11 +70,14 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 			"region":            {Column: "region"},
 			"city":              {Column: "city"},
 			"preferredLanguage": {Column: "preferred_language"},
+			"matchName":         {Column: "match_name"},
+			"matchCity":         {Column: "match_city"},
 		},
 		Edges: map[string]ReadPlanEdge{
 			"orders":     {Target: "Order", Unique: false, Rel: "O2M", Inverse: false, Table: "orders", Columns: []string{"customer_id"}},
 			"feedbacks":  {Target: "Feedback", Unique: false, Rel: "O2M", Inverse: false, Table: "feedbacks", Columns: []string{"customer_id"}},
 			"identities": {Target: "Identity", Unique: false, Rel: "O2M", Inverse: false, Table: "identities", Columns: []string{"customer_id"}},
+			"merges":     {Target: "Merge", Unique: false, Rel: "O2M", Inverse: false, Table: "merges", Columns: []string{"survivor_id"}},
 		},
 	},
 	"Feedback": {
@@ -115,6 +118,20 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 		},
 		Edges: map[string]ReadPlanEdge{
 			"customer": {Target: "Customer", Unique: true, Rel: "M2O", Inverse: true, Table: "identities", Columns: []string{"customer_id"}},
+		},
+	},
+	"Merge": {
+		Type: "Merge", Table: "merges", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":          {Column: "id"},
+			"performedAt": {Column: "performed_at"},
+			"undoneAt":    {Column: "undone_at"},
+			"mergedIds":   {Column: "merged_ids"},
+			"record":      {Column: "record"},
+			"survivorID":  {Column: "survivor_id"},
+		},
+		Edges: map[string]ReadPlanEdge{
+			"survivor": {Target: "Customer", Unique: true, Rel: "M2O", Inverse: true, Table: "merges", Columns: []string{"survivor_id"}},
 		},
 	},
 	"Order": {

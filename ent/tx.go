@@ -20,6 +20,8 @@ type Tx struct {
 	Feedback *FeedbackClient
 	// Identity is the client for interacting with the Identity builders.
 	Identity *IdentityClient
+	// Merge is the client for interacting with the Merge builders.
+	Merge *MergeClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderItem is the client for interacting with the OrderItem builders.
@@ -160,6 +162,7 @@ func (tx *Tx) init() {
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.Feedback = NewFeedbackClient(tx.config)
 	tx.Identity = NewIdentityClient(tx.config)
+	tx.Merge = NewMergeClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderItem = NewOrderItemClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)

@@ -83,6 +83,16 @@ func (r *mutationResolver) RemoveIdentity(ctx context.Context, id int) (int, err
 	return id, store.RemoveIdentity(ctx, r.ent(ctx), id)
 }
 
+// MergeCustomers is the resolver for the mergeCustomers field.
+func (r *mutationResolver) MergeCustomers(ctx context.Context, survivorID int, mergedIDs []int, dryRun *bool, fieldChoices []*MergeFieldChoiceInput) (*MergeResult, error) {
+	return r.mergeCustomers(ctx, survivorID, mergedIDs, dryRun, fieldChoices)
+}
+
+// UnmergeCustomers is the resolver for the unmergeCustomers field.
+func (r *mutationResolver) UnmergeCustomers(ctx context.Context, mergeID int) ([]*ent.Customer, error) {
+	return store.Unmerge(ctx, r.ent(ctx), mergeID)
+}
+
 // Customers is the resolver for the customers field.
 func (r *personaResolver) Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
 	conn, err := r.ent(ctx).Customer.Query().
@@ -114,6 +124,11 @@ func (r *queryResolver) Customer(ctx context.Context, id *int, externalRef *stri
 		return nil, fmt.Errorf("looking up customer: %w", err)
 	}
 	return c, nil
+}
+
+// DuplicateCandidates is the resolver for the duplicateCandidates field.
+func (r *queryResolver) DuplicateCandidates(ctx context.Context, customerID *int, minScore *float64, first *int, after *entgql.Cursor[int]) (*DuplicateCandidateConnection, error) {
+	return r.duplicateCandidates(ctx, customerID, minScore, first, after)
 }
 
 // Insights is the resolver for the insights field.

@@ -17,6 +17,11 @@ func (r *customerResolver) Identities(ctx context.Context, obj *ent.Customer) ([
 	return byID(obj.Identities(ctx))
 }
 
+// Merges is the resolver for the merges field.
+func (r *customerResolver) Merges(ctx context.Context, obj *ent.Customer) ([]*ent.Merge, error) {
+	return byID(obj.Merges(ctx))
+}
+
 // Items is the resolver for the items field.
 func (r *orderResolver) Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error) {
 	return byID(obj.Items(ctx))

@@ -65,6 +65,7 @@ type ComplexityRoot struct {
 		IncomeBand        func(childComplexity int) int
 		Kind              func(childComplexity int) int
 		LifecycleStage    func(childComplexity int) int
+		Merges            func(childComplexity int) int
 		Name              func(childComplexity int) int
 		Orders            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
 		Personas          func(childComplexity int) int
@@ -100,6 +101,24 @@ type ComplexityRoot struct {
 		NpsCategory       func(childComplexity int) int
 		OrderCount        func(childComplexity int) int
 		RepeatCustomer    func(childComplexity int) int
+	}
+
+	DuplicateCandidate struct {
+		Customer func(childComplexity int) int
+		Other    func(childComplexity int) int
+		Reasons  func(childComplexity int) int
+		Score    func(childComplexity int) int
+	}
+
+	DuplicateCandidateConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DuplicateCandidateEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Feedback struct {
@@ -138,6 +157,24 @@ type ComplexityRoot struct {
 		Verified  func(childComplexity int) int
 	}
 
+	MatchReason struct {
+		Detail func(childComplexity int) int
+		Rule   func(childComplexity int) int
+	}
+
+	Merge struct {
+		ID          func(childComplexity int) int
+		MergedIds   func(childComplexity int) int
+		PerformedAt func(childComplexity int) int
+		Survivor    func(childComplexity int) int
+		UndoneAt    func(childComplexity int) int
+	}
+
+	MergeResult struct {
+		Merge    func(childComplexity int) int
+		Survivor func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddIdentity       func(childComplexity int, customerID int, input AddIdentityInput) int
 		CreateCustomer    func(childComplexity int, input ent.CreateCustomerInput) int
@@ -146,7 +183,9 @@ type ComplexityRoot struct {
 		CreatePersona     func(childComplexity int, input ent.CreatePersonaInput) int
 		DeleteCustomer    func(childComplexity int, id int) int
 		DeletePersona     func(childComplexity int, id int) int
+		MergeCustomers    func(childComplexity int, survivorID int, mergedIDs []int, dryRun *bool, fieldChoices []*MergeFieldChoiceInput) int
 		RemoveIdentity    func(childComplexity int, id int) int
+		UnmergeCustomers  func(childComplexity int, mergeID int) int
 		UpdateCustomer    func(childComplexity int, id int, input ent.UpdateCustomerInput) int
 		UpdateOrderStatus func(childComplexity int, id int, status order.Status) int
 		UpdatePersona     func(childComplexity int, id int, input ent.UpdatePersonaInput) int
@@ -228,14 +267,15 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Customer  func(childComplexity int, id *int, externalRef *string, email *string, identity *IdentityLookupInput) int
-		Customers func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
-		Feedbacks func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
-		Insights  func(childComplexity int, personaID *int, since *time.Time) int
-		Node      func(childComplexity int, id int) int
-		Nodes     func(childComplexity int, ids []int) int
-		Orders    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
-		Personas  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) int
+		Customer            func(childComplexity int, id *int, externalRef *string, email *string, identity *IdentityLookupInput) int
+		Customers           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
+		DuplicateCandidates func(childComplexity int, customerID *int, minScore *float64, first *int, after *entgql.Cursor[int]) int
+		Feedbacks           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
+		Insights            func(childComplexity int, personaID *int, since *time.Time) int
+		Node                func(childComplexity int, id int) int
+		Nodes               func(childComplexity int, ids []int) int
+		Orders              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
+		Personas            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) int
 	}
 
 	SegmentScores struct {
@@ -261,6 +301,7 @@ type ComplexityRoot struct {
 
 type CustomerResolver interface {
 	Identities(ctx context.Context, obj *ent.Customer) ([]*ent.Identity, error)
+	Merges(ctx context.Context, obj *ent.Customer) ([]*ent.Merge, error)
 	Personas(ctx context.Context, obj *ent.Customer) ([]*ent.Persona, error)
 	Scores(ctx context.Context, obj *ent.Customer) (*scores.Customer, error)
 }
@@ -276,6 +317,8 @@ type MutationResolver interface {
 	CreateFeedback(ctx context.Context, input ent.CreateFeedbackInput) (*ent.Feedback, error)
 	AddIdentity(ctx context.Context, customerID int, input AddIdentityInput) (*ent.Identity, error)
 	RemoveIdentity(ctx context.Context, id int) (int, error)
+	MergeCustomers(ctx context.Context, survivorID int, mergedIDs []int, dryRun *bool, fieldChoices []*MergeFieldChoiceInput) (*MergeResult, error)
+	UnmergeCustomers(ctx context.Context, mergeID int) ([]*ent.Customer, error)
 }
 type OrderResolver interface {
 	Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error)
@@ -292,6 +335,7 @@ type QueryResolver interface {
 	Orders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error)
 	Personas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) (*ent.PersonaConnection, error)
 	Customer(ctx context.Context, id *int, externalRef *string, email *string, identity *IdentityLookupInput) (*ent.Customer, error)
+	DuplicateCandidates(ctx context.Context, customerID *int, minScore *float64, first *int, after *entgql.Cursor[int]) (*DuplicateCandidateConnection, error)
 	Insights(ctx context.Context, personaID *int, since *time.Time) (*scores.Segment, error)
 }
 
@@ -396,6 +440,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.LifecycleStage(childComplexity), true
+	case "Customer.merges":
+		if e.ComplexityRoot.Customer.Merges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Merges(childComplexity), true
 	case "Customer.name":
 		if e.ComplexityRoot.Customer.Name == nil {
 			break
@@ -561,6 +611,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerScores.RepeatCustomer(childComplexity), true
 
+	case "DuplicateCandidate.customer":
+		if e.ComplexityRoot.DuplicateCandidate.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Customer(childComplexity), true
+	case "DuplicateCandidate.other":
+		if e.ComplexityRoot.DuplicateCandidate.Other == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Other(childComplexity), true
+	case "DuplicateCandidate.reasons":
+		if e.ComplexityRoot.DuplicateCandidate.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Reasons(childComplexity), true
+	case "DuplicateCandidate.score":
+		if e.ComplexityRoot.DuplicateCandidate.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Score(childComplexity), true
+
+	case "DuplicateCandidateConnection.edges":
+		if e.ComplexityRoot.DuplicateCandidateConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.Edges(childComplexity), true
+	case "DuplicateCandidateConnection.pageInfo":
+		if e.ComplexityRoot.DuplicateCandidateConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.PageInfo(childComplexity), true
+	case "DuplicateCandidateConnection.totalCount":
+		if e.ComplexityRoot.DuplicateCandidateConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.TotalCount(childComplexity), true
+
+	case "DuplicateCandidateEdge.cursor":
+		if e.ComplexityRoot.DuplicateCandidateEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateEdge.Cursor(childComplexity), true
+	case "DuplicateCandidateEdge.node":
+		if e.ComplexityRoot.DuplicateCandidateEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateEdge.Node(childComplexity), true
+
 	case "Feedback.channel":
 		if e.ComplexityRoot.Feedback.Channel == nil {
 			break
@@ -709,6 +816,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Identity.Verified(childComplexity), true
 
+	case "MatchReason.detail":
+		if e.ComplexityRoot.MatchReason.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Detail(childComplexity), true
+	case "MatchReason.rule":
+		if e.ComplexityRoot.MatchReason.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Rule(childComplexity), true
+
+	case "Merge.id":
+		if e.ComplexityRoot.Merge.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Merge.ID(childComplexity), true
+	case "Merge.mergedIDs":
+		if e.ComplexityRoot.Merge.MergedIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Merge.MergedIds(childComplexity), true
+	case "Merge.performedAt":
+		if e.ComplexityRoot.Merge.PerformedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Merge.PerformedAt(childComplexity), true
+	case "Merge.survivor":
+		if e.ComplexityRoot.Merge.Survivor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Merge.Survivor(childComplexity), true
+	case "Merge.undoneAt":
+		if e.ComplexityRoot.Merge.UndoneAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Merge.UndoneAt(childComplexity), true
+
+	case "MergeResult.merge":
+		if e.ComplexityRoot.MergeResult.Merge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeResult.Merge(childComplexity), true
+	case "MergeResult.survivor":
+		if e.ComplexityRoot.MergeResult.Survivor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeResult.Survivor(childComplexity), true
+
 	case "Mutation.addIdentity":
 		if e.ComplexityRoot.Mutation.AddIdentity == nil {
 			break
@@ -786,6 +950,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeletePersona(childComplexity, args["id"].(int)), true
+	case "Mutation.mergeCustomers":
+		if e.ComplexityRoot.Mutation.MergeCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeCustomers(childComplexity, args["survivorID"].(int), args["mergedIDs"].([]int), args["dryRun"].(*bool), args["fieldChoices"].([]*MergeFieldChoiceInput)), true
 	case "Mutation.removeIdentity":
 		if e.ComplexityRoot.Mutation.RemoveIdentity == nil {
 			break
@@ -797,6 +972,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveIdentity(childComplexity, args["id"].(int)), true
+	case "Mutation.unmergeCustomers":
+		if e.ComplexityRoot.Mutation.UnmergeCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unmergeCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnmergeCustomers(childComplexity, args["mergeID"].(int)), true
 	case "Mutation.updateCustomer":
 		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
 			break
@@ -1160,6 +1346,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CustomerOrder), args["where"].(*ent.CustomerWhereInput)), true
+	case "Query.duplicateCandidates":
+		if e.ComplexityRoot.Query.DuplicateCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_duplicateCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["customerID"].(*int), args["minScore"].(*float64), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
 	case "Query.feedbacks":
 		if e.ComplexityRoot.Query.Feedbacks == nil {
 			break
@@ -1325,6 +1522,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputFeedbackOrder,
 		ec.unmarshalInputFeedbackWhereInput,
 		ec.unmarshalInputIdentityLookupInput,
+		ec.unmarshalInputMergeFieldChoiceInput,
 		ec.unmarshalInputOrderItemInput,
 		ec.unmarshalInputOrderOrder,
 		ec.unmarshalInputOrderWhereInput,
@@ -1463,6 +1661,58 @@ extend type Query {
   identity (its value in any form the kind's normalization accepts).
   """
   customer(id: ID, externalRef: String, email: String, identity: IdentityLookupInput): Customer
+  """
+  Pairs of customers that may be one person or organization, by score
+  (highest first), then by ids. With customerID, that customer's pairs only.
+  The rules and their scores are in the README (Identity resolution).
+  """
+  duplicateCandidates(customerID: ID, minScore: Float = 0.7, first: Int, after: Cursor): DuplicateCandidateConnection!
+}
+
+"A rule that holds for a pair of customers, and what it found."
+type MatchReason {
+  "SHARED_IDENTITY, SAME_NAME_AND_BIRTH_DATE, SAME_BUSINESS_NAME_AND_COUNTRY or SIMILAR_NAME_AND_CITY."
+  rule: String!
+  detail: String!
+}
+
+type DuplicateCandidate {
+  "The customer with the lower id (the one asked for, with customerID)."
+  customer: Customer!
+  other: Customer!
+  "The highest score of the rules that hold, from 0 to 1."
+  score: Float!
+  reasons: [MatchReason!]!
+}
+
+type DuplicateCandidateEdge {
+  node: DuplicateCandidate!
+  cursor: Cursor!
+}
+
+type DuplicateCandidateConnection {
+  edges: [DuplicateCandidateEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Merge {
+  "The customers merged into the survivor."
+  mergedIDs: [ID!]!
+}
+
+"Take a field's value from another customer of the merge."
+input MergeFieldChoiceInput {
+  "A field of Customer, e.g. \"email\" or \"birthDate\"."
+  field: String!
+  fromCustomerID: ID!
+}
+
+type MergeResult {
+  "Null for a dry run."
+  merge: Merge
+  "The survivor as the merge leaves it (for a dry run: would leave it)."
+  survivor: Customer!
 }
 
 input IdentityLookupInput {
@@ -1520,6 +1770,15 @@ type Mutation {
   addIdentity(customerID: ID!, input: AddIdentityInput!): Identity!
   "Removes an identity; returns its id."
   removeIdentity(id: ID!): ID!
+  """
+  Merges customers into a survivor, in one transaction: their identities,
+  orders and feedback move to it; per field the survivor's value wins unless
+  it is null or fieldChoices takes another customer's. With dryRun nothing is
+  written. A dry run must be the operation's only mutation.
+  """
+  mergeCustomers(survivorID: ID!, mergedIDs: [ID!]!, dryRun: Boolean = false, fieldChoices: [MergeFieldChoiceInput!]): MergeResult!
+  "Undoes a merge; returns the survivor and the customers brought back."
+  unmergeCustomers(mergeID: ID!): [Customer!]!
 }
 
 "Category of an NPS answer: 9-10 promoter, 7-8 passive, 0-6 detractor."
@@ -1747,6 +2006,10 @@ type Customer implements Node {
     where: FeedbackWhereInput
   ): FeedbackConnection!
   identities: [Identity!]!
+  """
+  The merges this customer survived.
+  """
+  merges: [Merge!]!
 }
 """
 A connection to a list of items.
@@ -2366,6 +2629,12 @@ enum LifecycleStage @goModel(model: "github.com/c360/c360/ent/customer.Lifecycle
   PROSPECT
   ACTIVE
   CHURNED
+}
+type Merge implements Node {
+  id: ID!
+  performedAt: Time!
+  undoneAt: Time
+  survivor: Customer!
 }
 """
 An object with an ID.
@@ -3037,6 +3306,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_feedbacks(ctx, field)
 	case "identities":
 		return ec.fieldContext_Customer_identities(ctx, field)
+	case "merges":
+		return ec.fieldContext_Customer_merges(ctx, field)
 	case "personas":
 		return ec.fieldContext_Customer_personas(ctx, field)
 	case "scores":
@@ -3095,6 +3366,42 @@ func (ec *executionContext) childFields_CustomerScores(ctx context.Context, fiel
 		return ec.fieldContext_CustomerScores_churnRisk(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerScores", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_DuplicateCandidate_customer(ctx, field)
+	case "other":
+		return ec.fieldContext_DuplicateCandidate_other(ctx, field)
+	case "score":
+		return ec.fieldContext_DuplicateCandidate_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_DuplicateCandidate_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidateConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DuplicateCandidateConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DuplicateCandidateConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DuplicateCandidateConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidateConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidateEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DuplicateCandidateEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DuplicateCandidateEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidateEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Feedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3167,6 +3474,42 @@ func (ec *executionContext) childFields_Identity(ctx context.Context, field grap
 		return ec.fieldContext_Identity_customer(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_MatchReason_rule(ctx, field)
+	case "detail":
+		return ec.fieldContext_MatchReason_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchReason", field.Name)
+}
+
+func (ec *executionContext) childFields_Merge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Merge_id(ctx, field)
+	case "performedAt":
+		return ec.fieldContext_Merge_performedAt(ctx, field)
+	case "undoneAt":
+		return ec.fieldContext_Merge_undoneAt(ctx, field)
+	case "survivor":
+		return ec.fieldContext_Merge_survivor(ctx, field)
+	case "mergedIDs":
+		return ec.fieldContext_Merge_mergedIDs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Merge", field.Name)
+}
+
+func (ec *executionContext) childFields_MergeResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "merge":
+		return ec.fieldContext_MergeResult_merge(ctx, field)
+	case "survivor":
+		return ec.fieldContext_MergeResult_survivor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3695,6 +4038,44 @@ func (ec *executionContext) field_Mutation_deletePersona_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_mergeCustomers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "survivorID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["survivorID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "mergedIDs",
+		func(ctx context.Context, v any) ([]int, error) {
+			return ec.unmarshalNID2ᚕintᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mergedIDs"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "fieldChoices",
+		func(ctx context.Context, v any) ([]*MergeFieldChoiceInput, error) {
+			return ec.unmarshalOMergeFieldChoiceInput2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMergeFieldChoiceInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fieldChoices"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3706,6 +4087,20 @@ func (ec *executionContext) field_Mutation_removeIdentity_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unmergeCustomers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mergeID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mergeID"] = arg0
 	return args, nil
 }
 
@@ -3946,6 +4341,44 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerID",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "minScore",
+		func(ctx context.Context, v any) (*float64, error) {
+			return ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minScore"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -4822,6 +5255,38 @@ func (ec *executionContext) fieldContext_Customer_identities(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_merges(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_merges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Merges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Merge) graphql.Marshaler {
+			return ec.marshalNMerge2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐMergeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_merges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Merge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_personas(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5302,6 +5767,267 @@ func (ec *executionContext) _CustomerScores_churnRisk(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_CustomerScores_churnRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerScores", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DuplicateCandidate_customer(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_other(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_other(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Other, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_other(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_score(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _DuplicateCandidate_reasons(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*MatchReason) graphql.Marshaler {
+			return ec.marshalNMatchReason2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMatchReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_edges(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*DuplicateCandidateEdge) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidateEdge2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐDuplicateCandidateEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidateEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidateConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DuplicateCandidateEdge_node(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidateEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐDuplicateCandidate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *DuplicateCandidateEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidateEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
@@ -5946,6 +6672,240 @@ func (ec *executionContext) fieldContext_Identity_customer(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _MatchReason_rule(ctx context.Context, field graphql.CollectedField, obj *MatchReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MatchReason_detail(ctx context.Context, field graphql.CollectedField, obj *MatchReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Merge_id(ctx context.Context, field graphql.CollectedField, obj *ent.Merge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Merge_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Merge_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Merge", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Merge_performedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Merge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Merge_performedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerformedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Merge_performedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Merge", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Merge_undoneAt(ctx context.Context, field graphql.CollectedField, obj *ent.Merge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Merge_undoneAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UndoneAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Merge_undoneAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Merge", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Merge_survivor(ctx context.Context, field graphql.CollectedField, obj *ent.Merge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Merge_survivor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Survivor(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Merge_survivor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Merge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Merge_mergedIDs(ctx context.Context, field graphql.CollectedField, obj *ent.Merge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Merge_mergedIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNID2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Merge_mergedIDs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Merge", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _MergeResult_merge(ctx context.Context, field graphql.CollectedField, obj *MergeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeResult_merge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Merge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Merge) graphql.Marshaler {
+			return ec.marshalOMerge2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐMerge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MergeResult_merge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Merge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeResult_survivor(ctx context.Context, field graphql.CollectedField, obj *MergeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeResult_survivor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Survivor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeResult_survivor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6424,6 +7384,94 @@ func (ec *executionContext) fieldContext_Mutation_removeIdentity(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removeIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeCustomers(ctx, fc.Args["survivorID"].(int), fc.Args["mergedIDs"].([]int), fc.Args["dryRun"].(*bool), fc.Args["fieldChoices"].([]*MergeFieldChoiceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *MergeResult) graphql.Marshaler {
+			return ec.marshalNMergeResult2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMergeResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeCustomers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergeResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unmergeCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unmergeCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnmergeCustomers(ctx, fc.Args["mergeID"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unmergeCustomers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unmergeCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7968,6 +9016,50 @@ func (ec *executionContext) fieldContext_Query_customer(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_customer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_duplicateCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DuplicateCandidates(ctx, fc.Args["customerID"].(*int), fc.Args["minScore"].(*float64), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DuplicateCandidateConnection) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidateConnection2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐDuplicateCandidateConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidateConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_duplicateCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12119,6 +13211,43 @@ func (ec *executionContext) unmarshalInputIdentityLookupInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMergeFieldChoiceInput(ctx context.Context, obj any) (MergeFieldChoiceInput, error) {
+	var it MergeFieldChoiceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "fromCustomerID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "fromCustomerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromCustomerID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromCustomerID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputOrderItemInput(ctx context.Context, obj any) (OrderItemInput, error) {
 	var it OrderItemInput
 	if obj == nil {
@@ -13734,6 +14863,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Order(ctx, sel, obj)
+	case *ent.Merge:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Merge(ctx, sel, obj)
 	case *ent.Identity:
 		if obj == nil {
 			return graphql.Null
@@ -13945,6 +15079,44 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Customer_identities(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "merges":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_merges(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -14230,6 +15402,150 @@ func (ec *executionContext) _CustomerScores(ctx context.Context, sel ast.Selecti
 			}
 		case "churnRisk":
 			out.Values[i] = ec._CustomerScores_churnRisk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var duplicateCandidateImplementors = []string{"DuplicateCandidate"}
+
+func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.SelectionSet, obj *DuplicateCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidate")
+		case "customer":
+			out.Values[i] = ec._DuplicateCandidate_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "other":
+			out.Values[i] = ec._DuplicateCandidate_other(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._DuplicateCandidate_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._DuplicateCandidate_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var duplicateCandidateConnectionImplementors = []string{"DuplicateCandidateConnection"}
+
+func (ec *executionContext) _DuplicateCandidateConnection(ctx context.Context, sel ast.SelectionSet, obj *DuplicateCandidateConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidateConnection")
+		case "edges":
+			out.Values[i] = ec._DuplicateCandidateConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DuplicateCandidateConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DuplicateCandidateConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var duplicateCandidateEdgeImplementors = []string{"DuplicateCandidateEdge"}
+
+func (ec *executionContext) _DuplicateCandidateEdge(ctx context.Context, sel ast.SelectionSet, obj *DuplicateCandidateEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidateEdge")
+		case "node":
+			out.Values[i] = ec._DuplicateCandidateEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DuplicateCandidateEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14605,6 +15921,183 @@ func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var matchReasonImplementors = []string{"MatchReason"}
+
+func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionSet, obj *MatchReason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchReason")
+		case "rule":
+			out.Values[i] = ec._MatchReason_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._MatchReason_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mergeImplementors = []string{"Merge", "Node"}
+
+func (ec *executionContext) _Merge(ctx context.Context, sel ast.SelectionSet, obj *ent.Merge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Merge")
+		case "id":
+			out.Values[i] = ec._Merge_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "performedAt":
+			out.Values[i] = ec._Merge_performedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "undoneAt":
+			out.Values[i] = ec._Merge_undoneAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "survivor":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Merge_survivor(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "mergedIDs":
+			out.Values[i] = ec._Merge_mergedIDs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mergeResultImplementors = []string{"MergeResult"}
+
+func (ec *executionContext) _MergeResult(ctx context.Context, sel ast.SelectionSet, obj *MergeResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeResult")
+		case "merge":
+			out.Values[i] = ec._MergeResult_merge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "survivor":
+			out.Values[i] = ec._MergeResult_survivor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -14698,6 +16191,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeIdentity":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeIdentity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeCustomers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeCustomers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unmergeCustomers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unmergeCustomers(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -15599,6 +17106,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "duplicateCandidates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_duplicateCandidates(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "insights":
 			field := field
 
@@ -16197,6 +17726,22 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNCustomer2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomer2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCustomer2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -16318,6 +17863,52 @@ func (ec *executionContext) marshalNDecimal2githubᚗcomᚋc360ᚋc360ᚋinterna
 	return v
 }
 
+func (ec *executionContext) marshalNDuplicateCandidate2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐDuplicateCandidate(ctx context.Context, sel ast.SelectionSet, v *DuplicateCandidate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DuplicateCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateConnection2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐDuplicateCandidateConnection(ctx context.Context, sel ast.SelectionSet, v *DuplicateCandidateConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DuplicateCandidateConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateEdge2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐDuplicateCandidateEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*DuplicateCandidateEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateCandidateEdge2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐDuplicateCandidateEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateEdge2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐDuplicateCandidateEdge(ctx context.Context, sel ast.SelectionSet, v *DuplicateCandidateEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DuplicateCandidateEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNFeedback2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐFeedback(ctx context.Context, sel ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -16377,6 +17968,22 @@ func (ec *executionContext) marshalNFeedbackOrderField2ᚖgithubᚗcomᚋc360ᚋ
 func (ec *executionContext) unmarshalNFeedbackWhereInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐFeedbackWhereInput(ctx context.Context, v any) (*ent.FeedbackWhereInput, error) {
 	res, err := ec.unmarshalInputFeedbackWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNGender2githubᚗcomᚋc360ᚋc360ᚋinternalᚋpersonasᚐGender(ctx context.Context, v any) (personas.Gender, error) {
@@ -16566,6 +18173,73 @@ func (ec *executionContext) marshalNLifecycleStage2githubᚗcomᚋc360ᚋc360ᚋ
 	return v
 }
 
+func (ec *executionContext) marshalNMatchReason2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMatchReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*MatchReason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchReason2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMatchReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchReason2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMatchReason(ctx context.Context, sel ast.SelectionSet, v *MatchReason) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MatchReason(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMerge2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐMergeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Merge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMerge2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐMerge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMerge2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐMerge(ctx context.Context, sel ast.SelectionSet, v *ent.Merge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Merge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMergeFieldChoiceInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMergeFieldChoiceInput(ctx context.Context, v any) (*MergeFieldChoiceInput, error) {
+	res, err := ec.unmarshalInputMergeFieldChoiceInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMergeResult2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMergeResult(ctx context.Context, sel ast.SelectionSet, v *MergeResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MergeResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋc360ᚋc360ᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16684,6 +18358,16 @@ func (ec *executionContext) unmarshalNOrderWhereInput2ᚖgithubᚗcomᚋc360ᚋc
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *entgql.PageInfo[int]) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPersona2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐPersonaᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Persona) graphql.Marshaler {
@@ -17739,6 +19423,30 @@ func (ec *executionContext) marshalOLifecycleStage2ᚖgithubᚗcomᚋc360ᚋc360
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOMerge2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐMerge(ctx context.Context, sel ast.SelectionSet, v *ent.Merge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Merge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMergeFieldChoiceInput2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMergeFieldChoiceInputᚄ(ctx context.Context, v any) ([]*MergeFieldChoiceInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*MergeFieldChoiceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMergeFieldChoiceInput2ᚖgithubᚗcomᚋc360ᚋc360ᚋgraphᚐMergeFieldChoiceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋc360ᚋc360ᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {

@@ -4,6 +4,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/identities"
@@ -12,18 +13,18 @@ import (
 
 // customerLookup is Query.customer's predicate: exactly one of id,
 // externalRef, email (case-insensitive) or identity (in its kind's normal
-// form). It refuses any other number of arguments, and an identity value
-// the kind cannot take.
+// form); a merged customer's finds its survivor (store.LookupID). It refuses
+// any other number of arguments, and an identity value the kind cannot take.
 func customerLookup(id *int, externalRef, email *string, ident *IdentityLookupInput) (predicate.Customer, error) {
 	switch {
 	case countSet(id != nil, externalRef != nil, email != nil, ident != nil) != 1:
 		return nil, validate.Errorf("id", "give exactly one of id, externalRef, email or identity")
 	case id != nil:
-		return customer.ID(*id), nil
+		return store.LookupID(*id), nil
 	case externalRef != nil:
-		return customer.ExternalRef(*externalRef), nil
+		return store.LookupExternalRef(*externalRef), nil
 	case email != nil:
-		return customer.Email(validate.NormalizeEmail(*email)), nil
+		return store.LookupEmail(validate.NormalizeEmail(*email)), nil
 	}
 	v, err := identities.Normalize(ident.Kind.String(), ident.Value)
 	if err != nil {

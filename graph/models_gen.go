@@ -5,6 +5,8 @@ package graph
 import (
 	"time"
 
+	"entgo.io/contrib/entgql"
+	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/money"
@@ -34,9 +36,50 @@ type CreateOrderInput struct {
 	Items []*OrderItemInput `json:"items"`
 }
 
+type DuplicateCandidate struct {
+	// The customer with the lower id (the one asked for, with customerID).
+	Customer *ent.Customer `json:"customer"`
+	Other    *ent.Customer `json:"other"`
+	// The highest score of the rules that hold, from 0 to 1.
+	Score   float64        `json:"score"`
+	Reasons []*MatchReason `json:"reasons"`
+}
+
+type DuplicateCandidateConnection struct {
+	Edges      []*DuplicateCandidateEdge `json:"edges"`
+	PageInfo   *entgql.PageInfo[int]     `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+type DuplicateCandidateEdge struct {
+	Node   *DuplicateCandidate `json:"node"`
+	Cursor entgql.Cursor[int]  `json:"cursor"`
+}
+
 type IdentityLookupInput struct {
 	Kind  identity.Kind `json:"kind"`
 	Value string        `json:"value"`
+}
+
+// A rule that holds for a pair of customers, and what it found.
+type MatchReason struct {
+	// SHARED_IDENTITY, SAME_NAME_AND_BIRTH_DATE, SAME_BUSINESS_NAME_AND_COUNTRY or SIMILAR_NAME_AND_CITY.
+	Rule   string `json:"rule"`
+	Detail string `json:"detail"`
+}
+
+// Take a field's value from another customer of the merge.
+type MergeFieldChoiceInput struct {
+	// A field of Customer, e.g. "email" or "birthDate".
+	Field          string `json:"field"`
+	FromCustomerID int    `json:"fromCustomerID"`
+}
+
+type MergeResult struct {
+	// Null for a dry run.
+	Merge *ent.Merge `json:"merge,omitempty"`
+	// The survivor as the merge leaves it (for a dry run: would leave it).
+	Survivor *ent.Customer `json:"survivor"`
 }
 
 type OrderItemInput struct {

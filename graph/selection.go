@@ -10,12 +10,17 @@ import (
 
 // selectsNodeField reports whether the current connection field selects
 // edges { node { <name> } } (through fragments too).
-func selectsNodeField(ctx context.Context, name string) bool {
+func selectsNodeField(ctx context.Context, name string) bool { return len(nodeFields(ctx, name)) > 0 }
+
+// nodeFields returns the selections of edges { node { <name> } } under the
+// current connection field (one per alias).
+func nodeFields(ctx context.Context, name string) []graphql.CollectedField {
 	fc := graphql.GetFieldContext(ctx)
 	oc := graphql.GetOperationContext(ctx)
 	if fc == nil || oc == nil {
-		return false
+		return nil
 	}
+	var out []graphql.CollectedField
 	for _, edges := range graphql.CollectFields(oc, fc.Field.Selections, nil) {
 		if edges.Name != "edges" {
 			continue
@@ -26,12 +31,12 @@ func selectsNodeField(ctx context.Context, name string) bool {
 			}
 			for _, f := range graphql.CollectFields(oc, node.Selections, nil) {
 				if f.Name == name {
-					return true
+					out = append(out, f)
 				}
 			}
 		}
 	}
-	return false
+	return out
 }
 
 // prefetchScores loads the scores of a page of customers in one batch when

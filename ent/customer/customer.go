@@ -52,12 +52,18 @@ const (
 	FieldCity = "city"
 	// FieldPreferredLanguage holds the string denoting the preferred_language field in the database.
 	FieldPreferredLanguage = "preferred_language"
+	// FieldMatchName holds the string denoting the match_name field in the database.
+	FieldMatchName = "match_name"
+	// FieldMatchCity holds the string denoting the match_city field in the database.
+	FieldMatchCity = "match_city"
 	// EdgeOrders holds the string denoting the orders edge name in mutations.
 	EdgeOrders = "orders"
 	// EdgeFeedbacks holds the string denoting the feedbacks edge name in mutations.
 	EdgeFeedbacks = "feedbacks"
 	// EdgeIdentities holds the string denoting the identities edge name in mutations.
 	EdgeIdentities = "identities"
+	// EdgeMerges holds the string denoting the merges edge name in mutations.
+	EdgeMerges = "merges"
 	// Table holds the table name of the customer in the database.
 	Table = "customers"
 	// OrdersTable is the table that holds the orders relation/edge.
@@ -81,6 +87,13 @@ const (
 	IdentitiesInverseTable = "identities"
 	// IdentitiesColumn is the table column denoting the identities relation/edge.
 	IdentitiesColumn = "customer_id"
+	// MergesTable is the table that holds the merges relation/edge.
+	MergesTable = "merges"
+	// MergesInverseTable is the table name for the Merge entity.
+	// It exists in this package in order to avoid circular dependency with the "merge" package.
+	MergesInverseTable = "merges"
+	// MergesColumn is the table column denoting the merges relation/edge.
+	MergesColumn = "survivor_id"
 )
 
 // Columns holds all SQL columns for customer fields.
@@ -102,6 +115,8 @@ var Columns = []string{
 	FieldRegion,
 	FieldCity,
 	FieldPreferredLanguage,
+	FieldMatchName,
+	FieldMatchCity,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -120,7 +135,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/c360/c360/ent/runtime"
 var (
-	Hooks [1]ent.Hook
+	Hooks [2]ent.Hook
 	// ExternalRefValidator is a validator for the "external_ref" field. It is called by the builders before save.
 	ExternalRefValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -145,6 +160,10 @@ var (
 	CityValidator func(string) error
 	// PreferredLanguageValidator is a validator for the "preferred_language" field. It is called by the builders before save.
 	PreferredLanguageValidator func(string) error
+	// DefaultMatchName holds the default value on creation for the "match_name" field.
+	DefaultMatchName string
+	// DefaultMatchCity holds the default value on creation for the "match_city" field.
+	DefaultMatchCity string
 )
 
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
@@ -318,6 +337,16 @@ func ByPreferredLanguage(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPreferredLanguage, opts...).ToFunc()
 }
 
+// ByMatchName orders the results by the match_name field.
+func ByMatchName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMatchName, opts...).ToFunc()
+}
+
+// ByMatchCity orders the results by the match_city field.
+func ByMatchCity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMatchCity, opts...).ToFunc()
+}
+
 // ByOrdersCount orders the results by orders count.
 func ByOrdersCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -359,6 +388,20 @@ func ByIdentities(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newIdentitiesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMergesCount orders the results by merges count.
+func ByMergesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMergesStep(), opts...)
+	}
+}
+
+// ByMerges orders the results by merges terms.
+func ByMerges(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMergesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrdersStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -378,6 +421,13 @@ func newIdentitiesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(IdentitiesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, IdentitiesTable, IdentitiesColumn),
+	)
+}
+func newMergesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MergesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MergesTable, MergesColumn),
 	)
 }
 

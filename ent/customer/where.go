@@ -114,6 +114,16 @@ func PreferredLanguage(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldPreferredLanguage, v))
 }
 
+// MatchName applies equality check predicate on the "match_name" field. It's identical to MatchNameEQ.
+func MatchName(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMatchName, v))
+}
+
+// MatchCity applies equality check predicate on the "match_city" field. It's identical to MatchCityEQ.
+func MatchCity(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMatchCity, v))
+}
+
 // ExternalRefEQ applies the EQ predicate on the "external_ref" field.
 func ExternalRefEQ(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldExternalRef, v))
@@ -1028,6 +1038,136 @@ func PreferredLanguageContainsFold(v string) predicate.Customer {
 	return predicate.Customer(casefold.FieldContainsFold(FieldPreferredLanguage, v))
 }
 
+// MatchNameEQ applies the EQ predicate on the "match_name" field.
+func MatchNameEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMatchName, v))
+}
+
+// MatchNameNEQ applies the NEQ predicate on the "match_name" field.
+func MatchNameNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldMatchName, v))
+}
+
+// MatchNameIn applies the In predicate on the "match_name" field.
+func MatchNameIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldMatchName, vs...))
+}
+
+// MatchNameNotIn applies the NotIn predicate on the "match_name" field.
+func MatchNameNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldMatchName, vs...))
+}
+
+// MatchNameGT applies the GT predicate on the "match_name" field.
+func MatchNameGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldMatchName, v))
+}
+
+// MatchNameGTE applies the GTE predicate on the "match_name" field.
+func MatchNameGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldMatchName, v))
+}
+
+// MatchNameLT applies the LT predicate on the "match_name" field.
+func MatchNameLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldMatchName, v))
+}
+
+// MatchNameLTE applies the LTE predicate on the "match_name" field.
+func MatchNameLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldMatchName, v))
+}
+
+// MatchNameContains applies the Contains predicate on the "match_name" field.
+func MatchNameContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldMatchName, v))
+}
+
+// MatchNameHasPrefix applies the HasPrefix predicate on the "match_name" field.
+func MatchNameHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldMatchName, v))
+}
+
+// MatchNameHasSuffix applies the HasSuffix predicate on the "match_name" field.
+func MatchNameHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldMatchName, v))
+}
+
+// MatchNameEqualFold applies the EqualFold predicate on the "match_name" field.
+func MatchNameEqualFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldEqualFold(FieldMatchName, v))
+}
+
+// MatchNameContainsFold applies the ContainsFold predicate on the "match_name" field.
+func MatchNameContainsFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldContainsFold(FieldMatchName, v))
+}
+
+// MatchCityEQ applies the EQ predicate on the "match_city" field.
+func MatchCityEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMatchCity, v))
+}
+
+// MatchCityNEQ applies the NEQ predicate on the "match_city" field.
+func MatchCityNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldMatchCity, v))
+}
+
+// MatchCityIn applies the In predicate on the "match_city" field.
+func MatchCityIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldMatchCity, vs...))
+}
+
+// MatchCityNotIn applies the NotIn predicate on the "match_city" field.
+func MatchCityNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldMatchCity, vs...))
+}
+
+// MatchCityGT applies the GT predicate on the "match_city" field.
+func MatchCityGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldMatchCity, v))
+}
+
+// MatchCityGTE applies the GTE predicate on the "match_city" field.
+func MatchCityGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldMatchCity, v))
+}
+
+// MatchCityLT applies the LT predicate on the "match_city" field.
+func MatchCityLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldMatchCity, v))
+}
+
+// MatchCityLTE applies the LTE predicate on the "match_city" field.
+func MatchCityLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldMatchCity, v))
+}
+
+// MatchCityContains applies the Contains predicate on the "match_city" field.
+func MatchCityContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldMatchCity, v))
+}
+
+// MatchCityHasPrefix applies the HasPrefix predicate on the "match_city" field.
+func MatchCityHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldMatchCity, v))
+}
+
+// MatchCityHasSuffix applies the HasSuffix predicate on the "match_city" field.
+func MatchCityHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldMatchCity, v))
+}
+
+// MatchCityEqualFold applies the EqualFold predicate on the "match_city" field.
+func MatchCityEqualFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldEqualFold(FieldMatchCity, v))
+}
+
+// MatchCityContainsFold applies the ContainsFold predicate on the "match_city" field.
+func MatchCityContainsFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldContainsFold(FieldMatchCity, v))
+}
+
 // HasOrders applies the HasEdge predicate on the "orders" edge.
 func HasOrders() predicate.Customer {
 	return predicate.Customer(func(s *sql.Selector) {
@@ -1089,6 +1229,29 @@ func HasIdentities() predicate.Customer {
 func HasIdentitiesWith(preds ...predicate.Identity) predicate.Customer {
 	return predicate.Customer(func(s *sql.Selector) {
 		step := newIdentitiesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMerges applies the HasEdge predicate on the "merges" edge.
+func HasMerges() predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MergesTable, MergesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMergesWith applies the HasEdge predicate on the "merges" edge with a given conditions (other predicates).
+func HasMergesWith(preds ...predicate.Merge) predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := newMergesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -38,6 +38,7 @@ type annotation struct {
 	Skip    bool     `json:"skip"`
 	Derived bool     `json:"derived"`
 	Sample  string   `json:"sample"`
+	Keep    string   `json:"keep"`
 }
 
 func annotationOf(a gen.Annotations) annotation {
@@ -54,6 +55,7 @@ func annotationOf(a gen.Annotations) annotation {
 type Type struct {
 	Name, Pkg, Table, File string
 	Load                   int
+	Keep                   string // the exporter's predicate of the stored rows that are records
 	Fields                 []*Field  // the record's fields, in order
 	Columns                []*Column // the columns an import writes, in order
 	Embedded               []*Embed
@@ -117,7 +119,7 @@ func model(graph *gen.Graph) []*Type {
 	var files []*Type
 	for _, n := range graph.Nodes {
 		a := annotationOf(n.Annotations)
-		t := &Type{Name: n.Name, Pkg: n.Package(), Table: n.Table(), File: a.File, Load: a.Load, node: n}
+		t := &Type{Name: n.Name, Pkg: n.Package(), Table: n.Table(), File: a.File, Load: a.Load, Keep: a.Keep, node: n}
 		byName[n.Name] = t
 		if a.File != "" {
 			files = append(files, t)
@@ -238,6 +240,7 @@ func columns(t *Type) []*Column {
 	for _, f := range t.Fields {
 		byColumn[f.Column] = f
 	}
+	own := false // the record has fields of its own an upsert replaces
 	for _, f := range t.node.Fields {
 		fld, inFormat := byColumn[f.Name]
 		var expr string
@@ -252,7 +255,10 @@ func columns(t *Type) []*Column {
 			expr = "int64(" + fld.Param + ")"
 			t.Params = append(t.Params, fld.Param+" int")
 		case annotationOf(f.Annotations).Derived:
-			expr = "int64(" + lowerFirst(pascal(f.Name)) + ")"
+			expr = lowerFirst(pascal(f.Name))
+			if f.Type.Type != field.TypeString {
+				expr = "int64(" + expr + ")"
+			}
 			t.Params = append(t.Params, lowerFirst(pascal(f.Name))+" "+f.Type.String())
 		case !inFormat && f.IsTime():
 			expr = "nowArg"
@@ -263,12 +269,15 @@ func columns(t *Type) []*Column {
 		}
 		cols = append(cols, &Column{Name: f.Name, Expr: expr})
 		// An upsert replaces the record's own mutable fields (not its key,
-		// not the reference to its parent) and the update time.
-		if !f.Immutable && f.Name != "external_ref" && (inFormat || f.Name == "updated_at") {
+		// not its references: a merge moves orders, an import does not) and
+		// the update time.
+		derived := annotationOf(f.Annotations).Derived
+		if !f.Immutable && f.Name != "external_ref" && !f.IsEdgeField() && (inFormat || derived || f.Name == "updated_at") {
 			t.Mutable = append(t.Mutable, f.Name)
+			own = own || inFormat
 		}
 	}
-	if len(t.Mutable) == 1 && t.Mutable[0] == "updated_at" {
+	if !own {
 		t.Mutable = nil // nothing of the record's own changes: written once
 	}
 	return cols

@@ -28,6 +28,8 @@ var (
 		{Name: "region", Type: field.TypeString, Nullable: true},
 		{Name: "city", Type: field.TypeString, Nullable: true},
 		{Name: "preferred_language", Type: field.TypeString, Nullable: true},
+		{Name: "match_name", Type: field.TypeString, Default: ""},
+		{Name: "match_city", Type: field.TypeString, Default: ""},
 	}
 	// CustomersTable holds the schema information for the "customers" table.
 	CustomersTable = &schema.Table{
@@ -54,6 +56,21 @@ var (
 				Name:    "customer_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{CustomersColumns[2]},
+			},
+			{
+				Name:    "customer_match_name_birth_date",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[17], CustomersColumns[10]},
+			},
+			{
+				Name:    "customer_match_name_country",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[17], CustomersColumns[13]},
+			},
+			{
+				Name:    "customer_match_city",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[18]},
 			},
 		},
 	}
@@ -142,6 +159,36 @@ var (
 				Name:    "identity_customer_id",
 				Unique:  false,
 				Columns: []*schema.Column{IdentitiesColumns[6]},
+			},
+		},
+	}
+	// MergesColumns holds the columns for the "merges" table.
+	MergesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "performed_at", Type: field.TypeTime},
+		{Name: "undone_at", Type: field.TypeTime, Nullable: true},
+		{Name: "merged_ids", Type: field.TypeJSON},
+		{Name: "record", Type: field.TypeJSON, Nullable: true},
+		{Name: "survivor_id", Type: field.TypeInt},
+	}
+	// MergesTable holds the schema information for the "merges" table.
+	MergesTable = &schema.Table{
+		Name:       "merges",
+		Columns:    MergesColumns,
+		PrimaryKey: []*schema.Column{MergesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "merges_customers_merges",
+				Columns:    []*schema.Column{MergesColumns[5]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "merge_survivor_id",
+				Unique:  false,
+				Columns: []*schema.Column{MergesColumns[5]},
 			},
 		},
 	}
@@ -237,6 +284,7 @@ var (
 		CustomersTable,
 		FeedbacksTable,
 		IdentitiesTable,
+		MergesTable,
 		OrdersTable,
 		OrderItemsTable,
 		PersonasTable,
@@ -255,6 +303,10 @@ func init() {
 	IdentitiesTable.ForeignKeys[0].RefTable = CustomersTable
 	IdentitiesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	MergesTable.ForeignKeys[0].RefTable = CustomersTable
+	MergesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(25769803776),
 	}
 	OrdersTable.ForeignKeys[0].RefTable = CustomersTable
 	OrdersTable.Annotation = &entsql.Annotation{

@@ -15,6 +15,9 @@ type Feedback func(*sql.Selector)
 // Identity is the predicate function for identity builders.
 type Identity func(*sql.Selector)
 
+// Merge is the predicate function for merge builders.
+type Merge func(*sql.Selector)
+
 // Order is the predicate function for order builders.
 type Order func(*sql.Selector)
 

@@ -8,6 +8,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/merge"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -22,6 +23,7 @@ func init() {
 	customerMixin := schema.Customer{}.Mixin()
 	customerHooks := schema.Customer{}.Hooks()
 	customer.Hooks[0] = customerHooks[0]
+	customer.Hooks[1] = customerHooks[1]
 	customerMixinFields0 := customerMixin[0].Fields()
 	_ = customerMixinFields0
 	customerMixinFields1 := customerMixin[1].Fields()
@@ -74,6 +76,14 @@ func init() {
 	customerDescPreferredLanguage := customerFields[12].Descriptor()
 	// customer.PreferredLanguageValidator is a validator for the "preferred_language" field. It is called by the builders before save.
 	customer.PreferredLanguageValidator = customerDescPreferredLanguage.Validators[0].(func(string) error)
+	// customerDescMatchName is the schema descriptor for match_name field.
+	customerDescMatchName := customerFields[13].Descriptor()
+	// customer.DefaultMatchName holds the default value on creation for the match_name field.
+	customer.DefaultMatchName = customerDescMatchName.Default.(string)
+	// customerDescMatchCity is the schema descriptor for match_city field.
+	customerDescMatchCity := customerFields[14].Descriptor()
+	// customer.DefaultMatchCity holds the default value on creation for the match_city field.
+	customer.DefaultMatchCity = customerDescMatchCity.Default.(string)
 	feedbackMixin := schema.Feedback{}.Mixin()
 	feedbackHooks := schema.Feedback{}.Hooks()
 	feedback.Hooks[0] = feedbackHooks[0]
@@ -123,6 +133,12 @@ func init() {
 	identityDescCreatedAt := identityFields[4].Descriptor()
 	// identity.DefaultCreatedAt holds the default value on creation for the created_at field.
 	identity.DefaultCreatedAt = identityDescCreatedAt.Default.(func() time.Time)
+	mergeFields := schema.Merge{}.Fields()
+	_ = mergeFields
+	// mergeDescPerformedAt is the schema descriptor for performed_at field.
+	mergeDescPerformedAt := mergeFields[0].Descriptor()
+	// merge.DefaultPerformedAt holds the default value on creation for the performed_at field.
+	merge.DefaultPerformedAt = mergeDescPerformedAt.Default.(func() time.Time)
 	orderMixin := schema.Order{}.Mixin()
 	orderMixinFields0 := orderMixin[0].Fields()
 	_ = orderMixinFields0

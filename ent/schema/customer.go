@@ -49,6 +49,13 @@ func (Customer) Fields() []ent.Field {
 		field.String("preferred_language").Optional().Nillable().Validate(validate.Language).
 			Comment("BCP 47 tag: the language customer service should use.").
 			Annotations(Interchange{Sample: "language"}),
+		// Duplicate detection's blocking keys (internal/duplicates.NameKey),
+		// kept by the matchKeys hook and the import, so one customer's
+		// candidates are found through indexes.
+		field.String("match_name").Default("").
+			Annotations(entgql.Skip(), Interchange{Derived: true}),
+		field.String("match_city").Default("").
+			Annotations(entgql.Skip(), Interchange{Derived: true}),
 	}
 }
 
@@ -63,6 +70,10 @@ func (Customer) Edges() []ent.Edge {
 		edge.To("identities", Identity.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("merges", Merge.Type).
+			Comment("The merges this customer survived.").
+			Annotations(entsql.OnDelete(entsql.Cascade), Interchange{Skip: true},
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 
@@ -73,10 +84,14 @@ func (Customer) Indexes() []ent.Index {
 		index.Fields("birth_date"),
 		index.Fields("name"),
 		index.Fields("created_at"),
+		index.Fields("match_name", "birth_date"),
+		index.Fields("match_name", "country"),
+		index.Fields("match_city"),
+		index.Fields("phone"), // a shared phone: duplicate detection
 	}
 }
 
-func (Customer) Hooks() []ent.Hook { return []ent.Hook{normalizeEmail} }
+func (Customer) Hooks() []ent.Hook { return []ent.Hook{normalizeEmail, matchKeys} }
 
 func (Customer) Annotations() []schema.Annotation {
 	return []schema.Annotation{

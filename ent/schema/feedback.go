@@ -27,14 +27,14 @@ func (Feedback) Fields() []ent.Field {
 		field.String("language").Optional().Nillable().Validate(validate.Language).Immutable(),
 		field.Time("submitted_at").Default(now).Immutable().
 			Annotations(entgql.OrderField("SUBMITTED_AT")),
-		field.Int("customer_id").Immutable().Annotations(entgql.Skip(entgql.SkipType)),
+		field.Int("customer_id").Comment("Mutable: a merge moves feedback to the survivor.").Annotations(entgql.Skip(entgql.SkipType)),
 		field.Int("order_id").Optional().Nillable().Immutable().Annotations(entgql.Skip(entgql.SkipType)),
 	}
 }
 
 func (Feedback) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("customer", Customer.Type).Ref("feedbacks").Field("customer_id").Unique().Required().Immutable(),
+		edge.From("customer", Customer.Type).Ref("feedbacks").Field("customer_id").Unique().Required(),
 		edge.From("order", Order.Type).Ref("feedbacks").Field("order_id").Unique().Immutable(),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent"
 
 	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/duplicates"
 	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/validate"
 )
@@ -21,6 +22,25 @@ func normalizeEmail(next ent.Mutator) ent.Mutator {
 		if v, ok := m.Field("email"); ok {
 			if s, ok := v.(string); ok {
 				if err := m.SetField("email", validate.NormalizeEmail(s)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// matchKeys keeps the blocking keys of duplicate detection in step with the
+// name and the city.
+func matchKeys(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		for field, key := range map[string]string{"name": "match_name", "city": "match_city"} {
+			if v, ok := m.Field(field); ok {
+				if err := m.SetField(key, duplicates.NameKey(toString(v))); err != nil {
+					return nil, err
+				}
+			} else if m.FieldCleared(field) {
+				if err := m.SetField(key, ""); err != nil {
 					return nil, err
 				}
 			}

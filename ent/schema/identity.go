@@ -49,5 +49,6 @@ func (Identity) Indexes() []ent.Index {
 func (Identity) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+		Interchange{Keep: "furtherIdentity"},
 	}
 }

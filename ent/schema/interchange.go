@@ -27,6 +27,10 @@ type Interchange struct {
 	// (internal/seed, sampler: "language" is the language of the record's
 	// locale); a field without one is left out of generated data.
 	Sample string `json:"sample,omitempty"`
+	// Keep names the exporter's predicate (internal/exporter) of the stored
+	// rows of a type that are records; the others are derived and left out
+	// (identities that are a customer's own email, phone or externalRef).
+	Keep string `json:"keep,omitempty"`
 }
 
 // Name implements schema.Annotation.

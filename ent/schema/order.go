@@ -31,14 +31,14 @@ func (Order) Fields() []ent.Field {
 			Comment("Sum of quantity x unitPrice of the items, in cents.").
 			Annotations(entgql.Type("Decimal"), entgql.OrderField("TOTAL"),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput), Interchange{Derived: true}),
-		field.Int("customer_id").Immutable().
+		field.Int("customer_id").Comment("Mutable: a merge moves orders to the survivor.").
 			Annotations(entgql.Skip(entgql.SkipType)),
 	}
 }
 
 func (Order) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("customer", Customer.Type).Ref("orders").Field("customer_id").Unique().Required().Immutable(),
+		edge.From("customer", Customer.Type).Ref("orders").Field("customer_id").Unique().Required(),
 		edge.To("items", OrderItem.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),

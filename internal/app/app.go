@@ -17,6 +17,7 @@ import (
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/scores"
+	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/seed"
 )
 
@@ -40,6 +41,12 @@ func Open(ctx context.Context, cfg config.Config, opts database.Options) (*App, 
 	}
 	sc, err := scores.Open(db.Client, db.Dialect, cfg.RedisURL, cfg.CacheTTL, cache.MemoryBytes(cfg.CacheMemoryBytes))
 	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.Client.Customer.Use(store.ProfileHook)
+	if err := store.Backfill(ctx, db.Client); err != nil {
+		sc.Close()
 		db.Close()
 		return nil, err
 	}

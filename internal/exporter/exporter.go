@@ -36,8 +36,15 @@ import (
 	"path/filepath"
 
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/internal/identities"
 	"github.com/c360/c360/internal/ndjson"
 )
+
+// furtherIdentity keeps the identities a customer record carries: those
+// that are the customer's own email, phone or externalRef are derived from
+// the record's fields.
+var furtherIdentity = identity.Or(identity.SourceIsNil(), identity.SourceNEQ(identities.ProfileSource))
 
 // DefaultPageSize is the number of records read per query when
 // Options.PageSize is not set.

@@ -47,7 +47,7 @@ func (e *exporter) customers(w *ndjson.Writer) (int64, error) {
 	last := 0
 	for {
 		page, err := e.client.Customer.Query().Where(customer.IDGT(last)).Order(customer.ByID()).Limit(e.page).
-			WithIdentities(func(q *ent.IdentityQuery) { q.Order(identity.ByID()) }).
+			WithIdentities(func(q *ent.IdentityQuery) { q.Where(furtherIdentity).Order(identity.ByID()) }).
 			All(e.ctx)
 		if err != nil {
 			return n, err

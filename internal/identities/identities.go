@@ -28,6 +28,23 @@ const (
 // Kinds lists the kinds.
 var Kinds = []string{Email, Phone, ExternalRef, LoyaltyCard, SocialHandle}
 
+// ProfileSource is the source of the identities that are a customer's own
+// email, phone and externalRef, kept in step with those fields
+// (store.SyncProfileIdentities). Other writers may not use it.
+const ProfileSource = "profile"
+
+// MergedSource is the source a profile identity takes when its customer is
+// merged into another: it is no longer one of the survivor's own fields.
+const MergedSource = "merged"
+
+// CheckSource refuses the sources only c360 gives.
+func CheckSource(source *string) error {
+	if source != nil && (*source == ProfileSource || *source == MergedSource) {
+		return fmt.Errorf("%q is kept for the customer's own email, phone and externalRef", *source)
+	}
+	return nil
+}
+
 // MaxLength bounds a value, in bytes.
 const MaxLength = 320
 

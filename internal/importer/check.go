@@ -103,6 +103,9 @@ func checkCustomerRec(c ndjson.Customer) (*customerRec, error) {
 		if err != nil {
 			return nil, validate.Errorf(fmt.Sprintf("identities[%d].value", i), "%s", err)
 		}
+		if err := identities.CheckSource(id.Source); err != nil {
+			return nil, validate.Errorf(fmt.Sprintf("identities[%d].source", i), "%s", err)
+		}
 		if id.Value = v; !seen[id.Kind+":"+v] {
 			seen[id.Kind+":"+v] = true
 			ids = append(ids, id)

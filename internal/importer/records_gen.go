@@ -220,13 +220,13 @@ func checkCustomer(r *ndjson.Customer) error {
 
 // customerColumns are the columns of customers an import writes, in the
 // order bindCustomer binds them.
-var customerColumns = []string{"external_ref", "created_at", "updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language"}
+var customerColumns = []string{"external_ref", "created_at", "updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language", "match_name", "match_city"}
 
 // customerMutable are the columns an upsert of a stored customer replaces.
-var customerMutable = []string{"updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language"}
+var customerMutable = []string{"updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language", "match_name", "match_city"}
 
 // bindCustomer adds the row of a checked record to w.
-func bindCustomer(w *rows, r *ndjson.Customer, now time.Time, nowArg any) {
+func bindCustomer(w *rows, r *ndjson.Customer, now time.Time, nowArg any, matchName string, matchCity string) {
 	w.row()
 	w.arg(r.ExternalRef)
 	w.arg(timeOr(r.CreatedAt, now))
@@ -244,6 +244,8 @@ func bindCustomer(w *rows, r *ndjson.Customer, now time.Time, nowArg any) {
 	w.arg(optString(r.Region))
 	w.arg(optString(r.City))
 	w.arg(optString(r.PreferredLanguage))
+	w.arg(matchName)
+	w.arg(matchCity)
 }
 
 // sameCustomer reports whether writing the record would leave the stored

@@ -16,7 +16,9 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/duplicates"
 	"github.com/c360/c360/internal/fault"
+	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 )
 
@@ -218,7 +220,14 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	if err := w.writeCustomers(written); err != nil {
 		return err
 	}
-	return w.identities(accepted)
+	if err := w.identities(accepted); err != nil {
+		return err
+	}
+	ids := make([]int, len(written))
+	for i, r := range written {
+		ids[i] = w.customers[r.ExternalRef]
+	}
+	return store.SyncProfileIdentities(w.ctx, w.tx, ids)
 }
 
 // writeCustomers upserts the customers that are new or changed.
@@ -230,7 +239,11 @@ func (w *txWriter) writeCustomers(written []*customerRec) error {
 	// its own (the upsert updates it). RETURNING tells either.
 	rs := w.newRows(len(written), len(customersTable.cols))
 	for _, r := range written {
-		bindCustomer(rs, &r.Customer, w.now, w.nowArg)
+		city := ""
+		if r.City != nil {
+			city = *r.City
+		}
+		bindCustomer(rs, &r.Customer, w.now, w.nowArg, duplicates.NameKey(r.Name), duplicates.NameKey(city))
 	}
 	return w.exec(customersTable, rs, func(rows *stdsql.Rows) error {
 		var id int

@@ -346,22 +346,9 @@ func (s *Service) InvalidateAll(ctx context.Context) { s.cache.InvalidateAll(ctx
 func affected(ctx context.Context, m ent.Mutation) (scopes []string, all bool, err error) {
 	switch m := m.(type) {
 	case *ent.OrderMutation:
-		if id, ok := m.CustomerID(); ok {
-			return []string{customerScope(id)}, false, nil
-		}
-		if m.Op().Is(ent.OpUpdateOne) {
-			id, err := m.OldCustomerID(ctx)
-			if err != nil {
-				return nil, false, fmt.Errorf("finding the order's customer: %w", err)
-			}
-			return []string{customerScope(id)}, false, nil
-		}
-		return nil, true, nil
+		return ownerScopes(ctx, m.Op(), m.CustomerID, m.OldCustomerID)
 	case *ent.FeedbackMutation:
-		if id, ok := m.CustomerID(); ok {
-			return []string{customerScope(id)}, false, nil
-		}
-		return nil, true, nil
+		return ownerScopes(ctx, m.Op(), m.CustomerID, m.OldCustomerID)
 	case *ent.CustomerMutation:
 		if id, ok := m.ID(); ok {
 			return []string{customerScope(id)}, false, nil
@@ -377,10 +364,33 @@ func affected(ctx context.Context, m ent.Mutation) (scopes []string, all bool, e
 			scopes = append(scopes, customerScope(id))
 		}
 		return scopes, false, nil
-	case *ent.PersonaMutation, *ent.OrderItemMutation:
+	case *ent.PersonaMutation, *ent.OrderItemMutation, *ent.IdentityMutation, *ent.MergeMutation:
 		return nil, false, nil
 	}
 	slog.WarnContext(ctx, "scores: unknown mutation type; dropping all cached figures", "type", m.Type())
+	return nil, true, nil
+}
+
+// ownerScopes are the scopes of the customer an order or a feedback belongs
+// to: the new one on a create, the old and the new one on an update of one;
+// any other write (a merge moving rows in bulk) may touch any customer.
+func ownerScopes(ctx context.Context, op ent.Op, owner func() (int, bool), old func(context.Context) (int, error)) ([]string, bool, error) {
+	switch {
+	case op.Is(ent.OpCreate):
+		if id, ok := owner(); ok {
+			return []string{customerScope(id)}, false, nil
+		}
+	case op.Is(ent.OpUpdateOne):
+		was, err := old(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("finding the customer: %w", err)
+		}
+		scopes := []string{customerScope(was)}
+		if id, ok := owner(); ok && id != was {
+			scopes = append(scopes, customerScope(id))
+		}
+		return scopes, false, nil
+	}
 	return nil, true, nil
 }
 

@@ -201,6 +201,9 @@ func AddIdentity(ctx context.Context, client *ent.Client, customerID int, kind, 
 		if err := validate.Text(*source); err != nil {
 			return nil, validate.Errorf("source", "%s", err)
 		}
+		if err := identities.CheckSource(source); err != nil {
+			return nil, validate.Errorf("source", "%s", err)
+		}
 	}
 	if err := customerExists(ctx, client, customerID); err != nil {
 		return nil, err
@@ -219,13 +222,17 @@ func AddIdentity(ctx context.Context, client *ent.Client, customerID int, kind, 
 	return created, fault.FromDatabase(err)
 }
 
-// RemoveIdentity removes an identity.
+// RemoveIdentity removes an identity. One that is the customer's own email,
+// phone or externalRef goes with a change of that field, not here.
 func RemoveIdentity(ctx context.Context, client *ent.Client, id int) error {
-	n, err := client.Identity.Delete().Where(identity.ID(id)).Exec(ctx)
+	n, err := client.Identity.Delete().Where(identity.ID(id), identity.Or(identity.SourceIsNil(), identity.SourceNEQ(identities.ProfileSource))).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("removing identity %d: %w", id, err)
 	}
 	if n == 0 {
+		if held, _ := client.Identity.Query().Where(identity.ID(id)).Exist(ctx); held {
+			return validate.Errorf("id", "identity %d is the customer's own %s: change the customer's field instead", id, "email, phone or externalRef")
+		}
 		return &fault.NotFound{What: fmt.Sprintf("identity %d", id)}
 	}
 	return nil

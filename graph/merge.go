@@ -1,0 +1,82 @@
+package graph
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/store"
+	"github.com/c360/c360/internal/validate"
+)
+
+// TxOpener opens the transaction entgql.Transactioner runs a mutation
+// operation in. A dry run (mergeCustomers(dryRun: true)) writes in it like
+// the real thing, so the response shows the outcome, and it is rolled back
+// instead of committed (its commit hooks, the cache invalidations, never run).
+func TxOpener(client *ent.Client) entgql.TxOpener {
+	return entgql.TxOpenerFunc(func(ctx context.Context) (context.Context, driver.Tx, error) {
+		ctx, tx, err := client.OpenTx(ctx)
+		if err != nil {
+			return ctx, nil, err
+		}
+		d := &dryRunTx{Tx: tx}
+		return context.WithValue(ctx, dryRunKey{}, d), d, nil
+	})
+}
+
+type dryRunKey struct{}
+
+type dryRunTx struct {
+	driver.Tx
+	dry bool
+}
+
+func (t *dryRunTx) Commit() error {
+	if t.dry {
+		return t.Tx.Rollback()
+	}
+	return t.Tx.Commit()
+}
+
+// dryRun makes the operation's transaction a dry run. It must be the
+// operation's only mutation: the others would be rolled back with it.
+func dryRun(ctx context.Context) error {
+	t, ok := ctx.Value(dryRunKey{}).(*dryRunTx)
+	if !ok {
+		return errors.New("dry run: the mutation runs outside the operation's transaction")
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if len(graphql.CollectFields(oc, oc.Operation.SelectionSet, nil)) != 1 {
+		return validate.Errorf("dryRun", "a dry run must be the operation's only mutation")
+	}
+	t.dry = true
+	return nil
+}
+
+func (r *Resolver) mergeCustomers(ctx context.Context, survivorID int, mergedIDs []int, dry *bool, choices []*MergeFieldChoiceInput) (*MergeResult, error) {
+	if dry != nil && *dry {
+		if err := dryRun(ctx); err != nil {
+			return nil, err
+		}
+	}
+	fc := make([]store.FieldChoice, len(choices))
+	for i, c := range choices {
+		fc[i] = store.FieldChoice{Field: c.Field, From: c.FromCustomerID}
+	}
+	m, err := store.Merge(ctx, r.ent(ctx), survivorID, mergedIDs, fc)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.ent(ctx).Customer.Get(ctx, survivorID)
+	if err != nil {
+		return nil, err
+	}
+	if dry != nil && *dry {
+		m = nil
+	}
+	return &MergeResult{Merge: m, Survivor: s}, nil
+}
