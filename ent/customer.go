@@ -55,6 +55,10 @@ type Customer struct {
 	MatchName string `json:"match_name,omitempty"`
 	// MatchCity holds the value of the "match_city" field.
 	MatchCity string `json:"match_city,omitempty"`
+	// MatchHead holds the value of the "match_head" field.
+	MatchHead string `json:"match_head,omitempty"`
+	// MatchTail holds the value of the "match_tail" field.
+	MatchTail string `json:"match_tail,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerQuery when eager-loading is set.
 	Edges        CustomerEdges `json:"edges"`
@@ -126,7 +130,7 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customer.FieldID:
 			values[i] = new(sql.NullInt64)
-		case customer.FieldExternalRef, customer.FieldKind, customer.FieldRelationship, customer.FieldLifecycleStage, customer.FieldName, customer.FieldEmail, customer.FieldPhone, customer.FieldBirthDate, customer.FieldGender, customer.FieldIncomeBand, customer.FieldCountry, customer.FieldRegion, customer.FieldCity, customer.FieldPreferredLanguage, customer.FieldMatchName, customer.FieldMatchCity:
+		case customer.FieldExternalRef, customer.FieldKind, customer.FieldRelationship, customer.FieldLifecycleStage, customer.FieldName, customer.FieldEmail, customer.FieldPhone, customer.FieldBirthDate, customer.FieldGender, customer.FieldIncomeBand, customer.FieldCountry, customer.FieldRegion, customer.FieldCity, customer.FieldPreferredLanguage, customer.FieldMatchName, customer.FieldMatchCity, customer.FieldMatchHead, customer.FieldMatchTail:
 			values[i] = new(sql.NullString)
 		case customer.FieldCreatedAt, customer.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -269,6 +273,18 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MatchCity = value.String
 			}
+		case customer.FieldMatchHead:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field match_head", values[i])
+			} else if value.Valid {
+				_m.MatchHead = value.String
+			}
+		case customer.FieldMatchTail:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field match_tail", values[i])
+			} else if value.Valid {
+				_m.MatchTail = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -398,6 +414,12 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("match_city=")
 	builder.WriteString(_m.MatchCity)
+	builder.WriteString(", ")
+	builder.WriteString("match_head=")
+	builder.WriteString(_m.MatchHead)
+	builder.WriteString(", ")
+	builder.WriteString("match_tail=")
+	builder.WriteString(_m.MatchTail)
 	builder.WriteByte(')')
 	return builder.String()
 }

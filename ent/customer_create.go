@@ -264,6 +264,34 @@ func (_c *CustomerCreate) SetNillableMatchCity(v *string) *CustomerCreate {
 	return _c
 }
 
+// SetMatchHead sets the "match_head" field.
+func (_c *CustomerCreate) SetMatchHead(v string) *CustomerCreate {
+	_c.mutation.SetMatchHead(v)
+	return _c
+}
+
+// SetNillableMatchHead sets the "match_head" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableMatchHead(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetMatchHead(*v)
+	}
+	return _c
+}
+
+// SetMatchTail sets the "match_tail" field.
+func (_c *CustomerCreate) SetMatchTail(v string) *CustomerCreate {
+	_c.mutation.SetMatchTail(v)
+	return _c
+}
+
+// SetNillableMatchTail sets the "match_tail" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableMatchTail(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetMatchTail(*v)
+	}
+	return _c
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_c *CustomerCreate) AddOrderIDs(ids ...int) *CustomerCreate {
 	_c.mutation.AddOrderIDs(ids...)
@@ -391,6 +419,14 @@ func (_c *CustomerCreate) defaults() error {
 		v := customer.DefaultMatchCity
 		_c.mutation.SetMatchCity(v)
 	}
+	if _, ok := _c.mutation.MatchHead(); !ok {
+		v := customer.DefaultMatchHead
+		_c.mutation.SetMatchHead(v)
+	}
+	if _, ok := _c.mutation.MatchTail(); !ok {
+		v := customer.DefaultMatchTail
+		_c.mutation.SetMatchTail(v)
+	}
 	return nil
 }
 
@@ -490,6 +526,12 @@ func (_c *CustomerCreate) check() error {
 	if _, ok := _c.mutation.MatchCity(); !ok {
 		return &ValidationError{Name: "match_city", err: errors.New(`ent: missing required field "Customer.match_city"`)}
 	}
+	if _, ok := _c.mutation.MatchHead(); !ok {
+		return &ValidationError{Name: "match_head", err: errors.New(`ent: missing required field "Customer.match_head"`)}
+	}
+	if _, ok := _c.mutation.MatchTail(); !ok {
+		return &ValidationError{Name: "match_tail", err: errors.New(`ent: missing required field "Customer.match_tail"`)}
+	}
 	return nil
 }
 
@@ -588,6 +630,14 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MatchCity(); ok {
 		_spec.SetField(customer.FieldMatchCity, field.TypeString, value)
 		_node.MatchCity = value
+	}
+	if value, ok := _c.mutation.MatchHead(); ok {
+		_spec.SetField(customer.FieldMatchHead, field.TypeString, value)
+		_node.MatchHead = value
+	}
+	if value, ok := _c.mutation.MatchTail(); ok {
+		_spec.SetField(customer.FieldMatchTail, field.TypeString, value)
+		_node.MatchTail = value
 	}
 	if nodes := _c.mutation.OrdersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -969,6 +1019,30 @@ func (u *CustomerUpsert) UpdateMatchCity() *CustomerUpsert {
 	return u
 }
 
+// SetMatchHead sets the "match_head" field.
+func (u *CustomerUpsert) SetMatchHead(v string) *CustomerUpsert {
+	u.Set(customer.FieldMatchHead, v)
+	return u
+}
+
+// UpdateMatchHead sets the "match_head" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateMatchHead() *CustomerUpsert {
+	u.SetExcluded(customer.FieldMatchHead)
+	return u
+}
+
+// SetMatchTail sets the "match_tail" field.
+func (u *CustomerUpsert) SetMatchTail(v string) *CustomerUpsert {
+	u.Set(customer.FieldMatchTail, v)
+	return u
+}
+
+// UpdateMatchTail sets the "match_tail" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateMatchTail() *CustomerUpsert {
+	u.SetExcluded(customer.FieldMatchTail)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1319,6 +1393,34 @@ func (u *CustomerUpsertOne) SetMatchCity(v string) *CustomerUpsertOne {
 func (u *CustomerUpsertOne) UpdateMatchCity() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.UpdateMatchCity()
+	})
+}
+
+// SetMatchHead sets the "match_head" field.
+func (u *CustomerUpsertOne) SetMatchHead(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMatchHead(v)
+	})
+}
+
+// UpdateMatchHead sets the "match_head" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateMatchHead() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMatchHead()
+	})
+}
+
+// SetMatchTail sets the "match_tail" field.
+func (u *CustomerUpsertOne) SetMatchTail(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMatchTail(v)
+	})
+}
+
+// UpdateMatchTail sets the "match_tail" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateMatchTail() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMatchTail()
 	})
 }
 
@@ -1838,6 +1940,34 @@ func (u *CustomerUpsertBulk) SetMatchCity(v string) *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) UpdateMatchCity() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.UpdateMatchCity()
+	})
+}
+
+// SetMatchHead sets the "match_head" field.
+func (u *CustomerUpsertBulk) SetMatchHead(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMatchHead(v)
+	})
+}
+
+// UpdateMatchHead sets the "match_head" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateMatchHead() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMatchHead()
+	})
+}
+
+// SetMatchTail sets the "match_tail" field.
+func (u *CustomerUpsertBulk) SetMatchTail(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMatchTail(v)
+	})
+}
+
+// UpdateMatchTail sets the "match_tail" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateMatchTail() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMatchTail()
 	})
 }
 

@@ -325,6 +325,34 @@ func (_u *CustomerUpdate) SetNillableMatchCity(v *string) *CustomerUpdate {
 	return _u
 }
 
+// SetMatchHead sets the "match_head" field.
+func (_u *CustomerUpdate) SetMatchHead(v string) *CustomerUpdate {
+	_u.mutation.SetMatchHead(v)
+	return _u
+}
+
+// SetNillableMatchHead sets the "match_head" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableMatchHead(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetMatchHead(*v)
+	}
+	return _u
+}
+
+// SetMatchTail sets the "match_tail" field.
+func (_u *CustomerUpdate) SetMatchTail(v string) *CustomerUpdate {
+	_u.mutation.SetMatchTail(v)
+	return _u
+}
+
+// SetNillableMatchTail sets the "match_tail" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableMatchTail(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetMatchTail(*v)
+	}
+	return _u
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_u *CustomerUpdate) AddOrderIDs(ids ...int) *CustomerUpdate {
 	_u.mutation.AddOrderIDs(ids...)
@@ -689,6 +717,12 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.MatchCity(); ok {
 		_spec.SetField(customer.FieldMatchCity, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MatchHead(); ok {
+		_spec.SetField(customer.FieldMatchHead, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MatchTail(); ok {
+		_spec.SetField(customer.FieldMatchTail, field.TypeString, value)
 	}
 	if _u.mutation.OrdersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1182,6 +1216,34 @@ func (_u *CustomerUpdateOne) SetNillableMatchCity(v *string) *CustomerUpdateOne 
 	return _u
 }
 
+// SetMatchHead sets the "match_head" field.
+func (_u *CustomerUpdateOne) SetMatchHead(v string) *CustomerUpdateOne {
+	_u.mutation.SetMatchHead(v)
+	return _u
+}
+
+// SetNillableMatchHead sets the "match_head" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableMatchHead(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetMatchHead(*v)
+	}
+	return _u
+}
+
+// SetMatchTail sets the "match_tail" field.
+func (_u *CustomerUpdateOne) SetMatchTail(v string) *CustomerUpdateOne {
+	_u.mutation.SetMatchTail(v)
+	return _u
+}
+
+// SetNillableMatchTail sets the "match_tail" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableMatchTail(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetMatchTail(*v)
+	}
+	return _u
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by IDs.
 func (_u *CustomerUpdateOne) AddOrderIDs(ids ...int) *CustomerUpdateOne {
 	_u.mutation.AddOrderIDs(ids...)
@@ -1576,6 +1638,12 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if value, ok := _u.mutation.MatchCity(); ok {
 		_spec.SetField(customer.FieldMatchCity, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MatchHead(); ok {
+		_spec.SetField(customer.FieldMatchHead, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MatchTail(); ok {
+		_spec.SetField(customer.FieldMatchTail, field.TypeString, value)
 	}
 	if _u.mutation.OrdersCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -67,6 +67,8 @@ type CustomerMutation struct {
 	preferred_language *string
 	match_name         *string
 	match_city         *string
+	match_head         *string
+	match_tail         *string
 	clearedFields      map[string]struct{}
 	orders             map[int]struct{}
 	removedorders      map[int]struct{}
@@ -961,6 +963,78 @@ func (m *CustomerMutation) ResetMatchCity() {
 	m.match_city = nil
 }
 
+// SetMatchHead sets the "match_head" field.
+func (m *CustomerMutation) SetMatchHead(s string) {
+	m.match_head = &s
+}
+
+// MatchHead returns the value of the "match_head" field in the mutation.
+func (m *CustomerMutation) MatchHead() (r string, exists bool) {
+	v := m.match_head
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatchHead returns the old "match_head" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldMatchHead(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatchHead is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatchHead requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatchHead: %w", err)
+	}
+	return oldValue.MatchHead, nil
+}
+
+// ResetMatchHead resets all changes to the "match_head" field.
+func (m *CustomerMutation) ResetMatchHead() {
+	m.match_head = nil
+}
+
+// SetMatchTail sets the "match_tail" field.
+func (m *CustomerMutation) SetMatchTail(s string) {
+	m.match_tail = &s
+}
+
+// MatchTail returns the value of the "match_tail" field in the mutation.
+func (m *CustomerMutation) MatchTail() (r string, exists bool) {
+	v := m.match_tail
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatchTail returns the old "match_tail" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldMatchTail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatchTail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatchTail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatchTail: %w", err)
+	}
+	return oldValue.MatchTail, nil
+}
+
+// ResetMatchTail resets all changes to the "match_tail" field.
+func (m *CustomerMutation) ResetMatchTail() {
+	m.match_tail = nil
+}
+
 // AddOrderIDs adds the "orders" edge to the Order entity by ids.
 func (m *CustomerMutation) AddOrderIDs(ids ...int) {
 	if m.orders == nil {
@@ -1211,7 +1285,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 20)
 	if m.external_ref != nil {
 		fields = append(fields, customer.FieldExternalRef)
 	}
@@ -1266,6 +1340,12 @@ func (m *CustomerMutation) Fields() []string {
 	if m.match_city != nil {
 		fields = append(fields, customer.FieldMatchCity)
 	}
+	if m.match_head != nil {
+		fields = append(fields, customer.FieldMatchHead)
+	}
+	if m.match_tail != nil {
+		fields = append(fields, customer.FieldMatchTail)
+	}
 	return fields
 }
 
@@ -1310,6 +1390,10 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.MatchName()
 	case customer.FieldMatchCity:
 		return m.MatchCity()
+	case customer.FieldMatchHead:
+		return m.MatchHead()
+	case customer.FieldMatchTail:
+		return m.MatchTail()
 	}
 	return nil, false
 }
@@ -1355,6 +1439,10 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldMatchName(ctx)
 	case customer.FieldMatchCity:
 		return m.OldMatchCity(ctx)
+	case customer.FieldMatchHead:
+		return m.OldMatchHead(ctx)
+	case customer.FieldMatchTail:
+		return m.OldMatchTail(ctx)
 	}
 	return nil, fmt.Errorf("unknown Customer field %s", name)
 }
@@ -1489,6 +1577,20 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMatchCity(v)
+		return nil
+	case customer.FieldMatchHead:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatchHead(v)
+		return nil
+	case customer.FieldMatchTail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatchTail(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
@@ -1655,6 +1757,12 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldMatchCity:
 		m.ResetMatchCity()
+		return nil
+	case customer.FieldMatchHead:
+		m.ResetMatchHead()
+		return nil
+	case customer.FieldMatchTail:
+		m.ResetMatchTail()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)

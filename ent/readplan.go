@@ -72,6 +72,8 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 			"preferredLanguage": {Column: "preferred_language"},
 			"matchName":         {Column: "match_name"},
 			"matchCity":         {Column: "match_city"},
+			"matchHead":         {Column: "match_head"},
+			"matchTail":         {Column: "match_tail"},
 		},
 		Edges: map[string]ReadPlanEdge{
 			"orders":     {Target: "Order", Unique: false, Rel: "O2M", Inverse: false, Table: "orders", Columns: []string{"customer_id"}},

@@ -50,6 +50,8 @@ func (c *CustomerClient) CreateFrom(v *Customer) *CustomerCreate {
 	}
 	b.SetMatchName(v.MatchName)
 	b.SetMatchCity(v.MatchCity)
+	b.SetMatchHead(v.MatchHead)
+	b.SetMatchTail(v.MatchTail)
 	return b
 }
 

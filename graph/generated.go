@@ -1673,7 +1673,8 @@ extend type Query {
 type MatchReason {
   "SHARED_IDENTITY, SAME_NAME_AND_BIRTH_DATE, SAME_BUSINESS_NAME_AND_COUNTRY or SIMILAR_NAME_AND_CITY."
   rule: String!
-  detail: String!
+  "What the rule found: names, birth dates, identities (personal data)."
+  detail: String! @personalData(kind: "text")
 }
 
 type DuplicateCandidate {
@@ -6706,7 +6707,25 @@ func (ec *executionContext) _MatchReason_detail(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return obj.Detail, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNString2string(ctx, "text")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.PersonalData == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personalData is not implemented")
+				}
+				return ec.Directives.PersonalData(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},

@@ -64,7 +64,8 @@ type IdentityLookupInput struct {
 // A rule that holds for a pair of customers, and what it found.
 type MatchReason struct {
 	// SHARED_IDENTITY, SAME_NAME_AND_BIRTH_DATE, SAME_BUSINESS_NAME_AND_COUNTRY or SIMILAR_NAME_AND_CITY.
-	Rule   string `json:"rule"`
+	Rule string `json:"rule"`
+	// What the rule found: names, birth dates, identities (personal data).
 	Detail string `json:"detail"`
 }
 

@@ -56,6 +56,10 @@ const (
 	FieldMatchName = "match_name"
 	// FieldMatchCity holds the string denoting the match_city field in the database.
 	FieldMatchCity = "match_city"
+	// FieldMatchHead holds the string denoting the match_head field in the database.
+	FieldMatchHead = "match_head"
+	// FieldMatchTail holds the string denoting the match_tail field in the database.
+	FieldMatchTail = "match_tail"
 	// EdgeOrders holds the string denoting the orders edge name in mutations.
 	EdgeOrders = "orders"
 	// EdgeFeedbacks holds the string denoting the feedbacks edge name in mutations.
@@ -117,6 +121,8 @@ var Columns = []string{
 	FieldPreferredLanguage,
 	FieldMatchName,
 	FieldMatchCity,
+	FieldMatchHead,
+	FieldMatchTail,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -164,6 +170,10 @@ var (
 	DefaultMatchName string
 	// DefaultMatchCity holds the default value on creation for the "match_city" field.
 	DefaultMatchCity string
+	// DefaultMatchHead holds the default value on creation for the "match_head" field.
+	DefaultMatchHead string
+	// DefaultMatchTail holds the default value on creation for the "match_tail" field.
+	DefaultMatchTail string
 )
 
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
@@ -345,6 +355,16 @@ func ByMatchName(opts ...sql.OrderTermOption) OrderOption {
 // ByMatchCity orders the results by the match_city field.
 func ByMatchCity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMatchCity, opts...).ToFunc()
+}
+
+// ByMatchHead orders the results by the match_head field.
+func ByMatchHead(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMatchHead, opts...).ToFunc()
+}
+
+// ByMatchTail orders the results by the match_tail field.
+func ByMatchTail(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMatchTail, opts...).ToFunc()
 }
 
 // ByOrdersCount orders the results by orders count.

@@ -124,6 +124,16 @@ func MatchCity(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldMatchCity, v))
 }
 
+// MatchHead applies equality check predicate on the "match_head" field. It's identical to MatchHeadEQ.
+func MatchHead(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMatchHead, v))
+}
+
+// MatchTail applies equality check predicate on the "match_tail" field. It's identical to MatchTailEQ.
+func MatchTail(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMatchTail, v))
+}
+
 // ExternalRefEQ applies the EQ predicate on the "external_ref" field.
 func ExternalRefEQ(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldExternalRef, v))
@@ -1166,6 +1176,136 @@ func MatchCityEqualFold(v string) predicate.Customer {
 // MatchCityContainsFold applies the ContainsFold predicate on the "match_city" field.
 func MatchCityContainsFold(v string) predicate.Customer {
 	return predicate.Customer(casefold.FieldContainsFold(FieldMatchCity, v))
+}
+
+// MatchHeadEQ applies the EQ predicate on the "match_head" field.
+func MatchHeadEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMatchHead, v))
+}
+
+// MatchHeadNEQ applies the NEQ predicate on the "match_head" field.
+func MatchHeadNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldMatchHead, v))
+}
+
+// MatchHeadIn applies the In predicate on the "match_head" field.
+func MatchHeadIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldMatchHead, vs...))
+}
+
+// MatchHeadNotIn applies the NotIn predicate on the "match_head" field.
+func MatchHeadNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldMatchHead, vs...))
+}
+
+// MatchHeadGT applies the GT predicate on the "match_head" field.
+func MatchHeadGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldMatchHead, v))
+}
+
+// MatchHeadGTE applies the GTE predicate on the "match_head" field.
+func MatchHeadGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldMatchHead, v))
+}
+
+// MatchHeadLT applies the LT predicate on the "match_head" field.
+func MatchHeadLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldMatchHead, v))
+}
+
+// MatchHeadLTE applies the LTE predicate on the "match_head" field.
+func MatchHeadLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldMatchHead, v))
+}
+
+// MatchHeadContains applies the Contains predicate on the "match_head" field.
+func MatchHeadContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldMatchHead, v))
+}
+
+// MatchHeadHasPrefix applies the HasPrefix predicate on the "match_head" field.
+func MatchHeadHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldMatchHead, v))
+}
+
+// MatchHeadHasSuffix applies the HasSuffix predicate on the "match_head" field.
+func MatchHeadHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldMatchHead, v))
+}
+
+// MatchHeadEqualFold applies the EqualFold predicate on the "match_head" field.
+func MatchHeadEqualFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldEqualFold(FieldMatchHead, v))
+}
+
+// MatchHeadContainsFold applies the ContainsFold predicate on the "match_head" field.
+func MatchHeadContainsFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldContainsFold(FieldMatchHead, v))
+}
+
+// MatchTailEQ applies the EQ predicate on the "match_tail" field.
+func MatchTailEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMatchTail, v))
+}
+
+// MatchTailNEQ applies the NEQ predicate on the "match_tail" field.
+func MatchTailNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldMatchTail, v))
+}
+
+// MatchTailIn applies the In predicate on the "match_tail" field.
+func MatchTailIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldMatchTail, vs...))
+}
+
+// MatchTailNotIn applies the NotIn predicate on the "match_tail" field.
+func MatchTailNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldMatchTail, vs...))
+}
+
+// MatchTailGT applies the GT predicate on the "match_tail" field.
+func MatchTailGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldMatchTail, v))
+}
+
+// MatchTailGTE applies the GTE predicate on the "match_tail" field.
+func MatchTailGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldMatchTail, v))
+}
+
+// MatchTailLT applies the LT predicate on the "match_tail" field.
+func MatchTailLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldMatchTail, v))
+}
+
+// MatchTailLTE applies the LTE predicate on the "match_tail" field.
+func MatchTailLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldMatchTail, v))
+}
+
+// MatchTailContains applies the Contains predicate on the "match_tail" field.
+func MatchTailContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldMatchTail, v))
+}
+
+// MatchTailHasPrefix applies the HasPrefix predicate on the "match_tail" field.
+func MatchTailHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldMatchTail, v))
+}
+
+// MatchTailHasSuffix applies the HasSuffix predicate on the "match_tail" field.
+func MatchTailHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldMatchTail, v))
+}
+
+// MatchTailEqualFold applies the EqualFold predicate on the "match_tail" field.
+func MatchTailEqualFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldEqualFold(FieldMatchTail, v))
+}
+
+// MatchTailContainsFold applies the ContainsFold predicate on the "match_tail" field.
+func MatchTailContainsFold(v string) predicate.Customer {
+	return predicate.Customer(casefold.FieldContainsFold(FieldMatchTail, v))
 }
 
 // HasOrders applies the HasEdge predicate on the "orders" edge.

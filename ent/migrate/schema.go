@@ -30,6 +30,8 @@ var (
 		{Name: "preferred_language", Type: field.TypeString, Nullable: true},
 		{Name: "match_name", Type: field.TypeString, Default: ""},
 		{Name: "match_city", Type: field.TypeString, Default: ""},
+		{Name: "match_head", Type: field.TypeString, Default: ""},
+		{Name: "match_tail", Type: field.TypeString, Default: ""},
 	}
 	// CustomersTable holds the schema information for the "customers" table.
 	CustomersTable = &schema.Table{
@@ -68,9 +70,19 @@ var (
 				Columns: []*schema.Column{CustomersColumns[17], CustomersColumns[13]},
 			},
 			{
-				Name:    "customer_match_city",
+				Name:    "customer_match_city_match_head",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[18]},
+				Columns: []*schema.Column{CustomersColumns[18], CustomersColumns[19]},
+			},
+			{
+				Name:    "customer_match_city_match_tail",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[18], CustomersColumns[20]},
+			},
+			{
+				Name:    "customer_phone",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[9]},
 			},
 		},
 	}

@@ -84,6 +84,14 @@ func init() {
 	customerDescMatchCity := customerFields[14].Descriptor()
 	// customer.DefaultMatchCity holds the default value on creation for the match_city field.
 	customer.DefaultMatchCity = customerDescMatchCity.Default.(string)
+	// customerDescMatchHead is the schema descriptor for match_head field.
+	customerDescMatchHead := customerFields[15].Descriptor()
+	// customer.DefaultMatchHead holds the default value on creation for the match_head field.
+	customer.DefaultMatchHead = customerDescMatchHead.Default.(string)
+	// customerDescMatchTail is the schema descriptor for match_tail field.
+	customerDescMatchTail := customerFields[16].Descriptor()
+	// customer.DefaultMatchTail holds the default value on creation for the match_tail field.
+	customer.DefaultMatchTail = customerDescMatchTail.Default.(string)
 	feedbackMixin := schema.Feedback{}.Mixin()
 	feedbackHooks := schema.Feedback{}.Hooks()
 	feedback.Hooks[0] = feedbackHooks[0]

@@ -49,12 +49,17 @@ func (Customer) Fields() []ent.Field {
 		field.String("preferred_language").Optional().Nillable().Validate(validate.Language).
 			Comment("BCP 47 tag: the language customer service should use.").
 			Annotations(Interchange{Sample: "language"}),
-		// Duplicate detection's blocking keys (internal/duplicates.NameKey),
+		// Duplicate detection's blocking keys (internal/duplicates: the name
+		// key, the city's, the name key's first and last three letters),
 		// kept by the matchKeys hook and the import, so one customer's
 		// candidates are found through indexes.
 		field.String("match_name").Default("").
 			Annotations(entgql.Skip(), Interchange{Derived: true}),
 		field.String("match_city").Default("").
+			Annotations(entgql.Skip(), Interchange{Derived: true}),
+		field.String("match_head").Default("").
+			Annotations(entgql.Skip(), Interchange{Derived: true}),
+		field.String("match_tail").Default("").
 			Annotations(entgql.Skip(), Interchange{Derived: true}),
 	}
 }
@@ -86,7 +91,8 @@ func (Customer) Indexes() []ent.Index {
 		index.Fields("created_at"),
 		index.Fields("match_name", "birth_date"),
 		index.Fields("match_name", "country"),
-		index.Fields("match_city"),
+		index.Fields("match_city", "match_head"),
+		index.Fields("match_city", "match_tail"),
 		index.Fields("phone"), // a shared phone: duplicate detection
 	}
 }

@@ -34,15 +34,20 @@ func normalizeEmail(next ent.Mutator) ent.Mutator {
 // name and the city.
 func matchKeys(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-		for field, key := range map[string]string{"name": "match_name", "city": "match_city"} {
-			if v, ok := m.Field(field); ok {
-				if err := m.SetField(key, duplicates.NameKey(toString(v))); err != nil {
-					return nil, err
-				}
-			} else if m.FieldCleared(field) {
-				if err := m.SetField(key, ""); err != nil {
-					return nil, err
-				}
+		set := map[string]string{}
+		if v, ok := m.Field("name"); ok {
+			key := duplicates.NameKey(toString(v))
+			head, tail := duplicates.HeadTail(key)
+			set["match_name"], set["match_head"], set["match_tail"] = key, head, tail
+		}
+		if v, ok := m.Field("city"); ok {
+			set["match_city"] = duplicates.NameKey(toString(v))
+		} else if m.FieldCleared("city") {
+			set["match_city"] = ""
+		}
+		for f, v := range set {
+			if err := m.SetField(f, v); err != nil {
+				return nil, err
 			}
 		}
 		return next.Mutate(ctx, m)

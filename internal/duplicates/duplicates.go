@@ -94,6 +94,13 @@ func NameKey(name string) string {
 	return strings.Join(words, " ")
 }
 
+// HeadTail returns the first and the last three letters of a name key,
+// which block similar names in a city.
+func HeadTail(key string) (head, tail string) {
+	r := []rune(key)
+	return string(r[:min(3, len(r))]), string(r[max(0, len(r)-3):])
+}
+
 // Index holds customers by their blocking keys.
 type Index struct {
 	customers map[int]*indexed
@@ -138,8 +145,8 @@ func blockingKeys(c *indexed) []string {
 		keys = append(keys, "b\x00"+c.key+"\x00"+c.Country)
 	}
 	if c.city != "" {
-		r := []rune(c.key)
-		keys = append(keys, "c\x00"+c.city+"\x00<"+string(r[:min(3, len(r))]), "c\x00"+c.city+"\x00>"+string(r[max(0, len(r)-3):]))
+		head, tail := HeadTail(c.key)
+		keys = append(keys, "c\x00"+c.city+"\x00<"+head, "c\x00"+c.city+"\x00>"+tail)
 	}
 	return keys
 }

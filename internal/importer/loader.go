@@ -147,7 +147,8 @@ func (l *Loader) Feedback(f ndjson.Feedback) error {
 	return l.addFeedback("", l.seq, f)
 }
 
-// Flush writes the pending batch and waits until every batch is committed.
+// Flush writes the pending batch, waits until every batch is committed, and
+// refreshes PostgreSQL's statistics when rows were written.
 // It returns the first infrastructure error the Loader met, if any.
 func (l *Loader) Flush() error {
 	if err := l.flush(); err != nil {
@@ -161,6 +162,11 @@ func (l *Loader) Flush() error {
 	}
 	if err := l.restoreSQLite(); err != nil {
 		return fmt.Errorf("import: %w", err)
+	}
+	if l.committed {
+		if err := l.analyze(); err != nil {
+			return err
+		}
 	}
 	if l.committed && l.after != nil {
 		l.after(l.ctx)

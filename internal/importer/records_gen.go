@@ -220,13 +220,13 @@ func checkCustomer(r *ndjson.Customer) error {
 
 // customerColumns are the columns of customers an import writes, in the
 // order bindCustomer binds them.
-var customerColumns = []string{"external_ref", "created_at", "updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language", "match_name", "match_city"}
+var customerColumns = []string{"external_ref", "created_at", "updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language", "match_name", "match_city", "match_head", "match_tail"}
 
 // customerMutable are the columns an upsert of a stored customer replaces.
-var customerMutable = []string{"updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language", "match_name", "match_city"}
+var customerMutable = []string{"updated_at", "kind", "relationship", "lifecycle_stage", "name", "email", "phone", "birth_date", "gender", "income_band", "country", "region", "city", "preferred_language", "match_name", "match_city", "match_head", "match_tail"}
 
 // bindCustomer adds the row of a checked record to w.
-func bindCustomer(w *rows, r *ndjson.Customer, now time.Time, nowArg any, matchName string, matchCity string) {
+func bindCustomer(w *rows, r *ndjson.Customer, now time.Time, nowArg any, matchName string, matchCity string, matchHead string, matchTail string) {
 	w.row()
 	w.arg(r.ExternalRef)
 	w.arg(timeOr(r.CreatedAt, now))
@@ -246,6 +246,8 @@ func bindCustomer(w *rows, r *ndjson.Customer, now time.Time, nowArg any, matchN
 	w.arg(optString(r.PreferredLanguage))
 	w.arg(matchName)
 	w.arg(matchCity)
+	w.arg(matchHead)
+	w.arg(matchTail)
 }
 
 // sameCustomer reports whether writing the record would leave the stored

@@ -243,7 +243,9 @@ func (w *txWriter) writeCustomers(written []*customerRec) error {
 		if r.City != nil {
 			city = *r.City
 		}
-		bindCustomer(rs, &r.Customer, w.now, w.nowArg, duplicates.NameKey(r.Name), duplicates.NameKey(city))
+		key := duplicates.NameKey(r.Name)
+		head, tail := duplicates.HeadTail(key)
+		bindCustomer(rs, &r.Customer, w.now, w.nowArg, key, duplicates.NameKey(city), head, tail)
 	}
 	return w.exec(customersTable, rs, func(rows *stdsql.Rows) error {
 		var id int

@@ -206,9 +206,10 @@ type feedbackDraft struct {
 }
 
 type generator struct {
-	seed uint64
-	src  rand.PCG
-	rng  *rand.Rand
+	seed   uint64
+	src    rand.PCG
+	rng    *rand.Rand
+	dupSrc rand.PCG // duplicate's stream
 
 	now, yearAgo, threeYearsAgo int64 // Unix seconds
 	nowDate                     time.Time
@@ -289,10 +290,12 @@ func (g *generator) customer(i int, sink Sink) error {
 		}
 		c.Name = first + " " + surname
 	case "BUSINESS":
+		// A surname and a trade name made from i: one name per company
+		// (surnames alone gave thousands of companies one name).
 		pattern := loc.business[r.IntN(len(loc.business))]
-		c.Name = strings.Replace(pattern, "%s", loc.surnames[r.IntN(len(loc.surnames))], 1)
+		c.Name = strings.Replace(pattern, "%s", loc.surnames[r.IntN(len(loc.surnames))]+" "+tradeName(loc, i), 1)
 	default:
-		c.Name = ct.publicOrgs[r.IntN(len(ct.publicOrgs))]
+		c.Name = ct.publicOrgs[r.IntN(len(ct.publicOrgs))] + " " + strconv.Itoa(i) // a unit of it
 	}
 
 	if !g.percent(10) {
@@ -306,9 +309,7 @@ func (g *generator) customer(i int, sink Sink) error {
 		var b strings.Builder
 		b.WriteString(loc.callingCode)
 		b.WriteString(loc.mobile[r.IntN(len(loc.mobile))])
-		for range loc.mobileLen {
-			b.WriteByte(byte('0' + r.IntN(10)))
-		}
+		b.WriteString(uniqueDigits(i, loc.mobileLen))
 		c.Phone = ptr(b.String())
 	}
 	if kind == "INDIVIDUAL" {
@@ -456,6 +457,9 @@ func (g *generator) customer(i int, sink Sink) error {
 			return err
 		}
 	}
+	if d := g.duplicate(i, &c); d != nil {
+		return sink.Customer(*d)
+	}
 	return nil
 }
 
@@ -573,6 +577,99 @@ func ref(prefix string, n, width int) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// uniqueDigits returns n digits that differ for every i below 10^n (7919 is
+// prime to 10, so multiplying by it permutes the residues): no two
+// generated customers share a phone unless they are one person.
+func uniqueDigits(i, n int) string {
+	mod := uint64(1)
+	for range n {
+		mod *= 10
+	}
+	d := strconv.FormatUint((uint64(i)*7919+104729)%mod, 10)
+	return strings.Repeat("0", n-len(d)) + d
+}
+
+// tradeName returns a word made of the locale's syllables, one per i.
+func tradeName(loc *locale, i int) string {
+	syl := latinSyllables
+	if loc.country == "BG" {
+		syl = cyrillicSyllables
+	}
+	var b strings.Builder
+	for n := i; ; n /= len(syl) {
+		b.WriteString(syl[n%len(syl)])
+		if n < len(syl) {
+			break
+		}
+	}
+	w := []rune(b.String())
+	return strings.ToUpper(string(w[:1])) + string(w[1:])
+}
+
+var (
+	latinSyllables    = []string{"ka", "lo", "mi", "ne", "ri", "sa", "tu", "va", "po", "le", "ta", "ni", "ro", "si", "de", "ma"}
+	cyrillicSyllables = []string{"ка", "ло", "ми", "не", "ри", "са", "ту", "ва", "по", "ле", "та", "ни", "ро", "си", "де", "ма"}
+)
+
+// DuplicatePercent is the share of individuals recorded twice.
+const DuplicatePercent = 3
+
+// duplicate returns, for some individuals, a second record of the same
+// person as other systems make them: another email from the shop, a typo in
+// the name from a CRM import, or a support contact with only the phone.
+// Its externalRef is "D-" and the customer's number. It has its own random
+// stream, so the customer's other records are the same with or without it.
+func (g *generator) duplicate(i int, c *ndjson.Customer) *ndjson.Customer {
+	if c.Kind != "INDIVIDUAL" {
+		return nil
+	}
+	g.dupSrc.Seed(splitmix64(g.seed^0xd0b1d0b1d0b1d0b1), splitmix64(uint64(i)))
+	r := rand.New(&g.dupSrc)
+	if r.IntN(100) >= DuplicatePercent {
+		return nil
+	}
+	d := ndjson.Customer{ExternalRef: ref("D-", i, 7), Kind: c.Kind, Name: c.Name, Relationship: c.Relationship,
+		LifecycleStage: ptr("PROSPECT"), CreatedAt: c.CreatedAt, Country: c.Country}
+	switch r.IntN(3) {
+	case 0: // the shop's account, another email
+		d.Email = ptr(fold(c.Name) + "." + strconv.Itoa(i) + ".shop@example.com")
+		d.BirthDate, d.City, d.Region, d.Gender = c.BirthDate, c.City, c.Region, c.Gender
+	case 1: // a CRM import with two letters swapped
+		if d.Name = swapLetters(c.Name, r); d.Name == c.Name {
+			return nil // a word of one letter repeated
+		}
+		d.BirthDate, d.City, d.Region = c.BirthDate, c.City, c.Region
+	default: // a support contact: the phone only
+		if c.Phone == nil {
+			return nil
+		}
+		d.Phone = c.Phone
+	}
+	return &d
+}
+
+// swapLetters swaps two neighbouring letters inside the longest word.
+func swapLetters(name string, r *rand.Rand) string {
+	words := strings.Fields(name)
+	w := 0
+	for k := range words {
+		if len([]rune(words[k])) > len([]rune(words[w])) {
+			w = k
+		}
+	}
+	rs := []rune(words[w])
+	if len(rs) < 4 {
+		return name
+	}
+	k := 1 + r.IntN(len(rs)-3)
+	for n := 0; n < len(rs)-3 && rs[k] == rs[k+1]; n++ { // "Callum": not the two l's
+		k = 1 + (k % (len(rs) - 3))
+	}
+	rs[k], rs[k+1] = rs[k+1], rs[k]
+	words[w] = string(rs)
+	return strings.Join(words, " ")
+}
 
 // fold turns a name into an ASCII e-mail local part: lower case, diacritics
 // removed, Cyrillic transliterated (Bulgarian streamlined system),

@@ -259,6 +259,7 @@ func TestShape(t *testing.T) {
 		orderOwner                                  = map[string]string{}
 		orderPlaced                                 = map[string]time.Time{}
 		custDone                                    = func() {}
+		dupKinds                                    = map[string]int{}
 	)
 	custDone = func() {
 		if cur == nil {
@@ -300,6 +301,10 @@ func TestShape(t *testing.T) {
 			}
 		case ndjson.Customer:
 			phase = 1
+			if strings.HasPrefix(r.ExternalRef, "D-") {
+				checkDuplicate(t, cur.c, r, dupKinds)
+				continue
+			}
 			custDone()
 			custSeq++
 			cur = &custState{c: r}
@@ -528,6 +533,11 @@ func TestShape(t *testing.T) {
 	within(t, "customers without phone", float64(noPhone)/n, 0.16, 0.24)
 	within(t, "individual share", float64(individuals)/n, 0.80, 0.90)
 	within(t, "internal share", float64(internal)/n, 0.03, 0.07)
+	dups := dupKinds["email"] + dupKinds["typo"] + dupKinds["phone"]
+	within(t, "share of individuals recorded twice", float64(dups)/float64(individuals), 0.015, 0.045)
+	if len(dupKinds) != 3 {
+		t.Errorf("duplicates %v: want another email, a typo and a phone-only contact", dupKinds)
+	}
 	if len(statusSeen) != 5 || len(chanSeen) != 5 {
 		t.Errorf("order statuses %v, channels %v: want all 5", statusSeen, chanSeen)
 	}
@@ -641,3 +651,30 @@ func (s *nopSink) Persona(ndjson.Persona) error   { s.n++; return nil }
 func (s *nopSink) Customer(ndjson.Customer) error { s.n++; return nil }
 func (s *nopSink) Order(ndjson.Order) error       { s.n++; return nil }
 func (s *nopSink) Feedback(ndjson.Feedback) error { s.n++; return nil }
+
+// checkDuplicate checks a second record of customer c: the same person as
+// another system records it (seed.duplicate), counted by kind.
+func checkDuplicate(t *testing.T, c, d ndjson.Customer, kinds map[string]int) {
+	t.Helper()
+	if d.ExternalRef != "D-"+strings.TrimPrefix(c.ExternalRef, "C-") || c.Kind != "INDIVIDUAL" || d.Kind != c.Kind {
+		t.Errorf("duplicate %s (%s) after customer %s (%s)", d.ExternalRef, d.Kind, c.ExternalRef, c.Kind)
+		return
+	}
+	switch {
+	case d.Email != nil && d.Name == c.Name && *d.Email != *ptrOr(c.Email, "") && reflect.DeepEqual(d.BirthDate, c.BirthDate):
+		kinds["email"]++
+	case d.Name != c.Name && len(d.Name) == len(c.Name) && reflect.DeepEqual(d.City, c.City):
+		kinds["typo"]++
+	case d.Phone != nil && c.Phone != nil && *d.Phone == *c.Phone && d.Email == nil:
+		kinds["phone"]++
+	default:
+		t.Errorf("duplicate %+v of %+v is none of the three kinds", d, c)
+	}
+}
+
+func ptrOr(p *string, v string) *string {
+	if p == nil {
+		return &v
+	}
+	return p
+}

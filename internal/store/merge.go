@@ -39,7 +39,7 @@ type FieldChoice struct {
 // customer: the survivor's identity and bookkeeping. The merged customers'
 // externalRefs stay theirs (the survivor holds them as identities).
 var notMerged = []string{customer.FieldID, customer.FieldExternalRef, customer.FieldCreatedAt,
-	customer.FieldUpdatedAt, customer.FieldMatchName, customer.FieldMatchCity}
+	customer.FieldUpdatedAt, customer.FieldMatchName, customer.FieldMatchCity, customer.FieldMatchHead, customer.FieldMatchTail}
 
 // mergeable returns the ent field of a GraphQL field name a merge may take.
 func mergeable(name string) (string, bool) {
@@ -74,7 +74,7 @@ func fieldsOf(client *ent.Client, c *ent.Customer) map[string]ent.Value {
 // id order so two merges cannot deadlock (SQLite transactions start with
 // BEGIN IMMEDIATE: one writer at a time).
 func lockCustomers(ctx context.Context, client *ent.Client, ids []int) error {
-	_, err := client.Customer.Query().Where(customer.IDIn(ids...)).Order(customer.ByID()).
+	_, err := client.Customer.Query().Where(customer.IDIn(ids...)).Order(customer.ByID()).Select(customer.FieldID).
 		Modify(func(s *sql.Selector) {
 			if s.Dialect() == dialect.Postgres {
 				s.ForUpdate()
@@ -313,7 +313,7 @@ func moveToSurvivor(ctx context.Context, client *ent.Client, from, to int) (merg
 // edited since keeps its edit, an identity or order deleted since stays
 // deleted. The merge's record of personal data is dropped.
 func Unmerge(ctx context.Context, client *ent.Client, mergeID int) ([]*ent.Customer, error) {
-	_, err := client.Merge.Query().Where(merge.ID(mergeID)).
+	_, err := client.Merge.Query().Where(merge.ID(mergeID)).Select(merge.FieldID).
 		Modify(func(s *sql.Selector) {
 			if s.Dialect() == dialect.Postgres {
 				s.ForUpdate()

@@ -145,8 +145,10 @@ func Backfill(ctx context.Context, client *ent.Client) error {
 				if c.City != nil {
 					city = *c.City
 				}
-				err := tx.Customer.UpdateOneID(c.ID).SetMatchName(duplicates.NameKey(c.Name)).
-					SetMatchCity(duplicates.NameKey(city)).Exec(ctx)
+				key := duplicates.NameKey(c.Name)
+				head, tail := duplicates.HeadTail(key)
+				err := tx.Customer.UpdateOneID(c.ID).SetMatchName(key).SetMatchCity(duplicates.NameKey(city)).
+					SetMatchHead(head).SetMatchTail(tail).Exec(ctx)
 				if err != nil {
 					return err
 				}

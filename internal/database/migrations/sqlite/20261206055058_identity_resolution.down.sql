@@ -4,8 +4,12 @@ DROP INDEX `merge_survivor_id`;
 UPDATE sqlite_sequence SET seq = 0 WHERE name = "merges";
 -- reverse: create "merges" table
 DROP TABLE `merges`;
--- reverse: create index "customer_match_city" to table: "customers"
-DROP INDEX `customer_match_city`;
+-- reverse: create index "customer_phone" to table: "customers"
+DROP INDEX `customer_phone`;
+-- reverse: create index "customer_match_city_match_tail" to table: "customers"
+DROP INDEX `customer_match_city_match_tail`;
+-- reverse: create index "customer_match_city_match_head" to table: "customers"
+DROP INDEX `customer_match_city_match_head`;
 -- reverse: create index "customer_match_name_country" to table: "customers"
 DROP INDEX `customer_match_name_country`;
 -- reverse: create index "customer_match_name_birth_date" to table: "customers"
