@@ -18,6 +18,7 @@ import (
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/duplicates"
 	"github.com/c360/c360/internal/fault"
+	"github.com/c360/c360/internal/identities"
 	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 )
@@ -192,8 +193,22 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	if err != nil {
 		return err
 	}
+	var unknown []string
+	for _, ref := range refs {
+		if byRef[ref] == nil {
+			unknown = append(unknown, ref)
+		}
+	}
+	merged, err := w.refOwners(unknown, identity.Source(identities.MergedSource))
+	if err != nil {
+		return err
+	}
 	var written, accepted []*customerRec
 	for _, r := range recs {
+		if into, ok := merged[r.ExternalRef]; ok {
+			w.reject(r.source, "externalRef", "customer %q was merged into customer %d: import it as the survivor's identity, or undo the merge", r.ExternalRef, into)
+			continue
+		}
 		if i, owner := claimedElsewhere(r, owners, byRef[r.ExternalRef]); owner != 0 {
 			id := r.Identities[i]
 			w.reject(r.source, fmt.Sprintf("identities[%d]", i), "%s %q belongs to another customer", id.Kind, id.Value)
@@ -356,7 +371,37 @@ func (w *txWriter) resolveCustomers(refs []string) error {
 	if err != nil {
 		return fmt.Errorf("looking up customers: %w", err)
 	}
-	return nil
+	// A reference no customer has as its own may be another system's id a
+	// customer holds (a merged customer's: its survivor).
+	var held []string
+	for _, ref := range missing {
+		if _, ok := w.customers[ref]; !ok {
+			held = append(held, ref)
+		}
+	}
+	owners, err := w.refOwners(held)
+	for ref, id := range owners {
+		w.customers[ref] = id
+	}
+	return err
+}
+
+// refOwners returns the customers holding the references as EXTERNAL_REF
+// identities (those meeting preds), by reference.
+func (w *txWriter) refOwners(refs []string, preds ...predicate.Identity) (map[string]int, error) {
+	owners := make(map[string]int)
+	err := chunked(len(refs), maxParams, func(lo, hi int) error {
+		ids, err := w.tx.Identity.Query().Where(append(preds, identity.KindEQ(identity.KindEXTERNAL_REF),
+			identity.ValueIn(refs[lo:hi]...))...).Select(identity.FieldValue, identity.FieldCustomerID).All(w.ctx)
+		for _, id := range ids {
+			owners[id.Value] = id.CustomerID
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking up identities: %w", err)
+	}
+	return owners, nil
 }
 
 // lookupOrders adds the stored orders with the given externalRefs to w.orders

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/c360/c360/internal/exporter"
+	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/ndjson"
 	"github.com/c360/c360/internal/scores"
 )
@@ -382,4 +383,35 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestImportAfterAMergeFindsTheSurvivor: a later import of a merged
+// customer's record is rejected, naming the survivor, instead of bringing
+// the duplicate back; orders and feedback referring to the merged customer
+// go to the survivor.
+func TestImportAfterAMergeFindsTheSurvivor(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		shop, support, _ := twoAinos(t, a)
+		a.ok(mergeCustomers, map[string]any{"s": shop, "m": []string{support}}, nil)
+		dir := t.TempDir()
+		for name, body := range map[string]string{
+			ndjson.CustomersFile: `{"externalRef":"CRM-7","kind":"INDIVIDUAL","name":"Jaaskelainen Aino"}` + "\n",
+			ndjson.OrdersFile: `{"externalRef":"O-LATE","customerRef":"CRM-7","status":"PAID","channel":"STORE","currency":"EUR","placedAt":"2026-06-01T10:00:00Z",` +
+				`"items":[{"sku":"S","name":"Pulla","quantity":1,"unitPrice":"3.50"}]}` + "\n",
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sum, err := a.app.Import(t.Context(), dir, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Imported != 1 || sum.Rejected != 1 || !contains(sum.Rejections[0].Reason, "externalRef", "was merged into customer "+shop) {
+			t.Fatalf("import = %s %+v, want the order imported and the merged customer's record rejected naming %s", sum, sum.Rejections, shop)
+		}
+		if v := view(t, a, shop); v.Orders.TotalCount != 3 || a.count("customers") != 2 {
+			t.Errorf("survivor has %d orders with %d customers, want 3 (the late order too) and 2", v.Orders.TotalCount, a.count("customers"))
+		}
+	})
 }
