@@ -175,3 +175,34 @@ func heapPeak() func() uint64 {
 		return peak.Load()
 	}
 }
+
+// TestBackfillGivesStoredCustomersTheirKeysAndProfileIdentities: customers
+// stored before duplicate detection (no blocking keys, no profile
+// identities) get both when a process starts, on both databases.
+func TestBackfillGivesStoredCustomersTheirKeysAndProfileIdentities(t *testing.T) {
+	for _, be := range testservices.Backends {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := t.Context()
+			db := testservices.Open(t, be.URL(t), database.Options{})
+			c, err := db.Client.Customer.Create().SetKind("INDIVIDUAL").SetName("Jääskeläinen Aino").SetCity("Tampere").
+				SetEmail("aino@example.fi").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Client.ExecContext(ctx, "UPDATE customers SET match_name = '', match_city = '', match_head = '', match_tail = ''"); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.Backfill(ctx, db.Client); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.Client.Customer.Query().WithIdentities().Only(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != c.ID || got.MatchName != "aino jaaskelainen" || got.MatchCity != "tampere" || got.MatchHead != "ain" ||
+				got.MatchTail != "nen" || len(got.Edges.Identities) != 1 || got.Edges.Identities[0].Value != "aino@example.fi" {
+				t.Errorf("after the backfill: %+v with identities %+v", got, got.Edges.Identities)
+			}
+		})
+	}
+}

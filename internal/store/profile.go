@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
@@ -14,7 +16,8 @@ import (
 	"github.com/c360/c360/internal/identities"
 )
 
-// maxIDs bounds the ids one IN list carries (SQLite allows 32,766 parameters).
+// maxIDs bounds the ids of one statement: 3 IN lists of them fit SQLite's
+// 32,766 parameters.
 const maxIDs = 10000
 
 // profileOf returns a customer's own email, phone and externalRef as
@@ -37,59 +40,73 @@ func profileOf(c *ent.Customer) map[string]string {
 // from ProfileHook; the import runs it for each batch, in its transaction.
 func SyncProfileIdentities(ctx context.Context, client *ent.Client, ids []int) error {
 	for lo := 0; lo < len(ids); lo += maxIDs {
-		if err := syncProfiles(ctx, client, ids[lo:min(lo+maxIDs, len(ids))]); err != nil {
+		if err := syncProfiles(ctx, client, ids[lo:min(lo+maxIDs, len(ids))]); err != nil { // 3 uses of each id
 			return fmt.Errorf("keeping profile identities: %w", err)
 		}
 	}
 	return nil
 }
 
+// profileColumns are the customer columns that are identities, by kind.
+var profileColumns = [][2]string{
+	{identities.Email, customer.FieldEmail},
+	{identities.Phone, customer.FieldPhone},
+	{identities.ExternalRef, customer.FieldExternalRef},
+}
+
+// syncProfiles runs two set-based statements: the stale profile identities
+// of the customers go, then their fields come in as identities where no one
+// holds them (ON CONFLICT DO NOTHING).
 func syncProfiles(ctx context.Context, client *ent.Client, ids []int) error {
-	cs, err := client.Customer.Query().Where(customer.IDIn(ids...)).
-		Select(customer.FieldEmail, customer.FieldPhone, customer.FieldExternalRef).All(ctx)
-	if err != nil {
+	d := sql.Dialect(client.Dialect())
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	c := sql.Table(customer.Table).As("c")
+	var current []*sql.Predicate
+	for _, kc := range profileColumns {
+		current = append(current, sql.And(sql.EQ(sql.Table(identity.Table).C(identity.FieldKind), kc[0]),
+			sql.ColumnsEQ(c.C(kc[1]), sql.Table(identity.Table).C(identity.FieldValue))))
+	}
+	del, delArgs := d.Delete(identity.Table).Where(sql.And(
+		sql.EQ(identity.FieldSource, identities.ProfileSource),
+		sql.In(identity.FieldCustomerID, args...),
+		sql.NotExists(d.Select(c.C(customer.FieldID)).From(c).Where(sql.And(
+			sql.ColumnsEQ(c.C(customer.FieldID), sql.Table(identity.Table).C(identity.FieldCustomerID)),
+			sql.Or(current...)))),
+	)).Query()
+	if _, err := client.ExecContext(ctx, del, delArgs...); err != nil {
 		return err
 	}
-	held, err := client.Identity.Query().
-		Where(identity.CustomerIDIn(ids...), identity.Source(identities.ProfileSource)).
-		Select(identity.FieldKind, identity.FieldValue, identity.FieldCustomerID).All(ctx)
-	if err != nil {
-		return err
-	}
-	want := make(map[int]map[string]string, len(cs))
-	for _, c := range cs {
-		want[c.ID] = profileOf(c)
-	}
-	var stale []int
-	for _, h := range held {
-		if want[h.CustomerID][string(h.Kind)] == h.Value {
-			delete(want[h.CustomerID], string(h.Kind)) // in step already
-			continue
+	// INSERT ... SELECT with literals for the constants (they are ours): a
+	// parameter in a UNION's select list has no type on PostgreSQL.
+	b := &sql.Builder{}
+	b.SetDialect(client.Dialect())
+	b.WriteString("INSERT INTO ").Ident(identity.Table).Pad().Wrap(func(b *sql.Builder) {
+		b.IdentComma(identity.FieldKind, identity.FieldValue, identity.FieldSource, identity.FieldVerified,
+			identity.FieldCreatedAt, identity.FieldCustomerID)
+	})
+	now := time.Now().UTC()
+	for i, kc := range profileColumns {
+		if i > 0 {
+			b.WriteString(" UNION ALL")
 		}
-		stale = append(stale, h.ID)
-	}
-	if len(stale) > 0 {
-		if _, err := client.Identity.Delete().Where(identity.IDIn(stale...)).Exec(ctx); err != nil {
-			return err
+		b.WriteString(" SELECT '" + kc[0] + "', ").Ident(kc[1]).WriteString(", '" + identities.ProfileSource + "', FALSE, ")
+		if client.Dialect() == dialect.Postgres {
+			b.WriteString("CAST(").Arg(now).WriteString(" AS timestamptz)")
+		} else {
+			b.Arg(now)
 		}
+		b.Comma().Ident(customer.FieldID).WriteString(" FROM ").Ident(customer.Table).WriteString(" WHERE ").
+			Ident(customer.FieldID).WriteString(" IN ").Wrap(func(b *sql.Builder) { b.Args(args...) }).
+			WriteString(" AND ").Ident(kc[1]).WriteString(" IS NOT NULL")
 	}
-	var add []*ent.IdentityCreate
-	for _, id := range slices.Sorted(maps.Keys(want)) {
-		for _, kind := range identities.Kinds {
-			if v, ok := want[id][kind]; ok {
-				add = append(add, client.Identity.Create().SetCustomerID(id).SetKind(identity.Kind(kind)).
-					SetValue(v).SetSource(identities.ProfileSource))
-			}
-		}
-	}
-	for lo := 0; lo < len(add); lo += 1000 {
-		err := client.Identity.CreateBulk(add[lo:min(lo+1000, len(add))]...).
-			OnConflictColumns(identity.FieldKind, identity.FieldValue).DoNothing().Exec(ctx)
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	b.WriteString(" ON CONFLICT ").Wrap(func(b *sql.Builder) { b.IdentComma(identity.FieldKind, identity.FieldValue) }).
+		WriteString(" DO NOTHING")
+	ins, insArgs := b.Query()
+	_, err := client.ExecContext(ctx, ins, insArgs...)
+	return err
 }
 
 // ProfileHook runs SyncProfileIdentities after every write of a customer's
@@ -131,12 +148,13 @@ func touchesProfile(m *ent.CustomerMutation) bool {
 // blocking keys and profile identities, in batches; it finds nothing to do
 // once done, so every process may run it at start.
 func Backfill(ctx context.Context, client *ent.Client) error {
-	for {
-		cs, err := client.Customer.Query().Where(customer.MatchName("")).Limit(1000).
-			Select(customer.FieldName, customer.FieldCity).All(ctx)
+	for last := 0; ; {
+		cs, err := client.Customer.Query().Where(customer.MatchName(""), customer.IDGT(last)).Order(customer.ByID()).
+			Limit(1000).Select(customer.FieldName, customer.FieldCity).All(ctx)
 		if err != nil || len(cs) == 0 {
 			return err
 		}
+		last = cs[len(cs)-1].ID // a name whose key is empty stays so: go on past it
 		err = WithTx(ctx, client, func(tx *ent.Client) error {
 			ids := make([]int, len(cs))
 			for i, c := range cs {
