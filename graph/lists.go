@@ -11,12 +11,16 @@ import (
 // order, the order they were written in and the one the compiled reads
 // give: ent loads a list edge without ORDER BY, and PostgreSQL may return
 // its rows in any order.
-func byID[T interface{ *ent.OrderItem | *ent.Identity | *ent.Merge }](xs []T, err error) ([]T, error) {
+func byID[T interface {
+	*ent.OrderItem | *ent.Identity | *ent.Merge
+}](xs []T, err error) ([]T, error) {
 	slices.SortFunc(xs, func(a, b T) int { return cmp.Compare(idOf(a), idOf(b)) })
 	return xs, err
 }
 
-func idOf[T interface{ *ent.OrderItem | *ent.Identity | *ent.Merge }](x T) int {
+func idOf[T interface {
+	*ent.OrderItem | *ent.Identity | *ent.Merge
+}](x T) int {
 	switch x := any(x).(type) {
 	case *ent.OrderItem:
 		return x.ID

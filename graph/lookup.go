@@ -4,10 +4,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/c360/c360/ent/customer"
-	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/identities"
+	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 )
 

@@ -55,7 +55,7 @@ func annotationOf(a gen.Annotations) annotation {
 type Type struct {
 	Name, Pkg, Table, File string
 	Load                   int
-	Keep                   string // the exporter's predicate of the stored rows that are records
+	Keep                   string    // the exporter's predicate of the stored rows that are records
 	Fields                 []*Field  // the record's fields, in order
 	Columns                []*Column // the columns an import writes, in order
 	Embedded               []*Embed

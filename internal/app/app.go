@@ -17,8 +17,8 @@ import (
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/scores"
-	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/seed"
+	"github.com/c360/c360/internal/store"
 )
 
 // App is an assembled c360.
