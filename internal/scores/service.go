@@ -53,15 +53,20 @@ var computations = promauto.NewCounterVec(prometheus.CounterOpts{
 // PostgreSQL, cancelling statements (abandoned computations) makes pgx close
 // their connections, and database/sql now and then hands another statement
 // driver.ErrBadConn for it (~1 in 10 of the computations still wanted when
-// half of 30 are cancelled, measured); the second try gets a sound connection.
+// half of 30 are cancelled, measured). A retry gets a sound connection but
+// for the same chance again, so up to badConnTries in all (one retry left a
+// wanted computation failing now and then in CI).
 func retryBadConn[V any](ctx context.Context, f func(context.Context) (V, error)) (V, error) {
 	v, err := f(ctx)
-	if err != nil && ctx.Err() == nil && errors.Is(err, driver.ErrBadConn) {
-		slog.DebugContext(ctx, "scores: retrying a computation after a broken connection", "err", err)
-		return f(ctx)
+	for try := 1; try < badConnTries && err != nil && ctx.Err() == nil && errors.Is(err, driver.ErrBadConn); try++ {
+		slog.DebugContext(ctx, "scores: retrying a computation after a broken connection", "err", err, "try", try+1)
+		v, err = f(ctx)
 	}
 	return v, err
 }
+
+// badConnTries bounds the tries of retryBadConn.
+const badConnTries = 4
 
 // count records a computation's outcome.
 func count(ctx context.Context, kind string, err error) {
