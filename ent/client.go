@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -33,6 +34,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// CustomerEvent is the client for interacting with the CustomerEvent builders.
+	CustomerEvent *CustomerEventClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
 	// Identity is the client for interacting with the Identity builders.
@@ -57,6 +60,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Customer = NewCustomerClient(c.config)
+	c.CustomerEvent = NewCustomerEventClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
 	c.Identity = NewIdentityClient(c.config)
 	c.Merge = NewMergeClient(c.config)
@@ -153,15 +157,16 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:       ctx,
-		config:    cfg,
-		Customer:  NewCustomerClient(cfg),
-		Feedback:  NewFeedbackClient(cfg),
-		Identity:  NewIdentityClient(cfg),
-		Merge:     NewMergeClient(cfg),
-		Order:     NewOrderClient(cfg),
-		OrderItem: NewOrderItemClient(cfg),
-		Persona:   NewPersonaClient(cfg),
+		ctx:           ctx,
+		config:        cfg,
+		Customer:      NewCustomerClient(cfg),
+		CustomerEvent: NewCustomerEventClient(cfg),
+		Feedback:      NewFeedbackClient(cfg),
+		Identity:      NewIdentityClient(cfg),
+		Merge:         NewMergeClient(cfg),
+		Order:         NewOrderClient(cfg),
+		OrderItem:     NewOrderItemClient(cfg),
+		Persona:       NewPersonaClient(cfg),
 	}, nil
 }
 
@@ -179,15 +184,16 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:       ctx,
-		config:    cfg,
-		Customer:  NewCustomerClient(cfg),
-		Feedback:  NewFeedbackClient(cfg),
-		Identity:  NewIdentityClient(cfg),
-		Merge:     NewMergeClient(cfg),
-		Order:     NewOrderClient(cfg),
-		OrderItem: NewOrderItemClient(cfg),
-		Persona:   NewPersonaClient(cfg),
+		ctx:           ctx,
+		config:        cfg,
+		Customer:      NewCustomerClient(cfg),
+		CustomerEvent: NewCustomerEventClient(cfg),
+		Feedback:      NewFeedbackClient(cfg),
+		Identity:      NewIdentityClient(cfg),
+		Merge:         NewMergeClient(cfg),
+		Order:         NewOrderClient(cfg),
+		OrderItem:     NewOrderItemClient(cfg),
+		Persona:       NewPersonaClient(cfg),
 	}, nil
 }
 
@@ -217,7 +223,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Customer, c.Feedback, c.Identity, c.Merge, c.Order, c.OrderItem, c.Persona,
+		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.Order,
+		c.OrderItem, c.Persona,
 	} {
 		n.Use(hooks...)
 	}
@@ -227,7 +234,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Customer, c.Feedback, c.Identity, c.Merge, c.Order, c.OrderItem, c.Persona,
+		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.Order,
+		c.OrderItem, c.Persona,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -238,6 +246,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
+	case *CustomerEventMutation:
+		return c.CustomerEvent.mutate(ctx, m)
 	case *FeedbackMutation:
 		return c.Feedback.mutate(ctx, m)
 	case *IdentityMutation:
@@ -411,6 +421,22 @@ func (c *CustomerClient) QueryIdentities(_m *Customer) *IdentityQuery {
 	return query
 }
 
+// QueryEvents queries the events edge of a Customer.
+func (c *CustomerClient) QueryEvents(_m *Customer) *CustomerEventQuery {
+	query := (&CustomerEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(customerevent.Table, customerevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.EventsTable, customer.EventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryMerges queries the merges edge of a Customer.
 func (c *CustomerClient) QueryMerges(_m *Customer) *MergeQuery {
 	query := (&MergeClient{config: c.config}).Query()
@@ -450,6 +476,155 @@ func (c *CustomerClient) mutate(ctx context.Context, m *CustomerMutation) (Value
 		return (&CustomerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Customer mutation op: %q", m.Op())
+	}
+}
+
+// CustomerEventClient is a client for the CustomerEvent schema.
+type CustomerEventClient struct {
+	config
+}
+
+// NewCustomerEventClient returns a client for the CustomerEvent from the given config.
+func NewCustomerEventClient(c config) *CustomerEventClient {
+	return &CustomerEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customerevent.Hooks(f(g(h())))`.
+func (c *CustomerEventClient) Use(hooks ...Hook) {
+	c.hooks.CustomerEvent = append(c.hooks.CustomerEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customerevent.Intercept(f(g(h())))`.
+func (c *CustomerEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CustomerEvent = append(c.inters.CustomerEvent, interceptors...)
+}
+
+// Create returns a builder for creating a CustomerEvent entity.
+func (c *CustomerEventClient) Create() *CustomerEventCreate {
+	mutation := newCustomerEventMutation(c.config, OpCreate)
+	return &CustomerEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CustomerEvent entities.
+func (c *CustomerEventClient) CreateBulk(builders ...*CustomerEventCreate) *CustomerEventCreateBulk {
+	return &CustomerEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerEventClient) MapCreateBulk(slice any, setFunc func(*CustomerEventCreate, int)) *CustomerEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerEventCreateBulk{err: fmt.Errorf("calling to CustomerEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CustomerEvent.
+func (c *CustomerEventClient) Update() *CustomerEventUpdate {
+	mutation := newCustomerEventMutation(c.config, OpUpdate)
+	return &CustomerEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerEventClient) UpdateOne(_m *CustomerEvent) *CustomerEventUpdateOne {
+	mutation := newCustomerEventMutation(c.config, OpUpdateOne, withCustomerEvent(_m))
+	return &CustomerEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerEventClient) UpdateOneID(id int) *CustomerEventUpdateOne {
+	mutation := newCustomerEventMutation(c.config, OpUpdateOne, withCustomerEventID(id))
+	return &CustomerEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CustomerEvent.
+func (c *CustomerEventClient) Delete() *CustomerEventDelete {
+	mutation := newCustomerEventMutation(c.config, OpDelete)
+	return &CustomerEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerEventClient) DeleteOne(_m *CustomerEvent) *CustomerEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerEventClient) DeleteOneID(id int) *CustomerEventDeleteOne {
+	builder := c.Delete().Where(customerevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerEventDeleteOne{builder}
+}
+
+// Query returns a query builder for CustomerEvent.
+func (c *CustomerEventClient) Query() *CustomerEventQuery {
+	return &CustomerEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomerEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CustomerEvent entity by its id.
+func (c *CustomerEventClient) Get(ctx context.Context, id int) (*CustomerEvent, error) {
+	return c.Query().Where(customerevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerEventClient) GetX(ctx context.Context, id int) *CustomerEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomer queries the customer edge of a CustomerEvent.
+func (c *CustomerEventClient) QueryCustomer(_m *CustomerEvent) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerevent.Table, customerevent.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, customerevent.CustomerTable, customerevent.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerEventClient) Hooks() []Hook {
+	return c.hooks.CustomerEvent
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerEventClient) Interceptors() []Interceptor {
+	return c.inters.CustomerEvent
+}
+
+func (c *CustomerEventClient) mutate(ctx context.Context, m *CustomerEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CustomerEvent mutation op: %q", m.Op())
 	}
 }
 
@@ -1384,10 +1559,12 @@ func (c *PersonaClient) mutate(ctx context.Context, m *PersonaMutation) (Value, 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Customer, Feedback, Identity, Merge, Order, OrderItem, Persona []ent.Hook
+		Customer, CustomerEvent, Feedback, Identity, Merge, Order, OrderItem,
+		Persona []ent.Hook
 	}
 	inters struct {
-		Customer, Feedback, Identity, Merge, Order, OrderItem, Persona []ent.Interceptor
+		Customer, CustomerEvent, Feedback, Identity, Merge, Order, OrderItem,
+		Persona []ent.Interceptor
 	}
 )
 

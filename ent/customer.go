@@ -73,17 +73,20 @@ type CustomerEdges struct {
 	Feedbacks []*Feedback `json:"feedbacks,omitempty"`
 	// Identities holds the value of the identities edge.
 	Identities []*Identity `json:"identities,omitempty"`
+	// The customer's event log (Customer.timeline).
+	Events []*CustomerEvent `json:"events,omitempty"`
 	// The merges this customer survived.
 	Merges []*Merge `json:"merges,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
 	namedOrders     map[string][]*Order
 	namedFeedbacks  map[string][]*Feedback
 	namedIdentities map[string][]*Identity
+	namedEvents     map[string][]*CustomerEvent
 	namedMerges     map[string][]*Merge
 }
 
@@ -114,10 +117,19 @@ func (e CustomerEdges) IdentitiesOrErr() ([]*Identity, error) {
 	return nil, &NotLoadedError{edge: "identities"}
 }
 
+// EventsOrErr returns the Events value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) EventsOrErr() ([]*CustomerEvent, error) {
+	if e.loadedTypes[3] {
+		return e.Events, nil
+	}
+	return nil, &NotLoadedError{edge: "events"}
+}
+
 // MergesOrErr returns the Merges value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerEdges) MergesOrErr() ([]*Merge, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.Merges, nil
 	}
 	return nil, &NotLoadedError{edge: "merges"}
@@ -313,6 +325,11 @@ func (_m *Customer) QueryIdentities() *IdentityQuery {
 	return NewCustomerClient(_m.config).QueryIdentities(_m)
 }
 
+// QueryEvents queries the "events" edge of the Customer entity.
+func (_m *Customer) QueryEvents() *CustomerEventQuery {
+	return NewCustomerClient(_m.config).QueryEvents(_m)
+}
+
 // QueryMerges queries the "merges" edge of the Customer entity.
 func (_m *Customer) QueryMerges() *MergeQuery {
 	return NewCustomerClient(_m.config).QueryMerges(_m)
@@ -493,6 +510,30 @@ func (_m *Customer) appendNamedIdentities(name string, edges ...*Identity) {
 		_m.Edges.namedIdentities[name] = []*Identity{}
 	} else {
 		_m.Edges.namedIdentities[name] = append(_m.Edges.namedIdentities[name], edges...)
+	}
+}
+
+// NamedEvents returns the Events named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Customer) NamedEvents(name string) ([]*CustomerEvent, error) {
+	if _m.Edges.namedEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Customer) appendNamedEvents(name string, edges ...*CustomerEvent) {
+	if _m.Edges.namedEvents == nil {
+		_m.Edges.namedEvents = make(map[string][]*CustomerEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEvents[name] = []*CustomerEvent{}
+	} else {
+		_m.Edges.namedEvents[name] = append(_m.Edges.namedEvents[name], edges...)
 	}
 }
 

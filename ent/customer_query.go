@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -30,12 +31,14 @@ type CustomerQuery struct {
 	withOrders          *OrderQuery
 	withFeedbacks       *FeedbackQuery
 	withIdentities      *IdentityQuery
+	withEvents          *CustomerEventQuery
 	withMerges          *MergeQuery
 	loadTotal           []func(context.Context, []*Customer) error
 	modifiers           []func(*sql.Selector)
 	withNamedOrders     map[string]*OrderQuery
 	withNamedFeedbacks  map[string]*FeedbackQuery
 	withNamedIdentities map[string]*IdentityQuery
+	withNamedEvents     map[string]*CustomerEventQuery
 	withNamedMerges     map[string]*MergeQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -132,6 +135,28 @@ func (_q *CustomerQuery) QueryIdentities() *IdentityQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(identity.Table, identity.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customer.IdentitiesTable, customer.IdentitiesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEvents chains the current query on the "events" edge.
+func (_q *CustomerQuery) QueryEvents() *CustomerEventQuery {
+	query := (&CustomerEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(customerevent.Table, customerevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.EventsTable, customer.EventsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -356,6 +381,7 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		withOrders:     _q.withOrders.Clone(),
 		withFeedbacks:  _q.withFeedbacks.Clone(),
 		withIdentities: _q.withIdentities.Clone(),
+		withEvents:     _q.withEvents.Clone(),
 		withMerges:     _q.withMerges.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -394,6 +420,17 @@ func (_q *CustomerQuery) WithIdentities(opts ...func(*IdentityQuery)) *CustomerQ
 		opt(query)
 	}
 	_q.withIdentities = query
+	return _q
+}
+
+// WithEvents tells the query-builder to eager-load the nodes that are connected to
+// the "events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithEvents(opts ...func(*CustomerEventQuery)) *CustomerQuery {
+	query := (&CustomerEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEvents = query
 	return _q
 }
 
@@ -486,10 +523,11 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	var (
 		nodes       = []*Customer{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withOrders != nil,
 			_q.withFeedbacks != nil,
 			_q.withIdentities != nil,
+			_q.withEvents != nil,
 			_q.withMerges != nil,
 		}
 	)
@@ -535,6 +573,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 			return nil, err
 		}
 	}
+	if query := _q.withEvents; query != nil {
+		if err := _q.loadEvents(ctx, query, nodes,
+			func(n *Customer) { n.Edges.Events = []*CustomerEvent{} },
+			func(n *Customer, e *CustomerEvent) { n.Edges.Events = append(n.Edges.Events, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withMerges; query != nil {
 		if err := _q.loadMerges(ctx, query, nodes,
 			func(n *Customer) { n.Edges.Merges = []*Merge{} },
@@ -560,6 +605,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		if err := _q.loadIdentities(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedIdentities(name) },
 			func(n *Customer, e *Identity) { n.appendNamedIdentities(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEvents {
+		if err := _q.loadEvents(ctx, query, nodes,
+			func(n *Customer) { n.appendNamedEvents(name) },
+			func(n *Customer, e *CustomerEvent) { n.appendNamedEvents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -663,6 +715,39 @@ func (_q *CustomerQuery) loadIdentities(ctx context.Context, query *IdentityQuer
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadEvents(ctx context.Context, query *CustomerEventQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *CustomerEvent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(customerevent.FieldCustomerID)
+	}
+	query.Where(predicate.CustomerEvent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.EventsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "customer_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -831,6 +916,20 @@ func (_q *CustomerQuery) WithNamedIdentities(name string, opts ...func(*Identity
 		_q.withNamedIdentities = make(map[string]*IdentityQuery)
 	}
 	_q.withNamedIdentities[name] = query
+	return _q
+}
+
+// WithNamedEvents tells the query-builder to eager-load the nodes that are connected to the "events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithNamedEvents(name string, opts ...func(*CustomerEventQuery)) *CustomerQuery {
+	query := (&CustomerEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEvents == nil {
+		_q.withNamedEvents = make(map[string]*CustomerEventQuery)
+	}
+	_q.withNamedEvents[name] = query
 	return _q
 }
 

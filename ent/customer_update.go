@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -398,6 +399,21 @@ func (_u *CustomerUpdate) AddIdentities(v ...*Identity) *CustomerUpdate {
 	return _u.AddIdentityIDs(ids...)
 }
 
+// AddEventIDs adds the "events" edge to the CustomerEvent entity by IDs.
+func (_u *CustomerUpdate) AddEventIDs(ids ...int) *CustomerUpdate {
+	_u.mutation.AddEventIDs(ids...)
+	return _u
+}
+
+// AddEvents adds the "events" edges to the CustomerEvent entity.
+func (_u *CustomerUpdate) AddEvents(v ...*CustomerEvent) *CustomerUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEventIDs(ids...)
+}
+
 // AddMergeIDs adds the "merges" edge to the Merge entity by IDs.
 func (_u *CustomerUpdate) AddMergeIDs(ids ...int) *CustomerUpdate {
 	_u.mutation.AddMergeIDs(ids...)
@@ -479,6 +495,27 @@ func (_u *CustomerUpdate) RemoveIdentities(v ...*Identity) *CustomerUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIdentityIDs(ids...)
+}
+
+// ClearEvents clears all "events" edges to the CustomerEvent entity.
+func (_u *CustomerUpdate) ClearEvents() *CustomerUpdate {
+	_u.mutation.ClearEvents()
+	return _u
+}
+
+// RemoveEventIDs removes the "events" edge to CustomerEvent entities by IDs.
+func (_u *CustomerUpdate) RemoveEventIDs(ids ...int) *CustomerUpdate {
+	_u.mutation.RemoveEventIDs(ids...)
+	return _u
+}
+
+// RemoveEvents removes "events" edges to CustomerEvent entities.
+func (_u *CustomerUpdate) RemoveEvents(v ...*CustomerEvent) *CustomerUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEventIDs(ids...)
 }
 
 // ClearMerges clears all "merges" edges to the Merge entity.
@@ -852,6 +889,51 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(identity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.EventsTable,
+			Columns: []string{customer.EventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customerevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEventsIDs(); len(nodes) > 0 && !_u.mutation.EventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.EventsTable,
+			Columns: []string{customer.EventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customerevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.EventsTable,
+			Columns: []string{customer.EventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customerevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1289,6 +1371,21 @@ func (_u *CustomerUpdateOne) AddIdentities(v ...*Identity) *CustomerUpdateOne {
 	return _u.AddIdentityIDs(ids...)
 }
 
+// AddEventIDs adds the "events" edge to the CustomerEvent entity by IDs.
+func (_u *CustomerUpdateOne) AddEventIDs(ids ...int) *CustomerUpdateOne {
+	_u.mutation.AddEventIDs(ids...)
+	return _u
+}
+
+// AddEvents adds the "events" edges to the CustomerEvent entity.
+func (_u *CustomerUpdateOne) AddEvents(v ...*CustomerEvent) *CustomerUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEventIDs(ids...)
+}
+
 // AddMergeIDs adds the "merges" edge to the Merge entity by IDs.
 func (_u *CustomerUpdateOne) AddMergeIDs(ids ...int) *CustomerUpdateOne {
 	_u.mutation.AddMergeIDs(ids...)
@@ -1370,6 +1467,27 @@ func (_u *CustomerUpdateOne) RemoveIdentities(v ...*Identity) *CustomerUpdateOne
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIdentityIDs(ids...)
+}
+
+// ClearEvents clears all "events" edges to the CustomerEvent entity.
+func (_u *CustomerUpdateOne) ClearEvents() *CustomerUpdateOne {
+	_u.mutation.ClearEvents()
+	return _u
+}
+
+// RemoveEventIDs removes the "events" edge to CustomerEvent entities by IDs.
+func (_u *CustomerUpdateOne) RemoveEventIDs(ids ...int) *CustomerUpdateOne {
+	_u.mutation.RemoveEventIDs(ids...)
+	return _u
+}
+
+// RemoveEvents removes "events" edges to CustomerEvent entities.
+func (_u *CustomerUpdateOne) RemoveEvents(v ...*CustomerEvent) *CustomerUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEventIDs(ids...)
 }
 
 // ClearMerges clears all "merges" edges to the Merge entity.
@@ -1773,6 +1891,51 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(identity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.EventsTable,
+			Columns: []string{customer.EventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customerevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEventsIDs(); len(nodes) > 0 && !_u.mutation.EventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.EventsTable,
+			Columns: []string{customer.EventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customerevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.EventsTable,
+			Columns: []string{customer.EventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customerevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

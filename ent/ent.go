@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -79,13 +80,14 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			customer.Table:  customer.ValidColumn,
-			feedback.Table:  feedback.ValidColumn,
-			identity.Table:  identity.ValidColumn,
-			merge.Table:     merge.ValidColumn,
-			order.Table:     order.ValidColumn,
-			orderitem.Table: orderitem.ValidColumn,
-			persona.Table:   persona.ValidColumn,
+			customer.Table:      customer.ValidColumn,
+			customerevent.Table: customerevent.ValidColumn,
+			feedback.Table:      feedback.ValidColumn,
+			identity.Table:      identity.ValidColumn,
+			merge.Table:         merge.ValidColumn,
+			order.Table:         order.ValidColumn,
+			orderitem.Table:     orderitem.ValidColumn,
+			persona.Table:       persona.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -383,6 +384,124 @@ func newCustomerPaginateArgs(rv map[string]any) *customerPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CustomerWhereInput); ok {
 		args.opts = append(args.opts, WithCustomerFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CustomerEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CustomerEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(customerevent.Columns))
+		selectedFields = []string{customerevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			merged := _q.withCustomer != nil // another alias of the edge: one query
+			if merged {
+				query = _q.withCustomer
+			}
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			if merged { // the aliases' columns together: every column
+				query.ctx.Fields = nil
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[customerevent.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, customerevent.FieldCustomerID)
+				fieldSeen[customerevent.FieldCustomerID] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[customerevent.FieldType]; !ok {
+				selectedFields = append(selectedFields, customerevent.FieldType)
+				fieldSeen[customerevent.FieldType] = struct{}{}
+			}
+		case "occurredAt":
+			if _, ok := fieldSeen[customerevent.FieldOccurredAt]; !ok {
+				selectedFields = append(selectedFields, customerevent.FieldOccurredAt)
+				fieldSeen[customerevent.FieldOccurredAt] = struct{}{}
+			}
+		case "summary":
+			if _, ok := fieldSeen[customerevent.FieldSummary]; !ok {
+				selectedFields = append(selectedFields, customerevent.FieldSummary)
+				fieldSeen[customerevent.FieldSummary] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type customereventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CustomerEventPaginateOption
+}
+
+func newCustomerEventPaginateArgs(rv map[string]any) *customereventPaginateArgs {
+	args := &customereventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CustomerEventOrder{Field: &CustomerEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCustomerEventOrder(order))
+			}
+		case *CustomerEventOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCustomerEventOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -84,6 +84,14 @@ func (_m *Customer) Merges(ctx context.Context) (result []*Merge, err error) {
 	return result, err
 }
 
+func (_m *CustomerEvent) Customer(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.CustomerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Feedback) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -511,6 +512,302 @@ func (_m *Customer) ToEdge(order *CustomerOrder) *CustomerEdge {
 		order = DefaultCustomerOrder
 	}
 	return &CustomerEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CustomerEventEdge is the edge representation of CustomerEvent.
+type CustomerEventEdge struct {
+	Node   *CustomerEvent `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// CustomerEventConnection is the connection containing edges to CustomerEvent.
+type CustomerEventConnection struct {
+	Edges      []*CustomerEventEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *CustomerEventConnection) build(nodes []*CustomerEvent, pager *customereventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && len(nodes) > *first {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:*last]
+	}
+	var nodeAt func(int) *CustomerEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CustomerEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CustomerEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CustomerEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CustomerEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CustomerEventPaginateOption enables pagination customization.
+type CustomerEventPaginateOption func(*customereventPager) error
+
+// WithCustomerEventOrder configures pagination ordering.
+func WithCustomerEventOrder(order *CustomerEventOrder) CustomerEventPaginateOption {
+	if order == nil {
+		order = DefaultCustomerEventOrder
+	}
+	o := *order
+	return func(pager *customereventPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCustomerEventOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCustomerEventFilter configures pagination filter.
+func WithCustomerEventFilter(filter func(*CustomerEventQuery) (*CustomerEventQuery, error)) CustomerEventPaginateOption {
+	return func(pager *customereventPager) error {
+		if filter == nil {
+			return errors.New("CustomerEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type customereventPager struct {
+	reverse bool
+	order   *CustomerEventOrder
+	filter  func(*CustomerEventQuery) (*CustomerEventQuery, error)
+}
+
+func newCustomerEventPager(opts []CustomerEventPaginateOption, reverse bool) (*customereventPager, error) {
+	pager := &customereventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCustomerEventOrder
+	}
+	return pager, nil
+}
+
+func (p *customereventPager) applyFilter(query *CustomerEventQuery) (*CustomerEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *customereventPager) toCursor(_m *CustomerEvent) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *customereventPager) applyCursors(query *CustomerEventQuery, after, before *Cursor) (*CustomerEventQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCustomerEventOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *customereventPager) applyOrder(query *CustomerEventQuery) *CustomerEventQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCustomerEventOrder.Field {
+		query = query.Order(DefaultCustomerEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *customereventPager) orderExpr(query *CustomerEventQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCustomerEventOrder.Field {
+			b.Comma().Ident(DefaultCustomerEventOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CustomerEvent.
+func (_m *CustomerEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CustomerEventPaginateOption,
+) (*CustomerEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCustomerEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CustomerEventConnection{Edges: []*CustomerEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CustomerEventOrderFieldOccurredAt orders CustomerEvent by occurred_at.
+	CustomerEventOrderFieldOccurredAt = &CustomerEventOrderField{
+		Value: func(_m *CustomerEvent) (ent.Value, error) {
+			return _m.OccurredAt, nil
+		},
+		column: customerevent.FieldOccurredAt,
+		toTerm: customerevent.ByOccurredAt,
+		toCursor: func(_m *CustomerEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.OccurredAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CustomerEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case CustomerEventOrderFieldOccurredAt.column:
+		str = "OCCURRED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CustomerEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CustomerEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CustomerEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "OCCURRED_AT":
+		*f = *CustomerEventOrderFieldOccurredAt
+	default:
+		return fmt.Errorf("%s is not a valid CustomerEventOrderField", str)
+	}
+	return nil
+}
+
+// CustomerEventOrderField defines the ordering field of CustomerEvent.
+type CustomerEventOrderField struct {
+	// Value extracts the ordering value from the given CustomerEvent.
+	Value    func(*CustomerEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) customerevent.OrderOption
+	toCursor func(*CustomerEvent) Cursor
+}
+
+// CustomerEventOrder defines the ordering of CustomerEvent.
+type CustomerEventOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *CustomerEventOrderField `json:"field"`
+}
+
+// DefaultCustomerEventOrder is the default ordering of CustomerEvent.
+var DefaultCustomerEventOrder = &CustomerEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CustomerEventOrderField{
+		Value: func(_m *CustomerEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: customerevent.FieldID,
+		toTerm: customerevent.ByID,
+		toCursor: func(_m *CustomerEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CustomerEvent into CustomerEventEdge.
+func (_m *CustomerEvent) ToEdge(order *CustomerEventOrder) *CustomerEventEdge {
+	if order == nil {
+		order = DefaultCustomerEventOrder
+	}
+	return &CustomerEventEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

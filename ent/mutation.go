@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -19,6 +20,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/activity"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/merges"
 	"github.com/c360/c360/internal/money"
@@ -34,13 +36,14 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeCustomer  = "Customer"
-	TypeFeedback  = "Feedback"
-	TypeIdentity  = "Identity"
-	TypeMerge     = "Merge"
-	TypeOrder     = "Order"
-	TypeOrderItem = "OrderItem"
-	TypePersona   = "Persona"
+	TypeCustomer      = "Customer"
+	TypeCustomerEvent = "CustomerEvent"
+	TypeFeedback      = "Feedback"
+	TypeIdentity      = "Identity"
+	TypeMerge         = "Merge"
+	TypeOrder         = "Order"
+	TypeOrderItem     = "OrderItem"
+	TypePersona       = "Persona"
 )
 
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
@@ -79,6 +82,9 @@ type CustomerMutation struct {
 	identities         map[int]struct{}
 	removedidentities  map[int]struct{}
 	clearedidentities  bool
+	events             map[int]struct{}
+	removedevents      map[int]struct{}
+	clearedevents      bool
 	merges             map[int]struct{}
 	removedmerges      map[int]struct{}
 	clearedmerges      bool
@@ -1197,6 +1203,60 @@ func (m *CustomerMutation) ResetIdentities() {
 	m.removedidentities = nil
 }
 
+// AddEventIDs adds the "events" edge to the CustomerEvent entity by ids.
+func (m *CustomerMutation) AddEventIDs(ids ...int) {
+	if m.events == nil {
+		m.events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEvents clears the "events" edge to the CustomerEvent entity.
+func (m *CustomerMutation) ClearEvents() {
+	m.clearedevents = true
+}
+
+// EventsCleared reports if the "events" edge to the CustomerEvent entity was cleared.
+func (m *CustomerMutation) EventsCleared() bool {
+	return m.clearedevents
+}
+
+// RemoveEventIDs removes the "events" edge to the CustomerEvent entity by IDs.
+func (m *CustomerMutation) RemoveEventIDs(ids ...int) {
+	if m.removedevents == nil {
+		m.removedevents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.events, ids[i])
+		m.removedevents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEvents returns the removed IDs of the "events" edge to the CustomerEvent entity.
+func (m *CustomerMutation) RemovedEventsIDs() (ids []int) {
+	for id := range m.removedevents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EventsIDs returns the "events" edge IDs in the mutation.
+func (m *CustomerMutation) EventsIDs() (ids []int) {
+	for id := range m.events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEvents resets all changes to the "events" edge.
+func (m *CustomerMutation) ResetEvents() {
+	m.events = nil
+	m.clearedevents = false
+	m.removedevents = nil
+}
+
 // AddMergeIDs adds the "merges" edge to the Merge entity by ids.
 func (m *CustomerMutation) AddMergeIDs(ids ...int) {
 	if m.merges == nil {
@@ -1770,7 +1830,7 @@ func (m *CustomerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.orders != nil {
 		edges = append(edges, customer.EdgeOrders)
 	}
@@ -1779,6 +1839,9 @@ func (m *CustomerMutation) AddedEdges() []string {
 	}
 	if m.identities != nil {
 		edges = append(edges, customer.EdgeIdentities)
+	}
+	if m.events != nil {
+		edges = append(edges, customer.EdgeEvents)
 	}
 	if m.merges != nil {
 		edges = append(edges, customer.EdgeMerges)
@@ -1808,6 +1871,12 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeEvents:
+		ids := make([]ent.Value, 0, len(m.events))
+		for id := range m.events {
+			ids = append(ids, id)
+		}
+		return ids
 	case customer.EdgeMerges:
 		ids := make([]ent.Value, 0, len(m.merges))
 		for id := range m.merges {
@@ -1820,7 +1889,7 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedorders != nil {
 		edges = append(edges, customer.EdgeOrders)
 	}
@@ -1829,6 +1898,9 @@ func (m *CustomerMutation) RemovedEdges() []string {
 	}
 	if m.removedidentities != nil {
 		edges = append(edges, customer.EdgeIdentities)
+	}
+	if m.removedevents != nil {
+		edges = append(edges, customer.EdgeEvents)
 	}
 	if m.removedmerges != nil {
 		edges = append(edges, customer.EdgeMerges)
@@ -1858,6 +1930,12 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeEvents:
+		ids := make([]ent.Value, 0, len(m.removedevents))
+		for id := range m.removedevents {
+			ids = append(ids, id)
+		}
+		return ids
 	case customer.EdgeMerges:
 		ids := make([]ent.Value, 0, len(m.removedmerges))
 		for id := range m.removedmerges {
@@ -1870,7 +1948,7 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedorders {
 		edges = append(edges, customer.EdgeOrders)
 	}
@@ -1879,6 +1957,9 @@ func (m *CustomerMutation) ClearedEdges() []string {
 	}
 	if m.clearedidentities {
 		edges = append(edges, customer.EdgeIdentities)
+	}
+	if m.clearedevents {
+		edges = append(edges, customer.EdgeEvents)
 	}
 	if m.clearedmerges {
 		edges = append(edges, customer.EdgeMerges)
@@ -1896,6 +1977,8 @@ func (m *CustomerMutation) EdgeCleared(name string) bool {
 		return m.clearedfeedbacks
 	case customer.EdgeIdentities:
 		return m.clearedidentities
+	case customer.EdgeEvents:
+		return m.clearedevents
 	case customer.EdgeMerges:
 		return m.clearedmerges
 	}
@@ -1923,11 +2006,778 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 	case customer.EdgeIdentities:
 		m.ResetIdentities()
 		return nil
+	case customer.EdgeEvents:
+		m.ResetEvents()
+		return nil
 	case customer.EdgeMerges:
 		m.ResetMerges()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer edge %s", name)
+}
+
+// CustomerEventMutation represents an operation that mutates the CustomerEvent nodes in the graph.
+type CustomerEventMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	_type           *customerevent.Type
+	occurred_at     *time.Time
+	subject_id      *int
+	addsubject_id   *int
+	summary         *string
+	changes         *[]activity.FieldChange
+	appendchanges   []activity.FieldChange
+	clearedFields   map[string]struct{}
+	customer        *int
+	clearedcustomer bool
+	done            bool
+	oldValue        func(context.Context) (*CustomerEvent, error)
+	predicates      []predicate.CustomerEvent
+}
+
+var _ ent.Mutation = (*CustomerEventMutation)(nil)
+
+// customereventOption allows management of the mutation configuration using functional options.
+type customereventOption func(*CustomerEventMutation)
+
+// newCustomerEventMutation creates new mutation for the CustomerEvent entity.
+func newCustomerEventMutation(c config, op Op, opts ...customereventOption) *CustomerEventMutation {
+	m := &CustomerEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCustomerEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCustomerEventID sets the ID field of the mutation.
+func withCustomerEventID(id int) customereventOption {
+	return func(m *CustomerEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CustomerEvent
+		)
+		m.oldValue = func(ctx context.Context) (*CustomerEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CustomerEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCustomerEvent sets the old CustomerEvent of the mutation.
+func withCustomerEvent(node *CustomerEvent) customereventOption {
+	return func(m *CustomerEventMutation) {
+		m.oldValue = func(context.Context) (*CustomerEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CustomerEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CustomerEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CustomerEventMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CustomerEventMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CustomerEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetType sets the "type" field.
+func (m *CustomerEventMutation) SetType(c customerevent.Type) {
+	m._type = &c
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *CustomerEventMutation) GetType() (r customerevent.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the CustomerEvent entity.
+// If the CustomerEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerEventMutation) OldType(ctx context.Context) (v customerevent.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *CustomerEventMutation) ResetType() {
+	m._type = nil
+}
+
+// SetOccurredAt sets the "occurred_at" field.
+func (m *CustomerEventMutation) SetOccurredAt(t time.Time) {
+	m.occurred_at = &t
+}
+
+// OccurredAt returns the value of the "occurred_at" field in the mutation.
+func (m *CustomerEventMutation) OccurredAt() (r time.Time, exists bool) {
+	v := m.occurred_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOccurredAt returns the old "occurred_at" field's value of the CustomerEvent entity.
+// If the CustomerEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerEventMutation) OldOccurredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOccurredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOccurredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOccurredAt: %w", err)
+	}
+	return oldValue.OccurredAt, nil
+}
+
+// ResetOccurredAt resets all changes to the "occurred_at" field.
+func (m *CustomerEventMutation) ResetOccurredAt() {
+	m.occurred_at = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *CustomerEventMutation) SetCustomerID(i int) {
+	m.customer = &i
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *CustomerEventMutation) CustomerID() (r int, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the CustomerEvent entity.
+// If the CustomerEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerEventMutation) OldCustomerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ClearCustomerID clears the value of the "customer_id" field.
+func (m *CustomerEventMutation) ClearCustomerID() {
+	m.customer = nil
+	m.clearedFields[customerevent.FieldCustomerID] = struct{}{}
+}
+
+// CustomerIDCleared returns if the "customer_id" field was cleared in this mutation.
+func (m *CustomerEventMutation) CustomerIDCleared() bool {
+	_, ok := m.clearedFields[customerevent.FieldCustomerID]
+	return ok
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *CustomerEventMutation) ResetCustomerID() {
+	m.customer = nil
+	delete(m.clearedFields, customerevent.FieldCustomerID)
+}
+
+// SetSubjectID sets the "subject_id" field.
+func (m *CustomerEventMutation) SetSubjectID(i int) {
+	m.subject_id = &i
+	m.addsubject_id = nil
+}
+
+// SubjectID returns the value of the "subject_id" field in the mutation.
+func (m *CustomerEventMutation) SubjectID() (r int, exists bool) {
+	v := m.subject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectID returns the old "subject_id" field's value of the CustomerEvent entity.
+// If the CustomerEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerEventMutation) OldSubjectID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectID: %w", err)
+	}
+	return oldValue.SubjectID, nil
+}
+
+// AddSubjectID adds i to the "subject_id" field.
+func (m *CustomerEventMutation) AddSubjectID(i int) {
+	if m.addsubject_id != nil {
+		*m.addsubject_id += i
+	} else {
+		m.addsubject_id = &i
+	}
+}
+
+// AddedSubjectID returns the value that was added to the "subject_id" field in this mutation.
+func (m *CustomerEventMutation) AddedSubjectID() (r int, exists bool) {
+	v := m.addsubject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSubjectID clears the value of the "subject_id" field.
+func (m *CustomerEventMutation) ClearSubjectID() {
+	m.subject_id = nil
+	m.addsubject_id = nil
+	m.clearedFields[customerevent.FieldSubjectID] = struct{}{}
+}
+
+// SubjectIDCleared returns if the "subject_id" field was cleared in this mutation.
+func (m *CustomerEventMutation) SubjectIDCleared() bool {
+	_, ok := m.clearedFields[customerevent.FieldSubjectID]
+	return ok
+}
+
+// ResetSubjectID resets all changes to the "subject_id" field.
+func (m *CustomerEventMutation) ResetSubjectID() {
+	m.subject_id = nil
+	m.addsubject_id = nil
+	delete(m.clearedFields, customerevent.FieldSubjectID)
+}
+
+// SetSummary sets the "summary" field.
+func (m *CustomerEventMutation) SetSummary(s string) {
+	m.summary = &s
+}
+
+// Summary returns the value of the "summary" field in the mutation.
+func (m *CustomerEventMutation) Summary() (r string, exists bool) {
+	v := m.summary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSummary returns the old "summary" field's value of the CustomerEvent entity.
+// If the CustomerEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerEventMutation) OldSummary(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSummary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSummary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSummary: %w", err)
+	}
+	return oldValue.Summary, nil
+}
+
+// ResetSummary resets all changes to the "summary" field.
+func (m *CustomerEventMutation) ResetSummary() {
+	m.summary = nil
+}
+
+// SetChanges sets the "changes" field.
+func (m *CustomerEventMutation) SetChanges(ac []activity.FieldChange) {
+	m.changes = &ac
+	m.appendchanges = nil
+}
+
+// Changes returns the value of the "changes" field in the mutation.
+func (m *CustomerEventMutation) Changes() (r []activity.FieldChange, exists bool) {
+	v := m.changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChanges returns the old "changes" field's value of the CustomerEvent entity.
+// If the CustomerEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerEventMutation) OldChanges(ctx context.Context) (v []activity.FieldChange, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChanges requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChanges: %w", err)
+	}
+	return oldValue.Changes, nil
+}
+
+// AppendChanges adds ac to the "changes" field.
+func (m *CustomerEventMutation) AppendChanges(ac []activity.FieldChange) {
+	m.appendchanges = append(m.appendchanges, ac...)
+}
+
+// AppendedChanges returns the list of values that were appended to the "changes" field in this mutation.
+func (m *CustomerEventMutation) AppendedChanges() ([]activity.FieldChange, bool) {
+	if len(m.appendchanges) == 0 {
+		return nil, false
+	}
+	return m.appendchanges, true
+}
+
+// ClearChanges clears the value of the "changes" field.
+func (m *CustomerEventMutation) ClearChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+	m.clearedFields[customerevent.FieldChanges] = struct{}{}
+}
+
+// ChangesCleared returns if the "changes" field was cleared in this mutation.
+func (m *CustomerEventMutation) ChangesCleared() bool {
+	_, ok := m.clearedFields[customerevent.FieldChanges]
+	return ok
+}
+
+// ResetChanges resets all changes to the "changes" field.
+func (m *CustomerEventMutation) ResetChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+	delete(m.clearedFields, customerevent.FieldChanges)
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *CustomerEventMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[customerevent.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *CustomerEventMutation) CustomerCleared() bool {
+	return m.CustomerIDCleared() || m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *CustomerEventMutation) CustomerIDs() (ids []int) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *CustomerEventMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// Where appends a list predicates to the CustomerEventMutation builder.
+func (m *CustomerEventMutation) Where(ps ...predicate.CustomerEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CustomerEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CustomerEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CustomerEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CustomerEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CustomerEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CustomerEvent).
+func (m *CustomerEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CustomerEventMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m._type != nil {
+		fields = append(fields, customerevent.FieldType)
+	}
+	if m.occurred_at != nil {
+		fields = append(fields, customerevent.FieldOccurredAt)
+	}
+	if m.customer != nil {
+		fields = append(fields, customerevent.FieldCustomerID)
+	}
+	if m.subject_id != nil {
+		fields = append(fields, customerevent.FieldSubjectID)
+	}
+	if m.summary != nil {
+		fields = append(fields, customerevent.FieldSummary)
+	}
+	if m.changes != nil {
+		fields = append(fields, customerevent.FieldChanges)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CustomerEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case customerevent.FieldType:
+		return m.GetType()
+	case customerevent.FieldOccurredAt:
+		return m.OccurredAt()
+	case customerevent.FieldCustomerID:
+		return m.CustomerID()
+	case customerevent.FieldSubjectID:
+		return m.SubjectID()
+	case customerevent.FieldSummary:
+		return m.Summary()
+	case customerevent.FieldChanges:
+		return m.Changes()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CustomerEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case customerevent.FieldType:
+		return m.OldType(ctx)
+	case customerevent.FieldOccurredAt:
+		return m.OldOccurredAt(ctx)
+	case customerevent.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case customerevent.FieldSubjectID:
+		return m.OldSubjectID(ctx)
+	case customerevent.FieldSummary:
+		return m.OldSummary(ctx)
+	case customerevent.FieldChanges:
+		return m.OldChanges(ctx)
+	}
+	return nil, fmt.Errorf("unknown CustomerEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CustomerEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case customerevent.FieldType:
+		v, ok := value.(customerevent.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case customerevent.FieldOccurredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOccurredAt(v)
+		return nil
+	case customerevent.FieldCustomerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case customerevent.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectID(v)
+		return nil
+	case customerevent.FieldSummary:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSummary(v)
+		return nil
+	case customerevent.FieldChanges:
+		v, ok := value.([]activity.FieldChange)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChanges(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CustomerEventMutation) AddedFields() []string {
+	var fields []string
+	if m.addsubject_id != nil {
+		fields = append(fields, customerevent.FieldSubjectID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CustomerEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case customerevent.FieldSubjectID:
+		return m.AddedSubjectID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CustomerEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case customerevent.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjectID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CustomerEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(customerevent.FieldCustomerID) {
+		fields = append(fields, customerevent.FieldCustomerID)
+	}
+	if m.FieldCleared(customerevent.FieldSubjectID) {
+		fields = append(fields, customerevent.FieldSubjectID)
+	}
+	if m.FieldCleared(customerevent.FieldChanges) {
+		fields = append(fields, customerevent.FieldChanges)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CustomerEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CustomerEventMutation) ClearField(name string) error {
+	switch name {
+	case customerevent.FieldCustomerID:
+		m.ClearCustomerID()
+		return nil
+	case customerevent.FieldSubjectID:
+		m.ClearSubjectID()
+		return nil
+	case customerevent.FieldChanges:
+		m.ClearChanges()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CustomerEventMutation) ResetField(name string) error {
+	switch name {
+	case customerevent.FieldType:
+		m.ResetType()
+		return nil
+	case customerevent.FieldOccurredAt:
+		m.ResetOccurredAt()
+		return nil
+	case customerevent.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case customerevent.FieldSubjectID:
+		m.ResetSubjectID()
+		return nil
+	case customerevent.FieldSummary:
+		m.ResetSummary()
+		return nil
+	case customerevent.FieldChanges:
+		m.ResetChanges()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CustomerEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.customer != nil {
+		edges = append(edges, customerevent.EdgeCustomer)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CustomerEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case customerevent.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CustomerEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CustomerEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CustomerEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcustomer {
+		edges = append(edges, customerevent.EdgeCustomer)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CustomerEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case customerevent.EdgeCustomer:
+		return m.clearedcustomer
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CustomerEventMutation) ClearEdge(name string) error {
+	switch name {
+	case customerevent.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CustomerEventMutation) ResetEdge(name string) error {
+	switch name {
+	case customerevent.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerEvent edge %s", name)
 }
 
 // FeedbackMutation represents an operation that mutates the Feedback nodes in the graph.

@@ -79,7 +79,24 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 			"orders":     {Target: "Order", Unique: false, Rel: "O2M", Inverse: false, Table: "orders", Columns: []string{"customer_id"}},
 			"feedbacks":  {Target: "Feedback", Unique: false, Rel: "O2M", Inverse: false, Table: "feedbacks", Columns: []string{"customer_id"}},
 			"identities": {Target: "Identity", Unique: false, Rel: "O2M", Inverse: false, Table: "identities", Columns: []string{"customer_id"}},
+			"events":     {Target: "CustomerEvent", Unique: false, Rel: "O2M", Inverse: false, Table: "customer_events", Columns: []string{"customer_id"}},
 			"merges":     {Target: "Merge", Unique: false, Rel: "O2M", Inverse: false, Table: "merges", Columns: []string{"survivor_id"}},
+		},
+	},
+	"CustomerEvent": {
+		Type: "CustomerEvent", Table: "customer_events", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":   {Column: "id"},
+			"type": {Column: "type"},
+			"occurredAt": {Column: "occurred_at", OrderField: "OCCURRED_AT",
+				CursorValue: func(b []byte) (any, error) { var v time.Time; err := json.Unmarshal(b, &v); return v, err }},
+			"customerID": {Column: "customer_id"},
+			"subjectID":  {Column: "subject_id"},
+			"summary":    {Column: "summary"},
+			"changes":    {Column: "changes"},
+		},
+		Edges: map[string]ReadPlanEdge{
+			"customer": {Target: "Customer", Unique: true, Rel: "M2O", Inverse: true, Table: "customer_events", Columns: []string{"customer_id"}},
 		},
 	},
 	"Feedback": {

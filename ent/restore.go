@@ -71,6 +71,37 @@ func (c *CustomerClient) Restore(ctx context.Context, v *Customer) error {
 
 // CreateFrom returns a builder holding every field of v (its mutation lists
 // them with their values).
+func (c *CustomerEventClient) CreateFrom(v *CustomerEvent) *CustomerEventCreate {
+	b := c.Create()
+	b.SetType(v.Type)
+	b.SetOccurredAt(v.OccurredAt)
+	if v.CustomerID != nil {
+		b.SetCustomerID(*v.CustomerID)
+	}
+	if v.SubjectID != nil {
+		b.SetSubjectID(*v.SubjectID)
+	}
+	b.SetSummary(v.Summary)
+	b.SetChanges(v.Changes)
+	return b
+}
+
+// Restore inserts v with its id and its fields as they are, without hooks.
+func (c *CustomerEventClient) Restore(ctx context.Context, v *CustomerEvent) error {
+	b := c.CreateFrom(v)
+	_, spec := b.createSpec()
+	spec.ID.Value = v.ID
+	if err := sqlgraph.CreateNode(ctx, b.driver, spec); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// CreateFrom returns a builder holding every field of v (its mutation lists
+// them with their values).
 func (c *FeedbackClient) CreateFrom(v *Feedback) *FeedbackCreate {
 	b := c.Create()
 	if v.ExternalRef != nil {

@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// CustomerEvent is the client for interacting with the CustomerEvent builders.
+	CustomerEvent *CustomerEventClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
 	// Identity is the client for interacting with the Identity builders.
@@ -160,6 +162,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Customer = NewCustomerClient(tx.config)
+	tx.CustomerEvent = NewCustomerEventClient(tx.config)
 	tx.Feedback = NewFeedbackClient(tx.config)
 	tx.Identity = NewIdentityClient(tx.config)
 	tx.Merge = NewMergeClient(tx.config)

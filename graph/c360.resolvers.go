@@ -12,6 +12,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/scores"
@@ -23,9 +24,19 @@ func (r *customerResolver) Personas(ctx context.Context, obj *ent.Customer) ([]*
 	return personasOf(ctx, obj)
 }
 
+// Timeline is the resolver for the timeline field.
+func (r *customerResolver) Timeline(ctx context.Context, obj *ent.Customer, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, types []customerevent.Type, since *time.Time) (*ent.CustomerEventConnection, error) {
+	return eventPage(ctx, obj.QueryEvents(), after, first, before, last, types, since)
+}
+
 // Scores is the resolver for the scores field.
 func (r *customerResolver) Scores(ctx context.Context, obj *ent.Customer) (*scores.Customer, error) {
 	return r.Aggregates.Customer(ctx, obj.ID)
+}
+
+// Subject is the resolver for the subject field.
+func (r *customerEventResolver) Subject(ctx context.Context, obj *ent.CustomerEvent) (ent.Noder, error) {
+	return subjectOf(ctx, obj)
 }
 
 // CreateCustomer is the resolver for the createCustomer field.
@@ -129,6 +140,11 @@ func (r *queryResolver) Customer(ctx context.Context, id *int, externalRef *stri
 // DuplicateCandidates is the resolver for the duplicateCandidates field.
 func (r *queryResolver) DuplicateCandidates(ctx context.Context, customerID *int, minScore *float64, first *int, after *entgql.Cursor[int]) (*DuplicateCandidateConnection, error) {
 	return r.duplicateCandidates(ctx, customerID, minScore, first, after)
+}
+
+// Events is the resolver for the events field.
+func (r *queryResolver) Events(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, types []customerevent.Type, since *time.Time, customerID *int) (*ent.CustomerEventConnection, error) {
+	return eventPage(ctx, r.ent(ctx).CustomerEvent.Query().Where(eventsOf(customerID)...), after, first, before, last, types, since)
 }
 
 // Insights is the resolver for the insights field.

@@ -65,6 +65,9 @@ func (r *queryResolver) Personas(ctx context.Context, after *entgql.Cursor[int],
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
+// CustomerEvent returns CustomerEventResolver implementation.
+func (r *Resolver) CustomerEvent() CustomerEventResolver { return &customerEventResolver{r} }
+
 // Order returns OrderResolver implementation.
 func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
 
@@ -75,8 +78,9 @@ func (r *Resolver) Persona() PersonaResolver { return &personaResolver{r} }
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	customerResolver struct{ *Resolver }
-	orderResolver    struct{ *Resolver }
-	personaResolver  struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	customerResolver      struct{ *Resolver }
+	customerEventResolver struct{ *Resolver }
+	orderResolver         struct{ *Resolver }
+	personaResolver       struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
 )

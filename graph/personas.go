@@ -24,11 +24,12 @@ type personaLoader struct {
 	err      error
 }
 
-// WithPersonaLoader returns a context in which Customer.personas shares one
-// persona query. The server installs it per root field, so that a mutation's
-// later fields see personas an earlier one wrote.
-func WithPersonaLoader(ctx context.Context, client *ent.Client) context.Context {
-	return context.WithValue(ctx, personaLoaderKey{}, &personaLoader{client: client})
+// WithLoaders returns a context in which Customer.personas shares one
+// persona query and CustomerEvent.subject loads in batches. The server
+// installs it per root field, so that a mutation's later fields see what an
+// earlier one wrote.
+func WithLoaders(ctx context.Context, client *ent.Client) context.Context {
+	return withSubjectLoader(context.WithValue(ctx, personaLoaderKey{}, &personaLoader{client: client}), client)
 }
 
 // personasOf returns the personas whose criteria the customer meets today,
@@ -36,7 +37,7 @@ func WithPersonaLoader(ctx context.Context, client *ent.Client) context.Context 
 func personasOf(ctx context.Context, c *ent.Customer) ([]*ent.Persona, error) {
 	l, _ := ctx.Value(personaLoaderKey{}).(*personaLoader)
 	if l == nil {
-		return nil, errors.New("graph: no persona loader in the context (WithPersonaLoader)")
+		return nil, errors.New("graph: no persona loader in the context (WithLoaders)")
 	}
 	l.once.Do(func() {
 		client := ent.FromContext(ctx) // the transaction's client inside a mutation

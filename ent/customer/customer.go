@@ -66,6 +66,8 @@ const (
 	EdgeFeedbacks = "feedbacks"
 	// EdgeIdentities holds the string denoting the identities edge name in mutations.
 	EdgeIdentities = "identities"
+	// EdgeEvents holds the string denoting the events edge name in mutations.
+	EdgeEvents = "events"
 	// EdgeMerges holds the string denoting the merges edge name in mutations.
 	EdgeMerges = "merges"
 	// Table holds the table name of the customer in the database.
@@ -91,6 +93,13 @@ const (
 	IdentitiesInverseTable = "identities"
 	// IdentitiesColumn is the table column denoting the identities relation/edge.
 	IdentitiesColumn = "customer_id"
+	// EventsTable is the table that holds the events relation/edge.
+	EventsTable = "customer_events"
+	// EventsInverseTable is the table name for the CustomerEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "customerevent" package.
+	EventsInverseTable = "customer_events"
+	// EventsColumn is the table column denoting the events relation/edge.
+	EventsColumn = "customer_id"
 	// MergesTable is the table that holds the merges relation/edge.
 	MergesTable = "merges"
 	// MergesInverseTable is the table name for the Merge entity.
@@ -409,6 +418,20 @@ func ByIdentities(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByEventsCount orders the results by events count.
+func ByEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEventsStep(), opts...)
+	}
+}
+
+// ByEvents orders the results by events terms.
+func ByEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByMergesCount orders the results by merges count.
 func ByMergesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -441,6 +464,13 @@ func newIdentitiesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(IdentitiesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, IdentitiesTable, IdentitiesColumn),
+	)
+}
+func newEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, EventsTable, EventsColumn),
 	)
 }
 func newMergesStep() *sqlgraph.Step {

@@ -86,6 +86,42 @@ var (
 			},
 		},
 	}
+	// CustomerEventsColumns holds the columns for the "customer_events" table.
+	CustomerEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"CUSTOMER_CREATED", "CUSTOMER_UPDATED", "CUSTOMER_MERGED", "CUSTOMER_UNMERGED", "CUSTOMER_ERASED", "ORDER_PLACED", "ORDER_STATUS_CHANGED", "FEEDBACK_RECEIVED", "PERSONA_JOINED", "PERSONA_LEFT", "SIGNAL_NEW_DETRACTOR", "SIGNAL_CHURN_RISK_HIGH"}},
+		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "subject_id", Type: field.TypeInt, Nullable: true},
+		{Name: "summary", Type: field.TypeString},
+		{Name: "changes", Type: field.TypeJSON, Nullable: true},
+		{Name: "customer_id", Type: field.TypeInt, Nullable: true},
+	}
+	// CustomerEventsTable holds the schema information for the "customer_events" table.
+	CustomerEventsTable = &schema.Table{
+		Name:       "customer_events",
+		Columns:    CustomerEventsColumns,
+		PrimaryKey: []*schema.Column{CustomerEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_events_customers_events",
+				Columns:    []*schema.Column{CustomerEventsColumns[6]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customerevent_customer_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerEventsColumns[6], CustomerEventsColumns[2]},
+			},
+			{
+				Name:    "customerevent_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerEventsColumns[2]},
+			},
+		},
+	}
 	// FeedbacksColumns holds the columns for the "feedbacks" table.
 	FeedbacksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -294,6 +330,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		CustomersTable,
+		CustomerEventsTable,
 		FeedbacksTable,
 		IdentitiesTable,
 		MergesTable,
@@ -306,6 +343,10 @@ var (
 func init() {
 	CustomersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	CustomerEventsTable.ForeignKeys[0].RefTable = CustomersTable
+	CustomerEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(30064771072),
 	}
 	FeedbacksTable.ForeignKeys[0].RefTable = CustomersTable
 	FeedbacksTable.ForeignKeys[1].RefTable = OrdersTable

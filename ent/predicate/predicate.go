@@ -9,6 +9,9 @@ import (
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
+// CustomerEvent is the predicate function for customerevent builders.
+type CustomerEvent func(*sql.Selector)
+
 // Feedback is the predicate function for feedback builders.
 type Feedback func(*sql.Selector)
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -92,6 +93,12 @@ func init() {
 	customerDescMatchTail := customerFields[16].Descriptor()
 	// customer.DefaultMatchTail holds the default value on creation for the match_tail field.
 	customer.DefaultMatchTail = customerDescMatchTail.Default.(string)
+	customereventFields := schema.CustomerEvent{}.Fields()
+	_ = customereventFields
+	// customereventDescOccurredAt is the schema descriptor for occurred_at field.
+	customereventDescOccurredAt := customereventFields[1].Descriptor()
+	// customerevent.DefaultOccurredAt holds the default value on creation for the occurred_at field.
+	customerevent.DefaultOccurredAt = customereventDescOccurredAt.Default.(func() time.Time)
 	feedbackMixin := schema.Feedback{}.Mixin()
 	feedbackHooks := schema.Feedback{}.Hooks()
 	feedback.Hooks[0] = feedbackHooks[0]

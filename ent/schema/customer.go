@@ -75,6 +75,9 @@ func (Customer) Edges() []ent.Edge {
 		edge.To("identities", Identity.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("events", CustomerEvent.Type).
+			Comment("The customer's event log (Customer.timeline).").
+			Annotations(entsql.OnDelete(entsql.SetNull), Interchange{Skip: true}, entgql.Skip()),
 		edge.To("merges", Merge.Type).
 			Comment("The merges this customer survived.").
 			Annotations(entsql.OnDelete(entsql.Cascade), Interchange{Skip: true},

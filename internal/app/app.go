@@ -45,6 +45,7 @@ func Open(ctx context.Context, cfg config.Config, opts database.Options) (*App, 
 		return nil, err
 	}
 	db.Client.Customer.Use(store.ProfileHook)
+	db.Client.Use(store.EventHook)
 	if err := store.Backfill(ctx, db.Client); err != nil {
 		sc.Close()
 		db.Close()

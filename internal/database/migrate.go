@@ -33,18 +33,33 @@ func MigrationsDir(d string) string {
 // closes the pool it is given). It holds a lock (an advisory lock on
 // PostgreSQL) so several processes starting at once apply them once.
 func Migrate(rawURL string) error {
-	d, db, err := openForMigration(rawURL)
+	m, err := newMigrator(rawURL)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer m.Close()
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("applying migrations: %w", err)
+	}
+	return nil
+}
+
+// newMigrator opens golang-migrate on the database at rawURL with the
+// embedded migrations of its dialect; Close closes its connections.
+func newMigrator(rawURL string) (*migrate.Migrate, error) {
+	d, db, err := openForMigration(rawURL)
+	if err != nil {
+		return nil, err
+	}
 	sub, err := fs.Sub(Migrations, MigrationsDir(d))
 	if err != nil {
-		return err
+		db.Close()
+		return nil, err
 	}
 	src, err := iofs.New(sub, ".")
 	if err != nil {
-		return fmt.Errorf("reading migrations: %w", err)
+		db.Close()
+		return nil, fmt.Errorf("reading migrations: %w", err)
 	}
 	var target database.Driver
 	if d == dialect.Postgres {
@@ -53,17 +68,15 @@ func Migrate(rawURL string) error {
 		target, err = sqlite3.WithInstance(db, &sqlite3.Config{})
 	}
 	if err != nil {
-		return fmt.Errorf("preparing migrations: %w", err)
+		db.Close()
+		return nil, fmt.Errorf("preparing migrations: %w", err)
 	}
 	m, err := migrate.NewWithInstance("iofs", src, d, target)
 	if err != nil {
-		return fmt.Errorf("preparing migrations: %w", err)
+		db.Close()
+		return nil, fmt.Errorf("preparing migrations: %w", err)
 	}
-	defer m.Close()
-	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return fmt.Errorf("applying migrations: %w", err)
-	}
-	return nil
+	return m, nil
 }
 
 func openForMigration(rawURL string) (string, *sql.DB, error) {

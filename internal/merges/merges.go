@@ -35,6 +35,7 @@ type Moved struct {
 	Orders     []int      `json:"orders,omitempty"`
 	Feedback   []int      `json:"feedback,omitempty"`
 	Identities []Identity `json:"identities,omitempty"`
+	Events     []int      `json:"events,omitempty"` // its event log
 }
 
 // Identity is a moved identity and the source it had.

@@ -113,5 +113,7 @@ func (w *ruleWalk) field(f *ast.Field, args map[string]any, defaultPage bool) {
 		w.add(f, ruleRefuse)
 	case w.refuseProbes && len(args) > 0 && personalArgument(args) != "":
 		w.add(f, ruleRefuse)
+	case w.refuseProbes && auditOnly(f):
+		w.add(f, ruleRefuse)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"github.com/vektah/gqlparser/v2/ast"
 	"maps"
 	"slices"
 	"strings"
@@ -98,6 +99,9 @@ func authorizeField(ctx context.Context, fc *graphql.FieldContext) error {
 	if fc.Object == "Mutation" && !p.Role.CanWrite() {
 		return forbidden(ctx, "the "+roleOf(ctx)+" role may not write")
 	}
+	if !p.Role.SeesPersonalData() && auditOnly(fc.Field.Field) {
+		return forbidden(ctx, fc.Field.Name+" is for admins, not the "+roleOf(ctx)+" role")
+	}
 	if !p.Role.SeesPersonalData() && len(fc.Field.Arguments) > 0 {
 		oc := graphql.GetOperationContext(ctx)
 		if path := personalArgument(fc.Field.ArgumentMap(oc.Variables)); path != "" {
@@ -106,6 +110,13 @@ func authorizeField(ctx context.Context, fc *graphql.FieldContext) error {
 		}
 	}
 	return nil
+}
+
+// auditOnly reports a field only admins may read: Query.events, every
+// customer's history, and duplicateCandidates, whose rules tell who shares
+// a birth date or an identity (and whose whole list reads every customer).
+func auditOnly(f *ast.Field) bool {
+	return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Query" && (f.Name == "events" || f.Name == "duplicateCandidates")
 }
 
 // personalArgument returns the path of the first personal-data input among

@@ -175,7 +175,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 		}))
 	}
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-		return next(s.scores.WithLoader(graph.WithPersonaLoader(ctx, s.db.Client)))
+		return next(s.scores.WithLoader(graph.WithLoaders(ctx, s.db.Client)))
 	})
 	srv.AroundResponses(logOperations(&operationNames{seen: map[string]bool{}}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
@@ -49,6 +51,14 @@ func mergeable(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func idList(ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	return strings.Join(s, ", ")
 }
 
 func camel(s string) string {
@@ -208,6 +218,11 @@ func Merge(ctx context.Context, client *ent.Client, survivorID int, mergedIDs []
 	if err != nil {
 		return nil, fmt.Errorf("recording the merge: %w", err)
 	}
+	err = client.CustomerEvent.Create().SetType(customerevent.TypeCUSTOMER_MERGED).SetCustomerID(survivorID).
+		SetSubjectID(m.ID).SetSummary(fmt.Sprintf("Customers %s merged into this one", idList(mergedIDs))).Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("writing the merge's event: %w", err)
+	}
 	return m, nil
 }
 
@@ -271,6 +286,14 @@ func moveToSurvivor(ctx context.Context, client *ent.Client, from, to int) (merg
 	}
 	if moved.Feedback, err = client.Feedback.Query().Where(feedback.CustomerID(from)).Order(feedback.ByID()).IDs(ctx); err != nil {
 		return moved, err
+	}
+	if moved.Events, err = client.CustomerEvent.Query().Where(customerevent.CustomerID(from)).Order(customerevent.ByID()).IDs(ctx); err != nil {
+		return moved, err
+	}
+	if len(moved.Events) > 0 {
+		if err := client.CustomerEvent.Update().Where(customerevent.IDIn(moved.Events...)).SetCustomerID(to).Exec(ctx); err != nil {
+			return moved, fmt.Errorf("moving events: %w", err)
+		}
 	}
 	ids, err := client.Identity.Query().Where(identity.CustomerID(from)).Order(identity.ByID()).All(ctx)
 	if err != nil {
@@ -364,6 +387,14 @@ func Unmerge(ctx context.Context, client *ent.Client, mergeID int) ([]*ent.Custo
 	if err := client.Merge.UpdateOne(m).SetUndoneAt(time.Now().UTC()).ClearRecord().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("recording the undo: %w", err)
 	}
+	events := make([]*ent.CustomerEventCreate, len(ids))
+	for i, id := range ids {
+		events[i] = client.CustomerEvent.Create().SetType(customerevent.TypeCUSTOMER_UNMERGED).SetCustomerID(id).
+			SetSubjectID(m.ID).SetSummary(fmt.Sprintf("Merge %d undone: customers %s separate again", m.ID, idList(ids)))
+	}
+	if err := client.CustomerEvent.CreateBulk(events...).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("writing the undo's events: %w", err)
+	}
 	// Restore bypasses the hooks: bring the profile identities in step.
 	if err := SyncProfileIdentities(ctx, client, ids[1:]); err != nil {
 		return nil, err
@@ -377,6 +408,11 @@ func Unmerge(ctx context.Context, client *ent.Client, mergeID int) ([]*ent.Custo
 
 // moveBack gives a merged customer back what it brought and still exists.
 func moveBack(ctx context.Context, client *ent.Client, mv merges.Moved) error {
+	if len(mv.Events) > 0 {
+		if err := client.CustomerEvent.Update().Where(customerevent.IDIn(mv.Events...)).SetCustomerID(mv.Customer).Exec(ctx); err != nil {
+			return fmt.Errorf("moving events back: %w", err)
+		}
+	}
 	if len(mv.Orders) > 0 {
 		if err := client.Order.Update().Where(order.IDIn(mv.Orders...)).SetCustomerID(mv.Customer).Exec(ctx); err != nil {
 			return fmt.Errorf("moving orders back: %w", err)

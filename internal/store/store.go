@@ -13,6 +13,7 @@ import (
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/fault"
@@ -176,14 +177,26 @@ func CreateFeedback(ctx context.Context, client *ent.Client, in ent.CreateFeedba
 }
 
 // DeleteCustomer erases a customer; the foreign keys cascade to its orders,
-// their items and its feedback.
+// their items, its feedback, its identities and the merges it survived
+// (with the merged customers' data). Its events stay for the audit without
+// the customer and without their field changes (the values are personal
+// data); a CUSTOMER_ERASED event records the erasure.
 func DeleteCustomer(ctx context.Context, client *ent.Client, id int) error {
+	err := client.CustomerEvent.Update().Where(customerevent.CustomerID(id)).ClearChanges().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("erasing customer %d's events: %w", id, err)
+	}
 	n, err := client.Customer.Delete().Where(customer.ID(id)).Exec(ctx)
 	if err != nil {
 		return fault.FromDatabase(fmt.Errorf("deleting customer %d: %w", id, err))
 	}
 	if n == 0 {
 		return &fault.NotFound{What: fmt.Sprintf("customer %d", id)}
+	}
+	err = client.CustomerEvent.Create().SetType(customerevent.TypeCUSTOMER_ERASED).
+		SetSummary(fmt.Sprintf("Customer %d erased", id)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("writing the erasure's event: %w", err)
 	}
 	return nil
 }

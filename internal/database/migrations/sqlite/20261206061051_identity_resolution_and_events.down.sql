@@ -4,6 +4,14 @@ DROP INDEX `merge_survivor_id`;
 UPDATE sqlite_sequence SET seq = 0 WHERE name = "merges";
 -- reverse: create "merges" table
 DROP TABLE `merges`;
+-- reverse: create index "customerevent_occurred_at" to table: "customer_events"
+DROP INDEX `customerevent_occurred_at`;
+-- reverse: create index "customerevent_customer_id_occurred_at" to table: "customer_events"
+DROP INDEX `customerevent_customer_id_occurred_at`;
+-- reverse: set sequence for "customer_events" table
+UPDATE sqlite_sequence SET seq = 0 WHERE name = "customer_events";
+-- reverse: create "customer_events" table
+DROP TABLE `customer_events`;
 -- reverse: create index "customer_phone" to table: "customers"
 DROP INDEX `customer_phone`;
 -- reverse: create index "customer_match_city_match_tail" to table: "customers"
@@ -14,17 +22,8 @@ DROP INDEX `customer_match_city_match_head`;
 DROP INDEX `customer_match_name_country`;
 -- reverse: create index "customer_match_name_birth_date" to table: "customers"
 DROP INDEX `customer_match_name_birth_date`;
--- reverse: create index "customer_created_at" to table: "customers"
-DROP INDEX `customer_created_at`;
--- reverse: create index "customer_name" to table: "customers"
-DROP INDEX `customer_name`;
--- reverse: create index "customer_birth_date" to table: "customers"
-DROP INDEX `customer_birth_date`;
--- reverse: create index "customer_country_income_band" to table: "customers"
-DROP INDEX `customer_country_income_band`;
--- reverse: create index "customers_email_key" to table: "customers"
-DROP INDEX `customers_email_key`;
--- reverse: create index "customers_external_ref_key" to table: "customers"
-DROP INDEX `customers_external_ref_key`;
--- reverse: create "new_customers" table
-DROP TABLE `new_customers`;
+-- reverse: add columns to table: "customers"
+ALTER TABLE `customers` DROP COLUMN `match_tail`;
+ALTER TABLE `customers` DROP COLUMN `match_head`;
+ALTER TABLE `customers` DROP COLUMN `match_city`;
+ALTER TABLE `customers` DROP COLUMN `match_name`;

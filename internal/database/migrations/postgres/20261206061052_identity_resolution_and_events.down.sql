@@ -2,6 +2,12 @@
 DROP INDEX "merge_survivor_id";
 -- reverse: create "merges" table
 DROP TABLE "merges";
+-- reverse: create index "customerevent_occurred_at" to table: "customer_events"
+DROP INDEX "customerevent_occurred_at";
+-- reverse: create index "customerevent_customer_id_occurred_at" to table: "customer_events"
+DROP INDEX "customerevent_customer_id_occurred_at";
+-- reverse: create "customer_events" table
+DROP TABLE "customer_events";
 -- reverse: create index "customer_phone" to table: "customers"
 DROP INDEX "customer_phone";
 -- reverse: create index "customer_match_name_country" to table: "customers"

@@ -1,0 +1,105 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customerevent"
+	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/merge"
+	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/ent/predicate"
+)
+
+// newestFirst is the order of timelines and of the audit log; entgql breaks
+// ties by id in the same direction.
+var newestFirst = ent.WithCustomerEventOrder(&ent.CustomerEventOrder{
+	Field: ent.CustomerEventOrderFieldOccurredAt, Direction: entgql.OrderDirectionDesc})
+
+// eventPage pages events newest first, of the given types (all when none)
+// since a time.
+func eventPage(ctx context.Context, q *ent.CustomerEventQuery, after *entgql.Cursor[int], first *int,
+	before *entgql.Cursor[int], last *int, types []customerevent.Type, since *time.Time) (*ent.CustomerEventConnection, error) {
+	if len(types) > 0 {
+		q.Where(customerevent.TypeIn(types...))
+	}
+	if since != nil {
+		q.Where(customerevent.OccurredAtGTE(since.UTC()))
+	}
+	return q.Paginate(ctx, after, first, before, last, newestFirst)
+}
+
+type subjectLoaderKey struct{}
+
+// withSubjectLoader lets CustomerEvent.subject load the subjects of a page
+// of events together: one query per subject type, whatever the page size.
+func withSubjectLoader(ctx context.Context, client *ent.Client) context.Context {
+	l := dataloader.NewBatchedLoader(func(ctx context.Context, ids []int) []*dataloader.Result[ent.Noder] {
+		c := ent.FromContext(ctx) // the transaction's client inside a mutation
+		if c == nil {
+			c = client
+		}
+		found, err := subjects(ctx, c, ids)
+		out := make([]*dataloader.Result[ent.Noder], len(ids))
+		for i, id := range ids {
+			out[i] = &dataloader.Result[ent.Noder]{Data: found[id], Error: err}
+		}
+		return out
+	}, dataloader.WithWait[int, ent.Noder](time.Millisecond), dataloader.WithBatchCapacity[int, ent.Noder](1000))
+	return context.WithValue(ctx, subjectLoaderKey{}, l)
+}
+
+// subjects reads the objects events can be about; one gone since is absent.
+func subjects(ctx context.Context, c *ent.Client, ids []int) (map[int]ent.Noder, error) {
+	found := make(map[int]ent.Noder, len(ids))
+	orders, err := c.Order.Query().Where(order.IDIn(ids...)).All(ctx)
+	for _, o := range orders {
+		found[o.ID] = o
+	}
+	if err != nil {
+		return nil, err
+	}
+	fbs, err := c.Feedback.Query().Where(feedback.IDIn(ids...)).All(ctx)
+	for _, f := range fbs {
+		found[f.ID] = f
+	}
+	if err != nil {
+		return nil, err
+	}
+	ms, err := c.Merge.Query().Where(merge.IDIn(ids...)).All(ctx)
+	for _, m := range ms {
+		found[m.ID] = m
+	}
+	if err != nil {
+		return nil, err
+	}
+	ps, err := c.Persona.Query().Where(persona.IDIn(ids...)).All(ctx)
+	for _, p := range ps {
+		found[p.ID] = p
+	}
+	return found, err
+}
+
+func subjectOf(ctx context.Context, e *ent.CustomerEvent) (ent.Noder, error) {
+	if e.SubjectID == nil {
+		return nil, nil
+	}
+	l, _ := ctx.Value(subjectLoaderKey{}).(*dataloader.Loader[int, ent.Noder])
+	if l == nil {
+		return nil, nil
+	}
+	return l.Load(ctx, *e.SubjectID)()
+}
+
+// eventsOf selects one customer's events, or all.
+func eventsOf(customerID *int) []predicate.CustomerEvent {
+	if customerID == nil {
+		return nil
+	}
+	return []predicate.CustomerEvent{customerevent.CustomerID(*customerID)}
+}

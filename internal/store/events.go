@@ -1,0 +1,245 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
+	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/internal/activity"
+)
+
+// bookkeeping are the customer fields whose changes are no event of their own.
+var bookkeeping = []string{customer.FieldUpdatedAt, customer.FieldMatchName, customer.FieldMatchCity,
+	customer.FieldMatchHead, customer.FieldMatchTail}
+
+// EventHook appends the events of a write to the customer's log, in the
+// write's transaction: a customer created or updated (with its field
+// changes), an order placed or its status changed, feedback received and
+// the signal of a new detractor. Bulk writes (a merge moving rows, an
+// import) write their own events. Install it with client.Use.
+func EventHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		var before map[string]string // the updated fields' old values, as text
+		if m.Op().Is(ent.OpUpdateOne) {
+			var err error
+			if before, err = oldValues(ctx, m); err != nil {
+				return nil, err
+			}
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		var events []*ent.CustomerEventCreate
+		switch m := m.(type) {
+		case *ent.CustomerMutation:
+			events, err = customerEvents(m, v, before)
+		case *ent.OrderMutation:
+			events, err = orderEvents(m, v, before)
+		case *ent.FeedbackMutation:
+			events, err = feedbackEvents(ctx, m, v)
+		}
+		if err != nil || len(events) == 0 {
+			return v, err
+		}
+		if err := clientOf(m).CustomerEvent.CreateBulk(events...).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("writing events: %w", err)
+		}
+		return v, nil
+	})
+}
+
+func clientOf(m ent.Mutation) *ent.Client {
+	return m.(interface{ Client() *ent.Client }).Client()
+}
+
+// oldValues returns the old values of the fields an update of one sets or
+// clears, as text.
+func oldValues(ctx context.Context, m ent.Mutation) (map[string]string, error) {
+	switch m.(type) {
+	case *ent.CustomerMutation, *ent.OrderMutation:
+	default:
+		return nil, nil
+	}
+	out := make(map[string]string)
+	for _, f := range slices.Concat(m.Fields(), m.ClearedFields()) {
+		if slices.Contains(bookkeeping, f) {
+			continue
+		}
+		v, err := m.OldField(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s before the update: %w", f, err)
+		}
+		if s, ok := text(v); ok {
+			out[f] = s
+		}
+	}
+	return out, nil
+}
+
+// text formats a field value; false for null.
+func text(v ent.Value) (string, bool) {
+	r := reflect.ValueOf(v)
+	for r.Kind() == reflect.Pointer {
+		if r.IsNil() {
+			return "", false
+		}
+		r = r.Elem()
+	}
+	if !r.IsValid() {
+		return "", false
+	}
+	if t, ok := r.Interface().(time.Time); ok {
+		return t.UTC().Format(time.RFC3339Nano), true
+	}
+	return fmt.Sprint(r.Interface()), true
+}
+
+// changes lists the fields whose value differs from before.
+func changes(m ent.Mutation, before map[string]string) []activity.FieldChange {
+	var out []activity.FieldChange
+	for _, f := range slices.Sorted(slices.Values(slices.Concat(m.Fields(), m.ClearedFields()))) {
+		if slices.Contains(bookkeeping, f) {
+			continue
+		}
+		c := activity.FieldChange{Field: camel(f)}
+		if s, ok := before[f]; ok {
+			c.From = &s
+		}
+		if v, ok := m.Field(f); ok {
+			if s, ok := text(v); ok {
+				c.To = &s
+			}
+		}
+		if (c.From == nil) != (c.To == nil) || (c.From != nil && *c.From != *c.To) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func fieldNames(cs []activity.FieldChange) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Field
+	}
+	return strings.Join(names, ", ")
+}
+
+func customerEvents(m *ent.CustomerMutation, v ent.Value, before map[string]string) ([]*ent.CustomerEventCreate, error) {
+	c, ok := v.(*ent.Customer)
+	if !ok { // a bulk write: its own events
+		return nil, nil
+	}
+	client := m.Client()
+	switch {
+	case m.Op().Is(ent.OpCreate):
+		return []*ent.CustomerEventCreate{client.CustomerEvent.Create().SetType(customerevent.TypeCUSTOMER_CREATED).
+			SetCustomerID(c.ID).SetSummary("Customer created")}, nil
+	case m.Op().Is(ent.OpUpdateOne):
+		cs := changes(m, before)
+		if len(cs) == 0 {
+			return nil, nil
+		}
+		return []*ent.CustomerEventCreate{client.CustomerEvent.Create().SetType(customerevent.TypeCUSTOMER_UPDATED).
+			SetCustomerID(c.ID).SetSummary("Customer updated: " + fieldNames(cs)).SetChanges(cs)}, nil
+	}
+	return nil, nil
+}
+
+// orderName names an order in a summary: its externalRef, else its id.
+func orderName(o *ent.Order) string {
+	if o.ExternalRef != nil {
+		return "Order " + *o.ExternalRef
+	}
+	return fmt.Sprintf("Order %d", o.ID)
+}
+
+func orderEvents(m *ent.OrderMutation, v ent.Value, before map[string]string) ([]*ent.CustomerEventCreate, error) {
+	o, ok := v.(*ent.Order)
+	if !ok {
+		return nil, nil
+	}
+	client := m.Client()
+	switch {
+	case m.Op().Is(ent.OpCreate):
+		return []*ent.CustomerEventCreate{client.CustomerEvent.Create().SetType(customerevent.TypeORDER_PLACED).
+			SetCustomerID(o.CustomerID).SetSubjectID(o.ID).
+			SetSummary(fmt.Sprintf("%s placed: %s, %s", orderName(o), o.Total, o.Status))}, nil
+	case m.Op().Is(ent.OpUpdateOne):
+		cs := changes(m, before)
+		i := slices.IndexFunc(cs, func(c activity.FieldChange) bool { return c.Field == "status" })
+		if i < 0 {
+			return nil, nil
+		}
+		return []*ent.CustomerEventCreate{client.CustomerEvent.Create().SetType(customerevent.TypeORDER_STATUS_CHANGED).
+			SetCustomerID(o.CustomerID).SetSubjectID(o.ID).
+			SetSummary(fmt.Sprintf("%s: %s → %s", orderName(o), *cs[i].From, *cs[i].To)).SetChanges(cs[i : i+1])}, nil
+	}
+	return nil, nil
+}
+
+func feedbackEvents(ctx context.Context, m *ent.FeedbackMutation, v ent.Value) ([]*ent.CustomerEventCreate, error) {
+	f, ok := v.(*ent.Feedback)
+	if !ok || !m.Op().Is(ent.OpCreate) {
+		return nil, nil
+	}
+	client := m.Client()
+	summary := fmt.Sprintf("%s feedback received by %s", f.Kind, f.Channel)
+	if f.Score != nil {
+		summary = fmt.Sprintf("%s %d received by %s", f.Kind, *f.Score, f.Channel)
+	}
+	events := []*ent.CustomerEventCreate{client.CustomerEvent.Create().SetType(customerevent.TypeFEEDBACK_RECEIVED).
+		SetCustomerID(f.CustomerID).SetSubjectID(f.ID).SetSummary(summary)}
+	if f.Kind != feedback.KindNPS || f.Score == nil || *f.Score > activity.DetractorMax {
+		return events, nil
+	}
+	latest, err := latestNPS(ctx, client, f.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	if latest == f.ID {
+		events = append(events, client.CustomerEvent.Create().SetType(customerevent.TypeSIGNAL_NEW_DETRACTOR).
+			SetCustomerID(f.CustomerID).SetSubjectID(f.ID).
+			SetSummary(fmt.Sprintf("New detractor: latest NPS answer %d", *f.Score)))
+	}
+	return events, nil
+}
+
+// latestNPS returns the id of the customer's latest NPS answer by the rule of
+// scores.md as README words it: greatest submittedAt, then the greater
+// externalRef byte by byte (none below any), then the greater id.
+func latestNPS(ctx context.Context, client *ent.Client, customerID int) (int, error) {
+	top, err := client.Feedback.Query().Where(feedback.CustomerID(customerID), feedback.KindEQ(feedback.KindNPS)).
+		Order(ent.Desc(feedback.FieldSubmittedAt)).First(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("finding the latest NPS answer: %w", err)
+	}
+	ties, err := client.Feedback.Query().Where(feedback.CustomerID(customerID), feedback.KindEQ(feedback.KindNPS),
+		feedback.SubmittedAt(top.SubmittedAt)).All(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("finding the latest NPS answer: %w", err)
+	}
+	best := slices.MaxFunc(ties, func(a, b *ent.Feedback) int {
+		switch {
+		case a.ExternalRef == nil && b.ExternalRef != nil:
+			return -1
+		case a.ExternalRef != nil && b.ExternalRef == nil:
+			return 1
+		case a.ExternalRef != nil:
+			if c := strings.Compare(*a.ExternalRef, *b.ExternalRef); c != 0 { // byte by byte
+				return c
+			}
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return best.ID, nil
+}
