@@ -37,9 +37,11 @@ const ProfileSource = "profile"
 // merged into another: it is no longer one of the survivor's own fields.
 const MergedSource = "merged"
 
-// CheckSource refuses the sources only c360 gives.
+// CheckSource refuses the source only c360 gives: "profile" identities
+// follow the customer's own fields. ("merged" is given by merges too, but an
+// export carries it, so an import takes it back.)
 func CheckSource(source *string) error {
-	if source != nil && (*source == ProfileSource || *source == MergedSource) {
+	if source != nil && *source == ProfileSource {
 		return fmt.Errorf("%q is kept for the customer's own email, phone and externalRef", *source)
 	}
 	return nil

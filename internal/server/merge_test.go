@@ -415,3 +415,39 @@ func TestImportAfterAMergeFindsTheSurvivor(t *testing.T) {
 		}
 	})
 }
+
+// TestUnmergeInReverseOrderGivesEverythingBack: a survivor that took the
+// merged customer's email gives it back; a survivor merged into a third
+// customer since must be separated first, and undoing both, latest first,
+// gives the export of before. The export taken after the merges imports
+// into an empty database without a rejection.
+func TestUnmergeInReverseOrderGivesEverythingBack(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		_, support, other := twoAinos(t, a)
+		plain := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Aino J."}) // no email
+		before := export(t, a)
+		var m1, m2 mergeOut
+		a.ok(mergeCustomers, map[string]any{"s": plain, "m": []string{support}}, &m1)
+		if e := m1.MergeCustomers.Survivor.Email; e == nil || *e != "aino.j@example.fi" {
+			t.Fatalf("survivor's email = %v, want the merged customer's", e)
+		}
+		a.ok(mergeCustomers, map[string]any{"s": other, "m": []string{plain}}, &m2)
+
+		dir := t.TempDir()
+		if _, err := exporter.ExportDir(t.Context(), a.db.Client, dir, exporter.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		fresh := newAPI(t, a.db.Dialect)
+		if sum, err := fresh.app.Import(t.Context(), dir, importer.Options{}); err != nil || sum.Rejected != 0 {
+			t.Errorf("importing the export taken after merges: %s %v, %v", sum, sum.Rejections, err)
+		}
+
+		e := a.fails(unmergeCustomers, map[string]any{"m": m1.MergeCustomers.Merge.ID}, "BAD_USER_INPUT", "mergeID")
+		if !contains(e.Message, "merged into customer "+other, "undo that merge first") {
+			t.Errorf("undoing the first merge first: %q", e.Message)
+		}
+		a.ok(unmergeCustomers, map[string]any{"m": m2.MergeCustomers.Merge.ID}, nil)
+		a.ok(unmergeCustomers, map[string]any{"m": m1.MergeCustomers.Merge.ID}, nil)
+		sameExport(t, "after two merges undone latest first", export(t, a), before)
+	})
+}

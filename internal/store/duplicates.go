@@ -53,6 +53,12 @@ func DuplicateCandidates(ctx context.Context, client *ent.Client, customerID *in
 	return duplicates.NewIndex(others).For(id, minScore), nil
 }
 
+// maxIdentityBlocks bounds the identities one customer's candidates are
+// looked up by (in identity order): one block each in one UNION, and SQLite
+// takes at most 500 SELECTs in one. A customer holding more (a survivor of
+// many merges) is not compared by the rest, unlike in the whole list.
+const maxIdentityBlocks = 200
+
 // identityOwners returns the customer holding each of the identities
 // ("KIND:value") as an identity (one at most: an identity has one owner).
 func identityOwners(ctx context.Context, client *ent.Client, ids []string) (map[string]int, error) {
@@ -60,6 +66,7 @@ func identityOwners(ctx context.Context, client *ent.Client, ids []string) (map[
 	if len(ids) == 0 {
 		return owners, nil
 	}
+	ids = ids[:min(len(ids), maxIdentityBlocks)]
 	ps := make([]predicate.Identity, len(ids))
 	for i, kv := range ids {
 		kind, v, _ := strings.Cut(kv, ":")
@@ -81,7 +88,7 @@ func identityOwners(ctx context.Context, client *ent.Client, ids []string) (map[
 // owner and the customers with it as their own email, phone or externalRef.
 func blocksOf(c duplicates.Customer, owners map[string]int) []predicate.Customer {
 	var ps []predicate.Customer
-	for _, kv := range c.Identities {
+	for _, kv := range c.Identities[:min(len(c.Identities), maxIdentityBlocks)] {
 		kind, v, _ := strings.Cut(kv, ":")
 		p := customer.IDIn() // the owner, read first: a subquery here made the planners scan
 		if owner, ok := owners[kv]; ok {

@@ -336,7 +336,19 @@ func moveToSurvivor(ctx context.Context, client *ent.Client, from, to int) (merg
 // edited since keeps its edit, an identity or order deleted since stays
 // deleted. The merge's record of personal data is dropped.
 func Unmerge(ctx context.Context, client *ent.Client, mergeID int) ([]*ent.Customer, error) {
-	_, err := client.Merge.Query().Where(merge.ID(mergeID)).Select(merge.FieldID).
+	m, err := client.Merge.Get(ctx, mergeID) // which survivor to lock
+	if ent.IsNotFound(err) {
+		return nil, &fault.NotFound{What: fmt.Sprintf("merge %d", mergeID)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The survivor first, then the merge, as Merge takes them: a merge and
+	// an undo at once queue instead of deadlocking.
+	if err := lockCustomers(ctx, client, []int{m.SurvivorID}); err != nil {
+		return nil, fmt.Errorf("locking the survivor: %w", err)
+	}
+	_, err = client.Merge.Query().Where(merge.ID(mergeID)).Select(merge.FieldID).
 		Modify(func(s *sql.Selector) {
 			if s.Dialect() == dialect.Postgres {
 				s.ForUpdate()
@@ -345,19 +357,24 @@ func Unmerge(ctx context.Context, client *ent.Client, mergeID int) ([]*ent.Custo
 	if err != nil {
 		return nil, fmt.Errorf("locking the merge: %w", err)
 	}
-	m, err := client.Merge.Get(ctx, mergeID)
-	if ent.IsNotFound(err) {
-		return nil, &fault.NotFound{What: fmt.Sprintf("merge %d", mergeID)}
-	}
-	if err != nil {
+	if m, err = client.Merge.Get(ctx, mergeID); err != nil {
 		return nil, err
 	}
 	if m.UndoneAt != nil {
 		return nil, validate.Errorf("mergeID", "merge %d was undone at %s", mergeID, m.UndoneAt.UTC().Format(time.RFC3339))
 	}
 	rec := m.Record
-	if err := lockCustomers(ctx, client, []int{m.SurvivorID}); err != nil {
-		return nil, fmt.Errorf("locking the survivor: %w", err)
+	var survivor ent.Customer
+	if err := json.Unmarshal(rec.Survivor, &survivor); err != nil {
+		return nil, fmt.Errorf("reading merge %d: %w", mergeID, err)
+	}
+	if survivor.ID != m.SurvivorID {
+		return nil, validate.Errorf("mergeID", "customer %d was merged into customer %d since: undo that merge first", survivor.ID, m.SurvivorID)
+	}
+	// The survivor's fields first: it gives back an email or an externalRef
+	// it took before the customer that had it comes back.
+	if err := restoreSurvivor(ctx, client, m); err != nil {
+		return nil, err
 	}
 	ids := []int{m.SurvivorID}
 	for _, snap := range rec.Merged {
@@ -374,9 +391,6 @@ func Unmerge(ctx context.Context, client *ent.Client, mergeID int) ([]*ent.Custo
 		if err := moveBack(ctx, client, mv); err != nil {
 			return nil, err
 		}
-	}
-	if err := restoreSurvivor(ctx, client, m); err != nil {
-		return nil, err
 	}
 	for _, r := range rec.Repointed {
 		err := client.Merge.Update().Where(merge.ID(r.Merge), merge.SurvivorID(m.SurvivorID)).SetSurvivorID(r.Survivor).Exec(ctx)
@@ -455,8 +469,8 @@ func restoreSurvivor(ctx context.Context, client *ent.Client, m *ent.Merge) erro
 	if err := json.Unmarshal(m.Record.After, &after); err != nil {
 		return err
 	}
-	if before.ID != m.SurvivorID || len(m.Record.Changed) == 0 {
-		return nil // nothing set, or merged into another customer since
+	if len(m.Record.Changed) == 0 {
+		return nil
 	}
 	now, err := client.Customer.Get(ctx, m.SurvivorID)
 	if err != nil {

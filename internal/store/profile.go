@@ -150,7 +150,7 @@ func touchesProfile(m *ent.CustomerMutation) bool {
 func Backfill(ctx context.Context, client *ent.Client) error {
 	for last := 0; ; {
 		cs, err := client.Customer.Query().Where(customer.MatchName(""), customer.IDGT(last)).Order(customer.ByID()).
-			Limit(1000).Select(customer.FieldName, customer.FieldCity).All(ctx)
+			Limit(1000).Select(customer.FieldName, customer.FieldCity, customer.FieldUpdatedAt).All(ctx)
 		if err != nil || len(cs) == 0 {
 			return err
 		}
@@ -166,7 +166,7 @@ func Backfill(ctx context.Context, client *ent.Client) error {
 				key := duplicates.NameKey(c.Name)
 				head, tail := duplicates.HeadTail(key)
 				err := tx.Customer.UpdateOneID(c.ID).SetMatchName(key).SetMatchCity(duplicates.NameKey(city)).
-					SetMatchHead(head).SetMatchTail(tail).Exec(ctx)
+					SetMatchHead(head).SetMatchTail(tail).SetUpdatedAt(c.UpdatedAt).Exec(ctx) // derived keys: no update of the customer's
 				if err != nil {
 					return err
 				}
