@@ -22,4 +22,3 @@ func MigrateAllButLast(rawURL string) error {
 	}
 	return m.Steps(len(ups) - 1)
 }
-
