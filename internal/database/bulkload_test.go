@@ -87,10 +87,11 @@ func TestAnInterruptedBulkLoadLeavesNothingMissing(t *testing.T) {
 			if !slices.Equal(deferred, []string{"customers", "orders"}) {
 				t.Errorf("deferred %v, want the empty tables with secondary indexes or keys [customers orders]", deferred)
 			}
-			want := []string{"feedback_customer_id_submitted_at", "feedback_order_id", "feedback_submitted_at",
+			want := []string{"customerevent_customer_id_occurred_at", "customerevent_occurred_at",
+				"feedback_customer_id_submitted_at", "feedback_order_id", "feedback_submitted_at",
 				"identity_customer_id", "identity_kind_value", "merge_survivor_id", "orderitem_order_id"}
 			if d == dialect.Postgres {
-				want = append(want, "feedbacks_customers_feedbacks", "feedbacks_orders_feedbacks",
+				want = append(want, "customer_events_customers_events", "feedbacks_customers_feedbacks", "feedbacks_orders_feedbacks",
 					"identities_customers_identities", "merges_customers_merges", "order_items_orders_items")
 			}
 			slices.Sort(want)

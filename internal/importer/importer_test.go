@@ -21,6 +21,7 @@ import (
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
@@ -325,6 +326,17 @@ func TestImportUpdates(t *testing.T) {
 			}
 			if f := client.Feedback.Query().OnlyX(ctx); *f.Score != 9 {
 				t.Errorf("feedback score = %d, want the first import's 9", *f.Score)
+			}
+			// Each import appends the events of what it wrote, in its transaction.
+			var events []string
+			for _, e := range client.CustomerEvent.Query().Order(customerevent.ByID()).AllX(ctx) {
+				if e.CustomerID == nil || *e.CustomerID != c.ID {
+					t.Errorf("event %s of customer %v, want %d", e.Summary, e.CustomerID, c.ID)
+				}
+				events = append(events, string(e.Type))
+			}
+			if want := "CUSTOMER_CREATED ORDER_PLACED FEEDBACK_RECEIVED CUSTOMER_UPDATED ORDER_STATUS_CHANGED"; strings.Join(events, " ") != want {
+				t.Errorf("events = %v, want %s (the unchanged feedback none)", events, want)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
@@ -415,7 +416,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	}
 	if !l.indexes {
 		l.indexes = true
-		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.db.Dialect, customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table)
+		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.db.Dialect, customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table, customerevent.Table)
 		if err != nil {
 			return 0, err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
@@ -54,6 +55,7 @@ type txWriter struct {
 	now       time.Time            // createdAt/updatedAt of the rows written
 	nowArg    any                  // now, boxed once
 	used      []*rows              // argument buffers to release
+	events    *rows                // the batch's events (events.go)
 }
 
 func (w *txWriter) reject(src source, field, format string, args ...any) {
@@ -81,7 +83,10 @@ func (w *txWriter) write(b *batch) error {
 	if err := w.orderRecs(b.orders); err != nil {
 		return err
 	}
-	return w.feedbackRecs(b.feedback)
+	if err := w.feedbackRecs(b.feedback); err != nil {
+		return err
+	}
+	return w.writeEvents()
 }
 
 // The tables an import writes. Their columns and the columns an upsert
@@ -95,13 +100,13 @@ func (w *txWriter) write(b *batch) error {
 //     items are inserted next, with them); a stored order's status is
 //     updated apart, its items never;
 //   - feedback: immutable; DO NOTHING, as feedback written by someone else
-//     since the lookup wins.
+//     since the lookup wins; RETURNING tells the new ones (their events).
 var (
 	personasTable  = upsertTable(persona.Table, personaColumns, personaMutable, "")
 	customersTable = upsertTable(customer.Table, customerColumns, customerMutable, " RETURNING id, external_ref")
 	ordersTable    = upsertTable(order.Table, orderColumns, nil, " RETURNING id, external_ref")
 	itemsTable     = &table{name: orderitem.Table, cols: orderItemColumns}
-	feedbackTable  = upsertTable(feedback.Table, feedbackColumns, nil, "")
+	feedbackTable  = upsertTable(feedback.Table, feedbackColumns, nil, " RETURNING id, external_ref")
 	// On a conflict with another customer's identity the WHERE leaves it.
 	identitiesTable = &table{name: identity.Table, cols: identityColumns,
 		suffix: " ON CONFLICT (kind, value) DO UPDATE SET " + setExcluded(identityMutable) +
@@ -241,6 +246,11 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	ids := make([]int, len(written))
 	for i, r := range written {
 		ids[i] = w.customers[r.ExternalRef]
+		if byRef[r.ExternalRef] == nil {
+			w.event(string(customerevent.TypeCUSTOMER_CREATED), ids[i], nil, "Customer "+r.ExternalRef+" created (import)")
+		} else {
+			w.event(string(customerevent.TypeCUSTOMER_UPDATED), ids[i], nil, "Customer "+r.ExternalRef+" updated (import)")
+		}
 	}
 	return store.SyncProfileIdentities(w.ctx, w.tx, ids)
 }
@@ -469,6 +479,7 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 		if id, ok := inserted[r.ExternalRef]; ok {
 			w.orders[r.ExternalRef] = orderInfo{id: id, customerID: customerOf[r.ExternalRef]}
 			nItems += len(r.Items)
+			w.event(string(customerevent.TypeORDER_PLACED), customerOf[r.ExternalRef], &id, "Order "+r.ExternalRef+" placed: "+r.total.String()+" (import)")
 		} else {
 			storedRefs = append(storedRefs, r.ExternalRef)
 		}
@@ -516,6 +527,8 @@ func (w *txWriter) storedOrders(recs []*orderRec, inserted map[string]int, refs 
 		}
 		if st := order.Status(stringOr(r.Status, string(order.DefaultStatus))); status[r.ExternalRef] != st {
 			updates[st] = append(updates[st], o.id)
+			w.event(string(customerevent.TypeORDER_STATUS_CHANGED), o.customerID, &o.id,
+				"Order "+r.ExternalRef+": "+string(status[r.ExternalRef])+" → "+string(st)+" (import)")
 		}
 		w.imported++
 	}
@@ -546,6 +559,8 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 		return err
 	}
 	rs := w.newRows(len(recs), len(feedbackTable.cols))
+	byRef := make(map[string]*feedbackRec, len(recs))
+	customerOf := make(map[string]int, len(recs))
 	for _, r := range recs {
 		cid, ok := w.customerID(r.CustomerRef)
 		if !ok {
@@ -569,8 +584,20 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 		// (ON CONFLICT DO NOTHING), and the record counts as imported.
 		w.imported++
 		bindFeedback(rs, &r.Feedback, w.now, w.nowArg, cid, orderID)
+		byRef[r.ExternalRef] = r
+		customerOf[r.ExternalRef] = cid
 	}
-	return w.exec(feedbackTable, rs, nil)
+	// The feedback inserted comes back (RETURNING): its events.
+	return w.exec(feedbackTable, rs, func(rows *stdsql.Rows) error {
+		var id int
+		var ref string
+		if err := rows.Scan(&id, &ref); err != nil {
+			return err
+		}
+		f := byRef[ref]
+		w.event(string(customerevent.TypeFEEDBACK_RECEIVED), customerOf[ref], &id, f.Kind+" feedback "+ref+" received by "+f.Channel+" (import)")
+		return nil
+	})
 }
 
 // isDataError reports whether err is the database refusing the data of a
