@@ -8,6 +8,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/internal/personas"
+	"github.com/c360/c360/internal/store"
 )
 
 // The loader of Customer.personas lives here rather than in internal/personas:
@@ -49,7 +50,7 @@ func personasOf(ctx context.Context, c *ent.Customer) ([]*ent.Persona, error) {
 	if l.err != nil {
 		return nil, l.err
 	}
-	profile, today := profileOf(c), personas.Today()
+	profile, today := store.PersonaProfile(c), personas.Today()
 	out := []*ent.Persona{}
 	for _, p := range l.personas {
 		if p.Criteria.Matches(profile, today) {
@@ -57,9 +58,4 @@ func personasOf(ctx context.Context, c *ent.Customer) ([]*ent.Persona, error) {
 		}
 	}
 	return out, nil
-}
-
-// profileOf extracts what membership looks at in a customer.
-func profileOf(c *ent.Customer) personas.Profile {
-	return personas.Profile{BirthDate: c.BirthDate, Gender: c.Gender, IncomeBand: c.IncomeBand, Country: c.Country, Kind: c.Kind}
 }

@@ -168,3 +168,36 @@ func TestOnlyAdminsReadTheAuditLogAndDuplicates(t *testing.T) {
 		t.Errorf("admin: %s", r.raw)
 	}
 }
+
+// TestPersonaMembershipChangesAreEvents: a customer joins and leaves a
+// persona by its own writes and by the persona's (created, edited,
+// deleted); a write that changes no membership writes none.
+func TestPersonaMembershipChangesAreEvents(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		var p struct{ CreatePersona struct{ ID string } }
+		a.ok(`mutation { createPersona(input: {name: "Finns", criteria: {countries: ["FI"]}}) { id } }`, nil, &p)
+		id := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Aino Virtanen", "country": "FI"})
+		other := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Mario Rossi", "country": "IT"})
+		a.ok(`mutation($id: ID!) { updateCustomer(id: $id, input: {city: "Oulu"}) { id } }`, map[string]any{"id": id}, nil)
+		a.ok(`mutation($id: ID!) { updateCustomer(id: $id, input: {country: "IT"}) { id } }`, map[string]any{"id": id}, nil)
+		a.ok(`mutation($p: ID!) { updatePersona(id: $p, input: {criteria: {countries: ["IT"]}}) { id } }`, map[string]any{"p": p.CreatePersona.ID}, nil)
+		a.ok(`mutation($p: ID!) { deletePersona(id: $p) }`, map[string]any{"p": p.CreatePersona.ID}, nil)
+		membership := func(c string) []string {
+			var out timelineOut
+			a.ok(timeline, map[string]any{"id": c, "types": []string{"PERSONA_JOINED", "PERSONA_LEFT"}}, &out)
+			var got []string
+			for _, e := range out.Customer.Timeline.Edges {
+				got = append(got, e.Node.Type+" "+e.Node.Summary)
+			}
+			return got
+		}
+		// Newest first.
+		if got, want := membership(id), []string{"PERSONA_LEFT Left persona Finns", "PERSONA_JOINED Joined persona Finns",
+			"PERSONA_LEFT Left persona Finns", "PERSONA_JOINED Joined persona Finns"}; !slices.Equal(got, want) {
+			t.Errorf("Aino's membership events = %q, want %q", got, want)
+		}
+		if got, want := membership(other), []string{"PERSONA_LEFT Left persona Finns", "PERSONA_JOINED Joined persona Finns"}; !slices.Equal(got, want) {
+			t.Errorf("Mario's membership events = %q, want %q (joined when the persona took Italians)", got, want)
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/internal/activity"
+	"github.com/c360/c360/internal/personas"
 )
 
 // bookkeeping are the customer fields whose changes are no event of their own.
@@ -34,6 +35,10 @@ func EventHook(next ent.Mutator) ent.Mutator {
 				return nil, err
 			}
 		}
+		was, err := membershipBefore(ctx, m)
+		if err != nil {
+			return nil, err
+		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
 			return v, err
@@ -42,6 +47,13 @@ func EventHook(next ent.Mutator) ent.Mutator {
 		switch m := m.(type) {
 		case *ent.CustomerMutation:
 			events, err = customerEvents(m, v, before)
+			if c, ok := v.(*ent.Customer); ok && err == nil && touchesDemographics(m) {
+				var joined []*ent.CustomerEventCreate
+				joined, err = membershipEvents(ctx, m.Client(), was.customer, c)
+				events = append(events, joined...)
+			}
+		case *ent.PersonaMutation:
+			err = personaEvents(ctx, m, v, was)
 		case *ent.OrderMutation:
 			events, err = orderEvents(m, v, before)
 		case *ent.FeedbackMutation:
@@ -55,6 +67,52 @@ func EventHook(next ent.Mutator) ent.Mutator {
 		}
 		return v, nil
 	})
+}
+
+// membership is what a write's membership events compare with: the customer
+// or the persona before the write.
+type membership struct {
+	customer *ent.Customer
+	persona  *ent.Persona
+}
+
+func membershipBefore(ctx context.Context, m ent.Mutation) (membership, error) {
+	var was membership
+	var err error
+	switch m := m.(type) {
+	case *ent.CustomerMutation:
+		if id, ok := m.ID(); ok && m.Op().Is(ent.OpUpdateOne) && touchesDemographics(m) {
+			was.customer, err = m.Client().Customer.Get(ctx, id)
+		}
+	case *ent.PersonaMutation:
+		if id, ok := m.ID(); ok && m.Op().Is(ent.OpUpdateOne|ent.OpDeleteOne) {
+			was.persona, err = m.Client().Persona.Get(ctx, id)
+		}
+	}
+	if err != nil && !ent.IsNotFound(err) {
+		return was, fmt.Errorf("reading before the write: %w", err)
+	}
+	return was, nil
+}
+
+// personaEvents writes the membership events of a persona created, edited or
+// deleted.
+func personaEvents(ctx context.Context, m *ent.PersonaMutation, v ent.Value, was membership) error {
+	var old, now *personas.Criteria
+	p, _ := v.(*ent.Persona)
+	if was.persona != nil {
+		old = &was.persona.Criteria
+	}
+	switch {
+	case m.Op().Is(ent.OpDeleteOne):
+		p = was.persona
+	case p != nil:
+		now = &p.Criteria
+	}
+	if p == nil || (old != nil && now != nil && reflect.DeepEqual(*old, *now)) {
+		return nil
+	}
+	return personaMembershipEvents(ctx, m.Client(), p, old, now)
 }
 
 func clientOf(m ent.Mutation) *ent.Client {
