@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -14,6 +16,9 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/auth"
+	"github.com/c360/c360/internal/eventstream"
+	"github.com/c360/c360/internal/fault"
 )
 
 // newestFirst is the order of timelines and of the audit log; entgql breaks
@@ -102,4 +107,52 @@ func eventsOf(customerID *int) []predicate.CustomerEvent {
 		return nil
 	}
 	return []predicate.CustomerEvent{customerevent.CustomerID(*customerID)}
+}
+
+// Subscriptions bounds the live subscriptions of each credential in this
+// process.
+type Subscriptions struct {
+	Max  int
+	mu   sync.Mutex
+	live map[string]int
+}
+
+// acquire counts a subscription of the request's credential until release.
+func (s *Subscriptions) acquire(ctx context.Context) (release func(), err error) {
+	p, _ := auth.FromContext(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live == nil {
+		s.live = map[string]int{}
+	}
+	if s.live[p.Subject] >= s.Max {
+		return nil, &fault.TooComplex{Message: fmt.Sprintf("at most %d live subscriptions per credential (MAX_SUBSCRIPTIONS_PER_CREDENTIAL)", s.Max)}
+	}
+	s.live[p.Subject]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.live[p.Subject]--; s.live[p.Subject] <= 0 {
+			delete(s.live, p.Subject)
+		}
+	}, nil
+}
+
+// customerEvents streams committed events (eventstream) while the
+// subscription lasts.
+func (r *Resolver) customerEvents(ctx context.Context, customerID *int, types []customerevent.Type, after *int) (<-chan *ent.CustomerEvent, error) {
+	release, err := r.Subscriptions.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Events.Subscribe(ctx, eventstream.Filter{CustomerID: customerID, Types: types}, after)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		release()
+	}()
+	return ch, nil
 }

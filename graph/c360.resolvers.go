@@ -152,7 +152,18 @@ func (r *queryResolver) Insights(ctx context.Context, personaID *int, since *tim
 	return r.Aggregates.Segment(ctx, personaID, since)
 }
 
+// CustomerEvents is the resolver for the customerEvents field.
+func (r *subscriptionResolver) CustomerEvents(ctx context.Context, customerID *int, types []customerevent.Type, afterEventID *int) (<-chan *ent.CustomerEvent, error) {
+	return r.customerEvents(ctx, customerID, types, afterEventID)
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+type (
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)

@@ -47,6 +47,7 @@ type ResolverRoot interface {
 	Order() OrderResolver
 	Persona() PersonaResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -325,6 +326,10 @@ type ComplexityRoot struct {
 		RepeatPurchaseRate func(childComplexity int) int
 		Revenue            func(childComplexity int) int
 	}
+
+	Subscription struct {
+		CustomerEvents func(childComplexity int, customerID *int, types []customerevent.Type, afterEventID *int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -374,6 +379,9 @@ type QueryResolver interface {
 	DuplicateCandidates(ctx context.Context, customerID *int, minScore *float64, first *int, after *entgql.Cursor[int]) (*DuplicateCandidateConnection, error)
 	Events(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, types []customerevent.Type, since *time.Time, customerID *int) (*ent.CustomerEventConnection, error)
 	Insights(ctx context.Context, personaID *int, since *time.Time) (*scores.Segment, error)
+}
+type SubscriptionResolver interface {
+	CustomerEvents(ctx context.Context, customerID *int, types []customerevent.Type, afterEventID *int) (<-chan *ent.CustomerEvent, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1657,6 +1665,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SegmentScores.Revenue(childComplexity), true
 
+	case "Subscription.customerEvents":
+		if e.ComplexityRoot.Subscription.CustomerEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_customerEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CustomerEvents(childComplexity, args["customerID"].(*int), args["types"].([]customerevent.Type), args["afterEventID"].(*int)), true
+
 	}
 	return 0, false
 }
@@ -1728,6 +1748,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1851,6 +1888,16 @@ type DuplicateCandidateConnection {
   edges: [DuplicateCandidateEdge!]!
   pageInfo: PageInfo!
   totalCount: Int!
+}
+
+type Subscription {
+  """
+  Events as they are committed, in id order: one customer's or all, of some
+  types or all. With afterEventID, the events after that one come first
+  (resuming after a reconnect loses nothing). Over WebSocket
+  (graphql-transport-ws) and Server-Sent Events at /graphql.
+  """
+  customerEvents(customerID: ID, types: [CustomerEventType!], afterEventID: ID): CustomerEvent!
 }
 
 "A field an event changed. Values are text; null is null. They may be personal data."
@@ -5014,6 +5061,36 @@ func (ec *executionContext) field_Query_personas_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_customerEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerID",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]customerevent.Type, error) {
+			return ec.unmarshalOCustomerEventType2ᚕgithubᚗcomᚋc360ᚋc360ᚋentᚋcustomereventᚐTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "afterEventID",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["afterEventID"] = arg2
 	return args, nil
 }
 
@@ -10447,6 +10524,50 @@ func (ec *executionContext) _SegmentScores_csatSatisfiedShare(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_SegmentScores_csatSatisfiedShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SegmentScores", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_customerEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_customerEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CustomerEvents(ctx, fc.Args["customerID"].(*int), fc.Args["types"].([]customerevent.Type), fc.Args["afterEventID"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerEvent) graphql.Marshaler {
+			return ec.marshalNCustomerEvent2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomerEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_customerEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_customerEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -18626,6 +18747,26 @@ func (ec *executionContext) _SegmentScores(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "customerEvents":
+		return ec._Subscription_customerEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -19103,6 +19244,16 @@ func (ec *executionContext) marshalNCustomerConnection2ᚖgithubᚗcomᚋc360ᚋ
 		return graphql.Null
 	}
 	return ec._CustomerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerEvent2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomerEvent(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CustomerEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCustomerEventConnection2ᚖgithubᚗcomᚋc360ᚋc360ᚋentᚐCustomerEventConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerEventConnection) graphql.Marshaler {

@@ -92,3 +92,6 @@ type OrderItemInput struct {
 	// At least 0, at most two fractional digits.
 	UnitPrice money.Cents `json:"unitPrice"`
 }
+
+type Subscription struct {
+}

@@ -6,14 +6,17 @@ import (
 	"context"
 
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/eventstream"
 	"github.com/c360/c360/internal/scores"
 )
 
 // Resolver is the root resolver, holding the dependencies.
 type Resolver struct {
-	Client       *ent.Client
-	Aggregates   *scores.Service
-	BaseCurrency string
+	Client        *ent.Client
+	Aggregates    *scores.Service
+	BaseCurrency  string
+	Events        *eventstream.Stream
+	Subscriptions *Subscriptions
 }
 
 // ent returns the transaction's client inside a mutation (entgql.Transactioner

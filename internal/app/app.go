@@ -15,6 +15,7 @@ import (
 	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/config"
 	"github.com/c360/c360/internal/database"
+	"github.com/c360/c360/internal/eventstream"
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/seed"
@@ -26,6 +27,9 @@ type App struct {
 	Config config.Config
 	DB     *database.DB
 	Scores *scores.Service
+	// Events delivers committed events to subscribers once its Run is
+	// started (the server does; the import command has none to serve).
+	Events *eventstream.Stream
 }
 
 // Open connects to cfg.DatabaseURL (applying pending migrations) and opens
@@ -44,14 +48,15 @@ func Open(ctx context.Context, cfg config.Config, opts database.Options) (*App, 
 		db.Close()
 		return nil, err
 	}
+	events := eventstream.New(db.Client, cfg.EventPollInterval, cfg.EventGapWait)
 	db.Client.Customer.Use(store.ProfileHook)
-	db.Client.Use(store.EventHook)
+	db.Client.Use(store.EventHook(events.Wake))
 	if err := store.Backfill(ctx, db.Client); err != nil {
 		sc.Close()
 		db.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, DB: db, Scores: sc}, nil
+	return &App{Config: cfg, DB: db, Scores: sc, Events: events}, nil
 }
 
 // Close closes the cache and the database.
@@ -72,6 +77,7 @@ func (a *App) importOptions(opts importer.Options) importer.Options {
 	after := opts.AfterCommit
 	opts.AfterCommit = func(ctx context.Context) {
 		a.Scores.InvalidateAll(ctx)
+		a.Events.Wake()
 		if after != nil {
 			after(ctx)
 		}

@@ -44,6 +44,17 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxBodyBytes caps a request body; larger ones get 413 (MAX_BODY_BYTES, default 2 MiB).
 	MaxBodyBytes int64
+	// EventPollInterval is how often a process reads the event log for the
+	// events other processes committed (EVENT_POLL_INTERVAL, default 50ms;
+	// its own commits wake it at once).
+	EventPollInterval time.Duration
+	// EventGapWait is how long delivery waits for an event id missing below
+	// a committed one: a transaction still committing (EVENT_GAP_WAIT,
+	// default 2s).
+	EventGapWait time.Duration
+	// MaxSubscriptions bounds the live subscriptions of one credential in
+	// one process (MAX_SUBSCRIPTIONS_PER_CREDENTIAL, default 10).
+	MaxSubscriptions int
 	// RedisURL selects Redis for the score cache (REDIS_URL, default none: in-process).
 	RedisURL string
 	// CacheTTL bounds how long a cached figure lives, the safety net behind
@@ -242,6 +253,9 @@ func load(get func(string) string) (Config, error) {
 	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 20*time.Second)
 	c.RequestTimeout = dur("REQUEST_TIMEOUT", 10*time.Second)
 	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 2<<20))
+	c.EventPollInterval = dur("EVENT_POLL_INTERVAL", 50*time.Millisecond)
+	c.EventGapWait = dur("EVENT_GAP_WAIT", 2*time.Second)
+	c.MaxSubscriptions = num("MAX_SUBSCRIPTIONS_PER_CREDENTIAL", 10)
 	c.LogLevel = strings.ToLower(str("LOG_LEVEL", "info"))
 	c.RedisURL = str("REDIS_URL", "")
 	c.CacheTTL = dur("CACHE_TTL", 10*time.Minute)

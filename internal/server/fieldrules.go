@@ -113,7 +113,7 @@ func (w *ruleWalk) field(f *ast.Field, args map[string]any, defaultPage bool) {
 		w.add(f, ruleRefuse)
 	case w.refuseProbes && len(args) > 0 && personalArgument(args) != "":
 		w.add(f, ruleRefuse)
-	case w.refuseProbes && auditOnly(f):
+	case w.refuseProbes && auditOnly(f, args):
 		w.add(f, ruleRefuse)
 	}
 }

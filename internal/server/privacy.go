@@ -99,7 +99,7 @@ func authorizeField(ctx context.Context, fc *graphql.FieldContext) error {
 	if fc.Object == "Mutation" && !p.Role.CanWrite() {
 		return forbidden(ctx, "the "+roleOf(ctx)+" role may not write")
 	}
-	if !p.Role.SeesPersonalData() && auditOnly(fc.Field.Field) {
+	if !p.Role.SeesPersonalData() && auditOnly(fc.Field.Field, fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)) {
 		return forbidden(ctx, fc.Field.Name+" is for admins, not the "+roleOf(ctx)+" role")
 	}
 	if !p.Role.SeesPersonalData() && len(fc.Field.Arguments) > 0 {
@@ -112,11 +112,21 @@ func authorizeField(ctx context.Context, fc *graphql.FieldContext) error {
 	return nil
 }
 
-// auditOnly reports a field only admins may read: Query.events, every
-// customer's history, and duplicateCandidates, whose rules tell who shares
-// a birth date or an identity (and whose whole list reads every customer).
-func auditOnly(f *ast.Field) bool {
-	return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Query" && (f.Name == "events" || f.Name == "duplicateCandidates")
+// auditOnly reports a field only admins may read: Query.events and a
+// Subscription.customerEvents without customerID (every customer's
+// history), and duplicateCandidates, whose rules tell who shares a birth
+// date or an identity (and whose whole list reads every customer).
+func auditOnly(f *ast.Field, args map[string]any) bool {
+	if f.ObjectDefinition == nil {
+		return false
+	}
+	switch f.ObjectDefinition.Name + "." + f.Name {
+	case "Query.events", "Query.duplicateCandidates":
+		return true
+	case "Subscription.customerEvents":
+		return args["customerID"] == nil
+	}
+	return false
 }
 
 // personalArgument returns the path of the first personal-data input among

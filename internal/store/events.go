@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/c360/c360/ent"
@@ -23,11 +24,23 @@ var bookkeeping = []string{customer.FieldUpdatedAt, customer.FieldMatchName, cus
 
 // EventHook appends the events of a write to the customer's log, in the
 // write's transaction: a customer created or updated (with its field
-// changes), an order placed or its status changed, feedback received and
-// the signal of a new detractor. Bulk writes (a merge moving rows, an
-// import) write their own events. Install it with client.Use.
-func EventHook(next ent.Mutator) ent.Mutator {
+// changes), an order placed or its status changed, feedback received, the
+// signal of a new detractor, persona membership. Bulk writes (a merge
+// moving rows, an import) write their own events. wake is called when
+// events were committed (live subscribers). Install it with client.Use.
+func EventHook(wake func()) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator { return eventHook(next, wake) }
+}
+
+func eventHook(next ent.Mutator, wake func()) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if _, ok := m.(*ent.CustomerEventMutation); ok {
+			v, err := next.Mutate(ctx, m)
+			if err == nil {
+				afterCommit(m, wake)
+			}
+			return v, err
+		}
 		var before map[string]string // the updated fields' old values, as text
 		if m.Op().Is(ent.OpUpdateOne) {
 			var err error
@@ -113,6 +126,39 @@ func personaEvents(ctx context.Context, m *ent.PersonaMutation, v ent.Value, was
 		return nil
 	}
 	return personaMembershipEvents(ctx, m.Client(), p, old, now)
+}
+
+// waking holds the transactions that will wake the stream on commit.
+var waking sync.Map
+
+// afterCommit calls f after the write's transaction commits, or now
+// outside a transaction.
+func afterCommit(m ent.Mutation, f func()) {
+	tx, err := m.(interface{ Tx() (*ent.Tx, error) }).Tx()
+	if err != nil {
+		f()
+		return
+	}
+	if _, done := waking.LoadOrStore(tx, true); done {
+		return // once per transaction (a persona edit writes thousands)
+	}
+	forget := func(next ent.Rollbacker) ent.Rollbacker {
+		return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+			waking.Delete(tx)
+			return next.Rollback(ctx, tx)
+		})
+	}
+	tx.OnRollback(forget)
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			waking.Delete(tx)
+			if err == nil {
+				f()
+			}
+			return err
+		})
+	})
 }
 
 func clientOf(m ent.Mutation) *ent.Client {
