@@ -160,8 +160,11 @@ func skipNullWhere(path string) error {
 // the second alias's query replaced the first's, so the first read zero
 // values ("name": ""), and so did the edges nested under it ("order {
 // customer { email } } o: order { customer { name } }" lost the email).
-// The second alias is now collected into the first one's query, which then
-// loads every column; its nested unique edges merge the same way.
+// Collecting the second alias into the first one's query was wrong too:
+// their nested connections share a name ("orders") and so one query, whose
+// arguments one alias answered for both (a where lost). A unique edge under
+// two aliases is now loaded by neither: each alias's resolver loads it
+// (one query per parent, but right).
 func loadAliasedUniqueEdgesWhole(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -171,11 +174,13 @@ func loadAliasedUniqueEdgesWhole(path string) error {
 	if len(with.FindAll(b, -1)) == 0 {
 		return fmt.Errorf("%s: entgql's unique edge loading changed; review loadAliasedUniqueEdgesWhole in ent/entc.go", path)
 	}
-	b = with.ReplaceAll(b, []byte("${1}merged := _q.with${3} != nil // another alias of the edge: one query\n"+
-		"${1}if merged {\n${1}\tquery = _q.with${3}\n${1}}\n"+
-		"${1}if err := query.collectField(${2}); err != nil {\n${1}\treturn err\n${1}}\n"+
-		"${1}if merged { // the aliases' columns together: every column\n${1}\tquery.ctx.Fields = nil\n${1}}\n"+
-		"${1}_q.with${3} = query\n"))
+	b = with.ReplaceAll(b, []byte("${1}if _, twice := fieldSeen[\"@${3}\"]; twice || _q.with${3} != nil {\n"+
+		"${1}\t// Another alias of the edge: each alias loads it lazily, as their\n"+
+		"${1}\t// nested arguments may differ (one query would answer both alike).\n"+
+		"${1}\t_q.with${3} = nil\n${1}\tfieldSeen[\"@${3}\"] = struct{}{}\n"+
+		"${1}} else {\n"+
+		"${1}\tif err := query.collectField(${2}); err != nil {\n${1}\t\treturn err\n${1}\t}\n"+
+		"${1}\t_q.with${3} = query\n${1}}\n"))
 	return os.WriteFile(path, b, 0o644)
 }
 

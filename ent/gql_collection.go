@@ -416,17 +416,17 @@ func (_q *CustomerEventQuery) collectField(ctx context.Context, oneNode bool, op
 				path  = append(path, alias)
 				query = (&CustomerClient{config: _q.config}).Query()
 			)
-			merged := _q.withCustomer != nil // another alias of the edge: one query
-			if merged {
-				query = _q.withCustomer
+			if _, twice := fieldSeen["@Customer"]; twice || _q.withCustomer != nil {
+				// Another alias of the edge: each alias loads it lazily, as their
+				// nested arguments may differ (one query would answer both alike).
+				_q.withCustomer = nil
+				fieldSeen["@Customer"] = struct{}{}
+			} else {
+				if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+					return err
+				}
+				_q.withCustomer = query
 			}
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
-				return err
-			}
-			if merged { // the aliases' columns together: every column
-				query.ctx.Fields = nil
-			}
-			_q.withCustomer = query
 			if _, ok := fieldSeen[customerevent.FieldCustomerID]; !ok {
 				selectedFields = append(selectedFields, customerevent.FieldCustomerID)
 				fieldSeen[customerevent.FieldCustomerID] = struct{}{}
@@ -534,17 +534,17 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&CustomerClient{config: _q.config}).Query()
 			)
-			merged := _q.withCustomer != nil // another alias of the edge: one query
-			if merged {
-				query = _q.withCustomer
+			if _, twice := fieldSeen["@Customer"]; twice || _q.withCustomer != nil {
+				// Another alias of the edge: each alias loads it lazily, as their
+				// nested arguments may differ (one query would answer both alike).
+				_q.withCustomer = nil
+				fieldSeen["@Customer"] = struct{}{}
+			} else {
+				if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+					return err
+				}
+				_q.withCustomer = query
 			}
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
-				return err
-			}
-			if merged { // the aliases' columns together: every column
-				query.ctx.Fields = nil
-			}
-			_q.withCustomer = query
 			if _, ok := fieldSeen[feedback.FieldCustomerID]; !ok {
 				selectedFields = append(selectedFields, feedback.FieldCustomerID)
 				fieldSeen[feedback.FieldCustomerID] = struct{}{}
@@ -556,17 +556,17 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&OrderClient{config: _q.config}).Query()
 			)
-			merged := _q.withOrder != nil // another alias of the edge: one query
-			if merged {
-				query = _q.withOrder
+			if _, twice := fieldSeen["@Order"]; twice || _q.withOrder != nil {
+				// Another alias of the edge: each alias loads it lazily, as their
+				// nested arguments may differ (one query would answer both alike).
+				_q.withOrder = nil
+				fieldSeen["@Order"] = struct{}{}
+			} else {
+				if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, orderImplementors)...); err != nil {
+					return err
+				}
+				_q.withOrder = query
 			}
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, orderImplementors)...); err != nil {
-				return err
-			}
-			if merged { // the aliases' columns together: every column
-				query.ctx.Fields = nil
-			}
-			_q.withOrder = query
 			if _, ok := fieldSeen[feedback.FieldOrderID]; !ok {
 				selectedFields = append(selectedFields, feedback.FieldOrderID)
 				fieldSeen[feedback.FieldOrderID] = struct{}{}
@@ -707,17 +707,17 @@ func (_q *IdentityQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&CustomerClient{config: _q.config}).Query()
 			)
-			merged := _q.withCustomer != nil // another alias of the edge: one query
-			if merged {
-				query = _q.withCustomer
+			if _, twice := fieldSeen["@Customer"]; twice || _q.withCustomer != nil {
+				// Another alias of the edge: each alias loads it lazily, as their
+				// nested arguments may differ (one query would answer both alike).
+				_q.withCustomer = nil
+				fieldSeen["@Customer"] = struct{}{}
+			} else {
+				if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+					return err
+				}
+				_q.withCustomer = query
 			}
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
-				return err
-			}
-			if merged { // the aliases' columns together: every column
-				query.ctx.Fields = nil
-			}
-			_q.withCustomer = query
 			if _, ok := fieldSeen[identity.FieldCustomerID]; !ok {
 				selectedFields = append(selectedFields, identity.FieldCustomerID)
 				fieldSeen[identity.FieldCustomerID] = struct{}{}
@@ -813,17 +813,17 @@ func (_q *MergeQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				path  = append(path, alias)
 				query = (&CustomerClient{config: _q.config}).Query()
 			)
-			merged := _q.withSurvivor != nil // another alias of the edge: one query
-			if merged {
-				query = _q.withSurvivor
+			if _, twice := fieldSeen["@Survivor"]; twice || _q.withSurvivor != nil {
+				// Another alias of the edge: each alias loads it lazily, as their
+				// nested arguments may differ (one query would answer both alike).
+				_q.withSurvivor = nil
+				fieldSeen["@Survivor"] = struct{}{}
+			} else {
+				if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+					return err
+				}
+				_q.withSurvivor = query
 			}
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
-				return err
-			}
-			if merged { // the aliases' columns together: every column
-				query.ctx.Fields = nil
-			}
-			_q.withSurvivor = query
 			if _, ok := fieldSeen[merge.FieldSurvivorID]; !ok {
 				selectedFields = append(selectedFields, merge.FieldSurvivorID)
 				fieldSeen[merge.FieldSurvivorID] = struct{}{}
@@ -904,17 +904,17 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				path  = append(path, alias)
 				query = (&CustomerClient{config: _q.config}).Query()
 			)
-			merged := _q.withCustomer != nil // another alias of the edge: one query
-			if merged {
-				query = _q.withCustomer
+			if _, twice := fieldSeen["@Customer"]; twice || _q.withCustomer != nil {
+				// Another alias of the edge: each alias loads it lazily, as their
+				// nested arguments may differ (one query would answer both alike).
+				_q.withCustomer = nil
+				fieldSeen["@Customer"] = struct{}{}
+			} else {
+				if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+					return err
+				}
+				_q.withCustomer = query
 			}
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
-				return err
-			}
-			if merged { // the aliases' columns together: every column
-				query.ctx.Fields = nil
-			}
-			_q.withCustomer = query
 			if _, ok := fieldSeen[order.FieldCustomerID]; !ok {
 				selectedFields = append(selectedFields, order.FieldCustomerID)
 				fieldSeen[order.FieldCustomerID] = struct{}{}
@@ -1063,17 +1063,17 @@ func (_q *OrderItemQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				path  = append(path, alias)
 				query = (&OrderClient{config: _q.config}).Query()
 			)
-			merged := _q.withOrder != nil // another alias of the edge: one query
-			if merged {
-				query = _q.withOrder
+			if _, twice := fieldSeen["@Order"]; twice || _q.withOrder != nil {
+				// Another alias of the edge: each alias loads it lazily, as their
+				// nested arguments may differ (one query would answer both alike).
+				_q.withOrder = nil
+				fieldSeen["@Order"] = struct{}{}
+			} else {
+				if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, orderImplementors)...); err != nil {
+					return err
+				}
+				_q.withOrder = query
 			}
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, orderImplementors)...); err != nil {
-				return err
-			}
-			if merged { // the aliases' columns together: every column
-				query.ctx.Fields = nil
-			}
-			_q.withOrder = query
 			if _, ok := fieldSeen[orderitem.FieldOrderID]; !ok {
 				selectedFields = append(selectedFields, orderitem.FieldOrderID)
 				fieldSeen[orderitem.FieldOrderID] = struct{}{}

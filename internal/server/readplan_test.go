@@ -108,6 +108,9 @@ func TestResolversAnswerAliasedAndNullArgumentsLikeThePlainQuery(t *testing.T) {
 				{"a unique edge under two aliases, with a unique edge nested in each",
 					`{ feedbacks(first: 10, where: {hasOrder: true}) { edges { node { order { customer { country name } } } } } }`,
 					`{ feedbacks(first: 10, where: {hasOrder: true}) { edges { node { order { customer { country } } x: order { customer { name } } } } } }`},
+				{"a unique edge under two aliases whose nested connections differ in arguments",
+					`{ orders(first: 5) { edges { node { customer { a: orders(where: {statusNEQ: PAID}) { edges { node { id status } } } b: orders { edges { node { id } } totalCount } } } } } }`,
+					`{ orders(first: 5) { edges { node { a: customer { orders(where: {statusNEQ: PAID}) { edges { node { id status } } } } b: customer { orders { edges { node { id } } totalCount } } } } } }`},
 			} {
 				plain, other := a.do(c.plain, nil), a.do(c.other, nil)
 				if len(plain.Errors) > 0 || len(other.Errors) > 0 {

@@ -82,7 +82,9 @@ func latestEvent(t *testing.T, a *api, id string) string {
 	t.Helper()
 	var out struct {
 		Customer struct {
-			Timeline struct{ Edges []struct{ Node struct{ ID string } } }
+			Timeline struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 	}
 	a.ok(`query($id: ID!) { customer(id: $id) { timeline(first: 1) { edges { node { id } } } } }`, map[string]any{"id": id}, &out)
