@@ -85,7 +85,9 @@ func writeMigration(t *testing.T, d, url string) {
 	diff(t, d, url, dir, schema.ModeReplay)
 }
 
-func diff(t *testing.T, d, url string, dir migrate.Dir, mode schema.Mode) {
+// openRaw opens the database at url with database/sql alone, foreign keys
+// enforced.
+func openRaw(t *testing.T, d, url string) *sql.DB {
 	t.Helper()
 	driverName, dsn := "pgx", url
 	if d == dialect.SQLite {
@@ -95,7 +97,13 @@ func diff(t *testing.T, d, url string, dir migrate.Dir, mode schema.Mode) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func diff(t *testing.T, d, url string, dir migrate.Dir, mode schema.Mode) {
+	t.Helper()
+	db := openRaw(t, d, url)
 	m, err := schema.NewMigrate(entsql.OpenDB(d, db),
 		schema.WithDir(dir),
 		schema.WithMigrationMode(mode),
@@ -123,15 +131,7 @@ func TestTheNewestMigrationKeepsStoredRows(t *testing.T) {
 			if err := database.MigrateAllButLast(url); err != nil {
 				t.Fatal(err)
 			}
-			driverName, dsn := "pgx", url
-			if d == dialect.SQLite {
-				driverName, dsn = "sqlite3", url+"?_fk=1"
-			}
-			db, err := sql.Open(driverName, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := openRaw(t, d, url)
 			now := "2026-01-02 03:04:05"
 			for _, stmt := range []string{
 				"INSERT INTO customers (id, external_ref, created_at, updated_at, kind, name) VALUES (1, 'C-1', '" + now + "', '" + now + "', 'INDIVIDUAL', 'Aino')",
