@@ -93,6 +93,20 @@ type Segment struct {
 
 var revenueStatuses = []any{order.StatusPAID.String(), order.StatusFULFILLED.String()}
 
+// ChurnRiskHigh is the churnRisk from which a customer is at high risk: a
+// write that takes it there is the SIGNAL_CHURN_RISK_HIGH event.
+const ChurnRiskHigh = 70
+
+// ChurnRisk computes a customer's churnRisk today through client (a
+// transaction's, to see its own writes), bypassing the cache.
+func ChurnRisk(ctx context.Context, client *ent.Client, id int) (int, error) {
+	m, err := computeCustomers(ctx, client, client.Dialect(), []int{id}, today())
+	if err != nil {
+		return 0, err
+	}
+	return m[id].ChurnRisk, nil
+}
+
 // computeCustomers runs three aggregate queries for any number of customers:
 // revenue orders, feedback counts with CSAT sums, and the latest NPS answer.
 func computeCustomers(ctx context.Context, client *ent.Client, d string, ids []int, today date.Date) (map[int]*Customer, error) {

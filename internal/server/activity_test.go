@@ -55,7 +55,7 @@ func TestEveryWriteAppendsItsEventsNewestFirst(t *testing.T) {
 		id := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Giulia Rossi", "city": "Roma"})
 		a.ok(`mutation($id: ID!) { updateCustomer(id: $id, input: {city: "Milano", email: "giulia@example.it"}) { id } }`, map[string]any{"id": id}, nil)
 		at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-		order := a.order(id, at, "PAID", "10.00")
+		order := a.order(id, time.Now().AddDate(0, 0, -10), "PAID", "10.00") // churnRisk 10; refunded, 90
 		a.ok(`mutation($id: ID!) { updateOrderStatus(id: $id, status: REFUNDED) { id } }`, map[string]any{"id": order}, nil)
 		a.feedback(map[string]any{"customerID": id, "kind": "NPS", "channel": "EMAIL", "score": 9, "submittedAt": at.Format(time.RFC3339)})
 		a.feedback(map[string]any{"customerID": id, "kind": "NPS", "channel": "EMAIL", "score": 3, "submittedAt": at.Add(time.Hour).Format(time.RFC3339)})
@@ -64,7 +64,7 @@ func TestEveryWriteAppendsItsEventsNewestFirst(t *testing.T) {
 		var out timelineOut
 		a.ok(timeline, map[string]any{"id": id}, &out)
 		want := []string{"FEEDBACK_RECEIVED", "SIGNAL_NEW_DETRACTOR", "FEEDBACK_RECEIVED", "FEEDBACK_RECEIVED",
-			"ORDER_STATUS_CHANGED", "ORDER_PLACED", "CUSTOMER_UPDATED", "CUSTOMER_CREATED"}
+			"SIGNAL_CHURN_RISK_HIGH", "ORDER_STATUS_CHANGED", "ORDER_PLACED", "CUSTOMER_UPDATED", "CUSTOMER_CREATED"}
 		if got := out.types(); !slices.Equal(got, want) {
 			t.Fatalf("timeline = %v, want %v (newest first; the signal right after its answer)", got, want)
 		}
@@ -198,6 +198,26 @@ func TestPersonaMembershipChangesAreEvents(t *testing.T) {
 		}
 		if got, want := membership(other), []string{"PERSONA_LEFT Left persona Finns", "PERSONA_JOINED Joined persona Finns"}; !slices.Equal(got, want) {
 			t.Errorf("Mario's membership events = %q, want %q (joined when the persona took Italians)", got, want)
+		}
+	})
+}
+
+// TestAWriteThatMakesChurnRiskHighIsASignal: a detractor's answer that takes
+// churnRisk from below 70 to 70 or above writes SIGNAL_CHURN_RISK_HIGH with
+// the change; a write that leaves it below, or one already above, does not.
+func TestAWriteThatMakesChurnRiskHighIsASignal(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		id := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Aino Virtanen"})
+		// One order 275 days ago: overdue (275/90 - 1)/3 = 0.69, churnRisk 65 without an NPS answer.
+		a.order(id, time.Now().AddDate(0, 0, -275), "PAID", "10.00")
+		a.feedback(map[string]any{"customerID": id, "kind": "NPS", "channel": "EMAIL", "score": 9}) // 55: no signal
+		a.feedback(map[string]any{"customerID": id, "kind": "NPS", "channel": "EMAIL", "score": 2}) // 75: the signal
+		a.feedback(map[string]any{"customerID": id, "kind": "NPS", "channel": "EMAIL", "score": 1}) // 75 already: none
+		var out timelineOut
+		a.ok(timeline, map[string]any{"id": id, "types": []string{"SIGNAL_CHURN_RISK_HIGH"}}, &out)
+		e := out.Customer.Timeline.Edges
+		if len(e) != 1 || len(e[0].Node.Changes) != 1 || *e[0].Node.Changes[0].From != "55" || *e[0].Node.Changes[0].To != "75" {
+			t.Fatalf("churn signals = %+v, want one, churnRisk 55 → 75", e)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/internal/activity"
 	"github.com/c360/c360/internal/personas"
+	"github.com/c360/c360/internal/scores"
 )
 
 // bookkeeping are the customer fields whose changes are no event of their own.
@@ -52,6 +54,10 @@ func eventHook(next ent.Mutator, wake func()) ent.Mutator {
 		if err != nil {
 			return nil, err
 		}
+		risk, err := churnBefore(ctx, m)
+		if err != nil {
+			return nil, err
+		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
 			return v, err
@@ -72,8 +78,18 @@ func eventHook(next ent.Mutator, wake func()) ent.Mutator {
 		case *ent.FeedbackMutation:
 			events, err = feedbackEvents(ctx, m, v)
 		}
-		if err != nil || len(events) == 0 {
+		if err != nil {
 			return v, err
+		}
+		if risk.customer != 0 {
+			signal, err := churnSignal(ctx, clientOf(m), risk)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, signal...)
+		}
+		if len(events) == 0 {
+			return v, nil
 		}
 		if err := clientOf(m).CustomerEvent.CreateBulk(events...).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("writing events: %w", err)
@@ -126,6 +142,55 @@ func personaEvents(ctx context.Context, m *ent.PersonaMutation, v ent.Value, was
 		return nil
 	}
 	return personaMembershipEvents(ctx, m.Client(), p, old, now)
+}
+
+// churn is a customer's churnRisk before a write that may move it.
+type churn struct{ customer, before int }
+
+// churnBefore computes the churnRisk of the customer an order or a feedback
+// write touches (0: none): placing or changing an order, receiving feedback.
+func churnBefore(ctx context.Context, m ent.Mutation) (churn, error) {
+	var id int
+	switch m := m.(type) {
+	case *ent.OrderMutation:
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			id, _ = m.CustomerID()
+		case m.Op().Is(ent.OpUpdateOne):
+			if _, ok := m.Status(); ok {
+				var err error
+				if id, err = m.OldCustomerID(ctx); err != nil {
+					return churn{}, err
+				}
+			}
+		}
+	case *ent.FeedbackMutation:
+		if m.Op().Is(ent.OpCreate) {
+			id, _ = m.CustomerID()
+		}
+	}
+	if id == 0 {
+		return churn{}, nil
+	}
+	risk, err := scores.ChurnRisk(ctx, clientOf(m), id)
+	return churn{customer: id, before: risk}, err
+}
+
+// churnSignal is SIGNAL_CHURN_RISK_HIGH when the write took the customer's
+// churnRisk from below scores.ChurnRiskHigh to it or above.
+func churnSignal(ctx context.Context, client *ent.Client, c churn) ([]*ent.CustomerEventCreate, error) {
+	after, err := scores.ChurnRisk(ctx, client, c.customer)
+	if err != nil || c.before >= scores.ChurnRiskHigh || after < scores.ChurnRiskHigh {
+		return nil, err
+	}
+	return []*ent.CustomerEventCreate{client.CustomerEvent.Create().SetType(customerevent.TypeSIGNAL_CHURN_RISK_HIGH).
+		SetCustomerID(c.customer).SetSummary(fmt.Sprintf("Churn risk high: %d → %d", c.before, after)).
+		SetChanges([]activity.FieldChange{{Field: "churnRisk", From: ptrText(c.before), To: ptrText(after)}})}, nil
+}
+
+func ptrText(n int) *string {
+	s := strconv.Itoa(n)
+	return &s
 }
 
 // waking holds the transactions that will wake the stream on commit.
