@@ -59,35 +59,43 @@ func withSubjectLoader(ctx context.Context, client *ent.Client) context.Context 
 	return context.WithValue(ctx, subjectLoaderKey{}, l)
 }
 
-// subjects reads the objects events can be about; one gone since is absent.
+// subjects reads the objects events can be about, one query per type among
+// them (the type is in the global id); one gone since is absent.
 func subjects(ctx context.Context, c *ent.Client, ids []int) (map[int]ent.Noder, error) {
+	byTable := make(map[string][]int)
+	for _, id := range ids {
+		if t, ok := ent.ReadPlanTable(id); ok {
+			byTable[t] = append(byTable[t], id)
+		}
+	}
 	found := make(map[int]ent.Noder, len(ids))
-	orders, err := c.Order.Query().Where(order.IDIn(ids...)).All(ctx)
-	for _, o := range orders {
-		found[o.ID] = o
+	for table, ids := range byTable {
+		var err error
+		switch table {
+		case order.Table:
+			err = add(found, func(o *ent.Order) int { return o.ID })(c.Order.Query().Where(order.IDIn(ids...)).All(ctx))
+		case feedback.Table:
+			err = add(found, func(f *ent.Feedback) int { return f.ID })(c.Feedback.Query().Where(feedback.IDIn(ids...)).All(ctx))
+		case merge.Table:
+			err = add(found, func(m *ent.Merge) int { return m.ID })(c.Merge.Query().Where(merge.IDIn(ids...)).All(ctx))
+		case persona.Table:
+			err = add(found, func(p *ent.Persona) int { return p.ID })(c.Persona.Query().Where(persona.IDIn(ids...)).All(ctx))
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
+	return found, nil
+}
+
+// add returns a function putting the nodes a query read into found.
+func add[T ent.Noder](found map[int]ent.Noder, id func(T) int) func([]T, error) error {
+	return func(xs []T, err error) error {
+		for _, x := range xs {
+			found[id(x)] = x
+		}
+		return err
 	}
-	fbs, err := c.Feedback.Query().Where(feedback.IDIn(ids...)).All(ctx)
-	for _, f := range fbs {
-		found[f.ID] = f
-	}
-	if err != nil {
-		return nil, err
-	}
-	ms, err := c.Merge.Query().Where(merge.IDIn(ids...)).All(ctx)
-	for _, m := range ms {
-		found[m.ID] = m
-	}
-	if err != nil {
-		return nil, err
-	}
-	ps, err := c.Persona.Query().Where(persona.IDIn(ids...)).All(ctx)
-	for _, p := range ps {
-		found[p.ID] = p
-	}
-	return found, err
 }
 
 func subjectOf(ctx context.Context, e *ent.CustomerEvent) (ent.Noder, error) {

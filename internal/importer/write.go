@@ -286,25 +286,13 @@ func (w *txWriter) writeCustomers(written []*customerRec) error {
 // identityOwners returns the customers holding the identities the records
 // claim, by "KIND:value".
 func (w *txWriter) identityOwners(recs []*customerRec) (map[string]int, error) {
-	var preds []predicate.Identity
+	var ids []string
 	for _, r := range recs {
 		for _, id := range r.Identities {
-			preds = append(preds, identity.And(identity.KindEQ(identity.Kind(id.Kind)), identity.Value(id.Value)))
+			ids = append(ids, id.Kind+":"+id.Value)
 		}
 	}
-	owners := make(map[string]int)
-	err := chunked(len(preds), maxParams/4, func(lo, hi int) error {
-		ids, err := w.tx.Identity.Query().Where(identity.Or(preds[lo:hi]...)).
-			Select(identity.FieldKind, identity.FieldValue, identity.FieldCustomerID).All(w.ctx)
-		for _, id := range ids {
-			owners[string(id.Kind)+":"+id.Value] = id.CustomerID
-		}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("looking up identities: %w", err)
-	}
-	return owners, nil
+	return store.IdentityOwners(w.ctx, w.tx, ids)
 }
 
 // claimedElsewhere returns the index of the first identity of r that a

@@ -42,7 +42,7 @@ func DuplicateCandidates(ctx context.Context, client *ent.Client, customerID *in
 	if len(target) == 0 {
 		return nil, missing(ctx, client, "customerID", id)
 	}
-	owners, err := identityOwners(ctx, client, target[0].Identities)
+	owners, err := IdentityOwners(ctx, client, target[0].Identities[:min(len(target[0].Identities), maxIdentityBlocks)])
 	if err != nil {
 		return nil, err
 	}
@@ -59,29 +59,33 @@ func DuplicateCandidates(ctx context.Context, client *ent.Client, customerID *in
 // many merges) is not compared by the rest, unlike in the whole list.
 const maxIdentityBlocks = 200
 
-// identityOwners returns the customer holding each of the identities
-// ("KIND:value") as an identity (one at most: an identity has one owner).
-func identityOwners(ctx context.Context, client *ent.Client, ids []string) (map[string]int, error) {
+// IdentityOwners returns the customer holding each of the identities
+// ("KIND:value", in normal form) as an identity, by identity: one at most,
+// an identity has one owner. The import's claim check uses it too.
+func IdentityOwners(ctx context.Context, client *ent.Client, ids []string) (map[string]int, error) {
 	owners := make(map[string]int)
-	if len(ids) == 0 {
-		return owners, nil
-	}
-	ids = ids[:min(len(ids), maxIdentityBlocks)]
-	ps := make([]predicate.Identity, len(ids))
-	for i, kv := range ids {
-		kind, v, _ := strings.Cut(kv, ":")
-		ps[i] = identity.And(identity.KindEQ(identity.Kind(kind)), identity.Value(v))
-	}
-	held, err := client.Identity.Query().Where(identity.Or(ps...)).
-		Select(identity.FieldKind, identity.FieldValue, identity.FieldCustomerID).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading identities: %w", err)
-	}
-	for _, h := range held {
-		owners[string(h.Kind)+":"+h.Value] = h.CustomerID
+	for lo := 0; lo < len(ids); lo += identitiesPerQuery {
+		chunk := ids[lo:min(lo+identitiesPerQuery, len(ids))]
+		ps := make([]predicate.Identity, len(chunk))
+		for i, kv := range chunk {
+			kind, v, _ := strings.Cut(kv, ":")
+			ps[i] = identity.And(identity.KindEQ(identity.Kind(kind)), identity.Value(v))
+		}
+		held, err := client.Identity.Query().Where(identity.Or(ps...)).
+			Select(identity.FieldKind, identity.FieldValue, identity.FieldCustomerID).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading identities: %w", err)
+		}
+		for _, h := range held {
+			owners[string(h.Kind)+":"+h.Value] = h.CustomerID
+		}
 	}
 	return owners, nil
 }
+
+// identitiesPerQuery bounds the ORed identities of one query (SQLite's
+// expression depth is 1,000).
+const identitiesPerQuery = 200
 
 // blocksOf returns the predicates of the customers in each block of c
 // (duplicates' blockingKeys, on indexed columns): for an identity, its

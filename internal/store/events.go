@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/c360/c360/ent"
-	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/internal/activity"
@@ -20,9 +19,12 @@ import (
 	"github.com/c360/c360/internal/scores"
 )
 
-// bookkeeping are the customer fields whose changes are no event of their own.
-var bookkeeping = []string{customer.FieldUpdatedAt, customer.FieldMatchName, customer.FieldMatchCity,
-	customer.FieldMatchHead, customer.FieldMatchTail}
+// changed returns the GraphQL name of a field whose change an event
+// records: one GraphQL shows, but the update time.
+func changed(typ, column string) (string, bool) {
+	name, ok := graphQLName(typ, column)
+	return name, ok && name != "updatedAt"
+}
 
 // EventHook appends the events of a write to the customer's log, in the
 // write's transaction: a customer created or updated (with its field
@@ -240,7 +242,7 @@ func oldValues(ctx context.Context, m ent.Mutation) (map[string]string, error) {
 	}
 	out := make(map[string]string)
 	for _, f := range slices.Concat(m.Fields(), m.ClearedFields()) {
-		if slices.Contains(bookkeeping, f) {
+		if _, ok := changed(m.Type(), f); !ok {
 			continue
 		}
 		v, err := m.OldField(ctx, f)
@@ -276,10 +278,11 @@ func text(v ent.Value) (string, bool) {
 func changes(m ent.Mutation, before map[string]string) []activity.FieldChange {
 	var out []activity.FieldChange
 	for _, f := range slices.Sorted(slices.Values(slices.Concat(m.Fields(), m.ClearedFields()))) {
-		if slices.Contains(bookkeeping, f) {
+		name, ok := changed(m.Type(), f)
+		if !ok {
 			continue
 		}
-		c := activity.FieldChange{Field: camel(f)}
+		c := activity.FieldChange{Field: name}
 		if s, ok := before[f]; ok {
 			c.From = &s
 		}

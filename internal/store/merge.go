@@ -39,18 +39,27 @@ type FieldChoice struct {
 
 // notMerged are the customer fields a merge never takes from another
 // customer: the survivor's identity and bookkeeping. The merged customers'
-// externalRefs stay theirs (the survivor holds them as identities).
-var notMerged = []string{customer.FieldID, customer.FieldExternalRef, customer.FieldCreatedAt,
-	customer.FieldUpdatedAt, customer.FieldMatchName, customer.FieldMatchCity, customer.FieldMatchHead, customer.FieldMatchTail}
+// externalRefs stay theirs (the survivor holds them as identities). Fields
+// GraphQL does not show (the blocking keys) are not merged either: they
+// follow the name and the city.
+var notMerged = []string{customer.FieldID, customer.FieldExternalRef, customer.FieldCreatedAt, customer.FieldUpdatedAt}
+
+// customerType is the ent type of customers, as ent.ReadPlanNodes names it.
+const customerType = "Customer"
 
 // mergeable returns the ent field of a GraphQL field name a merge may take.
 func mergeable(name string) (string, bool) {
-	for _, col := range customer.Columns {
-		if !slices.Contains(notMerged, col) && camel(col) == name {
-			return col, true
-		}
+	c, ok := ent.ReadPlanNodes[customerType].Columns[name]
+	if !ok || !mergeableColumn(c.Column) {
+		return "", false
 	}
-	return "", false
+	return c.Column, true
+}
+
+// mergeableColumn reports whether a merge may take a customer column.
+func mergeableColumn(column string) bool {
+	_, ok := graphQLName(customerType, column)
+	return ok && !slices.Contains(notMerged, column)
 }
 
 func idList(ids []int) string {
@@ -59,14 +68,6 @@ func idList(ids []int) string {
 		s[i] = strconv.Itoa(id)
 	}
 	return strings.Join(s, ", ")
-}
-
-func camel(s string) string {
-	parts := strings.Split(s, "_")
-	for i := 1; i < len(parts); i++ {
-		parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-	}
-	return strings.Join(parts, "")
 }
 
 // fieldsOf returns a customer's field values by ent name (a null field is
@@ -85,12 +86,16 @@ func fieldsOf(client *ent.Client, c *ent.Customer) map[string]ent.Value {
 // BEGIN IMMEDIATE: one writer at a time).
 func lockCustomers(ctx context.Context, client *ent.Client, ids []int) error {
 	_, err := client.Customer.Query().Where(customer.IDIn(ids...)).Order(customer.ByID()).Select(customer.FieldID).
-		Modify(func(s *sql.Selector) {
-			if s.Dialect() == dialect.Postgres {
-				s.ForUpdate()
-			}
-		}).Ints(ctx)
+		Modify(forUpdate).Ints(ctx)
 	return err
+}
+
+// forUpdate locks the rows a query selects on PostgreSQL (SQLite has one
+// writer at a time and no FOR UPDATE).
+func forUpdate(s *sql.Selector) {
+	if s.Dialect() == dialect.Postgres {
+		s.ForUpdate()
+	}
 }
 
 // mergedInto returns the survivor a customer was merged into, 0 if none.
@@ -252,7 +257,7 @@ func mergedFields(client *ent.Client, survivor *ent.Customer, mergedIDs []int, b
 	}
 	for _, id := range mergedIDs {
 		for f, v := range fieldsOf(client, byID[id]) {
-			if _, ok := mergeable(camel(f)); ok && !chosen[f] {
+			if mergeableColumn(f) && !chosen[f] {
 				if _, held := values[f]; !held {
 					values[f] = v // the survivor's null field
 				}
@@ -262,7 +267,7 @@ func mergedFields(client *ent.Client, survivor *ent.Customer, mergedIDs []int, b
 	before := fieldsOf(client, survivor)
 	var changed []string
 	for _, f := range customer.Columns {
-		if _, ok := mergeable(camel(f)); ok && !reflect.DeepEqual(before[f], values[f]) {
+		if mergeableColumn(f) && !reflect.DeepEqual(before[f], values[f]) {
 			changed = append(changed, f)
 		}
 	}
@@ -348,12 +353,7 @@ func Unmerge(ctx context.Context, client *ent.Client, mergeID int) ([]*ent.Custo
 	if err := lockCustomers(ctx, client, []int{m.SurvivorID}); err != nil {
 		return nil, fmt.Errorf("locking the survivor: %w", err)
 	}
-	_, err = client.Merge.Query().Where(merge.ID(mergeID)).Select(merge.FieldID).
-		Modify(func(s *sql.Selector) {
-			if s.Dialect() == dialect.Postgres {
-				s.ForUpdate()
-			}
-		}).Ints(ctx)
+	_, err = client.Merge.Query().Where(merge.ID(mergeID)).Select(merge.FieldID).Modify(forUpdate).Ints(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("locking the merge: %w", err)
 	}
