@@ -244,13 +244,20 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 		return err
 	}
 	ids := make([]int, len(written))
+	var created, updated []int
 	for i, r := range written {
 		ids[i] = w.customers[r.ExternalRef]
 		if byRef[r.ExternalRef] == nil {
-			w.event(string(customerevent.TypeCUSTOMER_CREATED), ids[i], nil, "Customer "+r.ExternalRef+" created (import)")
+			created = append(created, ids[i])
 		} else {
-			w.event(string(customerevent.TypeCUSTOMER_UPDATED), ids[i], nil, "Customer "+r.ExternalRef+" updated (import)")
+			updated = append(updated, ids[i])
 		}
+	}
+	if err := w.eventsOf(customerevent.TypeCUSTOMER_CREATED, customerEvents("created"), created); err != nil {
+		return err
+	}
+	if err := w.eventsOf(customerevent.TypeCUSTOMER_UPDATED, customerEvents("updated"), updated); err != nil {
+		return err
 	}
 	return store.SyncProfileIdentities(w.ctx, w.tx, ids)
 }
@@ -463,11 +470,12 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 	}
 	nItems := 0
 	var storedRefs []string
+	placed := make([]int, 0, len(inserted))
 	for _, r := range written {
 		if id, ok := inserted[r.ExternalRef]; ok {
 			w.orders[r.ExternalRef] = orderInfo{id: id, customerID: customerOf[r.ExternalRef]}
 			nItems += len(r.Items)
-			w.event(string(customerevent.TypeORDER_PLACED), customerOf[r.ExternalRef], &id, "Order "+r.ExternalRef+" placed: "+r.total.String()+" (import)")
+			placed = append(placed, id)
 		} else {
 			storedRefs = append(storedRefs, r.ExternalRef)
 		}
@@ -484,6 +492,9 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 		}
 	}
 	if err := w.exec(itemsTable, items, nil); err != nil {
+		return err
+	}
+	if err := w.eventsOf(customerevent.TypeORDER_PLACED, orderEvents(w.l.db.Dialect), placed); err != nil {
 		return err
 	}
 	return w.storedOrders(written, inserted, storedRefs)
@@ -547,8 +558,6 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 		return err
 	}
 	rs := w.newRows(len(recs), len(feedbackTable.cols))
-	byRef := make(map[string]*feedbackRec, len(recs))
-	customerOf := make(map[string]int, len(recs))
 	for _, r := range recs {
 		cid, ok := w.customerID(r.CustomerRef)
 		if !ok {
@@ -572,20 +581,20 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 		// (ON CONFLICT DO NOTHING), and the record counts as imported.
 		w.imported++
 		bindFeedback(rs, &r.Feedback, w.now, w.nowArg, cid, orderID)
-		byRef[r.ExternalRef] = r
-		customerOf[r.ExternalRef] = cid
 	}
 	// The feedback inserted comes back (RETURNING): its events.
-	return w.exec(feedbackTable, rs, func(rows *stdsql.Rows) error {
+	var received []int
+	err := w.exec(feedbackTable, rs, func(rows *stdsql.Rows) error {
 		var id int
 		var ref string
-		if err := rows.Scan(&id, &ref); err != nil {
-			return err
-		}
-		f := byRef[ref]
-		w.event(string(customerevent.TypeFEEDBACK_RECEIVED), customerOf[ref], &id, f.Kind+" feedback "+ref+" received by "+f.Channel+" (import)")
-		return nil
+		err := rows.Scan(&id, &ref)
+		received = append(received, id)
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	return w.eventsOf(customerevent.TypeFEEDBACK_RECEIVED, feedbackEvents, received)
 }
 
 // isDataError reports whether err is the database refusing the data of a
