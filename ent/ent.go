@@ -20,6 +20,8 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/ent/webhook"
+	"github.com/c360/c360/ent/webhookdelivery"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -80,14 +82,16 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			customer.Table:      customer.ValidColumn,
-			customerevent.Table: customerevent.ValidColumn,
-			feedback.Table:      feedback.ValidColumn,
-			identity.Table:      identity.ValidColumn,
-			merge.Table:         merge.ValidColumn,
-			order.Table:         order.ValidColumn,
-			orderitem.Table:     orderitem.ValidColumn,
-			persona.Table:       persona.ValidColumn,
+			customer.Table:        customer.ValidColumn,
+			customerevent.Table:   customerevent.ValidColumn,
+			feedback.Table:        feedback.ValidColumn,
+			identity.Table:        identity.ValidColumn,
+			merge.Table:           merge.ValidColumn,
+			order.Table:           order.ValidColumn,
+			orderitem.Table:       orderitem.ValidColumn,
+			persona.Table:         persona.ValidColumn,
+			webhook.Table:         webhook.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -212,6 +212,39 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 		},
 		Edges: map[string]ReadPlanEdge{},
 	},
+	"Webhook": {
+		Type: "Webhook", Table: "webhooks", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":        {Column: "id"},
+			"url":       {Column: "url"},
+			"types":     {Column: "types"},
+			"secret":    {Column: "secret"},
+			"active":    {Column: "active"},
+			"createdAt": {Column: "created_at"},
+			"position":  {Column: "position"},
+		},
+		Edges: map[string]ReadPlanEdge{
+			"deliveries": {Target: "WebhookDelivery", Unique: false, Rel: "O2M", Inverse: false, Table: "webhook_deliveries", Columns: []string{"webhook_id"}},
+		},
+	},
+	"WebhookDelivery": {
+		Type: "WebhookDelivery", Table: "webhook_deliveries", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":            {Column: "id"},
+			"webhookID":     {Column: "webhook_id"},
+			"eventID":       {Column: "event_id"},
+			"customerID":    {Column: "customer_id"},
+			"status":        {Column: "status"},
+			"attempts":      {Column: "attempts"},
+			"nextAttemptAt": {Column: "next_attempt_at"},
+			"leaseUntil":    {Column: "lease_until"},
+			"deliveredAt":   {Column: "delivered_at"},
+		},
+		Edges: map[string]ReadPlanEdge{
+			"webhook": {Target: "Webhook", Unique: true, Rel: "M2O", Inverse: true, Table: "webhook_deliveries", Columns: []string{"webhook_id"}},
+			"event":   {Target: "CustomerEvent", Unique: true, Rel: "M2O", Inverse: false, Table: "webhook_deliveries", Columns: []string{"event_id"}},
+		},
+	},
 }
 
 // ReadPlanTable is the table of the node with a global id, as Noder finds it.

@@ -291,3 +291,63 @@ func (c *PersonaClient) Restore(ctx context.Context, v *Persona) error {
 	}
 	return nil
 }
+
+// CreateFrom returns a builder holding every field of v (its mutation lists
+// them with their values).
+func (c *WebhookClient) CreateFrom(v *Webhook) *WebhookCreate {
+	b := c.Create()
+	b.SetURL(v.URL)
+	b.SetTypes(v.Types)
+	b.SetSecret(v.Secret)
+	b.SetActive(v.Active)
+	b.SetCreatedAt(v.CreatedAt)
+	b.SetPosition(v.Position)
+	return b
+}
+
+// Restore inserts v with its id and its fields as they are, without hooks.
+func (c *WebhookClient) Restore(ctx context.Context, v *Webhook) error {
+	b := c.CreateFrom(v)
+	_, spec := b.createSpec()
+	spec.ID.Value = v.ID
+	if err := sqlgraph.CreateNode(ctx, b.driver, spec); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// CreateFrom returns a builder holding every field of v (its mutation lists
+// them with their values).
+func (c *WebhookDeliveryClient) CreateFrom(v *WebhookDelivery) *WebhookDeliveryCreate {
+	b := c.Create()
+	b.SetWebhookID(v.WebhookID)
+	b.SetEventID(v.EventID)
+	b.SetCustomerID(v.CustomerID)
+	b.SetStatus(v.Status)
+	b.SetAttempts(v.Attempts)
+	b.SetNextAttemptAt(v.NextAttemptAt)
+	if v.LeaseUntil != nil {
+		b.SetLeaseUntil(*v.LeaseUntil)
+	}
+	if v.DeliveredAt != nil {
+		b.SetDeliveredAt(*v.DeliveredAt)
+	}
+	return b
+}
+
+// Restore inserts v with its id and its fields as they are, without hooks.
+func (c *WebhookDeliveryClient) Restore(ctx context.Context, v *WebhookDelivery) error {
+	b := c.CreateFrom(v)
+	_, spec := b.createSpec()
+	spec.ID.Value = v.ID
+	if err := sqlgraph.CreateNode(ctx, b.driver, spec); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return err
+	}
+	return nil
+}

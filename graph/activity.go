@@ -164,3 +164,12 @@ func (r *Resolver) customerEvents(ctx context.Context, customerID *int, types []
 	}()
 	return ch, nil
 }
+
+// webhookTypes are the event types a webhook gets, as the enum.
+func webhookTypes(w *ent.Webhook) []customerevent.Type {
+	ts := make([]customerevent.Type, len(w.Types))
+	for i, t := range w.Types {
+		ts[i] = customerevent.Type(t)
+	}
+	return ts
+}

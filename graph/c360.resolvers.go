@@ -17,6 +17,7 @@ import (
 	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/store"
+	"github.com/c360/c360/internal/webhooks"
 )
 
 // Personas is the resolver for the personas field.
@@ -104,6 +105,21 @@ func (r *mutationResolver) UnmergeCustomers(ctx context.Context, mergeID int) ([
 	return store.Unmerge(ctx, r.ent(ctx), mergeID)
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input CreateWebhookInput) (*ent.Webhook, error) {
+	return webhooks.Create(ctx, r.ent(ctx), input.URL, input.Types, input.Secret, r.AllowPrivateWebhooks)
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id int) (int, error) {
+	return id, r.ent(ctx).Webhook.DeleteOneID(id).Exec(ctx)
+}
+
+// ReplayWebhook is the resolver for the replayWebhook field.
+func (r *mutationResolver) ReplayWebhook(ctx context.Context, id int, fromEventID int) (*ent.Webhook, error) {
+	return webhooks.Replay(ctx, r.ent(ctx), id, fromEventID)
+}
+
 // Customers is the resolver for the customers field.
 func (r *personaResolver) Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
 	conn, err := r.ent(ctx).Customer.Query().
@@ -155,6 +171,11 @@ func (r *queryResolver) Insights(ctx context.Context, personaID *int, since *tim
 // CustomerEvents is the resolver for the customerEvents field.
 func (r *subscriptionResolver) CustomerEvents(ctx context.Context, customerID *int, types []customerevent.Type, afterEventID *int) (<-chan *ent.CustomerEvent, error) {
 	return r.customerEvents(ctx, customerID, types, afterEventID)
+}
+
+// Types is the resolver for the types field.
+func (r *webhookResolver) Types(ctx context.Context, obj *ent.Webhook) ([]customerevent.Type, error) {
+	return webhookTypes(obj), nil
 }
 
 // Mutation returns MutationResolver implementation.

@@ -62,6 +62,11 @@ func (r *queryResolver) Personas(ctx context.Context, after *entgql.Cursor[int],
 		Paginate(ctx, after, first, before, last, ent.WithPersonaOrder(orderBy), ent.WithPersonaFilter(where.Filter))
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.WebhookConnection, error) {
+	return r.ent(ctx).Webhook.Query().Paginate(ctx, after, first, before, last)
+}
+
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
@@ -77,10 +82,14 @@ func (r *Resolver) Persona() PersonaResolver { return &personaResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
 type (
 	customerResolver      struct{ *Resolver }
 	customerEventResolver struct{ *Resolver }
 	orderResolver         struct{ *Resolver }
 	personaResolver       struct{ *Resolver }
 	queryResolver         struct{ *Resolver }
+	webhookResolver       struct{ *Resolver }
 )

@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/money"
@@ -34,6 +35,15 @@ type CreateOrderInput struct {
 	PlacedAt *time.Time `json:"placedAt,omitempty"`
 	// At least one item. The order total is derived from them.
 	Items []*OrderItemInput `json:"items"`
+}
+
+type CreateWebhookInput struct {
+	// An http or https URL; private and loopback addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.
+	URL string `json:"url"`
+	// At least one.
+	Types []customerevent.Type `json:"types"`
+	// The Standard Webhooks signing secret: "whsec_" and the base64 of 24 to 64 random bytes.
+	Secret string `json:"secret"`
 }
 
 type DuplicateCandidate struct {

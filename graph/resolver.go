@@ -17,6 +17,9 @@ type Resolver struct {
 	BaseCurrency  string
 	Events        *eventstream.Stream
 	Subscriptions *Subscriptions
+	// AllowPrivateWebhooks lets webhooks target private and loopback
+	// addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS).
+	AllowPrivateWebhooks bool
 }
 
 // ent returns the transaction's client inside a mutation (entgql.Transactioner

@@ -29,3 +29,9 @@ type OrderItem func(*sql.Selector)
 
 // Persona is the predicate function for persona builders.
 type Persona func(*sql.Selector)
+
+// Webhook is the predicate function for webhook builders.
+type Webhook func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)

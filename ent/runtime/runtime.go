@@ -14,6 +14,8 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/schema"
+	"github.com/c360/c360/ent/webhook"
+	"github.com/c360/c360/ent/webhookdelivery"
 	"github.com/c360/c360/internal/personas"
 )
 
@@ -254,6 +256,48 @@ func init() {
 	personaDescCriteria := personaFields[2].Descriptor()
 	// persona.DefaultCriteria holds the default value on creation for the criteria field.
 	persona.DefaultCriteria = personaDescCriteria.Default.(personas.Criteria)
+	webhookFields := schema.Webhook{}.Fields()
+	_ = webhookFields
+	// webhookDescURL is the schema descriptor for url field.
+	webhookDescURL := webhookFields[0].Descriptor()
+	// webhook.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhook.URLValidator = func() func(string) error {
+		validators := webhookDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookDescActive is the schema descriptor for active field.
+	webhookDescActive := webhookFields[3].Descriptor()
+	// webhook.DefaultActive holds the default value on creation for the active field.
+	webhook.DefaultActive = webhookDescActive.Default.(bool)
+	// webhookDescCreatedAt is the schema descriptor for created_at field.
+	webhookDescCreatedAt := webhookFields[4].Descriptor()
+	// webhook.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhook.DefaultCreatedAt = webhookDescCreatedAt.Default.(func() time.Time)
+	// webhookDescPosition is the schema descriptor for position field.
+	webhookDescPosition := webhookFields[5].Descriptor()
+	// webhook.DefaultPosition holds the default value on creation for the position field.
+	webhook.DefaultPosition = webhookDescPosition.Default.(int)
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescCustomerID is the schema descriptor for customer_id field.
+	webhookdeliveryDescCustomerID := webhookdeliveryFields[2].Descriptor()
+	// webhookdelivery.DefaultCustomerID holds the default value on creation for the customer_id field.
+	webhookdelivery.DefaultCustomerID = webhookdeliveryDescCustomerID.Default.(int)
+	// webhookdeliveryDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	webhookdeliveryDescNextAttemptAt := webhookdeliveryFields[5].Descriptor()
+	// webhookdelivery.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	webhookdelivery.DefaultNextAttemptAt = webhookdeliveryDescNextAttemptAt.Default.(func() time.Time)
 }
 
 const (

@@ -20,6 +20,7 @@ import (
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/seed"
 	"github.com/c360/c360/internal/store"
+	"github.com/c360/c360/internal/webhooks"
 )
 
 // App is an assembled c360.
@@ -30,6 +31,9 @@ type App struct {
 	// Events delivers committed events to subscribers once its Run is
 	// started (the server does; the import command has none to serve).
 	Events *eventstream.Stream
+	// Webhooks records and sends webhook deliveries once its Run is started
+	// (the server does).
+	Webhooks *webhooks.Dispatcher
 }
 
 // Open connects to cfg.DatabaseURL (applying pending migrations) and opens
@@ -49,14 +53,15 @@ func Open(ctx context.Context, cfg config.Config, opts database.Options) (*App, 
 		return nil, err
 	}
 	events := eventstream.New(db.Client, cfg.EventPollInterval, cfg.EventGapWait)
+	hooks := webhooks.New(db.Client, cfg.Webhooks)
 	db.Client.Customer.Use(store.ProfileHook)
-	db.Client.Use(store.EventHook(events.Wake))
+	db.Client.Use(store.EventHook(func() { events.Wake(); hooks.Wake() }))
 	if err := store.Backfill(ctx, db.Client); err != nil {
 		sc.Close()
 		db.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, DB: db, Scores: sc, Events: events}, nil
+	return &App{Config: cfg, DB: db, Scores: sc, Events: events, Webhooks: hooks}, nil
 }
 
 // Close closes the cache and the database.
@@ -78,6 +83,7 @@ func (a *App) importOptions(opts importer.Options) importer.Options {
 	opts.AfterCommit = func(ctx context.Context) {
 		a.Scores.InvalidateAll(ctx)
 		a.Events.Wake()
+		a.Webhooks.Wake()
 		if after != nil {
 			after(ctx)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/c360/c360/internal/querylimit"
+	"github.com/c360/c360/internal/webhooks"
 )
 
 // Config is every setting of the server.
@@ -55,6 +56,11 @@ type Config struct {
 	// MaxSubscriptions bounds the live subscriptions of one credential in
 	// one process (MAX_SUBSCRIPTIONS_PER_CREDENTIAL, default 10).
 	MaxSubscriptions int
+	// Webhooks tunes webhook delivery: WEBHOOK_ALLOW_PRIVATE_NETWORKS
+	// (default false), WEBHOOK_MAX_ATTEMPTS (12), WEBHOOK_RETRY_BASE (5s),
+	// WEBHOOK_RETRY_MAX (1h), WEBHOOK_TIMEOUT (10s), WEBHOOK_CONCURRENCY (8),
+	// WEBHOOK_POLL_INTERVAL (500ms); the gap wait is EVENT_GAP_WAIT's.
+	Webhooks webhooks.Config
 	// RedisURL selects Redis for the score cache (REDIS_URL, default none: in-process).
 	RedisURL string
 	// CacheTTL bounds how long a cached figure lives, the safety net behind
@@ -256,6 +262,19 @@ func load(get func(string) string) (Config, error) {
 	c.EventPollInterval = dur("EVENT_POLL_INTERVAL", 50*time.Millisecond)
 	c.EventGapWait = dur("EVENT_GAP_WAIT", 2*time.Second)
 	c.MaxSubscriptions = num("MAX_SUBSCRIPTIONS_PER_CREDENTIAL", 10)
+	c.Webhooks = webhooks.Config{
+		AllowPrivateNetworks: boolean("WEBHOOK_ALLOW_PRIVATE_NETWORKS", false),
+		MaxAttempts:          num("WEBHOOK_MAX_ATTEMPTS", 12),
+		RetryBase:            dur("WEBHOOK_RETRY_BASE", 5*time.Second),
+		RetryMax:             dur("WEBHOOK_RETRY_MAX", time.Hour),
+		Timeout:              dur("WEBHOOK_TIMEOUT", 10*time.Second),
+		Concurrency:          num("WEBHOOK_CONCURRENCY", 8),
+		PollInterval:         dur("WEBHOOK_POLL_INTERVAL", 500*time.Millisecond),
+		GapWait:              c.EventGapWait,
+	}
+	if c.Webhooks.MaxAttempts < 1 || c.Webhooks.Concurrency < 1 {
+		errs = append(errs, "WEBHOOK_MAX_ATTEMPTS and WEBHOOK_CONCURRENCY must be at least 1")
+	}
 	c.LogLevel = strings.ToLower(str("LOG_LEVEL", "info"))
 	c.RedisURL = str("REDIS_URL", "")
 	c.CacheTTL = dur("CACHE_TTL", 10*time.Minute)

@@ -33,8 +33,16 @@ func (w *txWriter) event(typ string, customerID int, subject *int, summary strin
 	w.events.arg(summary)
 }
 
-// writeEvents writes the events that event collected.
+// writeEvents writes the batch's events, last before its commit: on
+// PostgreSQL an event id taken long before the commit is a gap that
+// subscribers and webhooks wait for (EVENT_GAP_WAIT).
 func (w *txWriter) writeEvents() error {
+	for _, b := range w.bulkEvents {
+		if err := w.writeBulk(b.typ, b.src, b.ids); err != nil {
+			return err
+		}
+	}
+	w.bulkEvents = nil
 	if w.events == nil {
 		return nil
 	}
@@ -67,12 +75,23 @@ var (
 		summary: "kind || ' feedback ' || external_ref || ' received by ' || channel || ' (import)'"}
 )
 
-// eventsOf appends an event of type typ for each row of src.table with an
-// id in ids, in the order of the ids.
-func (w *txWriter) eventsOf(typ customerevent.Type, src eventSource, ids []int) error {
-	if len(ids) == 0 {
-		return nil
+// eventsOf has writeEvents append an event of type typ for each row of
+// src.table with an id in ids, in the order of the ids.
+func (w *txWriter) eventsOf(typ customerevent.Type, src eventSource, ids []int) {
+	if len(ids) > 0 {
+		w.bulkEvents = append(w.bulkEvents, bulkEvents{typ, src, ids})
 	}
+}
+
+// bulkEvents are events of one type to make from rows of the batch.
+type bulkEvents struct {
+	typ customerevent.Type
+	src eventSource
+	ids []int
+}
+
+// writeBulk writes one bulkEvents.
+func (w *txWriter) writeBulk(typ customerevent.Type, src eventSource, ids []int) error {
 	lo, hi := slices.Min(ids), slices.Max(ids) // bounds let PostgreSQL scan a range of the key
 	b := make([]byte, 0, 8*len(ids))
 	b = append(b, '[')

@@ -44,18 +44,19 @@ type orderInfo struct{ id, customerID int }
 // txWriter writes one batch inside one transaction. Nothing it learns is
 // kept unless the transaction commits.
 type txWriter struct {
-	ctx       context.Context
-	tx        *ent.Client // bound to the batch's transaction
-	conn      *stdsql.Conn
-	l         *Loader
-	imported  int64
-	rejects   []Rejection
-	customers map[string]int       // customers written or looked up in this transaction
-	orders    map[string]orderInfo // orders written or looked up in this transaction
-	now       time.Time            // createdAt/updatedAt of the rows written
-	nowArg    any                  // now, boxed once
-	used      []*rows              // argument buffers to release
-	events    *rows                // the batch's events (events.go)
+	ctx        context.Context
+	tx         *ent.Client // bound to the batch's transaction
+	conn       *stdsql.Conn
+	l          *Loader
+	imported   int64
+	rejects    []Rejection
+	customers  map[string]int       // customers written or looked up in this transaction
+	orders     map[string]orderInfo // orders written or looked up in this transaction
+	now        time.Time            // createdAt/updatedAt of the rows written
+	nowArg     any                  // now, boxed once
+	used       []*rows              // argument buffers to release
+	events     *rows                // the batch's events (events.go)
+	bulkEvents []bulkEvents         // and those made from its rows
 }
 
 func (w *txWriter) reject(src source, field, format string, args ...any) {
@@ -253,12 +254,8 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 			updated = append(updated, ids[i])
 		}
 	}
-	if err := w.eventsOf(customerevent.TypeCUSTOMER_CREATED, customerEvents("created"), created); err != nil {
-		return err
-	}
-	if err := w.eventsOf(customerevent.TypeCUSTOMER_UPDATED, customerEvents("updated"), updated); err != nil {
-		return err
-	}
+	w.eventsOf(customerevent.TypeCUSTOMER_CREATED, customerEvents("created"), created)
+	w.eventsOf(customerevent.TypeCUSTOMER_UPDATED, customerEvents("updated"), updated)
 	return store.SyncProfileIdentities(w.ctx, w.tx, ids)
 }
 
@@ -494,9 +491,7 @@ func (w *txWriter) orderRecs(recs []*orderRec) error {
 	if err := w.exec(itemsTable, items, nil); err != nil {
 		return err
 	}
-	if err := w.eventsOf(customerevent.TypeORDER_PLACED, orderEvents(w.l.db.Dialect), placed); err != nil {
-		return err
-	}
+	w.eventsOf(customerevent.TypeORDER_PLACED, orderEvents(w.l.db.Dialect), placed)
 	return w.storedOrders(written, inserted, storedRefs)
 }
 
@@ -594,7 +589,8 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 	if err != nil {
 		return err
 	}
-	return w.eventsOf(customerevent.TypeFEEDBACK_RECEIVED, feedbackEvents, received)
+	w.eventsOf(customerevent.TypeFEEDBACK_RECEIVED, feedbackEvents, received)
+	return nil
 }
 
 // isDataError reports whether err is the database refusing the data of a

@@ -114,14 +114,20 @@ func authorizeField(ctx context.Context, fc *graphql.FieldContext) error {
 
 // auditOnly reports a field only admins may read: Query.events and a
 // Subscription.customerEvents without customerID (every customer's
-// history), and duplicateCandidates, whose rules tell who shares a birth
-// date or an identity (and whose whole list reads every customer).
+// history), duplicateCandidates, whose rules tell who shares a birth date or
+// an identity (and whose whole list reads every customer), and webhooks,
+// which get every customer's events.
 func auditOnly(f *ast.Field, args map[string]any) bool {
 	if f.ObjectDefinition == nil {
 		return false
 	}
+	switch f.ObjectDefinition.Name {
+	case "Webhook", "WebhookDelivery": // also reached through node(id:)
+		return true
+	}
 	switch f.ObjectDefinition.Name + "." + f.Name {
-	case "Query.events", "Query.duplicateCandidates":
+	case "Query.events", "Query.duplicateCandidates", "Query.webhooks",
+		"Mutation.createWebhook", "Mutation.deleteWebhook", "Mutation.replayWebhook":
 		return true
 	case "Subscription.customerEvents":
 		return args["customerID"] == nil

@@ -59,7 +59,9 @@ func New(c360 *app.App) (*Server, error) {
 	s := &Server{cfg: cfg, db: c360.DB, scores: c360.Scores, events: c360.Events}
 	tail, stopTail := context.WithCancel(context.Background())
 	go s.events.Run(tail) // live subscriptions
-	s.closers = append(s.closers, func() error { stopTail(); return nil })
+	sent := make(chan struct{})
+	go func() { defer close(sent); c360.Webhooks.Run(tail) }()
+	s.closers = append(s.closers, func() error { stopTail(); <-sent; return nil })
 	// Here rather than in main: whatever embeds the server (the benchmark
 	// harness) serves with the collector it would have in production.
 	cfg.Memory.Apply()
@@ -130,7 +132,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) graphqlHandler() (http.Handler, error) {
 	es := graph.NewExecutableSchema(graph.Config{
 		Resolvers: &graph.Resolver{Client: s.db.Client, Aggregates: s.scores, BaseCurrency: s.cfg.BaseCurrency,
-			Events: s.events, Subscriptions: &graph.Subscriptions{Max: s.cfg.MaxSubscriptions}},
+			Events: s.events, Subscriptions: &graph.Subscriptions{Max: s.cfg.MaxSubscriptions},
+			AllowPrivateWebhooks: s.cfg.Webhooks.AllowPrivateNetworks},
 		Directives: graph.DirectiveRoot{PersonalData: personalData(s.auth)},
 	})
 	srv := handler.New(es)
