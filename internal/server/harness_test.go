@@ -29,6 +29,9 @@ import (
 func TestMain(m *testing.M) {
 	// Request logs would drown the test output; warnings and errors still show.
 	slog.SetDefault(slog.New(server.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	if os.Getenv(serveEnv) != "" {
+		os.Exit(serveProcess())
+	}
 	testservices.Main(m)
 }
 

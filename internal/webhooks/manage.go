@@ -80,4 +80,3 @@ func Replay(ctx context.Context, client *ent.Client, id, fromEventID int) (*ent.
 	}
 	return u.Save(ctx)
 }
-

@@ -252,7 +252,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *ent.WebhookDelivery) error
 	now := time.Now().UTC()
 	n, err := d.client.WebhookDelivery.Update().Where(webhookdelivery.ID(dl.ID), webhookdelivery.StatusEQ(delivery.Pending),
 		webhookdelivery.Or(webhookdelivery.LeaseUntilIsNil(), webhookdelivery.LeaseUntilLT(now))).
-		SetLeaseUntil(now.Add(d.cfg.Timeout + 30*time.Second)).Save(ctx)
+		SetLeaseUntil(now.Add(d.cfg.Timeout + leaseMargin)).Save(ctx)
 	if err != nil || n == 0 {
 		return err // another process sends it
 	}
@@ -374,3 +374,8 @@ func payload(e *ent.CustomerEvent) Payload {
 	}
 	return p
 }
+
+// leaseMargin is how long past an attempt's timeout its claim lasts: the
+// time to record the outcome. A process that dies mid-attempt holds a
+// delivery this long after the timeout.
+const leaseMargin = 5 * time.Second
