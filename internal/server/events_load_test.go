@@ -203,14 +203,14 @@ func TestEventDeliveryUnderLoadWithTwoServerProcesses(t *testing.T) {
 			t.Logf("event ids %d..%d: %d burned", all[0], all[len(all)-1], all[len(all)-1]-all[0]+1-len(all))
 			hooked := allEventIDs(t, procs[0], webhookTypes...)
 			flakyTypes := allEventIDs(t, procs[0], "ORDER_PLACED", "FEEDBACK_RECEIVED")
-			// Everything arrives within 30 s of the end.
-			end := time.Now().Add(30 * time.Second)
+			// Everything arrives within 2 minutes of the end.
+			end := time.Now().Add(120 * time.Second)
 			for _, s := range subs {
 				for len(s.snapshot()) < len(all) && time.Now().Before(end) {
 					time.Sleep(50 * time.Millisecond)
 				}
 			}
-			t.Logf("subscribers complete %s after the writes", time.Until(end)-30*time.Second)
+			t.Logf("subscribers complete %s after the writes", time.Until(end)-120*time.Second)
 			okGot := ok.waitFor(len(hooked), time.Until(end)+time.Second)
 			flakyGot := flaky.waitFor(len(flakyTypes), time.Until(end)+time.Second)
 
