@@ -57,7 +57,7 @@ type Server struct {
 func New(c360 *app.App) (*Server, error) {
 	cfg := c360.Config
 	s := &Server{cfg: cfg, db: c360.DB, scores: c360.Scores, events: c360.Events}
-	tail, stopTail := context.WithCancel(context.Background())
+	tail, stopTail := context.WithCancel(database.Background(context.Background()))
 	go s.events.Run(tail) // live subscriptions
 	sent := make(chan struct{})
 	go func() { defer close(sent); c360.Webhooks.Run(tail) }()

@@ -375,7 +375,7 @@ func TestCrashHelper(t *testing.T) {
 }
 
 func TestNoLeakAfterCrash(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1", "-test.v") // -test.v: a skip says so
 	cmd.Env = append(os.Environ(), crashHelperEnv+"=1")
 	cmd.WaitDelay = 10 * time.Second // fails the test below if a server held our stdout open
 	var stderr strings.Builder

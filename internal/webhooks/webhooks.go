@@ -232,6 +232,7 @@ func (d *Dispatcher) due(ctx context.Context, n int) ([]*ent.WebhookDelivery, er
 				entsql.EQ(t.C(webhookdelivery.FieldStatus), delivery.Pending),
 				entsql.ColumnsLT(t.C(webhookdelivery.FieldEventID), s.C(webhookdelivery.FieldEventID))))))
 		}).
+		WithWebhook().WithEvent().
 		Order(webhookdelivery.ByNextAttemptAt(), webhookdelivery.ByID()).Limit(n).All(ctx)
 }
 
@@ -256,30 +257,24 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *ent.WebhookDelivery) error
 	if err != nil || n == 0 {
 		return err // another process sends it
 	}
-	w, err := d.client.Webhook.Get(ctx, dl.WebhookID)
-	if err != nil {
-		return err
-	}
-	e, err := d.client.CustomerEvent.Get(ctx, dl.EventID)
-	if err != nil {
-		return err
-	}
+	w, e := dl.Edges.Webhook, dl.Edges.Event // loaded by due
 	a := d.post(ctx, w, e)
 	attempts := append(dl.Attempts, a)
+	switch {
+	case a.Error == nil:
+		return d.client.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil().
+			SetStatus(delivery.Delivered).SetDeliveredAt(a.At).Exec(ctx)
+	case len(attempts) < d.cfg.MaxAttempts:
+		return d.client.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil().
+			SetNextAttemptAt(time.Now().UTC().Add(d.backoff(len(attempts)))).Exec(ctx)
+	}
 	return store.WithTx(ctx, d.client, func(tx *ent.Client) error {
-		u := tx.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil()
-		switch {
-		case a.Error == nil:
-			u.SetStatus(delivery.Delivered).SetDeliveredAt(a.At)
-		case len(attempts) >= d.cfg.MaxAttempts:
-			u.SetStatus(delivery.Dead)
-			if err := tx.Webhook.UpdateOneID(w.ID).SetActive(false).Exec(ctx); err != nil {
-				return err
-			}
-		default:
-			u.SetNextAttemptAt(time.Now().UTC().Add(d.backoff(len(attempts))))
+		err := tx.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil().
+			SetStatus(delivery.Dead).Exec(ctx)
+		if err != nil {
+			return err
 		}
-		return u.Exec(ctx)
+		return tx.Webhook.UpdateOneID(w.ID).SetActive(false).Exec(ctx)
 	})
 }
 
