@@ -17,6 +17,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/store"
 )
 
 // Filter selects a subscription's events: one customer's (nil: all), of
@@ -108,15 +109,11 @@ func (s *Stream) startLocked(ctx context.Context) error {
 	if s.started {
 		return nil
 	}
-	ids, err := s.client.CustomerEvent.Query().Order(ent.Desc(customerevent.FieldID)).Limit(1).IDs(ctx)
+	last, err := store.LastEventID(ctx, s.client)
 	if err != nil {
 		return err
 	}
-	s.last = 0
-	if len(ids) > 0 {
-		s.last = ids[0]
-	}
-	s.started, s.gapSince = true, time.Time{}
+	s.last, s.started, s.gapSince = last, true, time.Time{}
 	return nil
 }
 

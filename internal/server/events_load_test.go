@@ -77,6 +77,59 @@ func subscribeAll(t *testing.T, url, after string) (<-chan arrival, context.Canc
 	return out, cancel
 }
 
+// probeArrival is a renaming of the probe customer as its subscriber got it.
+type probeArrival struct {
+	name string
+	at   time.Time
+}
+
+// subscribeProbe subscribes over SSE to one customer's CUSTOMER_UPDATED
+// events; each arrives with the name it set. The channel closes after
+// cancel.
+func subscribeProbe(t *testing.T, url, customerID string) (<-chan probeArrival, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	body, _ := json.Marshal(map[string]any{"variables": map[string]any{"c": customerID},
+		"query": `subscription($c: ID) { customerEvents(customerID: $c, types: [CUSTOMER_UPDATED]) { changes { field to } } }`})
+	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		cancel()
+		t.Fatalf("subscribing: %v %v", resp, err)
+	}
+	out := make(chan probeArrival, 1<<12)
+	go func() {
+		defer close(out)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			at := time.Now()
+			var msg struct {
+				Data struct {
+					CustomerEvents struct {
+						Changes []struct{ Field, To string }
+					}
+				}
+			}
+			if json.Unmarshal([]byte(data), &msg) != nil {
+				continue
+			}
+			for _, c := range msg.Data.CustomerEvents.Changes {
+				if c.Field == "name" {
+					out <- probeArrival{name: c.To, at: at}
+				}
+			}
+		}
+	}()
+	return out, cancel
+}
+
 // collect gathers a subscription's arrivals until stop is closed and the
 // channel is drained.
 type collected struct {
@@ -170,10 +223,34 @@ func TestEventDeliveryUnderLoadWithTwoServerProcesses(t *testing.T) {
 				defer cancel()
 				subs = append(subs, collect(ch))
 			}
+			// A probe measures commit-to-delivery from outside: every 50 ms it
+			// renames its customer through process 1 and a subscription to
+			// that customer on process 2 waits for the change. The commit lies
+			// between the request and its response.
+			probe := procs[0].customer(map[string]any{"kind": "INDIVIDUAL", "name": "Probe"})
+			probeCh, cancelProbe := subscribeProbe(t, procs[1].url, probe)
+			defer cancelProbe()
 			time.Sleep(200 * time.Millisecond) // the subscriptions are live
 
 			deadline := time.Now().Add(time.Duration(seconds) * time.Second)
 			var wg sync.WaitGroup
+			type probeWrite struct{ sent, answered time.Time }
+			probes := map[string]probeWrite{}
+			var probeMu sync.Mutex
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; time.Now().Before(deadline); n++ {
+					name := "Probe " + strconv.Itoa(n)
+					sent := time.Now()
+					procs[0].ok(`mutation($id: ID!, $name: String!) { updateCustomer(id: $id, input: {name: $name}) { id } }`,
+						map[string]any{"id": probe, "name": name}, nil)
+					probeMu.Lock()
+					probes[name] = probeWrite{sent, time.Now()}
+					probeMu.Unlock()
+					time.Sleep(50 * time.Millisecond)
+				}
+			}()
 			var writes atomic.Int64
 			for w := range 16 {
 				wg.Add(1)
@@ -245,6 +322,27 @@ func TestEventDeliveryUnderLoadWithTwoServerProcesses(t *testing.T) {
 			okDups, flakyDups := checkHook("ok", okGot, hooked), checkHook("flaky", flakyGot, flakyTypes)
 			slices.Sort(lat)
 			p := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
+			cancelProbe()
+			var fromSent, fromAnswer []time.Duration
+			for a := range probeCh {
+				w, ok := probes[a.name]
+				if !ok {
+					continue
+				}
+				fromSent = append(fromSent, a.at.Sub(w.sent))
+				fromAnswer = append(fromAnswer, a.at.Sub(w.answered))
+			}
+			if len(fromSent) < len(probes) {
+				t.Errorf("the probe's subscriber got %d of its %d writes", len(fromSent), len(probes))
+			}
+			slices.Sort(fromSent)
+			slices.Sort(fromAnswer)
+			q := func(d []time.Duration, q float64) time.Duration {
+				return d[min(len(d)-1, int(q*float64(len(d))))].Round(100 * time.Microsecond)
+			}
+			t.Logf("%s probe, %d writes through process 1, delivered by process 2: commit-to-delivery between "+
+				"response-to-arrival p50 %s p99 %s and request-to-arrival p50 %s p99 %s",
+				d, len(fromSent), q(fromAnswer, 0.5), q(fromAnswer, 0.99), q(fromSent, 0.5), q(fromSent, 0.99))
 			t.Logf("%s, 2 processes, %d s: %d writes, %d events; 5 subscribers got %d deliveries (0 missing, 0 duplicate), "+
 				"event-to-arrival p50 %s p99 %s max %s; webhook ok: %d events, %d duplicates; webhook failing half: %d events, "+
 				"%d attempts refused, %d duplicates",

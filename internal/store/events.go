@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customerevent"
@@ -93,11 +96,69 @@ func eventHook(next ent.Mutator, wake func()) ent.Mutator {
 		if len(events) == 0 {
 			return v, nil
 		}
-		if err := clientOf(m).CustomerEvent.CreateBulk(events...).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("writing events: %w", err)
+		if err := writeEvents(ctx, m, events, wake); err != nil {
+			return nil, err
 		}
 		return v, nil
 	})
+}
+
+// writeEvents writes a mutation's events: in a transaction, last before its
+// commit. On PostgreSQL an event id taken long before the commit is a gap
+// that subscribers and webhooks wait for (EVENT_GAP_WAIT); the commit hook
+// shrinks it to the commit itself.
+func writeEvents(ctx context.Context, m ent.Mutation, events []*ent.CustomerEventCreate, wake func()) error {
+	tx, err := m.(interface{ Tx() (*ent.Tx, error) }).Tx()
+	if err != nil {
+		if err := clientOf(m).CustomerEvent.CreateBulk(events...).Exec(ctx); err != nil {
+			return fmt.Errorf("writing events: %w", err)
+		}
+		return nil
+	}
+	now := time.Now().UTC() // when it happened, not when it is written
+	for _, e := range events {
+		if _, set := e.Mutation().OccurredAt(); !set {
+			e.SetOccurredAt(now)
+		}
+	}
+	p, loaded := pending.LoadOrStore(tx, &pendingEvents{})
+	pe := p.(*pendingEvents)
+	pe.mu.Lock()
+	pe.events = append(pe.events, events...)
+	pe.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	afterCommit(m, wake) // registered first, so it runs after the writing below
+	tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
+		return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+			pending.Delete(tx)
+			return next.Rollback(ctx, tx)
+		})
+	})
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			pending.Delete(tx)
+			pe.mu.Lock()
+			events := pe.events
+			pe.mu.Unlock()
+			for lo := 0; lo < len(events); lo += 1000 {
+				if err := tx.CustomerEvent.CreateBulk(events[lo:min(lo+1000, len(events))]...).Exec(ctx); err != nil {
+					return errors.Join(fmt.Errorf("writing events: %w", err), tx.Rollback())
+				}
+			}
+			return next.Commit(ctx, tx)
+		})
+	})
+	return nil
+}
+
+// pending holds the events of open transactions, written at their commit.
+var pending sync.Map
+
+type pendingEvents struct {
+	mu     sync.Mutex
+	events []*ent.CustomerEventCreate
 }
 
 // membership is what a write's membership events compare with: the customer
@@ -414,4 +475,35 @@ func latestNPS(ctx context.Context, client *ent.Client, customerID int) (int, er
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return best.ID, nil
+}
+
+// LastEventID is the id of the newest event in the log; in an empty log,
+// the id just below the first one the log will give (ids start at the
+// table's global-id range, at its start on PostgreSQL and one after it on
+// SQLite). Readers that tail the log by id (eventstream, webhooks) start
+// after it, so the first event is no gap to wait for.
+func LastEventID(ctx context.Context, client *ent.Client) (int, error) {
+	ids, err := client.CustomerEvent.Query().Order(ent.Desc(customerevent.FieldID)).Limit(1).IDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) > 0 {
+		return ids[0], nil
+	}
+	q := "SELECT seq FROM sqlite_sequence WHERE name = ?"
+	if client.Dialect() == dialect.Postgres {
+		q = "SELECT start_value - 1 FROM pg_sequences WHERE sequencename = pg_get_serial_sequence($1, 'id')::regclass::text"
+	}
+	rows, err := client.QueryContext(ctx, q, customerevent.Table)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	last := 0
+	for rows.Next() {
+		if err := rows.Scan(&last); err != nil {
+			return 0, err
+		}
+	}
+	return last, rows.Err()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/webhookdelivery"
+	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 	"github.com/c360/c360/internal/webhooks/delivery"
 )
@@ -48,15 +49,11 @@ func Create(ctx context.Context, client *ent.Client, url string, types []custome
 	for _, t := range types {
 		names = append(names, string(t))
 	}
-	last, err := client.CustomerEvent.Query().Order(ent.Desc(customerevent.FieldID)).Limit(1).IDs(ctx)
+	last, err := store.LastEventID(ctx, client)
 	if err != nil {
 		return nil, err
 	}
-	c := client.Webhook.Create().SetURL(url).SetTypes(names).SetSecret(secret)
-	if len(last) > 0 {
-		c.SetPosition(last[0])
-	}
-	return c.Save(ctx)
+	return client.Webhook.Create().SetURL(url).SetTypes(names).SetSecret(secret).SetPosition(last).Save(ctx)
 }
 
 // Replay makes the webhook send its events again from fromEventID on: the

@@ -73,12 +73,13 @@ type Dispatcher struct {
 	wake   chan struct{}
 
 	mu       sync.Mutex
-	inFlight map[int]bool // deliveries this process is sending
+	inFlight map[int]bool      // deliveries this process is sending
+	gaps     map[int]time.Time // missing event ids, and when first seen missing
 }
 
 // New returns a dispatcher; Run does the work.
 func New(client *ent.Client, cfg Config) *Dispatcher {
-	return &Dispatcher{client: client, cfg: cfg, wake: make(chan struct{}, 1), inFlight: map[int]bool{},
+	return &Dispatcher{client: client, cfg: cfg, wake: make(chan struct{}, 1), inFlight: map[int]bool{}, gaps: map[int]time.Time{},
 		http: &http.Client{Timeout: cfg.Timeout, Transport: Transport(cfg.AllowPrivateNetworks),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -167,7 +168,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook) (int, error) {
 	upTo := w.Position
 	var owed []*ent.CustomerEvent
 	for _, e := range events {
-		if e.ID != upTo+1 && time.Since(e.OccurredAt) < d.cfg.GapWait {
+		if e.ID != upTo+1 && !d.gapWaited(upTo+1) {
 			break // an earlier transaction may still commit its events
 		}
 		upTo = e.ID
@@ -205,7 +206,32 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook) (int, error) {
 		return 0, fmt.Errorf("webhook %d: %w", w.ID, err)
 	}
 	w.Position = upTo
+	d.mu.Lock()
+	for id := range d.gaps {
+		if id <= upTo {
+			delete(d.gaps, id) // filled or given up
+		}
+	}
+	d.mu.Unlock()
 	return len(events), nil
+}
+
+// gapWaited reports whether the missing event id has been waited for
+// GapWait since this process first saw it missing; after that it is taken
+// for rolled back.
+func (d *Dispatcher) gapWaited(id int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	since, ok := d.gaps[id]
+	if !ok {
+		d.gaps[id] = time.Now()
+		return false
+	}
+	if time.Since(since) < d.cfg.GapWait {
+		return false
+	}
+	delete(d.gaps, id)
+	return true
 }
 
 // due returns up to n deliveries to send now: pending, their time come, not
