@@ -360,3 +360,94 @@ func firstDiff(a, b []int) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestNothingIsLostWhenAServerDiesBetweenCommitAndDelivery: a server
+// process is killed (SIGKILL) right after acknowledging writes, while the
+// webhook endpoint holds its deliveries unanswered; its subscriber's
+// connection dies with it, with whatever was on its way after the first
+// event. Another process on the same database then delivers the rest: the
+// subscriber, reconnecting there with afterEventID, gets every event once
+// and in order, and the webhook every event of its types (those the dead
+// process had claimed once their lease runs out).
+func TestNothingIsLostWhenAServerDiesBetweenCommitAndDelivery(t *testing.T) {
+	for _, d := range []string{"sqlite3", "postgres"} {
+		t.Run(d, func(t *testing.T) {
+			url := testservices.DatabaseURL(t, d)
+			env := []string{"WEBHOOK_ALLOW_PRIVATE_NETWORKS=true", "WEBHOOK_RETRY_BASE=20ms", "WEBHOOK_RETRY_MAX=100ms",
+				"WEBHOOK_POLL_INTERVAL=50ms", "WEBHOOK_TIMEOUT=2s"}
+			release := make(chan struct{})
+			var holding atomic.Bool
+			holding.Store(true)
+			r := newReceiver(t, nil)
+			hold := r.srv.Config.Handler
+			r.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				if holding.Load() {
+					select { // the dying process's attempts never get an answer
+					case <-release:
+					case <-req.Context().Done():
+					}
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return
+				}
+				hold.ServeHTTP(w, req)
+			})
+			a := startProcess(t, url, env...)
+			api := a.api.with(t)
+			api.webhook(r.srv.URL, "CUSTOMER_CREATED", "ORDER_PLACED")
+			ch, cancel := subscribeAll(t, api.url, "")
+			var got []arrival
+			first := api.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Before The Crash"})
+			select {
+			case e := <-ch:
+				got = append(got, e)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the subscriber got nothing")
+			}
+			for i := range 5 { // acknowledged, then the process dies at once
+				c := api.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Crash " + strconv.Itoa(i)})
+				api.order(c, time.Now(), "PAID", "5.00")
+			}
+			api.order(first, time.Now(), "PAID", "7.00")
+			a.kill()
+			cancel()
+			// What was on its way to the subscriber went down with the
+			// connection: it resumes after the first event, the last it had.
+			for range ch {
+			}
+			holding.Store(false)
+			close(release)
+
+			b := startProcess(t, url, env...)
+			api = b.api.with(t)
+			all := allEventIDs(t, api)
+			ch, cancel = subscribeAll(t, api.url, strconv.Itoa(got[len(got)-1].ID))
+			defer cancel()
+			for len(got) < len(all) {
+				select {
+				case e := <-ch:
+					got = append(got, e)
+				case <-time.After(20 * time.Second):
+					t.Fatalf("after the resume the subscriber has %d of %d events", len(got), len(all))
+				}
+			}
+			ids := make([]int, len(got))
+			for i, e := range got {
+				ids[i] = e.ID
+			}
+			if !slices.Equal(ids, all) {
+				t.Errorf("the subscriber got %v, want the log %v once each, in order", ids, all)
+			}
+			want := allEventIDs(t, api, "CUSTOMER_CREATED", "ORDER_PLACED")
+			delivered := r.waitFor(len(want), 60*time.Second)
+			seen := map[string]bool{}
+			for _, g := range delivered {
+				seen[g.EventID] = true
+			}
+			for _, id := range want {
+				if !seen[strconv.Itoa(id)] {
+					t.Errorf("the webhook never got event %d", id)
+				}
+			}
+		})
+	}
+}
