@@ -34,6 +34,10 @@ type App struct {
 	// Webhooks records and sends webhook deliveries once its Run is started
 	// (the server does).
 	Webhooks *webhooks.Dispatcher
+	// committed wakes this process's readers of the event log after a
+	// commit, and (PostgreSQL) has the others notified.
+	committed    func()
+	stopNotifier context.CancelFunc
 }
 
 // Open connects to cfg.DatabaseURL (applying pending migrations) and opens
@@ -52,20 +56,24 @@ func Open(ctx context.Context, cfg config.Config, opts database.Options) (*App, 
 		db.Close()
 		return nil, err
 	}
-	events := eventstream.New(db.Client, cfg.EventPollInterval, cfg.EventGapWait)
-	hooks := webhooks.New(db.Client, cfg.Webhooks)
+	a := &App{Config: cfg, DB: db, Scores: sc, Events: eventstream.New(db.Client, cfg.EventPollInterval, cfg.EventGapWait),
+		Webhooks: webhooks.New(db.Client, cfg.Webhooks)}
+	var notifying context.Context
+	notifying, a.stopNotifier = context.WithCancel(context.WithoutCancel(ctx))
+	notify := db.Notifier(notifying)
+	a.committed = func() { a.Events.Wake(); a.Webhooks.Wake(); notify() }
 	db.Client.Customer.Use(store.ProfileHook)
-	db.Client.Use(store.EventHook(func() { events.Wake(); hooks.Wake() }))
+	db.Client.Use(store.EventHook(a.committed))
 	if err := store.Backfill(ctx, db.Client); err != nil {
-		sc.Close()
-		db.Close()
+		a.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, DB: db, Scores: sc, Events: events, Webhooks: hooks}, nil
+	return a, nil
 }
 
 // Close closes the cache and the database.
 func (a *App) Close() error {
+	a.stopNotifier()
 	err := a.Scores.Close()
 	if dbErr := a.DB.Close(); err == nil {
 		err = dbErr
@@ -82,8 +90,7 @@ func (a *App) importOptions(opts importer.Options) importer.Options {
 	after := opts.AfterCommit
 	opts.AfterCommit = func(ctx context.Context) {
 		a.Scores.InvalidateAll(ctx)
-		a.Events.Wake()
-		a.Webhooks.Wake()
+		a.committed()
 		if after != nil {
 			after(ctx)
 		}

@@ -42,6 +42,8 @@ type DB struct {
 	// ReadConns is how many reads run at once (the read pool's size).
 	ReadConns int
 	pools     []*sql.DB
+	// listen is the PostgreSQL connection configuration Listen dials.
+	listen *pgx.ConnConfig
 }
 
 // Options tune Open.
@@ -123,6 +125,7 @@ func openPostgres(rawURL string, opts Options) (*DB, error) {
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db := newDB(dialect.Postgres, entsql.OpenDB(dialect.Postgres, pool), opts, pool)
 	db.ReadConns = n
+	db.listen = cfg
 	return db, nil
 }
 

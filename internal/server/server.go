@@ -59,6 +59,7 @@ func New(c360 *app.App) (*Server, error) {
 	s := &Server{cfg: cfg, db: c360.DB, scores: c360.Scores, events: c360.Events}
 	tail, stopTail := context.WithCancel(database.Background(context.Background()))
 	go s.events.Run(tail) // live subscriptions
+	go s.db.Listen(tail, database.EventsChannel, func() { s.events.Wake(); c360.Webhooks.Wake() }) // other processes' commits (PostgreSQL)
 	sent := make(chan struct{})
 	go func() { defer close(sent); c360.Webhooks.Run(tail) }()
 	s.closers = append(s.closers, func() error { stopTail(); <-sent; return nil })
