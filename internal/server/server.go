@@ -58,8 +58,10 @@ func New(c360 *app.App) (*Server, error) {
 	cfg := c360.Config
 	s := &Server{cfg: cfg, db: c360.DB, scores: c360.Scores, events: c360.Events}
 	tail, stopTail := context.WithCancel(database.Background(context.Background()))
-	go s.events.Run(tail) // live subscriptions
-	go s.db.Listen(tail, database.EventsChannel, func() { s.events.Wake(); c360.Webhooks.Wake() }) // other processes' commits (PostgreSQL)
+	// Live subscriptions and webhooks, woken by this process's commits and
+	// (PostgreSQL) by the notifications of the others'.
+	go s.events.Run(tail)
+	go s.db.Listen(tail, database.EventsChannel, func() { s.events.Wake(); c360.Webhooks.Wake() })
 	sent := make(chan struct{})
 	go func() { defer close(sent); c360.Webhooks.Run(tail) }()
 	s.closers = append(s.closers, func() error { stopTail(); <-sent; return nil })
