@@ -86,7 +86,7 @@ type probeArrival struct {
 // subscribeProbe subscribes over SSE to one customer's CUSTOMER_UPDATED
 // events; each arrives with the name it set. The channel closes after
 // cancel.
-func subscribeProbe(t *testing.T, url, customerID string) (<-chan probeArrival, context.CancelFunc) {
+func subscribeProbe(t testing.TB, url, customerID string) (<-chan probeArrival, context.CancelFunc) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	body, _ := json.Marshal(map[string]any{"variables": map[string]any{"c": customerID},
@@ -449,5 +449,76 @@ func TestNothingIsLostWhenAServerDiesBetweenCommitAndDelivery(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCommitToDelivery: a customer renamed through one server
+// process, its event delivered over SSE by another (the scale-out path),
+// one write at a time, alone and beside 4 clients writing orders through
+// both. The commit lies between the request and its response, so
+// commit-to-delivery lies between the two figures reported, each as
+// p50/p99 in ms.
+func BenchmarkCommitToDelivery(b *testing.B) {
+	for _, d := range []string{"sqlite3", "postgres"} {
+		for _, writers := range []int{0, 4} {
+			b.Run(fmt.Sprintf("%s/writers=%d", d, writers), func(b *testing.B) {
+				url := testservices.DatabaseURL(b, d)
+				p1, p2 := startProcess(b, url), startProcess(b, url)
+				a1, a2 := p1.api.with(b), p2.api.with(b)
+				probe := a1.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Probe"})
+				ch, cancel := subscribeProbe(b, a2.url, probe)
+				defer cancel()
+				time.Sleep(200 * time.Millisecond)
+				stop := make(chan struct{})
+				var wg sync.WaitGroup
+				for w := range writers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						a := []*api{a1, a2}[w%2]
+						c := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": "Writer " + strconv.Itoa(w)})
+						for {
+							select {
+							case <-stop:
+								return
+							default:
+							}
+							a.order(c, time.Now(), "PAID", "3.00")
+						}
+					}()
+				}
+				var fromSent, fromAnswer []time.Duration
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					name := "Probe " + strconv.Itoa(i)
+					sent := time.Now()
+					a1.ok(`mutation($id: ID!, $name: String!) { updateCustomer(id: $id, input: {name: $name}) { id } }`,
+						map[string]any{"id": probe, "name": name}, nil)
+					answered := time.Now()
+					for got := false; !got; {
+						select {
+						case e := <-ch:
+							if e.name == name {
+								fromSent, fromAnswer = append(fromSent, e.at.Sub(sent)), append(fromAnswer, e.at.Sub(answered))
+								got = true
+							}
+						case <-time.After(10 * time.Second):
+							b.Fatalf("write %d not delivered within 10 s", i)
+						}
+					}
+				}
+				b.StopTimer()
+				close(stop)
+				wg.Wait()
+				ms := func(ds []time.Duration, q float64) float64 {
+					slices.Sort(ds)
+					return float64(ds[min(len(ds)-1, int(q*float64(len(ds))))]) / float64(time.Millisecond)
+				}
+				b.ReportMetric(ms(fromAnswer, 0.5), "answer-to-arrival-p50-ms")
+				b.ReportMetric(ms(fromAnswer, 0.99), "answer-to-arrival-p99-ms")
+				b.ReportMetric(ms(fromSent, 0.5), "request-to-arrival-p50-ms")
+				b.ReportMetric(ms(fromSent, 0.99), "request-to-arrival-p99-ms")
+			})
+		}
 	}
 }

@@ -66,7 +66,7 @@ type process struct {
 
 // startProcess starts a server process on the database at url, with the
 // environment's settings and env on top, and waits until it listens.
-func startProcess(t *testing.T, url string, env ...string) *process {
+func startProcess(t testing.TB, url string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveEnv+"=1", "DATABASE_URL="+url, "DEMO_DATA=false", "BASE_CURRENCY=EUR",
