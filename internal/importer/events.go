@@ -10,6 +10,7 @@ import (
 	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/internal/activity"
 )
 
 // eventsTable is the customer event log: an import appends the events of a
@@ -57,6 +58,8 @@ func (w *txWriter) writeEvents() error {
 type eventSource struct {
 	table, customer, summary string
 	subject                  bool
+	// where selects among the rows (SQL over the table's columns).
+	where string
 }
 
 var (
@@ -73,6 +76,24 @@ var (
 	}
 	feedbackEvents = eventSource{table: feedback.Table, customer: "customer_id", subject: true,
 		summary: "kind || ' feedback ' || external_ref || ' received by ' || channel || ' (import)'"}
+	// detractorEvents are the SIGNAL_NEW_DETRACTOR of NPS answers of 0-6
+	// that are now their customer's latest (scores.md: the latest
+	// submittedAt; on a tie the greater externalRef, byte by byte, then the
+	// greater id; store.latestNPS is the API's).
+	detractorEvents = func(d string) eventSource {
+		collate := ""
+		if d == dialect.Postgres {
+			collate = ` COLLATE "C"`
+		}
+		return eventSource{table: feedback.Table, customer: "customer_id", subject: true,
+			summary: "'New detractor: latest NPS answer ' || score || ' (import)'",
+			where: "kind = 'NPS' AND score <= " + strconv.Itoa(activity.DetractorMax) + ` AND NOT EXISTS (
+				SELECT 1 FROM feedbacks g WHERE g.customer_id = feedbacks.customer_id AND g.kind = 'NPS' AND g.id <> feedbacks.id
+				AND (g.submitted_at > feedbacks.submitted_at OR g.submitted_at = feedbacks.submitted_at AND (
+					g.external_ref IS NOT NULL AND feedbacks.external_ref IS NULL
+					OR g.external_ref` + collate + ` > feedbacks.external_ref` + collate + `
+					OR g.external_ref IS NOT DISTINCT FROM feedbacks.external_ref AND g.id > feedbacks.id)))`}
+	}
 )
 
 // eventsOf has writeEvents append an event of type typ for each row of
@@ -106,11 +127,15 @@ func (w *txWriter) writeBulk(typ customerevent.Type, src eventSource, ids []int)
 	if src.subject {
 		subject = "id"
 	}
+	where := ""
+	if src.where != "" {
+		where = " AND " + src.where
+	}
 	if w.l.db.Dialect == dialect.Postgres {
 		p1, p2, p3, p4, in = "$1", "$2::timestamptz", "$3", "$4", "(SELECT json_array_elements_text($5::json)::bigint)"
 	}
 	_, err := w.tx.ExecContext(w.ctx, "INSERT INTO "+eventsTable.name+
 		" (type, occurred_at, customer_id, subject_id, summary) SELECT "+p1+", "+p2+", "+src.customer+", "+subject+", "+src.summary+
-		" FROM "+src.table+" WHERE id BETWEEN "+p3+" AND "+p4+" AND id IN "+in+" ORDER BY id", string(typ), w.nowArg, lo, hi, string(b))
+		" FROM "+src.table+" WHERE id BETWEEN "+p3+" AND "+p4+" AND id IN "+in+where+" ORDER BY id", string(typ), w.nowArg, lo, hi, string(b))
 	return err
 }

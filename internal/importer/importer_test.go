@@ -853,3 +853,48 @@ func TestImportCarriesIdentities(t *testing.T) {
 		})
 	}
 }
+
+// TestImportSignalsANewDetractor: issue 12, "SIGNAL_NEW_DETRACTOR (an NPS
+// answer of 0-6 that becomes the latest)". An import writes the signal for
+// each NPS answer of 0-6 it inserts that is then its customer's latest by
+// scores.md's rule (submittedAt, then externalRef byte by byte), and for no
+// other.
+func TestImportSignalsANewDetractor(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := openDB(t, be.URL(t))
+			dir := t.TempDir()
+			nps := func(ref, customer string, score int, at string) string {
+				return fmt.Sprintf(`{"externalRef":%q,"customerRef":%q,"kind":"NPS","channel":"EMAIL","score":%d,"submittedAt":%q}`, ref, customer, score, at)
+			}
+			writeFiles(t, dir, map[string]string{
+				ndjson.CustomersFile: `{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino"}
+{"externalRef":"C-2","kind":"INDIVIDUAL","name":"Boris"}
+{"externalRef":"C-3","kind":"INDIVIDUAL","name":"Carla"}`,
+				ndjson.FeedbackFile: strings.Join([]string{
+					nps("F-1", "C-1", 9, "2024-05-01T08:00:00Z"),
+					nps("F-2", "C-1", 3, "2024-05-02T08:00:00Z"), // the latest: a signal
+					nps("F-3", "C-1", 2, "2024-04-01T08:00:00Z"), // older: none
+					nps("F-b", "C-2", 5, "2024-05-01T08:00:00Z"), // tie lost to F-c: none
+					nps("F-c", "C-2", 10, "2024-05-01T08:00:00Z"),
+					nps("F-z", "C-3", 4, "2024-05-01T08:00:00Z"), // tie won over F-a: a signal
+					nps("F-a", "C-3", 8, "2024-05-01T08:00:00Z"),
+				}, "\n"),
+			})
+			if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{BatchSize: 3}); err != nil || sum.Rejected != 0 {
+				t.Fatalf("import: %s %v, %v", sum, sum.Rejections, err)
+			}
+			var got []string
+			for _, e := range db.Client.CustomerEvent.Query().Where(customerevent.TypeEQ(customerevent.TypeSIGNAL_NEW_DETRACTOR)).
+				Order(customerevent.ByID()).AllX(ctx) {
+				f := db.Client.Feedback.GetX(ctx, *e.SubjectID)
+				got = append(got, *f.ExternalRef+" "+e.Summary)
+			}
+			want := []string{"F-2 New detractor: latest NPS answer 3 (import)", "F-z New detractor: latest NPS answer 4 (import)"}
+			if !slices.Equal(got, want) {
+				t.Errorf("signals %q, want %q", got, want)
+			}
+		})
+	}
+}

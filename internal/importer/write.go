@@ -590,6 +590,7 @@ func (w *txWriter) feedbackRecs(recs []*feedbackRec) error {
 		return err
 	}
 	w.eventsOf(customerevent.TypeFEEDBACK_RECEIVED, feedbackEvents, received)
+	w.eventsOf(customerevent.TypeSIGNAL_NEW_DETRACTOR, detractorEvents(w.l.db.Dialect), received)
 	return nil
 }
 
