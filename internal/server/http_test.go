@@ -269,6 +269,7 @@ func runServer(t *testing.T, a *api, cfg config.Config) (net.Listener, context.C
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { srv.Close() }) // its event stream and webhook delivery, before the database closes
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -83,6 +83,16 @@ func (r *receiver) received() []received {
 // waitFor waits until the receiver has n deliveries (distinct messages).
 func (r *receiver) waitFor(n int, within time.Duration) []received {
 	r.t.Helper()
+	got, ok := r.waitUpTo(n, within)
+	if !ok {
+		r.t.Fatalf("the receiver got %d messages within %s, want %d", len(got), within, n)
+	}
+	return got
+}
+
+// waitUpTo waits until the receiver has n deliveries (distinct messages)
+// or within has passed, and tells which.
+func (r *receiver) waitUpTo(n int, within time.Duration) ([]received, bool) {
 	deadline := time.Now().Add(within)
 	for {
 		got := r.received()
@@ -91,10 +101,10 @@ func (r *receiver) waitFor(n int, within time.Duration) []received {
 			ids[g.MsgID] = true
 		}
 		if len(ids) >= n {
-			return got
+			return got, true
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("the receiver got %d messages within %s, want %d", len(ids), within, n)
+			return got, false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

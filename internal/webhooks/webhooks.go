@@ -113,12 +113,27 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
+			d.mu.Lock()
+			busy := d.inFlight[dl.ID]
+			d.inFlight[dl.ID] = true // before the next due leaves it out
+			d.mu.Unlock()
+			if busy {
+				<-sem
+				continue
+			}
 			wg.Add(1)
 			go func() {
-				defer func() { <-sem; wg.Done() }()
+				defer func() {
+					d.mu.Lock()
+					delete(d.inFlight, dl.ID)
+					d.mu.Unlock()
+					<-sem
+					wg.Done()
+				}()
 				if err := d.attempt(context.WithoutCancel(ctx), dl); err != nil && ctx.Err() == nil {
 					slog.WarnContext(ctx, "webhooks: delivering", "delivery", dl.ID, "err", err)
 				}
+				d.Wake() // the customer's next delivery may be due now
 			}()
 		}
 		select {
@@ -264,18 +279,6 @@ func (d *Dispatcher) due(ctx context.Context, n int) ([]*ent.WebhookDelivery, er
 
 // attempt claims dl, posts it and records the outcome.
 func (d *Dispatcher) attempt(ctx context.Context, dl *ent.WebhookDelivery) error {
-	d.mu.Lock()
-	if d.inFlight[dl.ID] {
-		d.mu.Unlock()
-		return nil
-	}
-	d.inFlight[dl.ID] = true
-	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		delete(d.inFlight, dl.ID)
-		d.mu.Unlock()
-	}()
 	now := time.Now().UTC()
 	n, err := d.client.WebhookDelivery.Update().Where(webhookdelivery.ID(dl.ID), webhookdelivery.StatusEQ(delivery.Pending),
 		webhookdelivery.Or(webhookdelivery.LeaseUntilIsNil(), webhookdelivery.LeaseUntilLT(now))).
@@ -291,8 +294,12 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *ent.WebhookDelivery) error
 		return d.client.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil().
 			SetStatus(delivery.Delivered).SetDeliveredAt(a.At).Exec(ctx)
 	case len(attempts) < d.cfg.MaxAttempts:
+		wait := d.backoff(len(attempts))
+		if wait < d.cfg.PollInterval {
+			time.AfterFunc(wait, d.Wake) // sooner than the next poll
+		}
 		return d.client.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil().
-			SetNextAttemptAt(time.Now().UTC().Add(d.backoff(len(attempts)))).Exec(ctx)
+			SetNextAttemptAt(time.Now().UTC().Add(wait)).Exec(ctx)
 	}
 	return store.WithTx(ctx, d.client, func(tx *ent.Client) error {
 		err := tx.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil().
