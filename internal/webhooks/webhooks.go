@@ -99,13 +99,23 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	sem := make(chan struct{}, d.cfg.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var idleSince time.Time // when no webhook was found; zero while there are some
 	for {
-		if err := d.enqueueAll(ctx); err != nil && ctx.Err() == nil {
-			slog.WarnContext(ctx, "webhooks: recording deliveries", "err", err)
-		}
-		due, err := d.due(ctx, d.cfg.Concurrency*4)
-		if err != nil && ctx.Err() == nil {
-			slog.WarnContext(ctx, "webhooks: reading due deliveries", "err", err)
+		var due []*ent.WebhookDelivery
+		if idleSince.IsZero() || time.Since(idleSince) >= idleCheck {
+			n, err := d.enqueueAll(ctx)
+			if err != nil && ctx.Err() == nil {
+				slog.WarnContext(ctx, "webhooks: recording deliveries", "err", err)
+			}
+			switch {
+			case err == nil && n == 0:
+				idleSince = time.Now()
+			case err == nil:
+				idleSince = time.Time{}
+				if due, err = d.due(ctx, d.cfg.Concurrency*4); err != nil && ctx.Err() == nil {
+					slog.WarnContext(ctx, "webhooks: reading due deliveries", "err", err)
+				}
+			}
 		}
 		for _, dl := range due {
 			select {
@@ -148,12 +158,16 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // page is how many events one enqueue step of a webhook reads.
 const page = 1000
 
+// idleCheck is how often a process without webhooks looks for some (one
+// created through any process): an idle dispatcher costs next to nothing.
+const idleCheck = 5 * time.Second
+
 // enqueueAll records the deliveries of the events after each webhook's
-// position.
-func (d *Dispatcher) enqueueAll(ctx context.Context) error {
+// position, and returns how many webhooks there are.
+func (d *Dispatcher) enqueueAll(ctx context.Context) (int, error) {
 	hooks, err := d.client.Webhook.Query().Order(webhook.ByID()).All(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var errs []error
 	for _, w := range hooks {
@@ -167,7 +181,7 @@ func (d *Dispatcher) enqueueAll(ctx context.Context) error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return len(hooks), errors.Join(errs...)
 }
 
 // enqueue records the deliveries of the events after w's position that
