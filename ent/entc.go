@@ -47,6 +47,7 @@ func main() {
 	}{
 		{"ent/gql_pagination.go", matchConnectionFieldsByName},
 		{"ent/gql_pagination.go", cutPagesToTheirSize},
+		{"ent/gql_pagination.go", refuseCursorsOfAnotherOrder},
 		{"ent/gql_collection.go", skipNullWhere},
 		{"ent/gql_collection.go", loadAliasedUniqueEdgesWhole},
 		{"ent/gql_collection.go", countNamedEdges},
@@ -138,6 +139,30 @@ func cutPagesToTheirSize(path string) error {
 		return fmt.Errorf("%s: entgql's connection build changed; review cutPagesToTheirSize in ent/entc.go", path)
 	}
 	return os.WriteFile(path, bytes.ReplaceAll(b, []byte(bug), []byte(fix)), 0o644)
+}
+
+// refuseCursorsOfAnotherOrder makes every pager refuse an after or before
+// cursor made by another ordering (validate.Cursors): entgql compared its
+// value with the order column, which PostgreSQL refused with an internal
+// error and SQLite answered with rows from nowhere. Every connection, root
+// or eager-loaded, pages through applyCursors.
+func refuseCursorsOfAnotherOrder(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	loop := regexp.MustCompile(`(\tfor _, predicate := range entgql\.CursorsPredicate\(after, before, Default(\w+)Order\.Field\.column, p\.order\.Field\.column, direction\) \{)`)
+	const imp = "\t\"github.com/c360/c360/ent/webhookdelivery\"\n"
+	if len(loop.FindAll(b, -1)) == 0 || !bytes.Contains(b, []byte(imp)) {
+		return fmt.Errorf("%s: entgql's applyCursors changed; review refuseCursorsOfAnotherOrder in ent/entc.go", path)
+	}
+	b = loop.ReplaceAll(b, []byte(`	zero, _ := p.order.Field.Value(new($2))
+	if err := validate.Cursors(after, before, p.order.Field.column == Default${2}Order.Field.column, zero); err != nil {
+		return nil, err
+	}
+$1`))
+	b = bytes.Replace(b, []byte(imp), []byte(imp+"\t\"github.com/c360/c360/internal/validate\"\n"), 1)
+	return os.WriteFile(path, b, 0o644)
 }
 
 // skipNullWhere fixes entgql's eager loading of a nested connection given

@@ -24,6 +24,7 @@ import (
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
+	"github.com/c360/c360/internal/validate"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -232,6 +233,10 @@ func (p *customerPager) applyCursors(query *CustomerQuery, after, before *Cursor
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
+	}
+	zero, _ := p.order.Field.Value(new(Customer))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultCustomerOrder.Field.column, zero); err != nil {
+		return nil, err
 	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCustomerOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
@@ -637,6 +642,10 @@ func (p *customereventPager) applyCursors(query *CustomerEventQuery, after, befo
 	if p.reverse {
 		direction = direction.Reverse()
 	}
+	zero, _ := p.order.Field.Value(new(CustomerEvent))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultCustomerEventOrder.Field.column, zero); err != nil {
+		return nil, err
+	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCustomerEventOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
 	}
@@ -932,6 +941,10 @@ func (p *feedbackPager) applyCursors(query *FeedbackQuery, after, before *Cursor
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
+	}
+	zero, _ := p.order.Field.Value(new(Feedback))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultFeedbackOrder.Field.column, zero); err != nil {
+		return nil, err
 	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFeedbackOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
@@ -1283,6 +1296,10 @@ func (p *identityPager) applyCursors(query *IdentityQuery, after, before *Cursor
 	if p.reverse {
 		direction = direction.Reverse()
 	}
+	zero, _ := p.order.Field.Value(new(Identity))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultIdentityOrder.Field.column, zero); err != nil {
+		return nil, err
+	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultIdentityOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
 	}
@@ -1532,6 +1549,10 @@ func (p *mergePager) applyCursors(query *MergeQuery, after, before *Cursor) (*Me
 	if p.reverse {
 		direction = direction.Reverse()
 	}
+	zero, _ := p.order.Field.Value(new(Merge))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultMergeOrder.Field.column, zero); err != nil {
+		return nil, err
+	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMergeOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
 	}
@@ -1780,6 +1801,10 @@ func (p *orderPager) applyCursors(query *OrderQuery, after, before *Cursor) (*Or
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
+	}
+	zero, _ := p.order.Field.Value(new(Order))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultOrderOrder.Field.column, zero); err != nil {
+		return nil, err
 	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultOrderOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
@@ -2167,6 +2192,10 @@ func (p *orderitemPager) applyCursors(query *OrderItemQuery, after, before *Curs
 	if p.reverse {
 		direction = direction.Reverse()
 	}
+	zero, _ := p.order.Field.Value(new(OrderItem))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultOrderItemOrder.Field.column, zero); err != nil {
+		return nil, err
+	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultOrderItemOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
 	}
@@ -2415,6 +2444,10 @@ func (p *personaPager) applyCursors(query *PersonaQuery, after, before *Cursor) 
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
+	}
+	zero, _ := p.order.Field.Value(new(Persona))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultPersonaOrder.Field.column, zero); err != nil {
+		return nil, err
 	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPersonaOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
@@ -2766,6 +2799,10 @@ func (p *webhookPager) applyCursors(query *WebhookQuery, after, before *Cursor) 
 	if p.reverse {
 		direction = direction.Reverse()
 	}
+	zero, _ := p.order.Field.Value(new(Webhook))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultWebhookOrder.Field.column, zero); err != nil {
+		return nil, err
+	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultWebhookOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
 	}
@@ -3014,6 +3051,10 @@ func (p *webhookdeliveryPager) applyCursors(query *WebhookDeliveryQuery, after, 
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
+	}
+	zero, _ := p.order.Field.Value(new(WebhookDelivery))
+	if err := validate.Cursors(after, before, p.order.Field.column == DefaultWebhookDeliveryOrder.Field.column, zero); err != nil {
+		return nil, err
 	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultWebhookDeliveryOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)

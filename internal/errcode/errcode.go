@@ -122,6 +122,9 @@ func classify(ctx context.Context, gqlErr *gqlerror.Error, err error) (code, fie
 		return BadUserInput, conflict.Field, conflict.Error()
 	case errors.As(err, &tooComplex):
 		return QueryTooComplex, "", tooComplex.Error()
+	case emptyFilter.MatchString(err.Error()):
+		f := emptyFilterPath(err.Error())
+		return BadUserInput, f, qualify(f, "is an empty filter, with no condition set; give it one or leave it out")
 	case errors.Is(err, context.DeadlineExceeded):
 		return RequestTimeoutCode, "", timeoutMessage
 	case errors.Is(err, context.Canceled):
@@ -289,6 +292,26 @@ func formatPath(p ast.Path) string {
 		}
 	}
 	return b.String()
+}
+
+// emptyFilter is entgql's refusal of a nested where input with no condition
+// (not: {}, and: [{}], hasOrdersWith: [{}]), innermost field first; an empty
+// where at the top means no filter and passes.
+var (
+	emptyFilter      = regexp.MustCompile(`ent: empty predicate \w+WhereInput((?:: field '\w+')+)`)
+	emptyFilterField = regexp.MustCompile(`field '(\w+)'`)
+)
+
+// emptyFilterPath turns entgql's refusal into the input's path: "field 'not':
+// field 'HasCustomerWith'" is where.hasCustomerWith.not.
+func emptyFilterPath(msg string) string {
+	fields := emptyFilterField.FindAllStringSubmatch(emptyFilter.FindStringSubmatch(msg)[1], -1)
+	path := "where"
+	for i := len(fields) - 1; i >= 0; i-- {
+		f := fields[i][1]
+		path += "." + strings.ToLower(f[:1]) + f[1:]
+	}
+	return path
 }
 
 func camel(snake string) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/internal/validate"
 )
 
 // decline is why the planner leaves a root field to the resolvers.
@@ -328,6 +329,13 @@ func (c *compiler) pageOf(n *ent.ReadPlanNode, fc *graphql.FieldContext) (*page,
 				return nil, declinef("order field %s", name)
 			}
 		}
+	}
+	var zero any
+	if p.column.CursorValue != nil {
+		zero, _ = p.column.CursorValue([]byte("null"))
+	}
+	if err := validate.Cursors(p.after, p.before, p.column.Column == "", zero); err != nil {
+		return nil, declinef("%v", err) // the resolvers refuse it
 	}
 	if w := reflect.ValueOf(fc.Args["where"]); w.IsValid() && !w.IsNil() {
 		out := w.MethodByName("P").Call(nil)

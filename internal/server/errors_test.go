@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -298,4 +299,77 @@ func TestErrorsComeInAFixedOrder(t *testing.T) {
 	if p := r.Errors[0].Path; len(p) != 5 || p[2] != float64(0) || p[4] != "city" {
 		t.Fatalf("errors are not sorted by path: %s", r.raw)
 	}
+}
+
+// Contract: BAD_USER_INPUT naming the argument. A cursor is only good for the
+// ordering that made it: one of another orderBy (or of another connection)
+// is refused, on every connection, root or nested, on both read paths; an
+// empty nested filter (not: {}, hasCustomerWith: [{}]) is refused too, where
+// PostgreSQL answered both with an internal error.
+func TestCursorsOfAnotherOrderingAndEmptyNestedFiltersAreBadInput(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		var ids []string
+		for _, n := range []string{"Cursor C", "Cursor A", "Cursor B"} {
+			id := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": n})
+			ids = append(ids, id)
+			a.order(id, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), "PAID", "3.00")
+		}
+		endCursor := func(q string) string {
+			var out struct {
+				Customers struct{ PageInfo struct{ EndCursor string } }
+			}
+			a.ok(q, nil, &out)
+			return out.Customers.PageInfo.EndCursor
+		}
+		byName := endCursor(`{ customers(first: 1, orderBy: {field: NAME, direction: ASC}) { edges { cursor } pageInfo { endCursor } } }`)
+		byID := endCursor(`{ customers(first: 1) { edges { cursor } pageInfo { endCursor } } }`)
+		byCreated := endCursor(`{ customers(first: 1, orderBy: {field: CREATED_AT, direction: ASC}) { edges { cursor } pageInfo { endCursor } } }`)
+
+		var next struct {
+			Customers struct {
+				Edges []struct{ Node struct{ Name string } }
+			}
+		}
+		a.ok(`query($c: Cursor) { customers(first: 1, after: $c, orderBy: {field: NAME, direction: ASC}) { edges { node { name } } } }`,
+			map[string]any{"c": byName}, &next)
+		if len(next.Customers.Edges) != 1 || next.Customers.Edges[0].Node.Name != "Cursor B" {
+			t.Fatalf("the page after %q by name = %+v, want Cursor B", "Cursor A", next)
+		}
+		for _, c := range []struct {
+			name, query string
+			cursor      string
+			field       string
+		}{
+			{"a name cursor, ordered by id", `query($c: Cursor) { customers(first: 1, after: $c) { edges { node { id } } } }`, byName, "after"},
+			{"an id cursor, ordered by name", `query($c: Cursor) { customers(last: 1, before: $c, orderBy: {field: NAME, direction: ASC}) { edges { node { id } } } }`, byID, "before"},
+			{"a time cursor, ordered by name", `query($c: Cursor) { customers(first: 1, after: $c, orderBy: {field: NAME, direction: ASC}) { edges { node { id } } } }`, byCreated, "after"},
+			{"a name cursor, nested orders", `query($id: ID!, $c: Cursor) { customer(id: $id) { orders(first: 1, after: $c) { edges { node { id } } } } }`, byName, "after"},
+			{"a name cursor, webhooks", `query($c: Cursor) { webhooks(first: 1, after: $c) { edges { node { id } } } }`, byName, "after"},
+			{"an id cursor, timeline", `query($id: ID!, $c: Cursor) { customer(id: $id) { timeline(first: 1, after: $c) { edges { node { type } } } } }`, byID, "after"},
+			{"an id cursor, listed timelines", `query($c: Cursor) { customers(first: 3) { edges { node { timeline(first: 1, after: $c) { edges { node { type } } } } } } }`, byID, "after"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				e := a.with(t).fails(c.query, map[string]any{"c": c.cursor, "id": ids[0]}, "BAD_USER_INPUT", c.field)
+				if !strings.Contains(e.Message, "cursor of another ordering") {
+					t.Errorf("message %q does not say the cursor is of another ordering", e.Message)
+				}
+			})
+		}
+		for _, c := range []struct{ name, query, field string }{
+			{"not", `{ customers(where: {not: {}}) { totalCount } }`, "where.not"},
+			{"and", `{ customers(where: {and: [{nameIn: []}]}) { totalCount } }`, "where.and"},
+			{"has with", `{ orders(where: {hasCustomerWith: [{}]}) { totalCount } }`, "where.hasCustomerWith"},
+			{"nested", `{ customers(where: {hasOrdersWith: [{not: {}}]}) { totalCount } }`, "where.hasOrdersWith.not"},
+		} {
+			t.Run("empty filter "+c.name, func(t *testing.T) {
+				a.with(t).fails(c.query, nil, "BAD_USER_INPUT", c.field)
+			})
+		}
+		// An empty filter at the top is no filter.
+		var all struct{ Customers struct{ TotalCount int } }
+		a.ok(`{ customers(where: {}) { totalCount } }`, nil, &all)
+		if all.Customers.TotalCount != len(ids) {
+			t.Errorf("customers(where: {}) counted %d, want all %d", all.Customers.TotalCount, len(ids))
+		}
+	})
 }
