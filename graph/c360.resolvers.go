@@ -27,7 +27,7 @@ func (r *customerResolver) Personas(ctx context.Context, obj *ent.Customer) ([]*
 
 // Timeline is the resolver for the timeline field.
 func (r *customerResolver) Timeline(ctx context.Context, obj *ent.Customer, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, types []customerevent.Type, since *time.Time) (*ent.CustomerEventConnection, error) {
-	return eventPage(ctx, obj.QueryEvents(), after, first, before, last, types, since)
+	return timeline(ctx, obj, after, first, before, last, types, since)
 }
 
 // Scores is the resolver for the scores field.

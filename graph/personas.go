@@ -26,11 +26,11 @@ type personaLoader struct {
 }
 
 // WithLoaders returns a context in which Customer.personas shares one
-// persona query and CustomerEvent.subject loads in batches. The server
-// installs it per root field, so that a mutation's later fields see what an
-// earlier one wrote.
+// persona query, and Customer.timeline and CustomerEvent.subject load in
+// batches. The server installs it per root field, so that a mutation's later
+// fields see what an earlier one wrote.
 func WithLoaders(ctx context.Context, client *ent.Client) context.Context {
-	return withSubjectLoader(context.WithValue(ctx, personaLoaderKey{}, &personaLoader{client: client}), client)
+	return withTimelineLoaders(withSubjectLoader(context.WithValue(ctx, personaLoaderKey{}, &personaLoader{client: client}), client), client)
 }
 
 // personasOf returns the personas whose criteria the customer meets today,

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -218,6 +220,88 @@ func TestAWriteThatMakesChurnRiskHighIsASignal(t *testing.T) {
 		e := out.Customer.Timeline.Edges
 		if len(e) != 1 || len(e[0].Node.Changes) != 1 || *e[0].Node.Changes[0].From != "55" || *e[0].Node.Changes[0].To != "75" {
 			t.Fatalf("churn signals = %+v, want one, churnRisk 55 → 75", e)
+		}
+	})
+}
+
+// TestTimelinesUnderAListAnswerAsEachAloneInFewStatements: Customer.timeline
+// under a list of customers reads every customer's page in one statement
+// (one more for totalCount), and each page is what the audit log of that
+// customer alone answers, for every way of paging forward and filtering.
+func TestTimelinesUnderAListAnswerAsEachAloneInFewStatements(t *testing.T) {
+	dialects(t, func(t *testing.T, a *api) {
+		at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		var ids []string
+		for i := range 12 {
+			id := a.customer(map[string]any{"kind": "INDIVIDUAL", "name": fmt.Sprintf("Timeline %02d", i)})
+			ids = append(ids, id)
+			for j := range i % 4 {
+				o := a.order(id, at.AddDate(0, 0, j), "PAID", "5.00")
+				if j%2 == 1 {
+					a.ok(`mutation($id: ID!) { updateOrderStatus(id: $id, status: REFUNDED) { id } }`, map[string]any{"id": o}, nil)
+				}
+			}
+			if i%3 == 0 {
+				a.feedback(map[string]any{"customerID": id, "kind": "NPS", "channel": "EMAIL", "score": i % 11})
+			}
+		}
+		const page = `totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+			edges { cursor node { id type occurredAt summary subject { id } customer { id name } } }`
+		type conn = json.RawMessage
+		for _, args := range []map[string]any{
+			{},
+			{"first": 2},
+			{"first": 0},
+			{"first": 3, "types": []string{"ORDER_PLACED", "ORDER_STATUS_CHANGED"}},
+			{"since": at.AddDate(0, 0, 1).Format(time.RFC3339)},
+			{"first": 1, "since": at.AddDate(0, 0, 1).Format(time.RFC3339), "types": []string{"ORDER_PLACED"}},
+		} {
+			vars := map[string]any{"first": args["first"], "types": args["types"], "since": args["since"]}
+			var list struct {
+				Customers struct {
+					Edges []struct {
+						Node struct {
+							ID       string
+							Timeline conn
+						}
+					}
+				}
+			}
+			a.counter.Reset()
+			a.ok(`query($first: Int, $types: [CustomerEventType!], $since: Time) { customers(first: 100, where: {nameHasPrefix: "Timeline"}) {
+				edges { node { id timeline(first: $first, types: $types, since: $since) { `+page+` } } } } }`, vars, &list)
+			if n := a.counter.Count(); n > 6 {
+				t.Errorf("%v: %d statements for the timelines of %d customers; want at most 6, whatever their number", args, n, len(list.Customers.Edges))
+			}
+			if len(list.Customers.Edges) != len(ids) {
+				t.Fatalf("%d customers listed, want %d", len(list.Customers.Edges), len(ids))
+			}
+			check := func(id string, got conn, vars map[string]any) {
+				var alone struct{ Events conn }
+				a.ok(`query($id: ID!, $first: Int, $after: Cursor, $types: [CustomerEventType!], $since: Time) {
+					events(customerID: $id, first: $first, after: $after, types: $types, since: $since) { `+page+` } }`, vars, &alone)
+				if string(got) != string(alone.Events) {
+					t.Errorf("%v: customer %s's timeline under the list\n%s\nwant, as the audit log answers alone,\n%s", vars, id, got, alone.Events)
+				}
+			}
+			for _, e := range list.Customers.Edges {
+				check(e.Node.ID, e.Node.Timeline, map[string]any{"id": e.Node.ID, "first": vars["first"], "types": vars["types"], "since": vars["since"]})
+			}
+			// The next page, from each customer's end cursor.
+			if vars["first"] == 2 {
+				for _, e := range list.Customers.Edges {
+					var c struct{ PageInfo struct{ EndCursor *string } }
+					if err := json.Unmarshal(e.Node.Timeline, &c); err != nil || c.PageInfo.EndCursor == nil {
+						continue
+					}
+					var next struct {
+						Customer struct{ Timeline conn }
+					}
+					v := map[string]any{"id": e.Node.ID, "first": 2, "after": *c.PageInfo.EndCursor}
+					a.ok(`query($id: ID!, $first: Int, $after: Cursor) { customer(id: $id) { timeline(first: $first, after: $after) { `+page+` } } }`, v, &next)
+					check(e.Node.ID, next.Customer.Timeline, map[string]any{"id": e.Node.ID, "first": 2, "after": v["after"]})
+				}
+			}
 		}
 	})
 }
