@@ -43,8 +43,8 @@ func eventHook(next ent.Mutator, wake func()) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 		if _, ok := m.(*ent.CustomerEventMutation); ok {
 			v, err := next.Mutate(ctx, m)
-			if err == nil {
-				afterCommit(m, wake)
+			if err == nil && atCommit(m, wake) == nil {
+				wake()
 			}
 			return v, err
 		}
@@ -108,8 +108,8 @@ func eventHook(next ent.Mutator, wake func()) ent.Mutator {
 // that subscribers and webhooks wait for (EVENT_GAP_WAIT); the commit hook
 // shrinks it to the commit itself.
 func writeEvents(ctx context.Context, m ent.Mutation, events []*ent.CustomerEventCreate, wake func()) error {
-	tx, err := m.(interface{ Tx() (*ent.Tx, error) }).Tx()
-	if err != nil {
+	tx := atCommit(m, wake)
+	if tx == nil {
 		if err := clientOf(m).CustomerEvent.CreateBulk(events...).Exec(ctx); err != nil {
 			return fmt.Errorf("writing events: %w", err)
 		}
@@ -121,44 +121,63 @@ func writeEvents(ctx context.Context, m ent.Mutation, events []*ent.CustomerEven
 			e.SetOccurredAt(now)
 		}
 	}
-	p, loaded := pending.LoadOrStore(tx, &pendingEvents{})
-	pe := p.(*pendingEvents)
-	pe.mu.Lock()
-	pe.events = append(pe.events, events...)
-	pe.mu.Unlock()
-	if loaded {
+	tx.mu.Lock()
+	tx.events = append(tx.events, events...)
+	tx.mu.Unlock()
+	return nil
+}
+
+// openTxs holds what each open transaction does at its commit.
+var openTxs sync.Map // *ent.Tx → *txEvents
+
+// txEvents is what a transaction does at its commit: write the events its
+// writes deferred, commit, and then wake the readers, once however many
+// writes it made (a persona edit writes thousands).
+type txEvents struct {
+	mu     sync.Mutex
+	events []*ent.CustomerEventCreate
+}
+
+// atCommit returns the record of the write's transaction, registering its
+// commit and rollback on first use; nil outside a transaction.
+func atCommit(m ent.Mutation, wake func()) *txEvents {
+	tx, err := m.(interface{ Tx() (*ent.Tx, error) }).Tx()
+	if err != nil {
 		return nil
 	}
-	afterCommit(m, wake) // registered first, so it runs after the writing below
+	v, loaded := openTxs.LoadOrStore(tx, &txEvents{})
+	te := v.(*txEvents)
+	if loaded {
+		return te
+	}
 	tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
 		return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
-			pending.Delete(tx)
+			openTxs.Delete(tx)
 			return next.Rollback(ctx, tx)
 		})
 	})
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			pending.Delete(tx)
-			pe.mu.Lock()
-			events := pe.events
-			pe.mu.Unlock()
+			te.mu.Lock()
+			events := te.events
+			te.mu.Unlock()
+			// Written while the record is still open: these writes' own
+			// hooks find it and register nothing more.
 			for lo := 0; lo < len(events); lo += 1000 {
 				if err := tx.CustomerEvent.CreateBulk(events[lo:min(lo+1000, len(events))]...).Exec(ctx); err != nil {
+					openTxs.Delete(tx)
 					return errors.Join(fmt.Errorf("writing events: %w", err), tx.Rollback())
 				}
 			}
-			return next.Commit(ctx, tx)
+			openTxs.Delete(tx)
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				wake()
+			}
+			return err
 		})
 	})
-	return nil
-}
-
-// pending holds the events of open transactions, written at their commit.
-var pending sync.Map
-
-type pendingEvents struct {
-	mu     sync.Mutex
-	events []*ent.CustomerEventCreate
+	return te
 }
 
 // membership is what a write's membership events compare with: the customer
@@ -254,39 +273,6 @@ func churnSignal(ctx context.Context, client *ent.Client, c churn) ([]*ent.Custo
 func ptrText(n int) *string {
 	s := strconv.Itoa(n)
 	return &s
-}
-
-// waking holds the transactions that will wake the stream on commit.
-var waking sync.Map
-
-// afterCommit calls f after the write's transaction commits, or now
-// outside a transaction.
-func afterCommit(m ent.Mutation, f func()) {
-	tx, err := m.(interface{ Tx() (*ent.Tx, error) }).Tx()
-	if err != nil {
-		f()
-		return
-	}
-	if _, done := waking.LoadOrStore(tx, true); done {
-		return // once per transaction (a persona edit writes thousands)
-	}
-	forget := func(next ent.Rollbacker) ent.Rollbacker {
-		return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
-			waking.Delete(tx)
-			return next.Rollback(ctx, tx)
-		})
-	}
-	tx.OnRollback(forget)
-	tx.OnCommit(func(next ent.Committer) ent.Committer {
-		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			err := next.Commit(ctx, tx)
-			waking.Delete(tx)
-			if err == nil {
-				f()
-			}
-			return err
-		})
-	})
 }
 
 func clientOf(m ent.Mutation) *ent.Client {
