@@ -208,8 +208,13 @@ func TestEventDeliveryUnderLoadWithTwoServerProcesses(t *testing.T) {
 	for _, d := range []string{"sqlite3", "postgres"} {
 		t.Run(d, func(t *testing.T) {
 			url := testservices.DatabaseURL(t, d)
+			// A delivery refused 12 times in a row (WEBHOOK_MAX_ATTEMPTS'
+			// default) dies and stops its webhook: with half of all requests
+			// refused that is one delivery in 4,096, about one per run. This
+			// test is about delivery; TestAWebhookWhoseDeliveryDiesStopsUntilAReplay
+			// is about dying.
 			env := []string{"WEBHOOK_ALLOW_PRIVATE_NETWORKS=true", "WEBHOOK_RETRY_BASE=20ms", "WEBHOOK_RETRY_MAX=200ms",
-				"WEBHOOK_POLL_INTERVAL=50ms", "WEBHOOK_CONCURRENCY=16"}
+				"WEBHOOK_POLL_INTERVAL=50ms", "WEBHOOK_CONCURRENCY=16", "WEBHOOK_MAX_ATTEMPTS=60"}
 			p1 := startProcess(t, url, env...)
 			p2 := startProcess(t, url, env...)
 			procs := []*api{p1.api.with(t), p2.api.with(t)}
