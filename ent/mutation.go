@@ -8473,6 +8473,7 @@ type WebhookDeliveryMutation struct {
 	attempts        *[]delivery.Attempt
 	appendattempts  []delivery.Attempt
 	next_attempt_at *time.Time
+	queued          *bool
 	lease_until     *time.Time
 	delivered_at    *time.Time
 	clearedFields   map[string]struct{}
@@ -8848,6 +8849,42 @@ func (m *WebhookDeliveryMutation) ResetNextAttemptAt() {
 	m.next_attempt_at = nil
 }
 
+// SetQueued sets the "queued" field.
+func (m *WebhookDeliveryMutation) SetQueued(b bool) {
+	m.queued = &b
+}
+
+// Queued returns the value of the "queued" field in the mutation.
+func (m *WebhookDeliveryMutation) Queued() (r bool, exists bool) {
+	v := m.queued
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQueued returns the old "queued" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldQueued(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQueued is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQueued requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQueued: %w", err)
+	}
+	return oldValue.Queued, nil
+}
+
+// ResetQueued resets all changes to the "queued" field.
+func (m *WebhookDeliveryMutation) ResetQueued() {
+	m.queued = nil
+}
+
 // SetLeaseUntil sets the "lease_until" field.
 func (m *WebhookDeliveryMutation) SetLeaseUntil(t time.Time) {
 	m.lease_until = &t
@@ -9034,7 +9071,7 @@ func (m *WebhookDeliveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WebhookDeliveryMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.webhook != nil {
 		fields = append(fields, webhookdelivery.FieldWebhookID)
 	}
@@ -9052,6 +9089,9 @@ func (m *WebhookDeliveryMutation) Fields() []string {
 	}
 	if m.next_attempt_at != nil {
 		fields = append(fields, webhookdelivery.FieldNextAttemptAt)
+	}
+	if m.queued != nil {
+		fields = append(fields, webhookdelivery.FieldQueued)
 	}
 	if m.lease_until != nil {
 		fields = append(fields, webhookdelivery.FieldLeaseUntil)
@@ -9079,6 +9119,8 @@ func (m *WebhookDeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.Attempts()
 	case webhookdelivery.FieldNextAttemptAt:
 		return m.NextAttemptAt()
+	case webhookdelivery.FieldQueued:
+		return m.Queued()
 	case webhookdelivery.FieldLeaseUntil:
 		return m.LeaseUntil()
 	case webhookdelivery.FieldDeliveredAt:
@@ -9104,6 +9146,8 @@ func (m *WebhookDeliveryMutation) OldField(ctx context.Context, name string) (en
 		return m.OldAttempts(ctx)
 	case webhookdelivery.FieldNextAttemptAt:
 		return m.OldNextAttemptAt(ctx)
+	case webhookdelivery.FieldQueued:
+		return m.OldQueued(ctx)
 	case webhookdelivery.FieldLeaseUntil:
 		return m.OldLeaseUntil(ctx)
 	case webhookdelivery.FieldDeliveredAt:
@@ -9158,6 +9202,13 @@ func (m *WebhookDeliveryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNextAttemptAt(v)
+		return nil
+	case webhookdelivery.FieldQueued:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQueued(v)
 		return nil
 	case webhookdelivery.FieldLeaseUntil:
 		v, ok := value.(time.Time)
@@ -9275,6 +9326,9 @@ func (m *WebhookDeliveryMutation) ResetField(name string) error {
 		return nil
 	case webhookdelivery.FieldNextAttemptAt:
 		m.ResetNextAttemptAt()
+		return nil
+	case webhookdelivery.FieldQueued:
+		m.ResetQueued()
 		return nil
 	case webhookdelivery.FieldLeaseUntil:
 		m.ResetLeaseUntil()

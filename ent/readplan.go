@@ -237,6 +237,7 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 			"status":        {Column: "status"},
 			"attempts":      {Column: "attempts"},
 			"nextAttemptAt": {Column: "next_attempt_at"},
+			"queued":        {Column: "queued"},
 			"leaseUntil":    {Column: "lease_until"},
 			"deliveredAt":   {Column: "delivered_at"},
 		},

@@ -329,6 +329,7 @@ func (c *WebhookDeliveryClient) CreateFrom(v *WebhookDelivery) *WebhookDeliveryC
 	b.SetStatus(v.Status)
 	b.SetAttempts(v.Attempts)
 	b.SetNextAttemptAt(v.NextAttemptAt)
+	b.SetQueued(v.Queued)
 	if v.LeaseUntil != nil {
 		b.SetLeaseUntil(*v.LeaseUntil)
 	}

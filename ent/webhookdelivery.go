@@ -33,6 +33,8 @@ type WebhookDelivery struct {
 	Attempts []delivery.Attempt `json:"attempts,omitempty"`
 	// NextAttemptAt holds the value of the "next_attempt_at" field.
 	NextAttemptAt time.Time `json:"next_attempt_at,omitempty"`
+	// Waits behind an earlier pending delivery of its customer to its webhook, which frees it when delivered: the due query reads only the heads of the queues.
+	Queued bool `json:"queued,omitempty"`
 	// While a process sends it, no other does.
 	LeaseUntil *time.Time `json:"lease_until,omitempty"`
 	// DeliveredAt holds the value of the "delivered_at" field.
@@ -85,6 +87,8 @@ func (*WebhookDelivery) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case webhookdelivery.FieldAttempts:
 			values[i] = new([]byte)
+		case webhookdelivery.FieldQueued:
+			values[i] = new(sql.NullBool)
 		case webhookdelivery.FieldID, webhookdelivery.FieldWebhookID, webhookdelivery.FieldEventID, webhookdelivery.FieldCustomerID:
 			values[i] = new(sql.NullInt64)
 		case webhookdelivery.FieldStatus:
@@ -149,6 +153,12 @@ func (_m *WebhookDelivery) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field next_attempt_at", values[i])
 			} else if value.Valid {
 				_m.NextAttemptAt = value.Time
+			}
+		case webhookdelivery.FieldQueued:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field queued", values[i])
+			} else if value.Valid {
+				_m.Queued = value.Bool
 			}
 		case webhookdelivery.FieldLeaseUntil:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -227,6 +237,9 @@ func (_m *WebhookDelivery) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("next_attempt_at=")
 	builder.WriteString(_m.NextAttemptAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("queued=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Queued))
 	builder.WriteString(", ")
 	if v := _m.LeaseUntil; v != nil {
 		builder.WriteString("lease_until=")

@@ -85,6 +85,20 @@ func (_c *WebhookDeliveryCreate) SetNillableNextAttemptAt(v *time.Time) *Webhook
 	return _c
 }
 
+// SetQueued sets the "queued" field.
+func (_c *WebhookDeliveryCreate) SetQueued(v bool) *WebhookDeliveryCreate {
+	_c.mutation.SetQueued(v)
+	return _c
+}
+
+// SetNillableQueued sets the "queued" field if the given value is not nil.
+func (_c *WebhookDeliveryCreate) SetNillableQueued(v *bool) *WebhookDeliveryCreate {
+	if v != nil {
+		_c.SetQueued(*v)
+	}
+	return _c
+}
+
 // SetLeaseUntil sets the "lease_until" field.
 func (_c *WebhookDeliveryCreate) SetLeaseUntil(v time.Time) *WebhookDeliveryCreate {
 	_c.mutation.SetLeaseUntil(v)
@@ -170,6 +184,10 @@ func (_c *WebhookDeliveryCreate) defaults() {
 		v := webhookdelivery.DefaultNextAttemptAt()
 		_c.mutation.SetNextAttemptAt(v)
 	}
+	if _, ok := _c.mutation.Queued(); !ok {
+		v := webhookdelivery.DefaultQueued
+		_c.mutation.SetQueued(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -193,6 +211,9 @@ func (_c *WebhookDeliveryCreate) check() error {
 	}
 	if _, ok := _c.mutation.NextAttemptAt(); !ok {
 		return &ValidationError{Name: "next_attempt_at", err: errors.New(`ent: missing required field "WebhookDelivery.next_attempt_at"`)}
+	}
+	if _, ok := _c.mutation.Queued(); !ok {
+		return &ValidationError{Name: "queued", err: errors.New(`ent: missing required field "WebhookDelivery.queued"`)}
 	}
 	if len(_c.mutation.WebhookIDs()) == 0 {
 		return &ValidationError{Name: "webhook", err: errors.New(`ent: missing required edge "WebhookDelivery.webhook"`)}
@@ -242,6 +263,10 @@ func (_c *WebhookDeliveryCreate) createSpec() (*WebhookDelivery, *sqlgraph.Creat
 	if value, ok := _c.mutation.NextAttemptAt(); ok {
 		_spec.SetField(webhookdelivery.FieldNextAttemptAt, field.TypeTime, value)
 		_node.NextAttemptAt = value
+	}
+	if value, ok := _c.mutation.Queued(); ok {
+		_spec.SetField(webhookdelivery.FieldQueued, field.TypeBool, value)
+		_node.Queued = value
 	}
 	if value, ok := _c.mutation.LeaseUntil(); ok {
 		_spec.SetField(webhookdelivery.FieldLeaseUntil, field.TypeTime, value)
@@ -379,6 +404,18 @@ func (u *WebhookDeliveryUpsert) UpdateNextAttemptAt() *WebhookDeliveryUpsert {
 	return u
 }
 
+// SetQueued sets the "queued" field.
+func (u *WebhookDeliveryUpsert) SetQueued(v bool) *WebhookDeliveryUpsert {
+	u.Set(webhookdelivery.FieldQueued, v)
+	return u
+}
+
+// UpdateQueued sets the "queued" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsert) UpdateQueued() *WebhookDeliveryUpsert {
+	u.SetExcluded(webhookdelivery.FieldQueued)
+	return u
+}
+
 // SetLeaseUntil sets the "lease_until" field.
 func (u *WebhookDeliveryUpsert) SetLeaseUntil(v time.Time) *WebhookDeliveryUpsert {
 	u.Set(webhookdelivery.FieldLeaseUntil, v)
@@ -512,6 +549,20 @@ func (u *WebhookDeliveryUpsertOne) SetNextAttemptAt(v time.Time) *WebhookDeliver
 func (u *WebhookDeliveryUpsertOne) UpdateNextAttemptAt() *WebhookDeliveryUpsertOne {
 	return u.Update(func(s *WebhookDeliveryUpsert) {
 		s.UpdateNextAttemptAt()
+	})
+}
+
+// SetQueued sets the "queued" field.
+func (u *WebhookDeliveryUpsertOne) SetQueued(v bool) *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.SetQueued(v)
+	})
+}
+
+// UpdateQueued sets the "queued" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsertOne) UpdateQueued() *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.UpdateQueued()
 	})
 }
 
@@ -820,6 +871,20 @@ func (u *WebhookDeliveryUpsertBulk) SetNextAttemptAt(v time.Time) *WebhookDelive
 func (u *WebhookDeliveryUpsertBulk) UpdateNextAttemptAt() *WebhookDeliveryUpsertBulk {
 	return u.Update(func(s *WebhookDeliveryUpsert) {
 		s.UpdateNextAttemptAt()
+	})
+}
+
+// SetQueued sets the "queued" field.
+func (u *WebhookDeliveryUpsertBulk) SetQueued(v bool) *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.SetQueued(v)
+	})
+}
+
+// UpdateQueued sets the "queued" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsertBulk) UpdateQueued() *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.UpdateQueued()
 	})
 }
 

@@ -77,6 +77,20 @@ func (_u *WebhookDeliveryUpdate) SetNillableNextAttemptAt(v *time.Time) *Webhook
 	return _u
 }
 
+// SetQueued sets the "queued" field.
+func (_u *WebhookDeliveryUpdate) SetQueued(v bool) *WebhookDeliveryUpdate {
+	_u.mutation.SetQueued(v)
+	return _u
+}
+
+// SetNillableQueued sets the "queued" field if the given value is not nil.
+func (_u *WebhookDeliveryUpdate) SetNillableQueued(v *bool) *WebhookDeliveryUpdate {
+	if v != nil {
+		_u.SetQueued(*v)
+	}
+	return _u
+}
+
 // SetLeaseUntil sets the "lease_until" field.
 func (_u *WebhookDeliveryUpdate) SetLeaseUntil(v time.Time) *WebhookDeliveryUpdate {
 	_u.mutation.SetLeaseUntil(v)
@@ -200,6 +214,9 @@ func (_u *WebhookDeliveryUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.NextAttemptAt(); ok {
 		_spec.SetField(webhookdelivery.FieldNextAttemptAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.Queued(); ok {
+		_spec.SetField(webhookdelivery.FieldQueued, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.LeaseUntil(); ok {
 		_spec.SetField(webhookdelivery.FieldLeaseUntil, field.TypeTime, value)
 	}
@@ -276,6 +293,20 @@ func (_u *WebhookDeliveryUpdateOne) SetNextAttemptAt(v time.Time) *WebhookDelive
 func (_u *WebhookDeliveryUpdateOne) SetNillableNextAttemptAt(v *time.Time) *WebhookDeliveryUpdateOne {
 	if v != nil {
 		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// SetQueued sets the "queued" field.
+func (_u *WebhookDeliveryUpdateOne) SetQueued(v bool) *WebhookDeliveryUpdateOne {
+	_u.mutation.SetQueued(v)
+	return _u
+}
+
+// SetNillableQueued sets the "queued" field if the given value is not nil.
+func (_u *WebhookDeliveryUpdateOne) SetNillableQueued(v *bool) *WebhookDeliveryUpdateOne {
+	if v != nil {
+		_u.SetQueued(*v)
 	}
 	return _u
 }
@@ -432,6 +463,9 @@ func (_u *WebhookDeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Webhook
 	}
 	if value, ok := _u.mutation.NextAttemptAt(); ok {
 		_spec.SetField(webhookdelivery.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Queued(); ok {
+		_spec.SetField(webhookdelivery.FieldQueued, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.LeaseUntil(); ok {
 		_spec.SetField(webhookdelivery.FieldLeaseUntil, field.TypeTime, value)

@@ -350,6 +350,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "DELIVERED", "DEAD"}, Default: "PENDING"},
 		{Name: "attempts", Type: field.TypeJSON, Nullable: true},
 		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "queued", Type: field.TypeBool, Default: false},
 		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
 		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
 		{Name: "webhook_id", Type: field.TypeInt},
@@ -363,13 +364,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "webhook_deliveries_webhooks_deliveries",
-				Columns:    []*schema.Column{WebhookDeliveriesColumns[7]},
+				Columns:    []*schema.Column{WebhookDeliveriesColumns[8]},
 				RefColumns: []*schema.Column{WebhooksColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "webhook_deliveries_customer_events_event",
-				Columns:    []*schema.Column{WebhookDeliveriesColumns[8]},
+				Columns:    []*schema.Column{WebhookDeliveriesColumns[9]},
 				RefColumns: []*schema.Column{CustomerEventsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -378,17 +379,17 @@ var (
 			{
 				Name:    "webhookdelivery_webhook_id_event_id",
 				Unique:  true,
-				Columns: []*schema.Column{WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[8]},
+				Columns: []*schema.Column{WebhookDeliveriesColumns[8], WebhookDeliveriesColumns[9]},
 			},
 			{
-				Name:    "webhookdelivery_status_next_attempt_at",
+				Name:    "webhookdelivery_status_queued_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{WebhookDeliveriesColumns[2], WebhookDeliveriesColumns[4]},
+				Columns: []*schema.Column{WebhookDeliveriesColumns[2], WebhookDeliveriesColumns[5], WebhookDeliveriesColumns[4]},
 			},
 			{
 				Name:    "webhookdelivery_webhook_id_customer_id_status_event_id",
 				Unique:  false,
-				Columns: []*schema.Column{WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[2], WebhookDeliveriesColumns[8]},
+				Columns: []*schema.Column{WebhookDeliveriesColumns[8], WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[2], WebhookDeliveriesColumns[9]},
 			},
 		},
 	}

@@ -298,6 +298,10 @@ func init() {
 	webhookdeliveryDescNextAttemptAt := webhookdeliveryFields[5].Descriptor()
 	// webhookdelivery.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
 	webhookdelivery.DefaultNextAttemptAt = webhookdeliveryDescNextAttemptAt.Default.(func() time.Time)
+	// webhookdeliveryDescQueued is the schema descriptor for queued field.
+	webhookdeliveryDescQueued := webhookdeliveryFields[6].Descriptor()
+	// webhookdelivery.DefaultQueued holds the default value on creation for the queued field.
+	webhookdelivery.DefaultQueued = webhookdeliveryDescQueued.Default.(bool)
 }
 
 const (

@@ -65,6 +65,9 @@ func (WebhookDelivery) Fields() []ent.Field {
 		field.JSON("attempts", []delivery.Attempt{}).Optional().
 			Annotations(entgql.Skip()), // WebhookDelivery.attempts, bound by gqlgen
 		field.Time("next_attempt_at").Default(now),
+		field.Bool("queued").Default(false).
+			Comment("Waits behind an earlier pending delivery of its customer to its webhook, which frees it when delivered: the due query reads only the heads of the queues.").
+			Annotations(entgql.Skip()),
 		field.Time("lease_until").Optional().Nillable().
 			Comment("While a process sends it, no other does.").
 			Annotations(entgql.Skip()),
@@ -83,7 +86,7 @@ func (WebhookDelivery) Edges() []ent.Edge {
 func (WebhookDelivery) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("webhook_id", "event_id").Unique(),
-		index.Fields("status", "next_attempt_at"),
+		index.Fields("status", "queued", "next_attempt_at"),
 		index.Fields("webhook_id", "customer_id", "status", "event_id"),
 	}
 }

@@ -29,6 +29,8 @@ const (
 	FieldAttempts = "attempts"
 	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
 	FieldNextAttemptAt = "next_attempt_at"
+	// FieldQueued holds the string denoting the queued field in the database.
+	FieldQueued = "queued"
 	// FieldLeaseUntil holds the string denoting the lease_until field in the database.
 	FieldLeaseUntil = "lease_until"
 	// FieldDeliveredAt holds the string denoting the delivered_at field in the database.
@@ -64,6 +66,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldAttempts,
 	FieldNextAttemptAt,
+	FieldQueued,
 	FieldLeaseUntil,
 	FieldDeliveredAt,
 }
@@ -83,6 +86,8 @@ var (
 	DefaultCustomerID int
 	// DefaultNextAttemptAt holds the default value on creation for the "next_attempt_at" field.
 	DefaultNextAttemptAt func() time.Time
+	// DefaultQueued holds the default value on creation for the "queued" field.
+	DefaultQueued bool
 )
 
 // Status defines the type for the "status" enum field.
@@ -143,6 +148,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByNextAttemptAt orders the results by the next_attempt_at field.
 func ByNextAttemptAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNextAttemptAt, opts...).ToFunc()
+}
+
+// ByQueued orders the results by the queued field.
+func ByQueued(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldQueued, opts...).ToFunc()
 }
 
 // ByLeaseUntil orders the results by the lease_until field.

@@ -75,6 +75,11 @@ func NextAttemptAt(v time.Time) predicate.WebhookDelivery {
 	return predicate.WebhookDelivery(sql.FieldEQ(FieldNextAttemptAt, v))
 }
 
+// Queued applies equality check predicate on the "queued" field. It's identical to QueuedEQ.
+func Queued(v bool) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldEQ(FieldQueued, v))
+}
+
 // LeaseUntil applies equality check predicate on the "lease_until" field. It's identical to LeaseUntilEQ.
 func LeaseUntil(v time.Time) predicate.WebhookDelivery {
 	return predicate.WebhookDelivery(sql.FieldEQ(FieldLeaseUntil, v))
@@ -233,6 +238,16 @@ func NextAttemptAtLT(v time.Time) predicate.WebhookDelivery {
 // NextAttemptAtLTE applies the LTE predicate on the "next_attempt_at" field.
 func NextAttemptAtLTE(v time.Time) predicate.WebhookDelivery {
 	return predicate.WebhookDelivery(sql.FieldLTE(FieldNextAttemptAt, v))
+}
+
+// QueuedEQ applies the EQ predicate on the "queued" field.
+func QueuedEQ(v bool) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldEQ(FieldQueued, v))
+}
+
+// QueuedNEQ applies the NEQ predicate on the "queued" field.
+func QueuedNEQ(v bool) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldNEQ(FieldQueued, v))
 }
 
 // LeaseUntilEQ applies the EQ predicate on the "lease_until" field.

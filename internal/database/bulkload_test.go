@@ -90,7 +90,7 @@ func TestAnInterruptedBulkLoadLeavesNothingMissing(t *testing.T) {
 			want := []string{"customerevent_customer_id_occurred_at", "customerevent_occurred_at",
 				"feedback_customer_id_submitted_at", "feedback_order_id", "feedback_submitted_at",
 				"identity_customer_id", "identity_kind_value", "merge_survivor_id", "orderitem_order_id",
-				"webhookdelivery_status_next_attempt_at", "webhookdelivery_webhook_id_customer_id_status_event_id",
+				"webhookdelivery_status_queued_next_attempt_at", "webhookdelivery_webhook_id_customer_id_status_event_id",
 				"webhookdelivery_webhook_id_event_id"}
 			if d == dialect.Postgres {
 				want = append(want, "customer_events_customers_events", "feedbacks_customers_feedbacks", "feedbacks_orders_feedbacks",

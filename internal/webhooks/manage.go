@@ -67,8 +67,11 @@ func Replay(ctx context.Context, client *ent.Client, id, fromEventID int) (*ent.
 	}
 	err = client.WebhookDelivery.Update().Where(webhookdelivery.WebhookID(id), func(s *entsql.Selector) {
 		s.Where(entsql.GTE(s.C(webhookdelivery.FieldEventID), fromEventID))
-	}).SetStatus(delivery.Pending).SetNextAttemptAt(time.Now().UTC()).ClearLeaseUntil().Exec(ctx)
+	}).SetStatus(delivery.Pending).SetQueued(true).SetNextAttemptAt(time.Now().UTC()).ClearLeaseUntil().Exec(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := FreeStranded(ctx, client, id); err != nil { // each customer's first goes
 		return nil, err
 	}
 	u := client.Webhook.UpdateOneID(id).SetActive(true)

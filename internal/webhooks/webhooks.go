@@ -100,6 +100,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var idleSince time.Time // when no webhook was found; zero while there are some
+	var swept time.Time     // the last FreeStranded
 	for {
 		var due []*ent.WebhookDelivery
 		if idleSince.IsZero() || time.Since(idleSince) >= idleCheck {
@@ -112,6 +113,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 				idleSince = time.Now()
 			case err == nil:
 				idleSince = time.Time{}
+				if time.Since(swept) >= sweepEvery {
+					swept = time.Now()
+					if err := FreeStranded(ctx, d.client, 0); err != nil && ctx.Err() == nil {
+						slog.WarnContext(ctx, "webhooks: freeing stranded deliveries", "err", err)
+					}
+				}
 				if due, err = d.due(ctx, d.cfg.Concurrency*4); err != nil && ctx.Err() == nil {
 					slog.WarnContext(ctx, "webhooks: reading due deliveries", "err", err)
 				}
@@ -154,6 +161,10 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 	}
 }
+
+// sweepEvery is how often the dispatcher frees stranded deliveries
+// (FreeStranded): at most this late, and rarely at all.
+const sweepEvery = 10 * time.Second
 
 // page is how many events one enqueue step of a webhook reads.
 const page = 1000
@@ -214,12 +225,19 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook) (int, error) {
 		if err != nil || n == 0 {
 			return err // another process recorded them
 		}
+		// A delivery behind a pending one of its customer is queued: the
+		// one ahead frees it when delivered.
+		waiting, err := customersWaiting(ctx, tx, w.ID, owed)
+		if err != nil {
+			return err
+		}
 		for lo := 0; lo < len(owed); lo += 500 {
 			creates := make([]*ent.WebhookDeliveryCreate, 0, 500)
 			for _, e := range owed[lo:min(lo+500, len(owed))] {
 				c := tx.WebhookDelivery.Create().SetWebhookID(w.ID).SetEventID(e.ID)
 				if e.CustomerID != nil {
-					c.SetCustomerID(*e.CustomerID)
+					c.SetCustomerID(*e.CustomerID).SetQueued(waiting[*e.CustomerID])
+					waiting[*e.CustomerID] = true
 				}
 				creates = append(creates, c)
 			}
@@ -243,6 +261,71 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook) (int, error) {
 	}
 	d.mu.Unlock()
 	return len(events), nil
+}
+
+// customersWaiting returns the customers of events that have a pending
+// delivery to webhook w: their new deliveries queue behind it.
+func customersWaiting(ctx context.Context, tx *ent.Client, w int, events []*ent.CustomerEvent) (map[int]bool, error) {
+	var ids []int
+	for _, e := range events {
+		if e.CustomerID != nil {
+			ids = append(ids, *e.CustomerID)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	waiting := make(map[int]bool, len(ids))
+	for lo := 0; lo < len(ids); lo += 500 {
+		pending, err := tx.WebhookDelivery.Query().Where(webhookdelivery.WebhookID(w),
+			webhookdelivery.CustomerIDIn(ids[lo:min(lo+500, len(ids))]...), webhookdelivery.StatusEQ(delivery.Pending)).
+			GroupBy(webhookdelivery.FieldCustomerID).Ints(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range pending {
+			waiting[c] = true
+		}
+	}
+	return waiting, nil
+}
+
+// free lets the next pending delivery of dl's customer to its webhook go,
+// now that dl is no longer pending.
+func free(ctx context.Context, client *ent.Client, dl *ent.WebhookDelivery) error {
+	if dl.CustomerID == 0 {
+		return nil
+	}
+	next, err := client.WebhookDelivery.Query().Where(webhookdelivery.WebhookID(dl.WebhookID),
+		webhookdelivery.CustomerID(dl.CustomerID), webhookdelivery.StatusEQ(delivery.Pending)).
+		Order(webhookdelivery.ByEventID()).First(ctx)
+	if ent.IsNotFound(err) || (err == nil && !next.Queued) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return client.WebhookDelivery.UpdateOneID(next.ID).SetQueued(false).SetNextAttemptAt(time.Now().UTC()).Exec(ctx)
+}
+
+// FreeStranded frees the queued deliveries with nothing pending ahead of
+// them (of webhook w, or of every webhook when w is 0). A delivery recorded
+// while the one ahead of it was being delivered in another transaction can
+// be queued with nothing left to free it; the dispatcher sweeps them up
+// every sweepEvery, and a replay at once.
+func FreeStranded(ctx context.Context, client *ent.Client, w int) error {
+	u := client.WebhookDelivery.Update().Where(webhookdelivery.StatusEQ(delivery.Pending), webhookdelivery.Queued(true),
+		func(s *entsql.Selector) {
+			t := entsql.Table(webhookdelivery.Table).As("earlier")
+			s.Where(entsql.NotExists(entsql.Select(t.C(webhookdelivery.FieldID)).From(t).Where(entsql.And(
+				entsql.ColumnsEQ(t.C(webhookdelivery.FieldWebhookID), s.C(webhookdelivery.FieldWebhookID)),
+				entsql.ColumnsEQ(t.C(webhookdelivery.FieldCustomerID), s.C(webhookdelivery.FieldCustomerID)),
+				entsql.EQ(t.C(webhookdelivery.FieldStatus), delivery.Pending),
+				entsql.ColumnsLT(t.C(webhookdelivery.FieldEventID), s.C(webhookdelivery.FieldEventID))))))
+		})
+	if w != 0 {
+		u.Where(webhookdelivery.WebhookID(w))
+	}
+	return u.SetQueued(false).SetNextAttemptAt(time.Now().UTC()).Exec(ctx)
 }
 
 // gapWaited reports whether the missing event id has been waited for
@@ -275,7 +358,7 @@ func (d *Dispatcher) due(ctx context.Context, n int) ([]*ent.WebhookDelivery, er
 	}
 	d.mu.Unlock()
 	return d.client.WebhookDelivery.Query().Where(
-		webhookdelivery.StatusEQ(delivery.Pending), webhookdelivery.NextAttemptAtLTE(now),
+		webhookdelivery.StatusEQ(delivery.Pending), webhookdelivery.Queued(false), webhookdelivery.NextAttemptAtLTE(now),
 		webhookdelivery.Or(webhookdelivery.LeaseUntilIsNil(), webhookdelivery.LeaseUntilLT(now)),
 		webhookdelivery.IDNotIn(busy...),
 		webhookdelivery.HasWebhookWith(webhook.Active(true)),
@@ -305,8 +388,12 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *ent.WebhookDelivery) error
 	attempts := append(dl.Attempts, a)
 	switch {
 	case a.Error == nil:
-		return d.client.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil().
+		err := d.client.WebhookDelivery.UpdateOneID(dl.ID).SetAttempts(attempts).ClearLeaseUntil().
 			SetStatus(delivery.Delivered).SetDeliveredAt(a.At).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		return free(ctx, d.client, dl)
 	case len(attempts) < d.cfg.MaxAttempts:
 		wait := d.backoff(len(attempts))
 		if wait < d.cfg.PollInterval {
