@@ -125,7 +125,10 @@ func TestAbandonedScoreComputationsStop(t *testing.T) {
 				}
 				time.Sleep(time.Millisecond)
 			}
-			for d == dialect.Postgres && pgIdle < 0 && time.Since(cancelled) < 300*time.Millisecond {
+			// PostgreSQL gets up to a second: each cancel request starts a
+			// backend, which took over 300 ms on CI's loaded cores once; the
+			// 30 computations left running would take the server about 2 s.
+			for d == dialect.Postgres && pgIdle < 0 && time.Since(cancelled) < time.Second {
 				if activeQueries(t, db) == 0 {
 					pgIdle = time.Since(cancelled)
 				}
@@ -133,14 +136,14 @@ func TestAbandonedScoreComputationsStop(t *testing.T) {
 			}
 			// What ran in the 300 ms after the cancel in this process (SQLite
 			// runs here).
-			time.Sleep(300*time.Millisecond - time.Since(cancelled))
+			time.Sleep(max(300*time.Millisecond-time.Since(cancelled), 0))
 			cpu := cpuTime() - cpu0
 			callers := <-callersDone
 			after := computations(t)
 			abandoned := after["abandoned"] - before["abandoned"]
 			within := func(d time.Duration) string {
 				if d < 0 {
-					return "not within 300 ms"
+					return "not in time"
 				}
 				return d.Round(time.Millisecond).String()
 			}
@@ -165,7 +168,7 @@ func TestAbandonedScoreComputationsStop(t *testing.T) {
 			// (The server starts a new backend per cancel request: on two
 			// busy cores that takes longer than the computations' end here.)
 			if d == dialect.Postgres && pgIdle < 0 {
-				t.Errorf("statements still ran in PostgreSQL 300 ms after every caller had gone")
+				t.Errorf("statements still ran in PostgreSQL 1 s after every caller had gone")
 			}
 		})
 	}
