@@ -307,6 +307,17 @@ func free(ctx context.Context, client *ent.Client, dl *ent.WebhookDelivery) erro
 	return client.WebhookDelivery.UpdateOneID(next.ID).SetQueued(false).SetNextAttemptAt(time.Now().UTC()).Exec(ctx)
 }
 
+// firstPending keeps the deliveries with no pending delivery of their
+// webhook and customer ahead of them.
+func firstPending(s *entsql.Selector) {
+	t := entsql.Table(webhookdelivery.Table).As("earlier")
+	s.Where(entsql.NotExists(entsql.Select(t.C(webhookdelivery.FieldID)).From(t).Where(entsql.And(
+		entsql.ColumnsEQ(t.C(webhookdelivery.FieldWebhookID), s.C(webhookdelivery.FieldWebhookID)),
+		entsql.ColumnsEQ(t.C(webhookdelivery.FieldCustomerID), s.C(webhookdelivery.FieldCustomerID)),
+		entsql.EQ(t.C(webhookdelivery.FieldStatus), delivery.Pending),
+		entsql.ColumnsLT(t.C(webhookdelivery.FieldEventID), s.C(webhookdelivery.FieldEventID))))))
+}
+
 // FreeStranded frees the queued deliveries with nothing pending ahead of
 // them (of webhook w, or of every webhook when w is 0). A delivery recorded
 // while the one ahead of it was being delivered in another transaction can
@@ -314,14 +325,7 @@ func free(ctx context.Context, client *ent.Client, dl *ent.WebhookDelivery) erro
 // every sweepEvery, and a replay at once.
 func FreeStranded(ctx context.Context, client *ent.Client, w int) error {
 	u := client.WebhookDelivery.Update().Where(webhookdelivery.StatusEQ(delivery.Pending), webhookdelivery.Queued(true),
-		func(s *entsql.Selector) {
-			t := entsql.Table(webhookdelivery.Table).As("earlier")
-			s.Where(entsql.NotExists(entsql.Select(t.C(webhookdelivery.FieldID)).From(t).Where(entsql.And(
-				entsql.ColumnsEQ(t.C(webhookdelivery.FieldWebhookID), s.C(webhookdelivery.FieldWebhookID)),
-				entsql.ColumnsEQ(t.C(webhookdelivery.FieldCustomerID), s.C(webhookdelivery.FieldCustomerID)),
-				entsql.EQ(t.C(webhookdelivery.FieldStatus), delivery.Pending),
-				entsql.ColumnsLT(t.C(webhookdelivery.FieldEventID), s.C(webhookdelivery.FieldEventID))))))
-		})
+		firstPending)
 	if w != 0 {
 		u.Where(webhookdelivery.WebhookID(w))
 	}
@@ -361,15 +365,7 @@ func (d *Dispatcher) due(ctx context.Context, n int) ([]*ent.WebhookDelivery, er
 		webhookdelivery.StatusEQ(delivery.Pending), webhookdelivery.Queued(false), webhookdelivery.NextAttemptAtLTE(now),
 		webhookdelivery.Or(webhookdelivery.LeaseUntilIsNil(), webhookdelivery.LeaseUntilLT(now)),
 		webhookdelivery.IDNotIn(busy...),
-		webhookdelivery.HasWebhookWith(webhook.Active(true)),
-		func(s *entsql.Selector) {
-			t := entsql.Table(webhookdelivery.Table).As("earlier")
-			s.Where(entsql.NotExists(entsql.Select(t.C(webhookdelivery.FieldID)).From(t).Where(entsql.And(
-				entsql.ColumnsEQ(t.C(webhookdelivery.FieldWebhookID), s.C(webhookdelivery.FieldWebhookID)),
-				entsql.ColumnsEQ(t.C(webhookdelivery.FieldCustomerID), s.C(webhookdelivery.FieldCustomerID)),
-				entsql.EQ(t.C(webhookdelivery.FieldStatus), delivery.Pending),
-				entsql.ColumnsLT(t.C(webhookdelivery.FieldEventID), s.C(webhookdelivery.FieldEventID))))))
-		}).
+		webhookdelivery.HasWebhookWith(webhook.Active(true)), firstPending).
 		WithWebhook().WithEvent().
 		Order(webhookdelivery.ByNextAttemptAt(), webhookdelivery.ByID()).Limit(n).All(ctx)
 }
