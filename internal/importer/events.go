@@ -34,20 +34,33 @@ func (w *txWriter) event(typ string, customerID int, subject *int, summary strin
 	w.events.arg(summary)
 }
 
-// writeEvents writes the batch's events, last before its commit: on
-// PostgreSQL an event id taken long before the commit is a gap that
-// subscribers and webhooks wait for (EVENT_GAP_WAIT).
+// seal closes the run of events added by event, so that those added next
+// come after them.
+func (w *txWriter) seal() {
+	if w.events != nil {
+		w.bulkEvents = append(w.bulkEvents, bulkEvents{rows: w.events})
+		w.events = nil
+	}
+}
+
+// writeEvents writes the batch's events in the order they were added, last
+// before its commit: on PostgreSQL an event id taken long before the commit
+// is a gap that subscribers and webhooks wait for (EVENT_GAP_WAIT).
 func (w *txWriter) writeEvents() error {
+	w.seal()
 	for _, b := range w.bulkEvents {
-		if err := w.writeBulk(b.typ, b.src, b.ids); err != nil {
+		var err error
+		if b.rows != nil {
+			err = w.exec(eventsTable, b.rows, nil)
+		} else {
+			err = w.writeBulk(b.typ, b.src, b.ids)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	w.bulkEvents = nil
-	if w.events == nil {
-		return nil
-	}
-	return w.exec(eventsTable, w.events, nil)
+	return nil
 }
 
 // An import's CUSTOMER_CREATED/UPDATED, ORDER_PLACED and FEEDBACK_RECEIVED
@@ -105,15 +118,18 @@ var (
 // src.table with an id in ids, in the order of the ids.
 func (w *txWriter) eventsOf(typ customerevent.Type, src eventSource, ids []int) {
 	if len(ids) > 0 {
-		w.bulkEvents = append(w.bulkEvents, bulkEvents{typ, src, ids})
+		w.seal()
+		w.bulkEvents = append(w.bulkEvents, bulkEvents{typ: typ, src: src, ids: ids})
 	}
 }
 
-// bulkEvents are events of one type to make from rows of the batch.
+// bulkEvents are events of one type to make from rows of the batch, or
+// (rows) a run of events bound one by one.
 type bulkEvents struct {
-	typ customerevent.Type
-	src eventSource
-	ids []int
+	typ  customerevent.Type
+	src  eventSource
+	ids  []int
+	rows *rows
 }
 
 // writeBulk writes one bulkEvents.

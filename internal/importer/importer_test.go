@@ -32,6 +32,7 @@ import (
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/ndjson"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/seed"
 	"github.com/c360/c360/internal/testservices"
 )
@@ -894,6 +895,92 @@ func TestImportSignalsANewDetractor(t *testing.T) {
 			want := []string{"F-2 New detractor: latest NPS answer 3 (import)", "F-z New detractor: latest NPS answer 4 (import)"}
 			if !slices.Equal(got, want) {
 				t.Errorf("signals %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// Issue 12, event log: "PERSONA_JOINED/LEFT on writes that change
+// membership", the import's too: customers it creates or changes, and
+// personas it creates or edits. Replaying each customer's events gives its
+// membership as the personas' criteria say.
+func TestImportWritesPersonaMembershipEvents(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := openDB(t, be.URL(t))
+			client := db.Client
+			dir := t.TempDir()
+			young := `{"externalRef":"P-young","name":"Young","criteria":{"maxAge":30}}`
+			fi := `{"externalRef":"P-fi","name":"Finns","criteria":{"countries":["FI"]}}`
+			writeFiles(t, dir, map[string]string{
+				ndjson.PersonasFile: young + "\n" + fi,
+				ndjson.CustomersFile: `{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino","birthDate":"2000-01-01","country":"FI"}
+{"externalRef":"C-2","kind":"INDIVIDUAL","name":"Boris","birthDate":"1960-01-01","country":"SE"}
+{"externalRef":"C-3","kind":"INDIVIDUAL","name":"Carla","country":"FI"}`,
+			})
+			if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{BatchSize: 2}); err != nil || sum.Rejected != 0 {
+				t.Fatalf("first import: %s %v, %v", sum, sum.Rejections, err)
+			}
+			writeFiles(t, dir, map[string]string{
+				ndjson.PersonasFile: `{"externalRef":"P-young","name":"Young","criteria":{"countries":["SE"]}}` + "\n" + fi +
+					"\n" + `{"externalRef":"P-old","name":"Old","criteria":{"minAge":50}}`,
+				ndjson.CustomersFile: `{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino","birthDate":"2000-01-01","country":"SE"}
+{"externalRef":"C-2","kind":"INDIVIDUAL","name":"Boris","birthDate":"1960-01-01","country":"FI"}`,
+			})
+			if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{}); err != nil || sum.Rejected != 0 {
+				t.Fatalf("second import: %s %v, %v", sum, sum.Rejections, err)
+			}
+			refs := map[int]string{}
+			for _, c := range client.Customer.Query().AllX(ctx) {
+				refs[c.ID] = *c.ExternalRef
+			}
+			names := map[int]string{}
+			for _, p := range client.Persona.Query().AllX(ctx) {
+				names[p.ID] = p.Name
+			}
+			var got []string
+			replayed := map[string]map[string]bool{}
+			for _, e := range client.CustomerEvent.Query().
+				Where(customerevent.TypeIn(customerevent.TypePERSONA_JOINED, customerevent.TypePERSONA_LEFT)).
+				Order(customerevent.ByID()).AllX(ctx) {
+				ref, name := refs[*e.CustomerID], names[*e.SubjectID]
+				got = append(got, ref+" "+e.Summary)
+				if replayed[ref] == nil {
+					replayed[ref] = map[string]bool{}
+				}
+				if joined := e.Type == customerevent.TypePERSONA_JOINED; replayed[ref][name] == joined {
+					t.Errorf("%s %s while a member: %v", ref, e.Type, replayed[ref][name])
+				} else {
+					replayed[ref][name] = joined
+				}
+			}
+			want := []string{
+				// first import: new customers join
+				"C-1 Joined persona Young", "C-1 Joined persona Finns", "C-3 Joined persona Finns",
+				// second: P-young's new criteria, then the new P-old, on the stored customers
+				"C-2 Joined persona Young", "C-1 Left persona Young", "C-2 Joined persona Old",
+				// then the changed customers under the new criteria
+				"C-1 Joined persona Young", "C-1 Left persona Finns", "C-2 Left persona Young", "C-2 Joined persona Finns",
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("membership events\n%q,\nwant %q", got, want)
+			}
+			today := personas.Today()
+			for _, p := range client.Persona.Query().AllX(ctx) {
+				for _, c := range client.Customer.Query().Where(personas.Predicate(p.Criteria, today)).AllX(ctx) {
+					if !replayed[*c.ExternalRef][p.Name] {
+						t.Errorf("%s is in persona %s, its events say not", *c.ExternalRef, p.Name)
+					}
+					delete(replayed[*c.ExternalRef], p.Name)
+				}
+			}
+			for ref, in := range replayed {
+				for name, member := range in {
+					if member {
+						t.Errorf("events say %s is in persona %s; it is not", ref, name)
+					}
+				}
 			}
 		})
 	}

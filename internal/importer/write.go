@@ -5,6 +5,7 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -17,9 +18,12 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/duplicates"
 	"github.com/c360/c360/internal/fault"
 	"github.com/c360/c360/internal/identities"
+	"github.com/c360/c360/internal/ndjson"
+	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 )
@@ -157,7 +161,82 @@ func (w *txWriter) personas(recs []*personaRec) error {
 	for _, r := range written {
 		bindPersona(rs, &r.Persona, w.now, w.nowArg)
 	}
-	return w.exec(personasTable, rs, nil)
+	if err := w.exec(personasTable, rs, nil); err != nil {
+		return err
+	}
+	return w.personaMembershipEvents(written, existing)
+}
+
+// personaMembershipEvents writes the PERSONA_JOINED/LEFT events of the
+// stored customers that written personas take in or let go, as the API's
+// persona writes do. They are written at once, not with the batch's other
+// events, because they must see the customers before the batch changes
+// them (membershipEvents adds the rest).
+func (w *txWriter) personaMembershipEvents(written []*personaRec, existing map[string]*ent.Persona) error {
+	refs := make([]string, len(written))
+	for i, r := range written {
+		refs[i] = r.ExternalRef
+	}
+	ps, err := w.tx.Persona.Query().Where(persona.ExternalRefIn(refs...)).Order(persona.ByID()).All(w.ctx)
+	if err != nil {
+		return fmt.Errorf("reading the written personas: %w", err)
+	}
+	for _, p := range ps {
+		var old *personas.Criteria
+		if e := existing[*p.ExternalRef]; e != nil {
+			if reflect.DeepEqual(e.Criteria, p.Criteria) {
+				continue
+			}
+			old = &e.Criteria
+		}
+		if err := store.PersonaMembershipEvents(w.ctx, w.tx, p, old, &p.Criteria); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// membershipEvents adds the PERSONA_JOINED/LEFT events of the written
+// customers: byRef holds the stored version of those that existed.
+func (w *txWriter) membershipEvents(written []*customerRec, byRef map[string]*ent.Customer) error {
+	if len(written) == 0 {
+		return nil
+	}
+	ps, err := w.tx.Persona.Query().Order(persona.ByID()).All(w.ctx)
+	if err != nil || len(ps) == 0 {
+		return err
+	}
+	today := personas.Today()
+	for _, r := range written {
+		var before *personas.Profile
+		if c := byRef[r.ExternalRef]; c != nil {
+			p := store.PersonaProfile(c)
+			before = &p
+		}
+		id := w.customers[r.ExternalRef]
+		for _, ch := range store.MembershipChanges(ps, before, profileOf(&r.Customer), today) {
+			w.event(string(ch.Type), id, &ch.Persona.ID, ch.Summary())
+		}
+	}
+	return nil
+}
+
+// profileOf is what persona membership looks at in a customer record.
+func profileOf(r *ndjson.Customer) personas.Profile {
+	p := personas.Profile{Country: r.Country, Kind: personas.Kind(r.Kind)}
+	if r.BirthDate != nil {
+		d := date.Date(*r.BirthDate)
+		p.BirthDate = &d
+	}
+	if r.Gender != nil {
+		g := personas.Gender(*r.Gender)
+		p.Gender = &g
+	}
+	if r.IncomeBand != nil {
+		b := personas.IncomeBand(*r.IncomeBand)
+		p.IncomeBand = &b
+	}
+	return p
 }
 
 func (w *txWriter) customerRecs(recs []*customerRec) error {
@@ -256,6 +335,9 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 	}
 	w.eventsOf(customerevent.TypeCUSTOMER_CREATED, customerEvents("created"), created)
 	w.eventsOf(customerevent.TypeCUSTOMER_UPDATED, customerEvents("updated"), updated)
+	if err := w.membershipEvents(written, byRef); err != nil {
+		return err
+	}
 	return store.SyncProfileIdentities(w.ctx, w.tx, ids)
 }
 

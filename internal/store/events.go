@@ -223,7 +223,7 @@ func personaEvents(ctx context.Context, m *ent.PersonaMutation, v ent.Value, was
 	if p == nil || (old != nil && now != nil && reflect.DeepEqual(*old, *now)) {
 		return nil
 	}
-	return personaMembershipEvents(ctx, m.Client(), p, old, now)
+	return PersonaMembershipEvents(ctx, m.Client(), p, old, now)
 }
 
 // churn is a customer's churnRisk before a write that may move it.

@@ -8,6 +8,7 @@ import (
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/personas"
 )
 
@@ -41,40 +42,67 @@ func membershipEvents(ctx context.Context, client *ent.Client, before, after *en
 	if err != nil {
 		return nil, fmt.Errorf("reading personas: %w", err)
 	}
-	today := personas.Today()
+	var was *personas.Profile
+	if before != nil {
+		p := PersonaProfile(before)
+		was = &p
+	}
 	var events []*ent.CustomerEventCreate
-	for _, p := range ps {
-		was := before != nil && p.Criteria.Matches(PersonaProfile(before), today)
-		is := p.Criteria.Matches(PersonaProfile(after), today)
-		switch {
-		case is && !was:
-			events = append(events, personaEvent(client, customerevent.TypePERSONA_JOINED, after.ID, p, "Joined"))
-		case was && !is:
-			events = append(events, personaEvent(client, customerevent.TypePERSONA_LEFT, after.ID, p, "Left"))
-		}
+	for _, c := range MembershipChanges(ps, was, PersonaProfile(after), personas.Today()) {
+		events = append(events, c.event(client, after.ID))
 	}
 	return events, nil
 }
 
-func personaEvent(client *ent.Client, typ customerevent.Type, customerID int, p *ent.Persona, verb string) *ent.CustomerEventCreate {
-	return client.CustomerEvent.Create().SetType(typ).SetCustomerID(customerID).SetSubjectID(p.ID).
-		SetSummary(verb + " persona " + p.Name)
+// A MembershipChange is a customer joining or leaving a persona.
+type MembershipChange struct {
+	Type    customerevent.Type // PERSONA_JOINED or PERSONA_LEFT
+	Persona *ent.Persona
 }
 
-// personaMembershipEvents appends the events of the customers a persona
+// Summary is the change's event summary.
+func (c MembershipChange) Summary() string {
+	if c.Type == customerevent.TypePERSONA_JOINED {
+		return "Joined persona " + c.Persona.Name
+	}
+	return "Left persona " + c.Persona.Name
+}
+
+func (c MembershipChange) event(client *ent.Client, customerID int) *ent.CustomerEventCreate {
+	return client.CustomerEvent.Create().SetType(c.Type).SetCustomerID(customerID).
+		SetSubjectID(c.Persona.ID).SetSummary(c.Summary())
+}
+
+// MembershipChanges are the personas of ps (in their order) that a customer
+// joins or leaves when its profile goes from before (nil: a new customer) to
+// after: the one rule of the API's writes and the import's.
+func MembershipChanges(ps []*ent.Persona, before *personas.Profile, after personas.Profile, today date.Date) []MembershipChange {
+	var out []MembershipChange
+	for _, p := range ps {
+		was := before != nil && p.Criteria.Matches(*before, today)
+		switch is := p.Criteria.Matches(after, today); {
+		case is && !was:
+			out = append(out, MembershipChange{customerevent.TypePERSONA_JOINED, p})
+		case was && !is:
+			out = append(out, MembershipChange{customerevent.TypePERSONA_LEFT, p})
+		}
+	}
+	return out
+}
+
+// PersonaMembershipEvents appends the events of the customers a persona
 // write moves in or out: those its new criteria take and the old did not
 // (JOINED), and the reverse (LEFT); nil criteria are a persona that did not
 // or does not exist any more. The customers are found by the SQL form of
 // one set of criteria and checked against the other in Go (Matches): a
 // negated SQL predicate would drop customers whose field is NULL. Written
 // in pages, in the write's transaction.
-func personaMembershipEvents(ctx context.Context, client *ent.Client, p *ent.Persona, old, now *personas.Criteria) error {
+func PersonaMembershipEvents(ctx context.Context, client *ent.Client, p *ent.Persona, old, now *personas.Criteria) error {
 	today := personas.Today()
 	for _, d := range []struct {
 		in, out *personas.Criteria
 		typ     customerevent.Type
-		verb    string
-	}{{now, old, customerevent.TypePERSONA_JOINED, "Joined"}, {old, now, customerevent.TypePERSONA_LEFT, "Left"}} {
+	}{{now, old, customerevent.TypePERSONA_JOINED}, {old, now, customerevent.TypePERSONA_LEFT}} {
 		if d.in == nil {
 			continue
 		}
@@ -87,7 +115,7 @@ func personaMembershipEvents(ctx context.Context, client *ent.Client, p *ent.Per
 		var events []*ent.CustomerEventCreate
 		for _, c := range cs {
 			if d.out == nil || !d.out.Matches(PersonaProfile(c), today) {
-				events = append(events, personaEvent(client, d.typ, c.ID, p, d.verb))
+				events = append(events, MembershipChange{d.typ, p}.event(client, c.ID))
 			}
 		}
 		for lo := 0; lo < len(events); lo += 1000 {
