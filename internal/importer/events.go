@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 
@@ -11,18 +12,20 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/activity"
+	"github.com/c360/c360/internal/scores"
+	"github.com/c360/c360/internal/store"
 )
 
 // eventsTable is the customer event log: an import appends the events of a
 // batch in bulk, in the batch's transaction, like its rows.
 var eventsTable = &table{name: customerevent.Table,
 	cols: []string{customerevent.FieldType, customerevent.FieldOccurredAt, customerevent.FieldCustomerID,
-		customerevent.FieldSubjectID, customerevent.FieldSummary}}
+		customerevent.FieldSubjectID, customerevent.FieldSummary, customerevent.FieldChanges}}
 
 // event adds an event of the batch, written by writeEvents at its end
 // (store.EventHook words those of the API). Summaries are concatenated: fmt
 // took a tenth of an import's time.
-func (w *txWriter) event(typ string, customerID int, subject *int, summary string) {
+func (w *txWriter) event(typ string, customerID int, subject *int, summary string, changes []activity.FieldChange) error {
 	if w.events == nil {
 		w.events = w.newRows(256, len(eventsTable.cols))
 	}
@@ -32,6 +35,64 @@ func (w *txWriter) event(typ string, customerID int, subject *int, summary strin
 	w.events.arg(int64(customerID))
 	w.events.arg(optInt(subject))
 	w.events.arg(summary)
+	if changes == nil {
+		w.events.arg(nil)
+		return nil
+	}
+	b, err := json.Marshal(changes) // as ent stores a JSON field
+	w.events.arg(b)
+	return err
+}
+
+// churnBefore computes the churnRisk, before the batch writes their orders
+// and feedback, of the customers that refs name and that existed before
+// this import. Those it created started as prospects (churnRisk 90, from
+// which no write crosses scores.ChurnRiskHigh) in this import, and how
+// their history is cut into batches is no change to judge: a first load
+// computes nothing here.
+func (w *txWriter) churnBefore(refs []string) (map[int]int, error) {
+	seen := make(map[int]bool)
+	var ids []int
+	for _, ref := range refs {
+		id, ok := w.customerID(ref)
+		if _, before := w.l.created[id]; ok && !before && !w.created[id] && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return scores.ChurnRisks(w.ctx, w.tx, ids)
+}
+
+// churnSignals adds the SIGNAL_CHURN_RISK_HIGH events of the customers whose
+// churnRisk the batch took from below scores.ChurnRiskHigh to it or above,
+// as the API's order and feedback writes do.
+func (w *txWriter) churnSignals(before map[int]int) error {
+	var ids []int
+	for id, risk := range before {
+		if risk < scores.ChurnRiskHigh {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	after, err := scores.ChurnRisks(w.ctx, w.tx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if after[id] >= scores.ChurnRiskHigh {
+			summary, changes := store.ChurnSignal(before[id], after[id])
+			if err := w.event(string(customerevent.TypeSIGNAL_CHURN_RISK_HIGH), id, nil, summary+" (import)", changes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // seal closes the run of events added by event, so that those added next

@@ -985,3 +985,64 @@ func TestImportWritesPersonaMembershipEvents(t *testing.T) {
 		})
 	}
 }
+
+// Issue 12, event log: "SIGNAL_CHURN_RISK_HIGH (churnRisk crossing a
+// documented threshold)" after an import's writes too, judged on the batch
+// as the API judges a write: from below 70 before it to 70 or above after.
+// An order status change is an ORDER_STATUS_CHANGED with its field change.
+func TestImportSignalsChurnRiskHigh(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := openDB(t, be.URL(t))
+			dir := t.TempDir()
+			ago := func(days int) string {
+				return time.Now().UTC().AddDate(0, 0, -days).Format(time.RFC3339)
+			}
+			ord := func(ref, customer, status string, days int) string {
+				return fmt.Sprintf(`{"externalRef":%q,"customerRef":%q,"status":%q,"channel":"WEB","currency":"EUR","placedAt":%q,"items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"10.00"}]}`,
+					ref, customer, status, ago(days))
+			}
+			customers := `{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino"}
+{"externalRef":"C-2","kind":"INDIVIDUAL","name":"Boris"}`
+			writeFiles(t, dir, map[string]string{
+				ndjson.CustomersFile: customers,
+				// C-1 buys every 195 days, last 10 days ago: churnRisk 10.
+				ndjson.OrdersFile: strings.Join([]string{ord("O-1", "C-1", "PAID", 400), ord("O-2", "C-1", "PAID", 20),
+					ord("O-3", "C-1", "PAID", 10), ord("O-4", "C-2", "PAID", 30), ord("O-5", "C-2", "PAID", 5)}, "\n"),
+			})
+			if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{}); err != nil || sum.Rejected != 0 {
+				t.Fatalf("first import: %s %v, %v", sum, sum.Rejections, err)
+			}
+			writeFiles(t, dir, map[string]string{
+				ndjson.CustomersFile: customers + "\n" + `{"externalRef":"C-3","kind":"INDIVIDUAL","name":"Carla"}`,
+				// C-1's recent orders are cancelled: one order 400 days ago,
+				// churnRisk 90. C-2 stays a regular buyer; C-3, new, has
+				// only an old order (90, but a prospect's 90 before it).
+				ndjson.OrdersFile: strings.Join([]string{ord("O-1", "C-1", "PAID", 400), ord("O-2", "C-1", "CANCELLED", 20),
+					ord("O-3", "C-1", "CANCELLED", 10), ord("O-6", "C-2", "PAID", 1), ord("O-7", "C-3", "PAID", 500)}, "\n"),
+				ndjson.FeedbackFile: `{"externalRef":"F-1","customerRef":"C-2","kind":"NPS","channel":"EMAIL","score":10,"submittedAt":"` + ago(1) + `"}`,
+			})
+			if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{BatchSize: 4}); err != nil || sum.Rejected != 0 {
+				t.Fatalf("second import: %s %v, %v", sum, sum.Rejections, err)
+			}
+			c1 := db.Client.Customer.Query().Where(customer.ExternalRef("C-1")).OnlyX(ctx)
+			var got []string
+			for _, e := range db.Client.CustomerEvent.Query().Where(customerevent.TypeIn(
+				customerevent.TypeSIGNAL_CHURN_RISK_HIGH, customerevent.TypeORDER_STATUS_CHANGED)).Order(customerevent.ByID()).AllX(ctx) {
+				if *e.CustomerID != c1.ID {
+					t.Errorf("%s of customer %d, want C-1's (%d)", e.Summary, *e.CustomerID, c1.ID)
+				}
+				got = append(got, fmt.Sprintf("%s %s %s→%s", e.Type, e.Summary, *e.Changes[0].From, *e.Changes[0].To))
+			}
+			want := []string{
+				"ORDER_STATUS_CHANGED Order O-2: PAID → CANCELLED (import) PAID→CANCELLED",
+				"ORDER_STATUS_CHANGED Order O-3: PAID → CANCELLED (import) PAID→CANCELLED",
+				"SIGNAL_CHURN_RISK_HIGH Churn risk high: 10 → 90 (import) 10→90",
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("events\n%q,\nwant %q", got, want)
+			}
+		})
+	}
+}

@@ -78,6 +78,10 @@ type Loader struct {
 	// by this import to its id (committed rows only). It grows with the number
 	// of customers; orders and feedback are not remembered across batches.
 	customerIDs map[string]int
+	// created holds the customers this import created (committed rows):
+	// their history arriving over several batches changes no customer that
+	// existed, and gives no SIGNAL_CHURN_RISK_HIGH (churnBefore).
+	created map[int]struct{}
 }
 
 // batch holds the records of the next transaction.
@@ -120,6 +124,7 @@ func NewLoader(ctx context.Context, db *database.DB, opts Options) *Loader {
 		onReject:    opts.OnReject,
 		after:       opts.AfterCommit,
 		customerIDs: make(map[string]int),
+		created:     make(map[int]struct{}),
 		b:           newBatch(),
 	}
 }
@@ -428,7 +433,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	now := time.Now().UTC()
 	w := &txWriter{ctx: l.ctx, conn: conn, l: l, now: now, nowArg: now,
 		tx:        ent.NewClient(ent.Driver(entsql.NewDriver(l.db.Dialect, entsql.Conn{ExecQuerier: sqlTx}))),
-		customers: make(map[string]int), orders: make(map[string]orderInfo)}
+		customers: make(map[string]int), orders: make(map[string]orderInfo), created: make(map[int]bool)}
 	defer w.release()
 	if err := w.write(b); err != nil {
 		_ = sqlTx.Rollback()
@@ -439,6 +444,9 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	}
 	for ref, id := range w.customers {
 		l.customerIDs[ref] = id
+	}
+	for id := range w.created {
+		l.created[id] = struct{}{}
 	}
 	*rejects = append(*rejects, w.rejects...)
 	return w.imported, nil

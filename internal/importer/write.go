@@ -18,6 +18,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/internal/activity"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/duplicates"
 	"github.com/c360/c360/internal/fault"
@@ -61,6 +62,7 @@ type txWriter struct {
 	used       []*rows              // argument buffers to release
 	events     *rows                // the batch's events (events.go)
 	bulkEvents []bulkEvents         // and those made from its rows
+	created    map[int]bool         // customers the batch created
 }
 
 func (w *txWriter) reject(src source, field, format string, args ...any) {
@@ -85,10 +87,17 @@ func (w *txWriter) write(b *batch) error {
 	if err := w.resolveCustomers(refs); err != nil {
 		return err
 	}
+	churn, err := w.churnBefore(refs)
+	if err != nil {
+		return err
+	}
 	if err := w.orderRecs(b.orders); err != nil {
 		return err
 	}
 	if err := w.feedbackRecs(b.feedback); err != nil {
+		return err
+	}
+	if err := w.churnSignals(churn); err != nil {
 		return err
 	}
 	return w.writeEvents()
@@ -215,7 +224,9 @@ func (w *txWriter) membershipEvents(written []*customerRec, byRef map[string]*en
 		}
 		id := w.customers[r.ExternalRef]
 		for _, ch := range store.MembershipChanges(ps, before, profileOf(&r.Customer), today) {
-			w.event(string(ch.Type), id, &ch.Persona.ID, ch.Summary())
+			if err := w.event(string(ch.Type), id, &ch.Persona.ID, ch.Summary(), nil); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -329,6 +340,7 @@ func (w *txWriter) customerRecs(recs []*customerRec) error {
 		ids[i] = w.customers[r.ExternalRef]
 		if byRef[r.ExternalRef] == nil {
 			created = append(created, ids[i])
+			w.created[ids[i]] = true
 		} else {
 			updated = append(updated, ids[i])
 		}
@@ -603,8 +615,13 @@ func (w *txWriter) storedOrders(recs []*orderRec, inserted map[string]int, refs 
 		}
 		if st := order.Status(stringOr(r.Status, string(order.DefaultStatus))); status[r.ExternalRef] != st {
 			updates[st] = append(updates[st], o.id)
-			w.event(string(customerevent.TypeORDER_STATUS_CHANGED), o.customerID, &o.id,
-				"Order "+r.ExternalRef+": "+string(status[r.ExternalRef])+" → "+string(st)+" (import)")
+			from, to := string(status[r.ExternalRef]), string(st)
+			err := w.event(string(customerevent.TypeORDER_STATUS_CHANGED), o.customerID, &o.id,
+				"Order "+r.ExternalRef+": "+from+" → "+to+" (import)",
+				[]activity.FieldChange{{Field: "status", From: &from, To: &to}})
+			if err != nil {
+				return err
+			}
 		}
 		w.imported++
 	}

@@ -97,26 +97,64 @@ var revenueStatuses = []any{order.StatusPAID.String(), order.StatusFULFILLED.Str
 // write that takes it there is the SIGNAL_CHURN_RISK_HIGH event.
 const ChurnRiskHigh = 70
 
-// ChurnRisk computes a customer's churnRisk today through client (a
-// transaction's, to see its own writes), bypassing the cache.
-func ChurnRisk(ctx context.Context, client *ent.Client, id int) (int, error) {
-	m, err := computeCustomers(ctx, client, client.Dialect(), []int{id}, today())
-	if err != nil {
-		return 0, err
+// ChurnRisks computes the churnRisk today of customers through client (a
+// transaction's, to see its own writes), bypassing the cache: the revenue
+// orders and the latest NPS answer, two statements per chunk of ids.
+func ChurnRisks(ctx context.Context, client *ent.Client, ids []int) (map[int]int, error) {
+	risks := make(map[int]int, len(ids))
+	for lo := 0; lo < len(ids); lo += maxIDs {
+		chunk := ids[lo:min(lo+maxIDs, len(ids))]
+		out := newCustomers(chunk)
+		if err := customerOrders(ctx, client, chunk, out); err != nil {
+			return nil, err
+		}
+		if err := customerLatestNps(ctx, client, client.Dialect(), chunk, out); err != nil {
+			return nil, err
+		}
+		for id, c := range out {
+			c.derive(today())
+			risks[id] = c.ChurnRisk
+		}
 	}
-	return m[id].ChurnRisk, nil
+	return risks, nil
+}
+
+// maxIDs bounds the ids bound in one statement (SQLite allows 32,766
+// parameters, PostgreSQL 65,535).
+const maxIDs = 10000
+
+func newCustomers(ids []int) map[int]*Customer {
+	out := make(map[int]*Customer, len(ids))
+	for _, id := range ids {
+		out[id] = &Customer{}
+	}
+	return out
 }
 
 // computeCustomers runs three aggregate queries for any number of customers:
 // revenue orders, feedback counts with CSAT sums, and the latest NPS answer.
 func computeCustomers(ctx context.Context, client *ent.Client, d string, ids []int, today date.Date) (map[int]*Customer, error) {
-	out := make(map[int]*Customer, len(ids))
-	for _, id := range ids {
-		out[id] = &Customer{}
-	}
+	out := newCustomers(ids)
 	if len(ids) == 0 {
 		return out, nil
 	}
+	if err := customerOrders(ctx, client, ids, out); err != nil {
+		return nil, err
+	}
+	if err := customerFeedback(ctx, client, ids, out); err != nil {
+		return nil, err
+	}
+	if err := customerLatestNps(ctx, client, d, ids, out); err != nil {
+		return nil, err
+	}
+	for _, c := range out {
+		c.derive(today)
+	}
+	return out, nil
+}
+
+// customerOrders sets the revenue order aggregates of the customers of out.
+func customerOrders(ctx context.Context, client *ent.Client, ids []int, out map[int]*Customer) error {
 	var orders []struct {
 		CustomerID int   `sql:"customer_id"`
 		N          int   `sql:"n"`
@@ -136,26 +174,32 @@ func computeCustomers(ctx context.Context, client *ent.Client, d string, ids []i
 			).GroupBy(s.C(order.FieldCustomerID))
 		}).Scan(ctx, &orders)
 	if err != nil {
-		return nil, fmt.Errorf("customer order aggregates: %w", err)
+		return fmt.Errorf("customer order aggregates: %w", err)
 	}
 	for _, r := range orders {
 		c := out[r.CustomerID]
 		c.OrderCount = r.N
 		c.LifetimeValue = money.Cents(r.Sum)
 		if c.FirstOrderAt, err = asTime(r.First); err != nil {
-			return nil, err
+			return err
 		}
 		if c.LastOrderAt, err = asTime(r.Last); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	return nil
+}
+
+// customerFeedback sets the feedback counts and CSAT mean of the customers
+// of out.
+func customerFeedback(ctx context.Context, client *ent.Client, ids []int, out map[int]*Customer) error {
 	var fb []struct {
 		CustomerID int   `sql:"customer_id"`
 		N          int   `sql:"n"`
 		CsatN      int64 `sql:"csat_n"`
 		CsatSum    int64 `sql:"csat_sum"`
 	}
-	err = client.Feedback.Query().
+	err := client.Feedback.Query().
 		Where(feedback.CustomerIDIn(ids...)).
 		Modify(func(s *sql.Selector) {
 			csat := "CASE WHEN " + s.C(feedback.FieldKind) + " = 'CSAT' THEN "
@@ -167,7 +211,7 @@ func computeCustomers(ctx context.Context, client *ent.Client, d string, ids []i
 			).GroupBy(s.C(feedback.FieldCustomerID))
 		}).Scan(ctx, &fb)
 	if err != nil {
-		return nil, fmt.Errorf("customer feedback aggregates: %w", err)
+		return fmt.Errorf("customer feedback aggregates: %w", err)
 	}
 	for _, r := range fb {
 		c := out[r.CustomerID]
@@ -176,11 +220,16 @@ func computeCustomers(ctx context.Context, client *ent.Client, d string, ids []i
 			c.AverageCsat = ratio(r.CsatSum, r.CsatN, 2)
 		}
 	}
+	return nil
+}
+
+// customerLatestNps sets the latest NPS answer of the customers of out.
+func customerLatestNps(ctx context.Context, client *ent.Client, d string, ids []int, out map[int]*Customer) error {
 	latest, err := latestNps(ctx, client, d, func(s *sql.Selector) {
 		s.Where(sql.InInts(s.C(feedback.FieldCustomerID), ids...))
 	}, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for id, score := range latest {
 		c := out[id]
@@ -188,10 +237,7 @@ func computeCustomers(ctx context.Context, client *ent.Client, d string, ids []i
 		cat := CategoryOf(score)
 		c.NpsCategory = &cat
 	}
-	for _, c := range out {
-		c.derive(today)
-	}
-	return out, nil
+	return nil
 }
 
 // latestNps returns each customer's latest NPS score (greatest submittedAt;

@@ -254,20 +254,30 @@ func churnBefore(ctx context.Context, m ent.Mutation) (churn, error) {
 	if id == 0 {
 		return churn{}, nil
 	}
-	risk, err := scores.ChurnRisk(ctx, clientOf(m), id)
-	return churn{customer: id, before: risk}, err
+	risks, err := scores.ChurnRisks(ctx, clientOf(m), []int{id})
+	return churn{customer: id, before: risks[id]}, err
 }
 
 // churnSignal is SIGNAL_CHURN_RISK_HIGH when the write took the customer's
 // churnRisk from below scores.ChurnRiskHigh to it or above.
 func churnSignal(ctx context.Context, client *ent.Client, c churn) ([]*ent.CustomerEventCreate, error) {
-	after, err := scores.ChurnRisk(ctx, client, c.customer)
-	if err != nil || c.before >= scores.ChurnRiskHigh || after < scores.ChurnRiskHigh {
+	if c.before >= scores.ChurnRiskHigh {
+		return nil, nil // no crossing, whatever the write did
+	}
+	risks, err := scores.ChurnRisks(ctx, client, []int{c.customer})
+	if err != nil || risks[c.customer] < scores.ChurnRiskHigh {
 		return nil, err
 	}
+	summary, changes := ChurnSignal(c.before, risks[c.customer])
 	return []*ent.CustomerEventCreate{client.CustomerEvent.Create().SetType(customerevent.TypeSIGNAL_CHURN_RISK_HIGH).
-		SetCustomerID(c.customer).SetSummary(fmt.Sprintf("Churn risk high: %d → %d", c.before, after)).
-		SetChanges([]activity.FieldChange{{Field: "churnRisk", From: ptrText(c.before), To: ptrText(after)}})}, nil
+		SetCustomerID(c.customer).SetSummary(summary).SetChanges(changes)}, nil
+}
+
+// ChurnSignal is the summary and the field changes of a
+// SIGNAL_CHURN_RISK_HIGH event from churnRisk before to after.
+func ChurnSignal(before, after int) (string, []activity.FieldChange) {
+	return fmt.Sprintf("Churn risk high: %d → %d", before, after),
+		[]activity.FieldChange{{Field: "churnRisk", From: ptrText(before), To: ptrText(after)}}
 }
 
 func ptrText(n int) *string {
