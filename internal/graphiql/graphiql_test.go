@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -205,5 +206,27 @@ func TestOtherPathsAreNotFound(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST /: %d", resp.StatusCode)
+	}
+}
+
+// Issue 12, "README: how to subscribe (a GraphiQL tab ...)": the page's
+// fetcher streams a subscription over Server-Sent Events (web/main.js; the
+// committed bundle must be built from it), and the tab is an example.
+func TestSubscriptionTabStreamsOverServerSentEvents(t *testing.T) {
+	assets, err := fs.Glob(dist, "dist/assets/index-*.js")
+	if err != nil || len(assets) != 1 {
+		t.Fatalf("bundles %v (%v); run make graphiql", assets, err)
+	}
+	b, _ := dist.ReadFile(assets[0])
+	if !strings.Contains(string(b), "text/event-stream") {
+		t.Errorf("%s does not ask for text/event-stream: the page runs subscriptions as one POST; run make graphiql", assets[0])
+	}
+	tabs, err := Examples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscription := regexp.MustCompile(`(?m)^subscription\b`)
+	if !slices.ContainsFunc(tabs, func(e Example) bool { return subscription.MatchString(e.Query) }) {
+		t.Error("no example tab is a subscription")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -16,7 +17,10 @@ import (
 
 // readmeExample is one ```graphql block of the README with the ```json block
 // right after it ("" when there is none).
-type readmeExample struct{ name, query, variables string }
+type readmeExample struct {
+	name, query, variables string
+	subscription           bool // run over Server-Sent Events, as GraphiQL does
+}
 
 var fence = regexp.MustCompile("(?s)```graphql\n(.*?)```\n(?:\\s*```json\n(.*?)```\n)?")
 
@@ -60,6 +64,7 @@ func TestREADMEExamplesRunAsWritten(t *testing.T) {
 			continue
 		}
 		e.name = doc.Operations[0].Name
+		e.subscription = doc.Operations[0].Operation == ast.Subscription
 	}
 	if t.Failed() {
 		return
@@ -75,7 +80,12 @@ func TestREADMEExamplesRunAsWritten(t *testing.T) {
 					t.Fatalf("variables are not JSON: %v\n%s", err, e.variables)
 				}
 			}
-			r := a.do(e.query, vars)
+			var r result
+			if e.subscription {
+				r = firstMessage(t, a, e.query, vars)
+			} else {
+				r = a.do(e.query, vars)
+			}
 			if len(r.Errors) > 0 || r.status != 200 {
 				t.Errorf("%s answered (%d) %s", e.name, r.status, r.raw)
 				continue
@@ -104,4 +114,24 @@ func TestREADMEExamplesRunAsWritten(t *testing.T) {
 			}
 		}
 	})
+}
+
+// firstMessage subscribes over Server-Sent Events and returns the first
+// message, as GraphiQL shows it.
+func firstMessage(t *testing.T, a *api, query string, vars map[string]any) result {
+	t.Helper()
+	messages, cancel := sseMessages(t, a, "", query, vars)
+	defer cancel()
+	select {
+	case data, ok := <-messages:
+		var r result
+		if !ok || json.Unmarshal([]byte(data), &r) != nil {
+			t.Fatalf("subscription ended or sent %q", data)
+		}
+		r.status, r.raw = 200, data
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10 s")
+	}
+	return result{}
 }

@@ -22,8 +22,31 @@ type liveEvent struct{ ID, Type, Summary string }
 // the returned cancel.
 func sse(t *testing.T, a *api, key string, vars map[string]any) (<-chan liveEvent, context.CancelFunc) {
 	t.Helper()
+	messages, cancel := sseMessages(t, a, key, eventsSubscription, vars)
+	out := make(chan liveEvent, 16)
+	go func() {
+		defer close(out)
+		for data := range messages {
+			var msg struct {
+				Data   struct{ CustomerEvents liveEvent }
+				Errors []any
+			}
+			if json.Unmarshal([]byte(data), &msg) != nil || len(msg.Errors) > 0 {
+				t.Errorf("SSE message %s", data)
+				return
+			}
+			out <- msg.Data.CustomerEvents
+		}
+	}()
+	return out, cancel
+}
+
+// sseMessages subscribes to query over Server-Sent Events; the data of each
+// message arrives on the channel until the returned cancel.
+func sseMessages(t *testing.T, a *api, key, query string, vars map[string]any) (<-chan string, context.CancelFunc) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	body, _ := json.Marshal(map[string]any{"query": eventsSubscription, "variables": vars})
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(ctx, "POST", a.url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
@@ -39,25 +62,15 @@ func sse(t *testing.T, a *api, key string, vars map[string]any) (<-chan liveEven
 		cancel()
 		t.Fatalf("subscribing over SSE: %d %s", resp.StatusCode, ct)
 	}
-	out := make(chan liveEvent, 16)
+	out := make(chan string, 16)
 	go func() {
 		defer close(out)
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
-			data, ok := strings.CutPrefix(sc.Text(), "data: ")
-			if !ok {
-				continue
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				out <- data
 			}
-			var msg struct {
-				Data   struct{ CustomerEvents liveEvent }
-				Errors []any
-			}
-			if json.Unmarshal([]byte(data), &msg) != nil || len(msg.Errors) > 0 {
-				t.Errorf("SSE message %s", data)
-				return
-			}
-			out <- msg.Data.CustomerEvents
 		}
 	}()
 	return out, cancel
