@@ -129,8 +129,8 @@ func (r *personaResolver) Customers(ctx context.Context, obj *ent.Persona, after
 }
 
 // Scores is the resolver for the scores field.
-func (r *personaResolver) Scores(ctx context.Context, obj *ent.Persona, since *time.Time) (*scores.Segment, error) {
-	return r.Aggregates.Segment(ctx, &obj.ID, since)
+func (r *personaResolver) Scores(ctx context.Context, obj *ent.Persona, since *time.Time, until *time.Time) (*scores.Segment, error) {
+	return r.Aggregates.Segment(ctx, &obj.ID, scores.Window{Since: since, Until: until})
 }
 
 // Customer is the resolver for the customer field.
@@ -164,8 +164,13 @@ func (r *queryResolver) Events(ctx context.Context, after *entgql.Cursor[int], f
 }
 
 // Insights is the resolver for the insights field.
-func (r *queryResolver) Insights(ctx context.Context, personaID *int, since *time.Time) (*scores.Segment, error) {
-	return r.Aggregates.Segment(ctx, personaID, since)
+func (r *queryResolver) Insights(ctx context.Context, personaID *int, since *time.Time, until *time.Time) (*scores.Segment, error) {
+	return r.Aggregates.Segment(ctx, personaID, scores.Window{Since: since, Until: until})
+}
+
+// InsightsSeries is the resolver for the insightsSeries field.
+func (r *queryResolver) InsightsSeries(ctx context.Context, interval scores.Interval, since time.Time, until *time.Time, personaID *int) ([]*scores.Point, error) {
+	return r.Aggregates.Series(ctx, interval, personaID, since, until)
 }
 
 // CustomerEvents is the resolver for the customerEvents field.

@@ -192,6 +192,12 @@ type ComplexityRoot struct {
 		Verified  func(childComplexity int) int
 	}
 
+	InsightsPoint struct {
+		End    func(childComplexity int) int
+		Scores func(childComplexity int) int
+		Start  func(childComplexity int) int
+	}
+
 	MatchReason struct {
 		Detail func(childComplexity int) int
 		Rule   func(childComplexity int) int
@@ -280,7 +286,7 @@ type ComplexityRoot struct {
 		ExternalRef func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Name        func(childComplexity int) int
-		Scores      func(childComplexity int, since *time.Time) int
+		Scores      func(childComplexity int, since *time.Time, until *time.Time) int
 		UpdatedAt   func(childComplexity int) int
 	}
 
@@ -310,7 +316,8 @@ type ComplexityRoot struct {
 		DuplicateCandidates func(childComplexity int, customerID *int, minScore *float64, first *int, after *entgql.Cursor[int]) int
 		Events              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, types []customerevent.Type, since *time.Time, customerID *int) int
 		Feedbacks           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
-		Insights            func(childComplexity int, personaID *int, since *time.Time) int
+		Insights            func(childComplexity int, personaID *int, since *time.Time, until *time.Time) int
+		InsightsSeries      func(childComplexity int, interval scores.Interval, since time.Time, until *time.Time, personaID *int) int
 		Node                func(childComplexity int, id int) int
 		Nodes               func(childComplexity int, ids []int) int
 		Orders              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
@@ -424,7 +431,7 @@ type OrderResolver interface {
 }
 type PersonaResolver interface {
 	Customers(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error)
-	Scores(ctx context.Context, obj *ent.Persona, since *time.Time) (*scores.Segment, error)
+	Scores(ctx context.Context, obj *ent.Persona, since *time.Time, until *time.Time) (*scores.Segment, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -437,7 +444,8 @@ type QueryResolver interface {
 	Customer(ctx context.Context, id *int, externalRef *string, email *string, identity *IdentityLookupInput) (*ent.Customer, error)
 	DuplicateCandidates(ctx context.Context, customerID *int, minScore *float64, first *int, after *entgql.Cursor[int]) (*DuplicateCandidateConnection, error)
 	Events(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, types []customerevent.Type, since *time.Time, customerID *int) (*ent.CustomerEventConnection, error)
-	Insights(ctx context.Context, personaID *int, since *time.Time) (*scores.Segment, error)
+	Insights(ctx context.Context, personaID *int, since *time.Time, until *time.Time) (*scores.Segment, error)
+	InsightsSeries(ctx context.Context, interval scores.Interval, since time.Time, until *time.Time, personaID *int) ([]*scores.Point, error)
 }
 type SubscriptionResolver interface {
 	CustomerEvents(ctx context.Context, customerID *int, types []customerevent.Type, afterEventID *int) (<-chan *ent.CustomerEvent, error)
@@ -1028,6 +1036,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Identity.Verified(childComplexity), true
 
+	case "InsightsPoint.end":
+		if e.ComplexityRoot.InsightsPoint.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsPoint.End(childComplexity), true
+	case "InsightsPoint.scores":
+		if e.ComplexityRoot.InsightsPoint.Scores == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsPoint.Scores(childComplexity), true
+	case "InsightsPoint.start":
+		if e.ComplexityRoot.InsightsPoint.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsPoint.Start(childComplexity), true
+
 	case "MatchReason.detail":
 		if e.ComplexityRoot.MatchReason.Detail == nil {
 			break
@@ -1492,7 +1519,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Persona.Scores(childComplexity, args["since"].(*time.Time)), true
+		return e.ComplexityRoot.Persona.Scores(childComplexity, args["since"].(*time.Time), args["until"].(*time.Time)), true
 	case "Persona.updatedAt":
 		if e.ComplexityRoot.Persona.UpdatedAt == nil {
 			break
@@ -1634,7 +1661,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Insights(childComplexity, args["personaID"].(*int), args["since"].(*time.Time)), true
+		return e.ComplexityRoot.Query.Insights(childComplexity, args["personaID"].(*int), args["since"].(*time.Time), args["until"].(*time.Time)), true
+	case "Query.insightsSeries":
+		if e.ComplexityRoot.Query.InsightsSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_insightsSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InsightsSeries(childComplexity, args["interval"].(scores.Interval), args["since"].(time.Time), args["until"].(*time.Time), args["personaID"].(*int)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -2381,13 +2419,35 @@ extend type Customer {
 }
 
 extend type Persona {
-  "Figures of the persona's members; since (inclusive) limits the orders and feedback counted."
-  scores(since: Time): SegmentScores!
+  """
+  Figures of the persona's members over the orders placed and the feedback
+  submitted in [since, until) (either end open when absent).
+  """
+  scores(since: Time, until: Time): SegmentScores!
+}
+
+"The length of the buckets of insightsSeries: calendar weeks (from Monday 00:00), months, quarters or years, in UTC."
+enum SeriesInterval { WEEK MONTH QUARTER YEAR }
+
+"One bucket of insightsSeries: its scores are those of insights(personaID, since: start, until: end)."
+type InsightsPoint {
+  start: Time!
+  end: Time!
+  scores: SegmentScores!
 }
 
 extend type Query {
-  "Figures of a persona's members, or of all customers without personaID."
-  insights(personaID: ID, since: Time): SegmentScores!
+  """
+  Figures of a persona's members, or of all customers without personaID,
+  over the orders placed and the feedback submitted in [since, until).
+  """
+  insights(personaID: ID, since: Time, until: Time): SegmentScores!
+  """
+  The figures per calendar bucket, oldest first: from the bucket that
+  contains since to the last that starts before until (default: now), at
+  most 530 points.
+  """
+  insightsSeries(interval: SeriesInterval!, since: Time!, until: Time, personaID: ID): [InsightsPoint!]!
 }
 
 """
@@ -4279,6 +4339,18 @@ func (ec *executionContext) childFields_Identity(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
 }
 
+func (ec *executionContext) childFields_InsightsPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_InsightsPoint_start(ctx, field)
+	case "end":
+		return ec.fieldContext_InsightsPoint_end(ctx, field)
+	case "scores":
+		return ec.fieldContext_InsightsPoint_scores(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightsPoint", field.Name)
+}
+
 func (ec *executionContext) childFields_MatchReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "rule":
@@ -5238,6 +5310,14 @@ func (ec *executionContext) field_Persona_scores_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["since"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg1
 	return args, nil
 }
 
@@ -5501,6 +5581,44 @@ func (ec *executionContext) field_Query_feedbacks_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_insightsSeries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (scores.Interval, error) {
+			return ec.unmarshalNSeriesInterval2githubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐInterval(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "personaID",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personaID"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_insights_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5520,6 +5638,14 @@ func (ec *executionContext) field_Query_insights_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["since"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg2
 	return args, nil
 }
 
@@ -8322,6 +8448,84 @@ func (ec *executionContext) fieldContext_Identity_customer(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _InsightsPoint_start(ctx context.Context, field graphql.CollectedField, obj *scores.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsPoint_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsPoint_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsPoint", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _InsightsPoint_end(ctx context.Context, field graphql.CollectedField, obj *scores.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsPoint_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsPoint_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsPoint", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _InsightsPoint_scores(ctx context.Context, field graphql.CollectedField, obj *scores.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsPoint_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scores, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *scores.Segment) graphql.Marshaler {
+			return ec.marshalNSegmentScores2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsPoint_scores(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightsPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentScores(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MatchReason_rule(ctx context.Context, field graphql.CollectedField, obj *MatchReason) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10200,7 +10404,7 @@ func (ec *executionContext) _Persona_scores(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Persona().Scores(ctx, obj, fc.Args["since"].(*time.Time))
+			return ec.Resolvers.Persona().Scores(ctx, obj, fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *scores.Segment) graphql.Marshaler {
@@ -10964,7 +11168,7 @@ func (ec *executionContext) _Query_insights(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Insights(ctx, fc.Args["personaID"].(*int), fc.Args["since"].(*time.Time))
+			return ec.Resolvers.Query().Insights(ctx, fc.Args["personaID"].(*int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *scores.Segment) graphql.Marshaler {
@@ -10992,6 +11196,50 @@ func (ec *executionContext) fieldContext_Query_insights(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_insights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_insightsSeries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_insightsSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InsightsSeries(ctx, fc.Args["interval"].(scores.Interval), fc.Args["since"].(time.Time), fc.Args["until"].(*time.Time), fc.Args["personaID"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*scores.Point) graphql.Marshaler {
+			return ec.marshalNInsightsPoint2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_insightsSeries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightsPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_insightsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18987,6 +19235,54 @@ func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var insightsPointImplementors = []string{"InsightsPoint"}
+
+func (ec *executionContext) _InsightsPoint(ctx context.Context, sel ast.SelectionSet, obj *scores.Point) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightsPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightsPoint")
+		case "start":
+			out.Values[i] = ec._InsightsPoint_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._InsightsPoint_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scores":
+			out.Values[i] = ec._InsightsPoint_scores(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var matchReasonImplementors = []string{"MatchReason"}
 
 func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionSet, obj *MatchReason) graphql.Marshaler {
@@ -20269,6 +20565,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_insights(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "insightsSeries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_insightsSeries(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -21897,6 +22215,32 @@ func (ec *executionContext) marshalNIncomeBand2ᚕgithubᚗcomᚋc360ᚋc360ᚋi
 	return ret
 }
 
+func (ec *executionContext) marshalNInsightsPoint2ᚕᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*scores.Point) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightsPoint2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsightsPoint2ᚖgithubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐPoint(ctx context.Context, sel ast.SelectionSet, v *scores.Point) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InsightsPoint(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22200,6 +22544,38 @@ func (ec *executionContext) marshalNSegmentScores2ᚖgithubᚗcomᚋc360ᚋc360�
 	}
 	return ec._SegmentScores(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNSeriesInterval2githubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐInterval(ctx context.Context, v any) (scores.Interval, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNSeriesInterval2githubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐInterval[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSeriesInterval2githubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐInterval(ctx context.Context, sel ast.SelectionSet, v scores.Interval) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNSeriesInterval2githubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐInterval[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNSeriesInterval2githubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐInterval = map[string]scores.Interval{
+		"WEEK":    scores.Week,
+		"MONTH":   scores.Month,
+		"QUARTER": scores.Quarter,
+		"YEAR":    scores.Year,
+	}
+	marshalNSeriesInterval2githubᚗcomᚋc360ᚋc360ᚋinternalᚋscoresᚐInterval = map[scores.Interval]string{
+		scores.Week:    "WEEK",
+		scores.Month:   "MONTH",
+		scores.Quarter: "QUARTER",
+		scores.Year:    "YEAR",
+	}
+)
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)

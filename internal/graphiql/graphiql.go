@@ -6,6 +6,7 @@ package graphiql
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"embed"
 	"encoding/json"
@@ -13,7 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,13 +48,18 @@ type Example struct {
 	Variables string `json:"variables"` // the .json file next to it, "" when there is none
 }
 
-// Examples returns the example operations in file-name order.
+// Examples returns the example operations in the order of their files'
+// numbers (1-customer360 ... 10-new-detractors).
 func Examples() ([]Example, error) {
 	names, err := fs.Glob(examples, "examples/*.graphql")
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
+	number := func(name string) int {
+		n, _ := strconv.Atoi(strings.SplitN(path.Base(name), "-", 2)[0])
+		return n
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(number(a), number(b)) })
 	out := make([]Example, 0, len(names))
 	for _, n := range names {
 		q, err := examples.ReadFile(n)

@@ -19,9 +19,11 @@ const StatsExtension = "QueryCost"
 // The price list of the c360 schema. Lists that are not connections have an
 // estimated length: Order.items 5, Customer.personas 10, any other 10.
 //
-// Aggregates are priced by the work they cause. Persona.scores and
-// Query.insights are segment-wide computations (100-200 ms of database time
-// each on 10,000 customers, cached per persona and since): 20,000 each, so
+// Aggregates are priced by the work they cause. Persona.scores,
+// Query.insights and Query.insightsSeries are segment-wide computations
+// (100-200 ms of database time each on 10,000 customers, the same four
+// statements for a series of any length, cached per persona and window):
+// 20,000 each, so
 // 25 distinct ones fit in MAX_COST 500,000 and 30 aliases with distinct
 // since values are refused. Customer.scores is one customer's figures,
 // batched per response: 10, multiplied by the page size like any field.
@@ -46,7 +48,8 @@ type fieldKey struct{ typ, field string }
 
 var (
 	listSizes  = map[fieldKey]int{{"Order", "items"}: 5, {"Customer", "personas"}: 10}
-	fieldCosts = map[fieldKey]int{{"Persona", "scores"}: 20000, {"Query", "insights"}: 20000, {"Customer", "scores"}: 10}
+	fieldCosts = map[fieldKey]int{{"Persona", "scores"}: 20000, {"Query", "insights"}: 20000,
+		{"Query", "insightsSeries"}: 20000, {"Customer", "scores"}: 10}
 )
 
 // Check checks an operation after validation, in one walk: page sizes,

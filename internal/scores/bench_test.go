@@ -89,7 +89,7 @@ func BenchmarkScores(b *testing.B) {
 			}
 			defer svc.Close()
 			cold := func() { svc.InvalidateAll(ctx) }
-			insights := func() error { _, err := svc.Segment(ctx, nil, nil); return err }
+			insights := func() error { _, err := svc.Segment(ctx, nil, scores.Window{}); return err }
 			list := func() error { _, err := svc.Customers(ctx, ids); return err }
 			b.Run("insights/cold", func(b *testing.B) { run(b, cold, insights) })
 			b.Run("insights/warm", func(b *testing.B) { run(b, nil, insights) })

@@ -95,7 +95,7 @@ func TestAbandonedScoreComputationsStop(t *testing.T) {
 			svc := openService(t, db)
 			base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 			start := time.Now()
-			if _, err := svc.Segment(context.Background(), nil, &base); err != nil {
+			if _, err := svc.Segment(context.Background(), nil, scores.Window{Since: &base}); err != nil {
 				t.Fatal(err)
 			}
 			one := time.Since(start)
@@ -106,7 +106,7 @@ func TestAbandonedScoreComputationsStop(t *testing.T) {
 			const n = 30
 			for i := range n {
 				since := base.Add(time.Duration(i+1) * time.Hour)
-				wg.Go(func() { svc.Segment(ctx, nil, &since) })
+				wg.Go(func() { svc.Segment(ctx, nil, scores.Window{Since: &since}) })
 			}
 			time.Sleep(50 * time.Millisecond)
 			cpu0 := cpuTime()
@@ -187,7 +187,7 @@ func TestSharedScoreComputationSurvivesOneCallerLeaving(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := scores.New(db.Client, db.Dialect, c).Segment(bg, nil, &since)
+			want, err := scores.New(db.Client, db.Dialect, c).Segment(bg, nil, scores.Window{Since: &since})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,10 +201,10 @@ func TestSharedScoreComputationSurvivesOneCallerLeaving(t *testing.T) {
 				got        *scores.Segment
 			)
 			wg.Go(func() {
-				_, errA = svc.Segment(ctxA, nil, &since)
+				_, errA = svc.Segment(ctxA, nil, scores.Window{Since: &since})
 			})
 			time.Sleep(10 * time.Millisecond)
-			wg.Go(func() { got, errB = svc.Segment(bg, nil, &since) })
+			wg.Go(func() { got, errB = svc.Segment(bg, nil, scores.Window{Since: &since}) })
 			time.Sleep(20 * time.Millisecond)
 			cancelled := time.Now()
 			cancelA()
@@ -251,7 +251,7 @@ func TestAbandonedComputationsDoNotFailOthers(t *testing.T) {
 						c = context.Background()
 					}
 					wg.Go(func() {
-						if _, err := svc.Segment(c, nil, &since); err != nil && wanted {
+						if _, err := svc.Segment(c, nil, scores.Window{Since: &since}); err != nil && wanted {
 							mu.Lock()
 							failed = append(failed, err)
 							mu.Unlock()

@@ -227,7 +227,7 @@ func customerFeedback(ctx context.Context, client *ent.Client, ids []int, out ma
 func customerLatestNps(ctx context.Context, client *ent.Client, d string, ids []int, out map[int]*Customer) error {
 	latest, err := latestNps(ctx, client, d, func(s *sql.Selector) {
 		s.Where(sql.InInts(s.C(feedback.FieldCustomerID), ids...))
-	}, nil)
+	})
 	if err != nil {
 		return err
 	}
@@ -240,32 +240,19 @@ func customerLatestNps(ctx context.Context, client *ent.Client, d string, ids []
 	return nil
 }
 
-// latestNps returns each customer's latest NPS score (greatest submittedAt;
-// ties broken by the greater externalRef, then the greater id), among the
-// feedback the filter keeps.
-func latestNps(ctx context.Context, client *ent.Client, d string, filter func(*sql.Selector), since *time.Time) (map[int]int, error) {
+// latestNps returns each customer's latest NPS score among the feedback
+// the filter keeps.
+func latestNps(ctx context.Context, client *ent.Client, d string, filter func(*sql.Selector)) (map[int]int, error) {
 	var rows []struct {
 		CustomerID int `sql:"customer_id"`
 		Score      int `sql:"score"`
-	}
-	ref := "COALESCE(%s, '')"
-	if d == dialect.Postgres {
-		ref = `COALESCE(%s, '') COLLATE "C"` // byte order, as SQLite compares
 	}
 	// The predicates go into the modifier: it wraps the query in a subquery,
 	// and ent applies Where predicates to the outer selector.
 	err := client.Feedback.Query().
 		Modify(func(s *sql.Selector) {
-			s.Where(sql.And(sql.EQ(s.C(feedback.FieldKind), feedback.KindNPS.String()), sql.NotNull(s.C(feedback.FieldScore))))
 			filter(s)
-			if since != nil {
-				s.Where(sql.GTE(s.C(feedback.FieldSubmittedAt), *since))
-			}
-			rn := sql.RowNumber().PartitionBy(s.C(feedback.FieldCustomerID)).
-				OrderExpr(sql.Expr(s.C(feedback.FieldSubmittedAt) + " DESC, " +
-					fmt.Sprintf(ref, s.C(feedback.FieldExternalRef)) + " DESC, " + s.C(feedback.FieldID) + " DESC"))
-			s.Select(s.C(feedback.FieldCustomerID), s.C(feedback.FieldScore)).
-				AppendSelectExprAs(rn, "rn")
+			rankNps(s, d, noBucket)
 			inner := s.Clone()
 			*s = *sql.Dialect(d).Select("customer_id", "score").From(inner.As("latest")).Where(sql.EQ("rn", 1))
 		}).Scan(ctx, &rows)
@@ -279,10 +266,74 @@ func latestNps(ctx context.Context, client *ent.Client, d string, filter func(*s
 	return out, nil
 }
 
-// computeSegment runs the segment aggregates: members, revenue orders per
-// member, latest NPS per member, CSAT answers. criteria nil means all customers.
-func computeSegment(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, since *time.Time, today date.Date) (*Segment, error) {
-	out := &Segment{}
+// rankNps makes s, a selector of feedback, select the NPS answers with
+// their bucket (b), customer_id, score and rank (rn): 1 is the customer's
+// latest in the bucket, the greatest submittedAt, ties broken by the
+// greater externalRef (byte order), then the greater id.
+func rankNps(s *sql.Selector, d, bucket string) {
+	ref := "COALESCE(%s, '')"
+	if d == dialect.Postgres {
+		ref = `COALESCE(%s, '') COLLATE "C"` // byte order, as SQLite compares
+	}
+	s.Where(sql.And(sql.EQ(s.C(feedback.FieldKind), feedback.KindNPS.String()), sql.NotNull(s.C(feedback.FieldScore))))
+	partition := s.C(feedback.FieldCustomerID)
+	if bucket != noBucket {
+		partition = bucket + ", " + partition
+	}
+	rn := sql.RowNumber().PartitionExpr(sql.Expr(partition)).
+		OrderExpr(sql.Expr(s.C(feedback.FieldSubmittedAt) + " DESC, " +
+			fmt.Sprintf(ref, s.C(feedback.FieldExternalRef)) + " DESC, " + s.C(feedback.FieldID) + " DESC"))
+	s.Select(s.C(feedback.FieldCustomerID), s.C(feedback.FieldScore)).
+		AppendSelectExprAs(sql.Expr(bucket), "b").
+		AppendSelectExprAs(rn, "rn")
+}
+
+// bucketBy makes s select its bucket as b and group by it too.
+func bucketBy(s *sql.Selector, bucket string) {
+	s.AppendSelectExprAs(sql.Expr(bucket), "b")
+	if bucket != noBucket { // PostgreSQL refuses to group by a constant
+		s.GroupBy(bucket)
+	}
+}
+
+// computeSegment runs the segment aggregates over a window: members,
+// revenue orders per member, latest NPS per member, CSAT answers. criteria
+// nil means all customers.
+func computeSegment(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, w Window, today date.Date) (*Segment, error) {
+	segs, err := computeSegments(ctx, client, d, criteria, w, "", today)
+	if err != nil {
+		return nil, err
+	}
+	return segs.of(""), nil
+}
+
+// segments are a segment's figures per bucket (bucketSQL's values); a
+// bucket without orders or feedback has none.
+type segments struct {
+	size int
+	by   map[string]*Segment
+}
+
+func (s segments) of(bucket string) *Segment {
+	if seg := s.by[bucket]; seg != nil {
+		return seg
+	}
+	return &Segment{CustomerCount: s.size}
+}
+
+func (s segments) at(bucket string) *Segment {
+	seg := s.by[bucket]
+	if seg == nil {
+		seg = &Segment{CustomerCount: s.size}
+		s.by[bucket] = seg
+	}
+	return seg
+}
+
+// computeSegments runs the segment aggregates over a window, grouped by the
+// buckets of interval i (none: one bucket ""): four statements whatever the
+// number of buckets.
+func computeSegments(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, w Window, i Interval, today date.Date) (segments, error) {
 	members := client.Customer.Query()
 	var inSegment func(s *sql.Selector, column string)
 	if criteria != nil {
@@ -298,93 +349,107 @@ func computeSegment(ctx context.Context, client *ent.Client, d string, criteria 
 	}
 	n, err := members.Count(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("segment size: %w", err)
+		return segments{}, fmt.Errorf("segment size: %w", err)
 	}
-	out.CustomerCount = n
+	out := segments{size: n, by: make(map[string]*Segment)}
 
 	var ord []struct {
-		Buyers    int64 `sql:"buyers"`
-		Repeaters int64 `sql:"repeaters"`
-		Orders    int64 `sql:"orders"`
-		Revenue   int64 `sql:"revenue"`
+		Bucket    string `sql:"b"`
+		Buyers    int64  `sql:"buyers"`
+		Repeaters int64  `sql:"repeaters"`
+		Orders    int64  `sql:"orders"`
+		Revenue   int64  `sql:"revenue"`
 	}
 	err = client.Order.Query().
 		Modify(func(s *sql.Selector) {
 			s.Where(sql.In(s.C(order.FieldStatus), revenueStatuses...))
 			inSegment(s, order.FieldCustomerID)
-			if since != nil {
-				s.Where(sql.GTE(s.C(order.FieldPlacedAt), *since))
-			}
+			w.where(s, order.FieldPlacedAt)
 			s.Select(s.C(order.FieldCustomerID),
 				sql.As(sql.Count("*"), "n"),
 				sql.As("SUM("+s.C(order.FieldTotal)+")", "s"),
 			).GroupBy(s.C(order.FieldCustomerID))
+			bucketBy(s, bucketSQL(d, i, s.C(order.FieldPlacedAt)))
 			per := s.Clone()
-			*s = *sql.Dialect(d).Select(
+			*s = *sql.Dialect(d).Select("b",
 				sql.As(sql.Count("*"), "buyers"),
 				sql.As("COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0)", "repeaters"),
 				sql.As("COALESCE(SUM(n), 0)", "orders"),
 				sql.As("COALESCE(SUM(s), 0)", "revenue"),
-			).From(per.As("per_customer"))
+			).From(per.As("per_customer")).GroupBy("b")
 		}).Scan(ctx, &ord)
 	if err != nil {
-		return nil, fmt.Errorf("segment order aggregates: %w", err)
+		return segments{}, fmt.Errorf("segment order aggregates: %w", err)
 	}
-	if len(ord) == 1 {
-		r := ord[0]
-		out.BuyerCount, out.OrderCount, out.Revenue = int(r.Buyers), int(r.Orders), money.Cents(r.Revenue)
+	for _, r := range ord {
+		seg := out.at(r.Bucket)
+		seg.BuyerCount, seg.OrderCount, seg.Revenue = int(r.Buyers), int(r.Orders), money.Cents(r.Revenue)
 		if r.Orders > 0 {
-			aov := money.DivRound(out.Revenue, r.Orders)
-			out.AverageOrderValue = &aov
+			aov := money.DivRound(seg.Revenue, r.Orders)
+			seg.AverageOrderValue = &aov
 		}
 		if r.Buyers > 0 {
-			out.RepeatPurchaseRate = ratio(r.Repeaters, r.Buyers, 4)
+			seg.RepeatPurchaseRate = ratio(r.Repeaters, r.Buyers, 4)
 		}
 	}
 
-	latest, err := latestNps(ctx, client, d, func(s *sql.Selector) { inSegment(s, feedback.FieldCustomerID) }, since)
+	var nps []struct {
+		Bucket     string `sql:"b"`
+		Promoters  int64  `sql:"promoters"`
+		Passives   int64  `sql:"passives"`
+		Detractors int64  `sql:"detractors"`
+	}
+	err = client.Feedback.Query().
+		Modify(func(s *sql.Selector) {
+			inSegment(s, feedback.FieldCustomerID)
+			w.where(s, feedback.FieldSubmittedAt)
+			rankNps(s, d, bucketSQL(d, i, s.C(feedback.FieldSubmittedAt)))
+			latest := s.Clone()
+			*s = *sql.Dialect(d).Select("b",
+				sql.As("COALESCE(SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END), 0)", "promoters"),
+				sql.As("COALESCE(SUM(CASE WHEN score IN (7, 8) THEN 1 ELSE 0 END), 0)", "passives"),
+				sql.As("COALESCE(SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END), 0)", "detractors"),
+			).From(latest.As("latest")).Where(sql.EQ("rn", 1)).GroupBy("b")
+		}).Scan(ctx, &nps)
 	if err != nil {
-		return nil, err
+		return segments{}, fmt.Errorf("segment NPS aggregates: %w", err)
 	}
-	for _, score := range latest {
-		out.NpsResponses++
-		switch CategoryOf(score) {
-		case Promoter:
-			out.Promoters++
-		case Passive:
-			out.Passives++
-		default:
-			out.Detractors++
+	for _, r := range nps {
+		seg := out.at(r.Bucket)
+		seg.Promoters, seg.Passives, seg.Detractors = int(r.Promoters), int(r.Passives), int(r.Detractors)
+		seg.NpsResponses = seg.Promoters + seg.Passives + seg.Detractors
+		if seg.NpsResponses > 0 {
+			seg.Nps = ratio(100*(r.Promoters-r.Detractors), int64(seg.NpsResponses), 1)
 		}
-	}
-	if out.NpsResponses > 0 {
-		out.Nps = ratio(100*int64(out.Promoters-out.Detractors), int64(out.NpsResponses), 1)
 	}
 
 	var csat []struct {
-		N         int64 `sql:"n"`
-		Sum       int64 `sql:"total"`
-		Satisfied int64 `sql:"satisfied"`
+		Bucket    string `sql:"b"`
+		N         int64  `sql:"n"`
+		Sum       int64  `sql:"total"`
+		Satisfied int64  `sql:"satisfied"`
 	}
 	err = client.Feedback.Query().
 		Where(feedback.KindEQ(feedback.KindCSAT), feedback.ScoreNotNil()).
 		Modify(func(s *sql.Selector) {
 			inSegment(s, feedback.FieldCustomerID)
-			if since != nil {
-				s.Where(sql.GTE(s.C(feedback.FieldSubmittedAt), *since))
-			}
+			w.where(s, feedback.FieldSubmittedAt)
 			s.Select(
 				sql.As(sql.Count("*"), "n"),
 				sql.As("COALESCE(SUM("+s.C(feedback.FieldScore)+"), 0)", "total"),
 				sql.As("COALESCE(SUM(CASE WHEN "+s.C(feedback.FieldScore)+" >= 4 THEN 1 ELSE 0 END), 0)", "satisfied"),
 			)
+			bucketBy(s, bucketSQL(d, i, s.C(feedback.FieldSubmittedAt)))
 		}).Scan(ctx, &csat)
 	if err != nil {
-		return nil, fmt.Errorf("segment CSAT aggregates: %w", err)
+		return segments{}, fmt.Errorf("segment CSAT aggregates: %w", err)
 	}
-	if len(csat) == 1 && csat[0].N > 0 {
-		out.AverageCsat = ratio(csat[0].Sum, csat[0].N, 2)
-		out.CsatSatisfiedShare = ratio(csat[0].Satisfied, csat[0].N, 4)
+	for _, r := range csat {
+		if r.N > 0 {
+			seg := out.at(r.Bucket)
+			seg.AverageCsat = ratio(r.Sum, r.N, 2)
+			seg.CsatSatisfiedShare = ratio(r.Satisfied, r.N, 4)
+		}
 	}
 	return out, nil
 }

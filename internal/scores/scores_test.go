@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,7 +179,7 @@ func member(p *ent.Persona, c *ent.Customer, on time.Time) bool {
 		has(len(cr.Kinds), func(i int) bool { return c.Kind == cr.Kinds[i] })
 }
 
-func refSegment(r raw, in func(*ent.Customer) bool, since *time.Time) scores.Segment {
+func refSegment(r raw, in func(*ent.Customer) bool, w scores.Window) scores.Segment {
 	var s scores.Segment
 	members := map[int]bool{}
 	for _, c := range r.customers {
@@ -187,7 +188,9 @@ func refSegment(r raw, in func(*ent.Customer) bool, since *time.Time) scores.Seg
 			s.CustomerCount++
 		}
 	}
-	after := func(t time.Time) bool { return since == nil || !t.Before(*since) }
+	after := func(t time.Time) bool {
+		return (w.Since == nil || !t.Before(*w.Since)) && (w.Until == nil || t.Before(*w.Until))
+	}
 	perCustomer := map[int]int{}
 	for _, o := range r.orders {
 		if members[o.CustomerID] && revenue(o) && after(o.PlacedAt) {
@@ -369,31 +372,148 @@ func TestScoresMatchReference(t *testing.T) {
 				}
 			}
 			today := time.Now().UTC()
-			sinces := []*time.Time{nil, ptr(today.AddDate(-1, 0, 0)), ptr(today.AddDate(0, -3, 0).Truncate(time.Hour))}
-			for _, since := range sinces {
-				want := refSegment(r, func(*ent.Customer) bool { return true }, since)
+			windows := []scores.Window{{}, {Since: ptr(today.AddDate(-1, 0, 0))},
+				{Since: ptr(today.AddDate(0, -3, 0).Truncate(time.Hour))},
+				{Until: ptr(today.AddDate(0, -6, 0))},
+				{Since: ptr(today.AddDate(-2, 0, 0)), Until: ptr(today.AddDate(-1, 0, 0).Add(12345 * time.Second))}}
+			for _, w := range windows {
+				want := refSegment(r, func(*ent.Customer) bool { return true }, w)
 				for pass := range 2 {
-					got, err := svc.Segment(ctx, nil, since)
+					got, err := svc.Segment(ctx, nil, w)
 					if err != nil {
 						t.Fatal(err)
 					}
 					if diff := diffSegment(got, want); diff != "" {
-						t.Fatalf("insights since %v pass %d:\n%s", since, pass, diff)
+						t.Fatalf("insights %s pass %d:\n%s", showWindow(w), pass, diff)
 					}
 				}
 				for _, p := range r.personas {
-					want := refSegment(r, func(c *ent.Customer) bool { return member(p, c, today) }, since)
-					got, err := svc.Segment(ctx, &p.ID, since)
+					want := refSegment(r, func(c *ent.Customer) bool { return member(p, c, today) }, w)
+					got, err := svc.Segment(ctx, &p.ID, w)
 					if err != nil {
 						t.Fatal(err)
 					}
 					if diff := diffSegment(got, want); diff != "" {
-						t.Fatalf("persona %q since %v:\n%s", p.Name, since, diff)
+						t.Fatalf("persona %q %s:\n%s", p.Name, showWindow(w), diff)
 					}
 				}
 			}
 		})
 	}
+}
+
+func showWindow(w scores.Window) string {
+	show := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.Format(time.RFC3339)
+	}
+	return "[" + show(w.Since) + ", " + show(w.Until) + ")"
+}
+
+// scores.md, "Windows with an end, and series": insightsSeries has calendar
+// buckets in UTC (weeks from Monday 00:00) from the one that contains since
+// to the last that starts before until, oldest first, and each point's
+// scores equal insights(personaID, since: start, until: end), here computed
+// from the raw rows.
+func TestSeriesPointsAreTheWindowsOfTheirBuckets(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			db := openDB(t, d)
+			load(t, db, 300)
+			svc := openService(t, db)
+			r := readAll(t, db.Client)
+			ctx := context.Background()
+			now := time.Now().UTC()
+			p := r.personas[0]
+			for _, c := range []struct {
+				interval    scores.Interval
+				since       time.Time
+				until       *time.Time
+				persona     bool
+				wantAtLeast int
+			}{
+				{scores.Week, now.AddDate(0, 0, -70), nil, false, 10},
+				{scores.Month, now.AddDate(-2, 0, 0), nil, true, 24},
+				{scores.Month, now.AddDate(-3, 0, 0).Add(-time.Hour), ptr(now.AddDate(-1, 0, 0)), false, 24},
+				{scores.Quarter, now.AddDate(-3, 0, 0), nil, false, 12},
+				{scores.Year, now.AddDate(-4, 0, 0), ptr(now), true, 4},
+			} {
+				var personaID *int
+				in := func(*ent.Customer) bool { return true }
+				if c.persona {
+					personaID = &p.ID
+					in = func(cu *ent.Customer) bool { return member(p, cu, now) }
+				}
+				until := now
+				if c.until != nil {
+					until = *c.until
+				}
+				starts := refBuckets(c.interval, c.since, until)
+				if len(starts) < c.wantAtLeast {
+					t.Fatalf("%s from %s: %d buckets by the reference", c.interval, c.since, len(starts))
+				}
+				for pass := range 2 { // cold, then cached
+					got, err := svc.Series(ctx, c.interval, personaID, c.since, c.until)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(got) != len(starts) {
+						t.Fatalf("%s from %s: %d points, want %d", c.interval, c.since, len(got), len(starts))
+					}
+					nonEmpty := 0
+					for j, pt := range got {
+						end := refBucketStart(c.interval, starts[j].AddDate(0, 0, map[scores.Interval]int{scores.Week: 7, scores.Month: 32, scores.Quarter: 93, scores.Year: 366}[c.interval]))
+						if !pt.Start.Equal(starts[j]) || !pt.End.Equal(end) {
+							t.Fatalf("%s point %d: [%s, %s), want [%s, %s)", c.interval, j, pt.Start, pt.End, starts[j], end)
+						}
+						want := refSegment(r, in, scores.Window{Since: &pt.Start, Until: &pt.End})
+						if diff := diffSegment(pt.Scores, want); diff != "" {
+							t.Fatalf("pass %d, %s point [%s, %s):\n%s", pass, c.interval, pt.Start, pt.End, diff)
+						}
+						if want.OrderCount > 0 || want.NpsResponses > 0 {
+							nonEmpty++
+						}
+					}
+					if nonEmpty == 0 {
+						t.Fatalf("%s from %s: every point is empty; the data set should have orders in it", c.interval, c.since)
+					}
+				}
+			}
+			if _, err := svc.Series(ctx, scores.Week, nil, now.AddDate(-11, 0, 0), nil); err == nil || !strings.Contains(err.Error(), "since") {
+				t.Errorf("11 years of weeks: %v, want an error naming since", err)
+			}
+			if _, err := svc.Series(ctx, scores.Month, nil, now, ptr(now.AddDate(0, -1, 0))); err == nil || !strings.Contains(err.Error(), "until") {
+				t.Errorf("until before since: %v, want an error naming until", err)
+			}
+		})
+	}
+}
+
+// refBucketStart finds the start of the bucket containing t by walking back
+// a day at a time (an independent route to the calendar).
+func refBucketStart(i scores.Interval, t time.Time) time.Time {
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	for {
+		switch {
+		case i == scores.Week && day.Weekday() == time.Monday,
+			i == scores.Month && day.Day() == 1,
+			i == scores.Quarter && day.Day() == 1 && day.Month()%3 == 1,
+			i == scores.Year && day.YearDay() == 1:
+			return day
+		}
+		day = day.AddDate(0, 0, -1)
+	}
+}
+
+func refBuckets(i scores.Interval, since, until time.Time) []time.Time {
+	var out []time.Time
+	step := map[scores.Interval]int{scores.Week: 7, scores.Month: 32, scores.Quarter: 93, scores.Year: 366}[i]
+	for b := refBucketStart(i, since.UTC()); b.Before(until); b = refBucketStart(i, b.AddDate(0, 0, step)) {
+		out = append(out, b)
+	}
+	return out
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -410,7 +530,7 @@ func TestConcurrentMissesComputeOnce(t *testing.T) {
 	svc := openService(t, db)
 	ctx := context.Background()
 	counter.Reset()
-	if _, err := svc.Segment(ctx, nil, nil); err != nil {
+	if _, err := svc.Segment(ctx, nil, scores.Window{}); err != nil {
 		t.Fatal(err)
 	}
 	once := counter.Count()
@@ -422,7 +542,7 @@ func TestConcurrentMissesComputeOnce(t *testing.T) {
 	for range n {
 		go func() {
 			<-start
-			s, err := svc.Segment(ctx, nil, nil)
+			s, err := svc.Segment(ctx, nil, scores.Window{})
 			if err != nil {
 				t.Error(err)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/personas"
+	"github.com/c360/c360/internal/validate"
 )
 
 // Scopes of invalidation: one per customer, one for every segment figure.
@@ -41,6 +42,7 @@ type Service struct {
 	cache     *cache.Store
 	customers singleflight.Group[string, map[int]*Customer]
 	segments  singleflight.Group[string, *Segment]
+	series    singleflight.Group[string, []*Point]
 }
 
 var computations = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -185,68 +187,118 @@ func inOrder(ids []int, m map[int]*Customer) []*Customer {
 }
 
 // Segment returns the figures of a persona's members (personaID nil: all
-// customers), counting orders and feedback since the given time when set.
-func (s *Service) Segment(ctx context.Context, personaID *int, since *time.Time) (*Segment, error) {
+// customers), counting the orders and feedback inside the window.
+func (s *Service) Segment(ctx context.Context, personaID *int, w Window) (*Segment, error) {
+	w = w.utc()
+	key := cache.Key("seg", segmentOf(personaID), timeKey(w.Since), timeKey(w.Until), string(today()))
+	return cachedSegment(ctx, s, &s.segments, "segment", key, func(ctx context.Context, client *ent.Client, criteria *personas.Criteria, day date.Date) (*Segment, error) {
+		return computeSegment(ctx, client, s.dialect, criteria, w, day)
+	}, personaID)
+}
+
+// Series returns the figures of a persona's members (personaID nil: all
+// customers) per bucket of interval i: from the bucket that contains since
+// to the last that starts before until (nil: now), each point equal to the
+// Segment of its [start, end). More than MaxSeriesPoints is a
+// validate.Error on since.
+func (s *Service) Series(ctx context.Context, i Interval, personaID *int, since time.Time, until *time.Time) ([]*Point, error) {
+	end := time.Now()
+	if until != nil {
+		end = *until
+	}
+	if !since.Before(end) {
+		return nil, validate.Errorf("until", "must be after since")
+	}
+	starts, last, ok := i.buckets(since, end)
+	if !ok {
+		return nil, validate.Errorf("since", "a %s series has at most %d points; give a later since or a longer interval", strings.ToLower(string(i)), MaxSeriesPoints)
+	}
+	// The points depend on the buckets only, not on the instant of now.
+	w := Window{Since: &starts[0], Until: &last}
+	key := cache.Key("series", string(i), segmentOf(personaID), timeKey(w.Since), timeKey(w.Until), string(today()))
+	return cachedSegment(ctx, s, &s.series, "series", key, func(ctx context.Context, client *ent.Client, criteria *personas.Criteria, day date.Date) ([]*Point, error) {
+		segs, err := computeSegments(ctx, client, s.dialect, criteria, w, i, day)
+		if err != nil {
+			return nil, err
+		}
+		points := make([]*Point, len(starts))
+		for j, b := range starts {
+			points[j] = &Point{Start: b, End: i.next(b), Scores: segs.of(b.Format(bucketKey))}
+		}
+		return points, nil
+	}, personaID)
+}
+
+func segmentOf(personaID *int) string {
+	if personaID == nil {
+		return "all"
+	}
+	return strconv.Itoa(*personaID)
+}
+
+func timeKey(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return strconv.FormatInt(t.UnixNano(), 10)
+}
+
+// cachedSegment serves a segment figure cache-aside under key: computed
+// through the request's transaction when there is one (never cached), else
+// once for all concurrent callers at the same version (group).
+func cachedSegment[V any](ctx context.Context, s *Service, group *singleflight.Group[string, V], kind, key string,
+	compute func(context.Context, *ent.Client, *personas.Criteria, date.Date) (V, error), personaID *int) (V, error) {
 	day := today()
 	client := s.client
 	txClient, tx := inTx(ctx)
 	if tx {
 		client = txClient
 	}
-	compute := func(ctx context.Context) (*Segment, error) {
+	run := func(ctx context.Context) (V, error) {
 		if personaID == nil {
-			return computeSegment(ctx, client, s.dialect, nil, since, day)
+			return compute(ctx, client, nil, day)
 		}
 		p, err := client.Persona.Get(ctx, *personaID)
 		if err != nil {
-			return nil, err
+			var zero V
+			return zero, err
 		}
-		return computeSegment(ctx, client, s.dialect, &p.Criteria, since, day)
+		return compute(ctx, client, &p.Criteria, day)
 	}
 	if tx {
-		return compute(ctx)
+		return run(ctx)
 	}
-	who, window := "all", "-"
-	if personaID != nil {
-		who = strconv.Itoa(*personaID)
+	entry := cache.Entry{Key: key, Scope: segmentsScope}
+	cached := func(vals [][]byte) (V, bool) {
+		var v V
+		return v, vals[0] != nil && json.Unmarshal(vals[0], &v) == nil
 	}
-	if since != nil {
-		window = strconv.FormatInt(since.UTC().UnixNano(), 10)
-	}
-	entry := cache.Entry{Key: cache.Key("seg", who, window, string(day)), Scope: segmentsScope}
 	vals, tags, err := s.cache.Fetch(ctx, []cache.Entry{entry})
 	if err != nil {
-		return compute(ctx)
+		return run(ctx)
 	}
-	if vals[0] != nil {
-		var seg Segment
-		if json.Unmarshal(vals[0], &seg) == nil {
-			return &seg, nil
-		}
+	if v, ok := cached(vals); ok {
+		return v, nil
 	}
 	// The computation's ctx is cancelled when every caller has gone.
-	seg, _, err := s.segments.Do(ctx, entry.Key+"@"+tags[0], func(ctx context.Context) (*Segment, error) {
+	v, _, err := group.Do(ctx, entry.Key+"@"+tags[0], func(ctx context.Context) (V, error) {
 		// A flight that ended between this caller's miss and its Do has
 		// cached the figure: read it rather than compute it again.
-		if vals, _, err := s.cache.Fetch(ctx, []cache.Entry{entry}); err == nil && vals[0] != nil {
-			var seg Segment
-			if json.Unmarshal(vals[0], &seg) == nil {
-				return &seg, nil
+		if vals, _, err := s.cache.Fetch(ctx, []cache.Entry{entry}); err == nil {
+			if v, ok := cached(vals); ok {
+				return v, nil
 			}
 		}
-		seg, err := retryBadConn(ctx, compute)
-		count(ctx, "segment", err)
+		v, err := retryBadConn(ctx, run)
+		count(ctx, kind, err)
 		if err != nil {
-			return nil, err
+			return v, err
 		}
-		b, _ := json.Marshal(seg)
+		b, _ := json.Marshal(v)
 		s.cache.Put(ctx, []cache.Item{{Key: entry.Key, Tag: tags[0], Value: b}})
-		return seg, nil
+		return v, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return seg, nil
+	return v, err
 }
 
 type loaderKey struct{}

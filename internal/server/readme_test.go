@@ -95,8 +95,15 @@ func TestREADMEExamplesRunAsWritten(t *testing.T) {
 				t.Errorf("%s answered no data: %s", e.name, r.raw)
 				continue
 			}
-			// Each root field has something: a customer, an id, a non-empty page.
+			// Each root field has something: a customer, an id, a non-empty
+			// page or list.
 			for field, v := range data {
+				if list, ok := v.([]any); ok {
+					if len(list) == 0 {
+						t.Errorf("%s: %s is empty: %s", e.name, field, r.raw)
+					}
+					continue
+				}
 				obj, _ := v.(map[string]any)
 				if obj == nil {
 					t.Errorf("%s: %s is %v", e.name, field, v)

@@ -1,0 +1,136 @@
+package scores
+
+import (
+	"time"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+)
+
+// A Window is [Since, Until): the orders placed and the feedback submitted
+// in it count (scores.md, "Windows with an end"); a nil end is open.
+type Window struct{ Since, Until *time.Time }
+
+// utc returns the window with its ends in UTC: SQLite compares times as
+// text, stored in UTC.
+func (w Window) utc() Window {
+	out := Window{}
+	if w.Since != nil {
+		t := w.Since.UTC()
+		out.Since = &t
+	}
+	if w.Until != nil {
+		t := w.Until.UTC()
+		out.Until = &t
+	}
+	return out
+}
+
+// where keeps the rows of s whose column is inside the window.
+func (w Window) where(s *sql.Selector, column string) {
+	if w.Since != nil {
+		s.Where(sql.GTE(s.C(column), *w.Since))
+	}
+	if w.Until != nil {
+		s.Where(sql.LT(s.C(column), *w.Until))
+	}
+}
+
+// An Interval is the length of a series' buckets: calendar weeks (from
+// Monday 00:00), months, quarters or years, in UTC.
+type Interval string
+
+// The intervals of insightsSeries.
+const (
+	Week    Interval = "WEEK"
+	Month   Interval = "MONTH"
+	Quarter Interval = "QUARTER"
+	Year    Interval = "YEAR"
+)
+
+// MaxSeriesPoints bounds a series: ten years of weeks.
+const MaxSeriesPoints = 530
+
+// start is the start of the bucket that contains t.
+func (i Interval) start(t time.Time) time.Time {
+	t = t.UTC()
+	y, m, d := t.Date()
+	switch i {
+	case Week:
+		return time.Date(y, m, d-(int(t.Weekday())+6)%7, 0, 0, 0, 0, time.UTC)
+	case Month:
+		return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	case Quarter:
+		return time.Date(y, (m-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC)
+	default:
+		return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+}
+
+// next is the start of the bucket after the one starting at t.
+func (i Interval) next(t time.Time) time.Time {
+	switch i {
+	case Week:
+		return t.AddDate(0, 0, 7)
+	case Month:
+		return t.AddDate(0, 1, 0)
+	case Quarter:
+		return t.AddDate(0, 3, 0)
+	default:
+		return t.AddDate(1, 0, 0)
+	}
+}
+
+// A Point is one bucket of a series and its figures.
+type Point struct {
+	Start, End time.Time
+	Scores     *Segment
+}
+
+// buckets are the starts of the buckets from the one that contains since
+// to the last that starts before until, and the end of that last one; ok
+// is false when there are more than MaxSeriesPoints.
+func (i Interval) buckets(since, until time.Time) (starts []time.Time, end time.Time, ok bool) {
+	for b := i.start(since); b.Before(until); b = i.next(b) {
+		if len(starts) == MaxSeriesPoints {
+			return nil, time.Time{}, false
+		}
+		starts = append(starts, b)
+		end = i.next(b)
+	}
+	return starts, end, true
+}
+
+// bucketKey is the layout of bucketSQL's values.
+const bucketKey = "2006-01-02"
+
+// noBucket is the bucketSQL of no interval: every row in bucket "".
+const noBucket = "''"
+
+// bucketSQL is the SQL of the start of the bucket (bucketKey layout) that
+// contains a timestamp column, in parentheses (ent takes it for an
+// expression, not a column name).
+func bucketSQL(d string, i Interval, column string) string {
+	if i == "" {
+		return noBucket
+	}
+	return "(" + bucketOf(d, i, column) + ")"
+}
+
+func bucketOf(d string, i Interval, column string) string {
+	if d == dialect.Postgres {
+		unit := map[Interval]string{Week: "week", Month: "month", Quarter: "quarter", Year: "year"}[i]
+		return "to_char(date_trunc('" + unit + "', " + column + " AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+	}
+	// SQLite keeps times as text in UTC; its date functions read them.
+	switch i {
+	case Week:
+		return "date(" + column + ", '-6 days', 'weekday 1')" // the Monday on or before
+	case Month:
+		return "strftime('%Y-%m-01', " + column + ")"
+	case Quarter:
+		return "strftime('%Y-', " + column + ") || printf('%02d', (CAST(strftime('%m', " + column + ") AS INTEGER) - 1) / 3 * 3 + 1) || '-01'"
+	default:
+		return "strftime('%Y-01-01', " + column + ")"
+	}
+}
