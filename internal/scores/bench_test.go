@@ -68,7 +68,8 @@ func run(b *testing.B, before func(), f func() error) {
 	b.ReportMetric(float64(d[min(len(d)-1, len(d)*99/100)].Microseconds())/1000, "p99-ms")
 }
 
-// BenchmarkScores: insights and a 100-customer scores list, with the cache
+// BenchmarkScores: insights, a 24-month series and a 100-customer scores
+// list, with the cache
 // cold (invalidated before every call) and warm, in-process and in Redis.
 func BenchmarkScores(b *testing.B) {
 	db := benchDB(b)
@@ -91,8 +92,12 @@ func BenchmarkScores(b *testing.B) {
 			cold := func() { svc.InvalidateAll(ctx) }
 			insights := func() error { _, err := svc.Segment(ctx, nil, scores.Window{}); return err }
 			list := func() error { _, err := svc.Customers(ctx, ids); return err }
+			since := time.Now().UTC().AddDate(-2, 0, 0)
+			series := func() error { _, err := svc.Series(ctx, scores.Month, nil, since, nil); return err }
 			b.Run("insights/cold", func(b *testing.B) { run(b, cold, insights) })
 			b.Run("insights/warm", func(b *testing.B) { run(b, nil, insights) })
+			b.Run("series24months/cold", func(b *testing.B) { run(b, cold, series) })
+			b.Run("series24months/warm", func(b *testing.B) { run(b, nil, series) })
 			b.Run("customers100/cold", func(b *testing.B) { run(b, cold, list) })
 			b.Run("customers100/warm", func(b *testing.B) { run(b, nil, list) })
 		})
