@@ -1,0 +1,170 @@
+package scores_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/money"
+	"github.com/c360/c360/internal/personas"
+	"github.com/c360/c360/internal/scores"
+	"github.com/c360/c360/internal/store"
+)
+
+// Issue 13, point 4: random sequences of writes (orders in any status and
+// later status changes, feedback of every kind with ties on submittedAt,
+// demographic updates, persona edits, merges, erasure) leave every figure
+// equal to a computation from the raw rows: per customer, per persona and
+// global, over windows with and without an end, and per series point; read
+// through the cache after each round of writes.
+func TestRandomWritesLeaveEveryFigureExact(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			db := openDB(t, d)
+			load(t, db, 120)
+			svc := openService(t, db)
+			client := db.Client
+			ctx := context.Background()
+			seed := time.Now().UnixNano()
+			t.Logf("seed %d", seed)
+			rng := rand.New(rand.NewPCG(uint64(seed), 7))
+			now := time.Now().UTC()
+			day := func() time.Time { // in the last three years, on a coarse grid: ties happen
+				return now.AddDate(0, 0, -rng.IntN(1100)).Truncate(24 * time.Hour).Add(time.Duration(rng.IntN(3)) * time.Hour)
+			}
+			pick := func(ids []int) int { return ids[rng.IntN(len(ids))] }
+			statuses := []order.Status{order.StatusPENDING, order.StatusPAID, order.StatusFULFILLED, order.StatusCANCELLED, order.StatusREFUNDED}
+			kinds := []feedback.Kind{feedback.KindNPS, feedback.KindNPS, feedback.KindCSAT, feedback.KindREVIEW, feedback.KindSOCIAL, feedback.KindSUPPORT}
+			done := map[string]int{}
+			for round := range 6 {
+				for range 25 {
+					customers := client.Customer.Query().IDsX(ctx)
+					var err error
+					switch op := rng.IntN(8); op {
+					case 0, 1: // an order in any status
+						at := day()
+						st := statuses[rng.IntN(len(statuses))]
+						_, err = store.CreateOrder(ctx, client, store.NewOrder{CustomerID: pick(customers), Status: &st,
+							Channel: order.ChannelWEB, PlacedAt: &at,
+							Items: []store.Item{{SKU: "S", Name: "N", Quantity: 1 + rng.IntN(3), UnitPrice: money.Cents(100 + rng.IntN(20000))}}}, "EUR")
+						done["order"]++
+					case 2: // a later status change
+						ids := client.Order.Query().IDsX(ctx)
+						err = client.Order.UpdateOneID(pick(ids)).SetStatus(statuses[rng.IntN(len(statuses))]).Exec(ctx)
+						done["status"]++
+					case 3: // feedback of any kind, often on an existing submittedAt
+						in := ent.CreateFeedbackInput{CustomerID: pick(customers), Kind: kinds[rng.IntN(len(kinds))], Channel: feedback.ChannelEMAIL}
+						at := day()
+						if fs := client.Feedback.Query().Where(feedback.CustomerID(in.CustomerID)).AllX(ctx); len(fs) > 0 && rng.IntN(2) == 0 {
+							at = fs[rng.IntN(len(fs))].SubmittedAt // a tie
+						}
+						in.SubmittedAt = &at
+						if rng.IntN(3) > 0 {
+							ref := "R-" + strconv.Itoa(rng.IntN(1000000))
+							in.ExternalRef = &ref
+						}
+						switch in.Kind {
+						case feedback.KindNPS:
+							in.Score = ptr(rng.IntN(11))
+						case feedback.KindCSAT, feedback.KindREVIEW, feedback.KindSOCIAL:
+							in.Score = ptr(1 + rng.IntN(5))
+						}
+						_, err = store.CreateFeedback(ctx, client, in)
+						done["feedback"]++
+					case 4: // demographics
+						u := client.Customer.UpdateOneID(pick(customers))
+						if rng.IntN(2) == 0 {
+							u.SetBirthDate(date.Of(now.AddDate(-18-rng.IntN(60), 0, -rng.IntN(365))))
+						} else {
+							u.SetCountry([]string{"FI", "SE", "DE", "GB"}[rng.IntN(4)])
+						}
+						err = u.Exec(ctx)
+						done["demographics"]++
+					case 5: // a persona edit
+						ps := client.Persona.Query().IDsX(ctx)
+						lo := 18 + rng.IntN(40)
+						err = client.Persona.UpdateOneID(pick(ps)).SetCriteria(personas.Criteria{MinAge: &lo, Countries: []string{"FI", "SE"}[:1+rng.IntN(2)]}).Exec(ctx)
+						done["persona"]++
+					case 6: // a merge
+						a, b := pick(customers), pick(customers)
+						if a != b {
+							_, err = store.Merge(ctx, client, a, []int{b}, nil)
+							done["merge"]++
+						}
+					case 7: // erasure
+						if len(customers) > 60 {
+							err = store.DeleteCustomer(ctx, client, pick(customers))
+							done["erasure"]++
+						}
+					}
+					if err != nil {
+						t.Fatalf("round %d: write: %v", round, err)
+					}
+				}
+				checkAll(t, svc, client, now, fmt.Sprintf("round %d", round))
+			}
+			t.Logf("writes: %v", done)
+		})
+	}
+}
+
+// checkAll compares every figure with the reference over the raw rows.
+func checkAll(t *testing.T, svc *scores.Service, client *ent.Client, now time.Time, when string) {
+	t.Helper()
+	ctx := context.Background()
+	r := readAll(t, client)
+	ids := make([]int, len(r.customers))
+	for i, c := range r.customers {
+		ids[i] = c.ID
+	}
+	got, err := svc.Customers(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if diff := diffCustomer(got[i], refCustomer(r, id)); diff != "" {
+			t.Fatalf("%s, customer %d: %s", when, id, diff)
+		}
+	}
+	year, half := now.AddDate(-1, 0, 0), now.AddDate(0, -6, 0)
+	windows := []scores.Window{{}, {Since: &year}, {Until: &half}, {Since: &year, Until: &half}}
+	segments := []struct {
+		id *int
+		in func(*ent.Customer) bool
+	}{{nil, func(*ent.Customer) bool { return true }}}
+	for _, p := range r.personas {
+		segments = append(segments, struct {
+			id *int
+			in func(*ent.Customer) bool
+		}{&p.ID, func(c *ent.Customer) bool { return member(p, c, now) }})
+	}
+	for _, s := range segments {
+		for _, w := range windows {
+			seg, err := svc.Segment(ctx, s.id, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := diffSegment(seg, refSegment(r, s.in, w)); diff != "" {
+				t.Fatalf("%s, segment %v %s:\n%s", when, s.id, showWindow(w), diff)
+			}
+		}
+		points, err := svc.Series(ctx, scores.Quarter, s.id, now.AddDate(-3, 0, 0), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pt := range points {
+			if diff := diffSegment(pt.Scores, refSegment(r, s.in, scores.Window{Since: &pt.Start, Until: &pt.End})); diff != "" {
+				t.Fatalf("%s, segment %v, series point [%s, %s):\n%s", when, s.id, pt.Start, pt.End, diff)
+			}
+		}
+	}
+}
