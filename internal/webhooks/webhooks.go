@@ -17,6 +17,7 @@ package webhooks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -166,7 +167,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // (FreeStranded): at most this late, and rarely at all.
 const sweepEvery = 10 * time.Second
 
-// page is how many events one enqueue step of a webhook reads.
+// page is how many events one read of the log takes.
 const page = 1000
 
 // idleCheck is how often a process without webhooks looks for some (one
@@ -174,37 +175,49 @@ const page = 1000
 const idleCheck = 5 * time.Second
 
 // enqueueAll records the deliveries of the events after each webhook's
-// position, and returns how many webhooks there are.
+// position, and returns how many webhooks there are. The log is read once
+// for all the webhooks a page of it reaches (in the steady state all of
+// them: they follow the log together), not once per webhook.
 func (d *Dispatcher) enqueueAll(ctx context.Context) (int, error) {
 	hooks, err := d.client.Webhook.Query().Order(webhook.ByID()).All(ctx)
 	if err != nil {
 		return 0, err
 	}
 	var errs []error
-	for _, w := range hooks {
-		for {
-			n, err := d.enqueue(ctx, w)
-			if err != nil {
-				errs = append(errs, err)
+	for pending := hooks; len(pending) > 0; {
+		from := pending[0].Position
+		for _, w := range pending[1:] {
+			from = min(from, w.Position)
+		}
+		events, err := d.client.CustomerEvent.Query().Where(customerevent.IDGT(from)).
+			Order(customerevent.ByID()).Limit(page).
+			Select(customerevent.FieldType, customerevent.FieldOccurredAt, customerevent.FieldCustomerID).All(ctx)
+		if err != nil || len(events) == 0 {
+			return len(hooks), errors.Join(append(errs, err)...)
+		}
+		last, full := events[len(events)-1].ID, len(events) == page
+		var next []*ent.Webhook
+		for _, w := range pending {
+			i, _ := slices.BinarySearchFunc(events, w.Position+1, func(e *ent.CustomerEvent, id int) int { return cmp.Compare(e.ID, id) })
+			if i < len(events) {
+				if err := d.enqueue(ctx, w, events[i:]); err != nil {
+					errs = append(errs, err)
+					continue
+				}
 			}
-			if err != nil || n < page {
-				break
+			if full && w.Position >= last { // the log goes on past this page
+				next = append(next, w)
 			}
 		}
+		pending = next
 	}
 	return len(hooks), errors.Join(errs...)
 }
 
-// enqueue records the deliveries of the events after w's position that
-// follow it without a gap (or after a gap older than GapWait) and returns
-// how many events it read.
-func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook) (int, error) {
-	events, err := d.client.CustomerEvent.Query().Where(customerevent.IDGT(w.Position)).
-		Order(customerevent.ByID()).Limit(page).
-		Select(customerevent.FieldType, customerevent.FieldOccurredAt, customerevent.FieldCustomerID).All(ctx)
-	if err != nil || len(events) == 0 {
-		return 0, err
-	}
+// enqueue records the deliveries of the events (those after w's position,
+// in id order) that follow it without a gap (or after a gap older than
+// GapWait), and moves w's position past them.
+func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook, events []*ent.CustomerEvent) error {
 	upTo := w.Position
 	var owed []*ent.CustomerEvent
 	for _, e := range events {
@@ -217,9 +230,9 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook) (int, error) {
 		}
 	}
 	if upTo == w.Position {
-		return 0, nil
+		return nil
 	}
-	err = store.WithTx(ctx, d.client, func(tx *ent.Client) error {
+	err := store.WithTx(ctx, d.client, func(tx *ent.Client) error {
 		// The position moves only from where this process read it.
 		n, err := tx.Webhook.Update().Where(webhook.ID(w.ID), webhook.Position(w.Position)).SetPosition(upTo).Save(ctx)
 		if err != nil || n == 0 {
@@ -250,7 +263,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("webhook %d: %w", w.ID, err)
+		return fmt.Errorf("webhook %d: %w", w.ID, err)
 	}
 	w.Position = upTo
 	d.mu.Lock()
@@ -260,7 +273,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook) (int, error) {
 		}
 	}
 	d.mu.Unlock()
-	return len(events), nil
+	return nil
 }
 
 // customersWaiting returns the customers of events that have a pending
