@@ -180,7 +180,7 @@ func (s *Server) graphqlHandler() (http.Handler, error) {
 	if s.cfg.OTLPEndpoint != "" {
 		srv.Use(otelgqlgen.Middleware())
 	}
-	srv.Use(entgql.Transactioner{TxOpener: graph.TxOpener(s.db.Client)})
+	srv.Use(entgql.Transactioner{TxOpener: graph.TxOpener(s.db.Client, s.cfg.Webhooks.AllowPrivateNetworks)})
 	srv.SetErrorPresenter(errcode.NewPresenter(!s.cfg.FieldSuggestions))
 	srv.SetRecoverFunc(errcode.Recover)
 	if s.cfg.CompiledReads {

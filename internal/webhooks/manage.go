@@ -27,7 +27,7 @@ func Create(ctx context.Context, client *ent.Client, url string, types []custome
 	if len(url) > 2048 {
 		return nil, validate.Errorf("input.url", "at most 2048 characters")
 	}
-	if err := CheckURL(ctx, url, allowPrivate); err != nil {
+	if err := checkURL(ctx, url, allowPrivate); err != nil {
 		return nil, validate.Errorf("input.url", "%s", err)
 	}
 	if len(types) == 0 {

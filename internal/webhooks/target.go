@@ -27,6 +27,36 @@ func public(a netip.Addr) bool {
 // public either.
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
+// lookupIP resolves a host (a variable for the tests).
+var lookupIP = net.DefaultResolver.LookupNetIP
+
+type checkedKey struct{}
+
+// Precheck runs CheckURL on the URLs of webhooks about to be created, and
+// returns a context that carries the outcomes to Create: a mutation runs in
+// a transaction, which on SQLite holds the only writer, and resolving a host
+// can take seconds. Call it before the transaction opens.
+func Precheck(ctx context.Context, urls []string, allowPrivate bool) context.Context {
+	if len(urls) == 0 {
+		return ctx
+	}
+	checked := make(map[string]error, len(urls))
+	for _, u := range urls {
+		checked[u] = CheckURL(ctx, u, allowPrivate)
+	}
+	return context.WithValue(ctx, checkedKey{}, checked)
+}
+
+// checkURL is CheckURL's outcome from Precheck when there is one.
+func checkURL(ctx context.Context, raw string, allowPrivate bool) error {
+	if checked, ok := ctx.Value(checkedKey{}).(map[string]error); ok {
+		if err, ok := checked[raw]; ok {
+			return err
+		}
+	}
+	return CheckURL(ctx, raw, allowPrivate)
+}
+
 // CheckURL tells what is wrong with a webhook URL, naming the part: the
 // scheme must be http or https, the host given, and, unless allowPrivate,
 // the host may not be or resolve to a non-public address.
@@ -44,7 +74,7 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool) error {
 	case allowPrivate:
 		return nil
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", u.Hostname())
+	addrs, err := lookupIP(ctx, "ip", u.Hostname())
 	if err != nil {
 		return fmt.Errorf("the host %q does not resolve: %v", u.Hostname(), err)
 	}

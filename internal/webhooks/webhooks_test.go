@@ -3,6 +3,8 @@ package webhooks
 import (
 	"context"
 	"encoding/base64"
+	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,5 +67,40 @@ func TestWebhooksShareEachReadOfTheLog(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// createWebhook resolves its URL's host before the mutation's transaction
+// (Precheck, run by the transaction opener), not inside it, where SQLite's
+// only writer would wait on DNS: Create takes Precheck's outcome.
+func TestCreateTakesTheURLCheckMadeBeforeTheTransaction(t *testing.T) {
+	var lookups atomic.Int64
+	lookupIP = func(_ context.Context, _, host string) ([]netip.Addr, error) {
+		lookups.Add(1)
+		if host == "inside.example" {
+			return []netip.Addr{netip.MustParseAddr("10.1.2.3")}, nil
+		}
+		return []netip.Addr{netip.MustParseAddr("93.184.216.34")}, nil
+	}
+	t.Cleanup(func() { lookupIP = net.DefaultResolver.LookupNetIP })
+	db := testservices.OpenDatabase(t, dialect.SQLite, database.Options{})
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
+	urls := []string{"https://hooks.example/a", "https://inside.example/b"}
+	ctx := Precheck(context.Background(), urls, false)
+	if n := lookups.Load(); n != 2 {
+		t.Fatalf("Precheck resolved %d hosts, want 2", n)
+	}
+	if _, err := Create(ctx, db.Client, urls[0], []customerevent.Type{customerevent.TypeORDER_PLACED}, secret, false); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Create(ctx, db.Client, urls[1], []customerevent.Type{customerevent.TypeORDER_PLACED}, secret, false)
+	if err == nil || !strings.Contains(err.Error(), "input.url") || !strings.Contains(err.Error(), "10.1.2.3") {
+		t.Errorf("a host resolving to a private address: %v", err)
+	}
+	if n := lookups.Load(); n != 2 {
+		t.Errorf("Create resolved again: %d lookups in all, want Precheck's 2", n)
+	}
+	if _, err := Create(context.Background(), db.Client, "https://other.example/", []customerevent.Type{customerevent.TypeORDER_PLACED}, secret, false); err != nil || lookups.Load() != 3 {
+		t.Errorf("without Precheck, Create checks itself: %v, %d lookups", err, lookups.Load())
 	}
 }
