@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,33 +31,15 @@ type arrival struct {
 
 func subscribeAll(t *testing.T, url, after string) (<-chan arrival, context.CancelFunc) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	vars := map[string]any{}
 	if after != "" {
 		vars["after"] = after
 	}
-	body, _ := json.Marshal(map[string]any{"variables": vars,
-		"query": `subscription($after: ID) { customerEvents(afterEventID: $after) { id type occurredAt } }`})
-	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		cancel()
-		t.Fatalf("subscribing: %v %v", resp, err)
-	}
+	messages, cancel := sseMessages(t, url, "", `subscription($after: ID) { customerEvents(afterEventID: $after) { id type occurredAt } }`, vars)
 	out := make(chan arrival, 1<<16)
 	go func() {
 		defer close(out)
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			data, ok := strings.CutPrefix(sc.Text(), "data: ")
-			if !ok {
-				continue
-			}
-			at := time.Now()
+		for m := range messages {
 			var msg struct {
 				Data struct {
 					CustomerEvents struct {
@@ -68,12 +48,12 @@ func subscribeAll(t *testing.T, url, after string) (<-chan arrival, context.Canc
 					}
 				}
 			}
-			if json.Unmarshal([]byte(data), &msg) != nil {
+			if json.Unmarshal([]byte(m.data), &msg) != nil {
 				continue
 			}
 			e := msg.Data.CustomerEvents
 			id, _ := strconv.Atoi(e.ID)
-			out <- arrival{ID: id, Type: e.Type, OccurredAt: e.OccurredAt, At: at}
+			out <- arrival{ID: id, Type: e.Type, OccurredAt: e.OccurredAt, At: m.at}
 		}
 	}()
 	return out, cancel
@@ -90,28 +70,12 @@ type probeArrival struct {
 // cancel.
 func subscribeProbe(t testing.TB, url, customerID string) (<-chan probeArrival, context.CancelFunc) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	body, _ := json.Marshal(map[string]any{"variables": map[string]any{"c": customerID},
-		"query": `subscription($c: ID) { customerEvents(customerID: $c, types: [CUSTOMER_UPDATED]) { changes { field to } } }`})
-	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		cancel()
-		t.Fatalf("subscribing: %v %v", resp, err)
-	}
+	messages, cancel := sseMessages(t, url, "", `subscription($c: ID) { customerEvents(customerID: $c, types: [CUSTOMER_UPDATED]) { changes { field to } } }`,
+		map[string]any{"c": customerID})
 	out := make(chan probeArrival, 1<<12)
 	go func() {
 		defer close(out)
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			data, ok := strings.CutPrefix(sc.Text(), "data: ")
-			if !ok {
-				continue
-			}
-			at := time.Now()
+		for m := range messages {
 			var msg struct {
 				Data struct {
 					CustomerEvents struct {
@@ -119,12 +83,12 @@ func subscribeProbe(t testing.TB, url, customerID string) (<-chan probeArrival, 
 					}
 				}
 			}
-			if json.Unmarshal([]byte(data), &msg) != nil {
+			if json.Unmarshal([]byte(m.data), &msg) != nil {
 				continue
 			}
 			for _, c := range msg.Data.CustomerEvents.Changes {
 				if c.Field == "name" {
-					out <- probeArrival{name: c.To, at: at}
+					out <- probeArrival{name: c.To, at: m.at}
 				}
 			}
 		}

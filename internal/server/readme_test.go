@@ -127,15 +127,15 @@ func TestREADMEExamplesRunAsWritten(t *testing.T) {
 // message, as GraphiQL shows it.
 func firstMessage(t *testing.T, a *api, query string, vars map[string]any) result {
 	t.Helper()
-	messages, cancel := sseMessages(t, a, "", query, vars)
+	messages, cancel := sseMessages(t, a.url, "", query, vars)
 	defer cancel()
 	select {
-	case data, ok := <-messages:
+	case m, ok := <-messages:
 		var r result
-		if !ok || json.Unmarshal([]byte(data), &r) != nil {
-			t.Fatalf("subscription ended or sent %q", data)
+		if !ok || json.Unmarshal([]byte(m.data), &r) != nil {
+			t.Fatalf("subscription ended or sent %q", m.data)
 		}
-		r.status, r.raw = 200, data
+		r.status, r.raw = 200, m.data
 		return r
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event within 10 s")

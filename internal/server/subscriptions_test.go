@@ -22,11 +22,12 @@ type liveEvent struct{ ID, Type, Summary string }
 // the returned cancel.
 func sse(t *testing.T, a *api, key string, vars map[string]any) (<-chan liveEvent, context.CancelFunc) {
 	t.Helper()
-	messages, cancel := sseMessages(t, a, key, eventsSubscription, vars)
+	messages, cancel := sseMessages(t, a.url, key, eventsSubscription, vars)
 	out := make(chan liveEvent, 16)
 	go func() {
 		defer close(out)
-		for data := range messages {
+		for m := range messages {
+			data := m.data
 			var msg struct {
 				Data   struct{ CustomerEvents liveEvent }
 				Errors []any
@@ -41,13 +42,20 @@ func sse(t *testing.T, a *api, key string, vars map[string]any) (<-chan liveEven
 	return out, cancel
 }
 
-// sseMessages subscribes to query over Server-Sent Events; the data of each
-// message arrives on the channel until the returned cancel.
-func sseMessages(t *testing.T, a *api, key, query string, vars map[string]any) (<-chan string, context.CancelFunc) {
+// sseMessage is the data of one Server-Sent Events message and when it was
+// read off the connection.
+type sseMessage struct {
+	data string
+	at   time.Time
+}
+
+// sseMessages subscribes to query over Server-Sent Events at the server at
+// url; the messages arrive on the channel until the returned cancel.
+func sseMessages(t testing.TB, url, key, query string, vars map[string]any) (<-chan sseMessage, context.CancelFunc) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequestWithContext(ctx, "POST", a.url+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
 	if key != "" {
@@ -62,14 +70,15 @@ func sseMessages(t *testing.T, a *api, key, query string, vars map[string]any) (
 		cancel()
 		t.Fatalf("subscribing over SSE: %d %s", resp.StatusCode, ct)
 	}
-	out := make(chan string, 16)
+	out := make(chan sseMessage, 1<<16) // a load test's subscriber never waits on its reader
 	go func() {
 		defer close(out)
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				out <- data
+				out <- sseMessage{data, time.Now()}
 			}
 		}
 	}()
