@@ -348,55 +348,11 @@ func TestScoresMatchReference(t *testing.T) {
 			db := openDB(t, d)
 			load(t, db, 2000)
 			svc := openService(t, db)
-			r := readAll(t, db.Client)
-			if len(r.orders) < 10000 {
-				t.Fatalf("expected a realistic data set, got %d orders", len(r.orders))
-			}
-			ctx := context.Background()
-			ids := make([]int, len(r.customers))
-			for i, c := range r.customers {
-				ids[i] = c.ID
+			if n := db.Client.Order.Query().CountX(context.Background()); n < 10000 {
+				t.Fatalf("expected a realistic data set, got %d orders", n)
 			}
 			for pass := range 2 { // cold, then from the cache
-				for start := 0; start < len(ids); start += 500 {
-					page := ids[start:min(start+500, len(ids))]
-					got, err := svc.Customers(ctx, page)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for i, id := range page {
-						if diff := diffCustomer(got[i], refCustomer(r, id)); diff != "" {
-							t.Fatalf("pass %d, customer %d: %s", pass, id, diff)
-						}
-					}
-				}
-			}
-			today := time.Now().UTC()
-			windows := []scores.Window{{}, {Since: ptr(today.AddDate(-1, 0, 0))},
-				{Since: ptr(today.AddDate(0, -3, 0).Truncate(time.Hour))},
-				{Until: ptr(today.AddDate(0, -6, 0))},
-				{Since: ptr(today.AddDate(-2, 0, 0)), Until: ptr(today.AddDate(-1, 0, 0).Add(12345 * time.Second))}}
-			for _, w := range windows {
-				want := refSegment(r, func(*ent.Customer) bool { return true }, w)
-				for pass := range 2 {
-					got, err := svc.Segment(ctx, nil, w)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if diff := diffSegment(got, want); diff != "" {
-						t.Fatalf("insights %s pass %d:\n%s", showWindow(w), pass, diff)
-					}
-				}
-				for _, p := range r.personas {
-					want := refSegment(r, func(c *ent.Customer) bool { return member(p, c, today) }, w)
-					got, err := svc.Segment(ctx, &p.ID, w)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if diff := diffSegment(got, want); diff != "" {
-						t.Fatalf("persona %q %s:\n%s", p.Name, showWindow(w), diff)
-					}
-				}
+				checkAll(t, svc, db.Client, time.Now().UTC(), fmt.Sprintf("pass %d", pass))
 			}
 		})
 	}

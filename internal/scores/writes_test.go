@@ -117,7 +117,9 @@ func TestRandomWritesLeaveEveryFigureExact(t *testing.T) {
 	}
 }
 
-// checkAll compares every figure with the reference over the raw rows.
+// checkAll compares every figure with the reference over the raw rows:
+// every customer's scores, and every segment (all customers, each persona)
+// over windows with and without ends and over a quarterly series.
 func checkAll(t *testing.T, svc *scores.Service, client *ent.Client, now time.Time, when string) {
 	t.Helper()
 	ctx := context.Background()
@@ -135,8 +137,8 @@ func checkAll(t *testing.T, svc *scores.Service, client *ent.Client, now time.Ti
 			t.Fatalf("%s, customer %d: %s", when, id, diff)
 		}
 	}
-	year, half := now.AddDate(-1, 0, 0), now.AddDate(0, -6, 0)
-	windows := []scores.Window{{}, {Since: &year}, {Until: &half}, {Since: &year, Until: &half}}
+	year, half, quarter := now.AddDate(-1, 0, 0), now.AddDate(0, -6, 0), now.AddDate(0, -3, 0).Truncate(time.Hour)
+	windows := []scores.Window{{}, {Since: &year}, {Since: &quarter}, {Until: &half}, {Since: &year, Until: &half}}
 	segments := []struct {
 		id *int
 		in func(*ent.Customer) bool
