@@ -47,7 +47,7 @@ type Service struct {
 
 var computations = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "c360_scores_computations_total",
-	Help: "Shared score computations (cache misses) by kind (customers, segment) and outcome: ok, error, or abandoned (stopped because every request waiting for it had gone).",
+	Help: "Shared score computations (cache misses) by kind (customers, segment, series) and outcome: ok, error, or abandoned (stopped because every request waiting for it had gone).",
 }, []string{"kind", "outcome"})
 
 // retryBadConn runs a read-only computation once more when it failed on a
@@ -205,9 +205,11 @@ func (s *Service) Series(ctx context.Context, i Interval, personaID *int, since 
 	end := time.Now()
 	if until != nil {
 		end = *until
-	}
-	if !since.Before(end) {
-		return nil, validate.Errorf("until", "must be after since")
+		if !since.Before(end) {
+			return nil, validate.Errorf("until", "must be after since")
+		}
+	} else if !since.Before(end) {
+		return nil, validate.Errorf("since", "must be in the past when until is not given")
 	}
 	starts, last, ok := i.buckets(since, end)
 	if !ok {
