@@ -53,17 +53,13 @@ const page = 500
 type Stream struct {
 	client   *ent.Client
 	interval time.Duration
-	// gapWait is how long a missing id below a seen one is waited for: on
-	// PostgreSQL a transaction may commit its events after a later one did;
-	// after gapWait the id is taken for rolled back.
-	gapWait time.Duration
-	wake    chan struct{}
+	gaps     *Gaps
+	wake     chan struct{}
 
-	mu       sync.Mutex
-	last     int // every event up to last was handed out
-	started  bool
-	gapSince time.Time
-	subs     map[*subscriber]struct{}
+	mu      sync.Mutex
+	last    int // every event up to last was handed out
+	started bool
+	subs    map[*subscriber]struct{}
 }
 
 type subscriber struct {
@@ -74,7 +70,7 @@ type subscriber struct {
 
 // New returns a stream; Run tails the log.
 func New(client *ent.Client, interval, gapWait time.Duration) *Stream {
-	return &Stream{client: client, interval: interval, gapWait: gapWait, wake: make(chan struct{}, 1),
+	return &Stream{client: client, interval: interval, gaps: NewGaps(gapWait), wake: make(chan struct{}, 1),
 		subs: map[*subscriber]struct{}{}}
 }
 
@@ -113,7 +109,8 @@ func (s *Stream) startLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.last, s.started, s.gapSince = last, true, time.Time{}
+	s.last, s.started = last, true
+	s.gaps.Forget(last)
 	return nil
 }
 
@@ -152,15 +149,9 @@ func (s *Stream) deliver(events []*ent.CustomerEvent) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, e := range events {
-		if e.ID != s.last+1 {
-			if s.gapSince.IsZero() {
-				s.gapSince = time.Now()
-			}
-			if time.Since(s.gapSince) < s.gapWait {
-				break // an earlier transaction may still commit its events
-			}
+		if e.ID != s.last+1 && !s.gaps.Waited(s.last+1) {
+			break // an earlier transaction may still commit its events
 		}
-		s.gapSince = time.Time{}
 		s.last = e.ID
 		n++
 		for sub := range s.subs {
@@ -175,6 +166,7 @@ func (s *Stream) deliver(events []*ent.CustomerEvent) int {
 			}
 		}
 	}
+	s.gaps.Forget(s.last)
 	return n
 }
 

@@ -39,6 +39,7 @@ import (
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
 	"github.com/c360/c360/internal/activity"
+	"github.com/c360/c360/internal/eventstream"
 	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/webhooks/delivery"
 )
@@ -72,15 +73,15 @@ type Dispatcher struct {
 	cfg    Config
 	http   *http.Client
 	wake   chan struct{}
+	gaps   *eventstream.Gaps // the log's missing ids, as the event stream waits for them
 
 	mu       sync.Mutex
-	inFlight map[int]bool      // deliveries this process is sending
-	gaps     map[int]time.Time // missing event ids, and when first seen missing
+	inFlight map[int]bool // deliveries this process is sending
 }
 
 // New returns a dispatcher; Run does the work.
 func New(client *ent.Client, cfg Config) *Dispatcher {
-	return &Dispatcher{client: client, cfg: cfg, wake: make(chan struct{}, 1), inFlight: map[int]bool{}, gaps: map[int]time.Time{},
+	return &Dispatcher{client: client, cfg: cfg, wake: make(chan struct{}, 1), inFlight: map[int]bool{}, gaps: eventstream.NewGaps(cfg.GapWait),
 		http: &http.Client{Timeout: cfg.Timeout, Transport: Transport(cfg.AllowPrivateNetworks),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -221,7 +222,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook, events []*ent.
 	upTo := w.Position
 	var owed []*ent.CustomerEvent
 	for _, e := range events {
-		if e.ID != upTo+1 && !d.gapWaited(upTo+1) {
+		if e.ID != upTo+1 && !d.gaps.Waited(upTo+1) {
 			break // an earlier transaction may still commit its events
 		}
 		upTo = e.ID
@@ -266,13 +267,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, w *ent.Webhook, events []*ent.
 		return fmt.Errorf("webhook %d: %w", w.ID, err)
 	}
 	w.Position = upTo
-	d.mu.Lock()
-	for id := range d.gaps {
-		if id <= upTo {
-			delete(d.gaps, id) // filled or given up
-		}
-	}
-	d.mu.Unlock()
+	d.gaps.Forget(upTo)
 	return nil
 }
 
@@ -343,24 +338,6 @@ func FreeStranded(ctx context.Context, client *ent.Client, w int) error {
 		u.Where(webhookdelivery.WebhookID(w))
 	}
 	return u.SetQueued(false).SetNextAttemptAt(time.Now().UTC()).Exec(ctx)
-}
-
-// gapWaited reports whether the missing event id has been waited for
-// GapWait since this process first saw it missing; after that it is taken
-// for rolled back.
-func (d *Dispatcher) gapWaited(id int) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	since, ok := d.gaps[id]
-	if !ok {
-		d.gaps[id] = time.Now()
-		return false
-	}
-	if time.Since(since) < d.cfg.GapWait {
-		return false
-	}
-	delete(d.gaps, id)
-	return true
 }
 
 // due returns up to n deliveries to send now: pending, their time come, not
