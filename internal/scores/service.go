@@ -362,11 +362,10 @@ func (s *Service) Customer(ctx context.Context, id int) (*Customer, error) {
 // transaction (before the mutation's response is sent), right away otherwise.
 func (s *Service) invalidateHook(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-		switch m.(type) {
-		case *ent.CustomerEventMutation, *ent.WebhookMutation, *ent.WebhookDeliveryMutation:
-			return next.Mutate(ctx, m) // the log and its deliveries are no figure's input
-		}
 		scopes, all, err := affected(ctx, m)
+		if err == errNoInput {
+			return next.Mutate(ctx, m)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -404,10 +403,16 @@ func (s *Service) Hook() ent.Hook { return s.invalidateHook }
 // InvalidateAll drops every cached figure (after an import).
 func (s *Service) InvalidateAll(ctx context.Context) { s.cache.InvalidateAll(ctx) }
 
+// errNoInput is affected's answer for the tables no figure reads.
+var errNoInput = errors.New("no figure's input")
+
 // affected lists the customer scopes a mutation touches; all is true when
-// they cannot be known (bulk updates), which drops every entry.
+// they cannot be known (bulk updates), which drops every entry. A write of
+// a table no figure reads is errNoInput.
 func affected(ctx context.Context, m ent.Mutation) (scopes []string, all bool, err error) {
 	switch m := m.(type) {
+	case *ent.CustomerEventMutation, *ent.WebhookMutation, *ent.WebhookDeliveryMutation:
+		return nil, false, errNoInput // the log and its deliveries
 	case *ent.OrderMutation:
 		return ownerScopes(ctx, m.Op(), m.CustomerID, m.OldCustomerID)
 	case *ent.FeedbackMutation:
