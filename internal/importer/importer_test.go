@@ -1046,3 +1046,57 @@ func TestImportSignalsChurnRiskHigh(t *testing.T) {
 		})
 	}
 }
+
+// An import into stored customers judges their churnRisk on each batch by
+// customer (SIGNAL_CHURN_RISK_HIGH), so orders and feedback keep their
+// customer indexes during it even when they are empty: deferred, each batch
+// would scan the orders written so far.
+func TestImportForStoredCustomersKeepsTheirOrderIndexes(t *testing.T) {
+	ctx := context.Background()
+	for _, be := range backends {
+		t.Run(be.Name, func(t *testing.T) {
+			db := openDB(t, be.URL(t))
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{ndjson.CustomersFile: `{"externalRef":"C-1","kind":"INDIVIDUAL","name":"Aino"}`})
+			if sum, err := importer.ImportDir(ctx, db, dir, importer.Options{}); err != nil || sum.Imported != 1 {
+				t.Fatalf("customers: %s, %v", sum, err)
+			}
+			q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('order_customer_id_placed_at', 'feedback_customer_id_submitted_at')"
+			if db.Dialect == dialect.Postgres {
+				q = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('order_customer_id_placed_at', 'feedback_customer_id_submitted_at')"
+			}
+			indexes := func() (n int) {
+				rows, err := db.Client.QueryContext(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					if err := rows.Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return n
+			}
+			var orders []string
+			for i := range 30 {
+				orders = append(orders, fmt.Sprintf(`{"externalRef":"O-%d","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T16:31:00Z","items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"1.00"}]}`, i))
+			}
+			dir = t.TempDir()
+			writeFiles(t, dir, map[string]string{ndjson.OrdersFile: strings.Join(orders, "\n"),
+				ndjson.FeedbackFile: `{"externalRef":"F-1","customerRef":"C-1","kind":"NPS","channel":"EMAIL","score":9,"submittedAt":"2024-05-09T08:00:00Z"}`})
+			during := -1
+			sum, err := importer.ImportDir(ctx, db, dir, importer.Options{BatchSize: 10, Progress: func(int64) {
+				if during < 0 {
+					during = indexes()
+				}
+			}})
+			if err != nil || sum.Imported != 31 {
+				t.Fatalf("orders: %s, %v", sum, err)
+			}
+			if during != 2 {
+				t.Errorf("%d of the 2 customer indexes of orders and feedback during the import, want both", during)
+			}
+		})
+	}
+}

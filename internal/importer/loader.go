@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -421,7 +422,18 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	}
 	if !l.indexes {
 		l.indexes = true
-		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.db.Dialect, customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table, customerevent.Table)
+		tables := []string{customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table, customerevent.Table}
+		// Customers stored before the import have their churnRisk judged on
+		// each batch (churnBefore), read by customer: orders and feedback
+		// then keep their indexes, or each batch would scan them.
+		var stored bool
+		if err := conn.QueryRowContext(l.ctx, "SELECT EXISTS (SELECT 1 FROM "+customer.Table+")").Scan(&stored); err != nil {
+			return 0, err
+		}
+		if stored {
+			tables = slices.DeleteFunc(tables, func(t string) bool { return t == order.Table || t == feedback.Table })
+		}
+		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.db.Dialect, tables...)
 		if err != nil {
 			return 0, err
 		}
