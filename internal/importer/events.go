@@ -161,16 +161,16 @@ var (
 		// in a bulk load the feedback indexes are deferred and PostgreSQL
 		// has no statistics of the new rows, so each probe scanned the
 		// table or the ranking (a third of the import's time). writeBulk
-		// keeps those of the batch; its fifth argument is the ids.
-		collate, batch := "", "id IN (SELECT value FROM json_each(?5))"
+		// keeps those of the batch.
+		collate := ""
 		if d == dialect.Postgres {
-			collate, batch = ` COLLATE "C"`, "id = ANY($5::bigint[])"
+			collate = ` COLLATE "C"`
 		}
 		return eventSource{customer: "customer_id", subject: true,
 			summary: "'New detractor: latest NPS answer ' || score || ' (import)'",
 			table: `(SELECT id, customer_id, score, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY submitted_at DESC,
 				CASE WHEN external_ref IS NULL THEN 1 ELSE 0 END, external_ref` + collate + ` DESC, id DESC) AS rn
-				FROM ` + feedback.Table + ` WHERE kind = 'NPS' AND customer_id IN (SELECT customer_id FROM ` + feedback.Table + ` WHERE ` + batch + `)) latest`,
+				FROM ` + feedback.Table + ` WHERE kind = 'NPS' AND customer_id IN (SELECT customer_id FROM ` + feedback.Table + ` WHERE ` + inBatch(d) + `)) latest`,
 			where: "rn = 1 AND score <= " + strconv.Itoa(activity.DetractorMax)}
 	}
 )
@@ -193,18 +193,26 @@ type bulkEvents struct {
 	rows *rows
 }
 
+// inBatch is the SQL of "id is one of the batch's", writeBulk's fifth
+// argument: a JSON array unpacked by json_each on SQLite, an array literal on
+// PostgreSQL, whose planner counts 100 rows for any set-returning function
+// and unpacked a JSON array once per candidate row (a nested loop: 0.6 s of
+// each import).
+func inBatch(d string) string {
+	if d == dialect.Postgres {
+		return "id = ANY($5::bigint[])"
+	}
+	return "id IN (SELECT value FROM json_each(?5))"
+}
+
 // writeBulk writes one bulkEvents.
 func (w *txWriter) writeBulk(typ customerevent.Type, src eventSource, ids []int) error {
 	lo, hi := slices.Min(ids), slices.Max(ids) // bounds let PostgreSQL scan a range of the key
-	// The ids go as one value: a JSON array unpacked by json_each on
-	// SQLite, an array literal on PostgreSQL, whose planner counts
-	// 100 rows for any set-returning function and unpacked a JSON array
-	// once per candidate row (a nested loop: 0.6 s of each import).
-	lb, rb := byte('['), byte(']')
-	subject, p1, p2, p3, p4, batch := "NULL", "?1", "?2", "?3", "?4", "id IN (SELECT value FROM json_each(?5))"
+	lb, rb := byte('['), byte(']')             // inBatch's value
+	subject, p1, p2, p3, p4 := "NULL", "?1", "?2", "?3", "?4"
 	if w.l.db.Dialect == dialect.Postgres {
 		lb, rb = '{', '}'
-		p1, p2, p3, p4, batch = "$1", "$2::timestamptz", "$3", "$4", "id = ANY($5::bigint[])"
+		p1, p2, p3, p4 = "$1", "$2::timestamptz", "$3", "$4"
 	}
 	b := make([]byte, 0, 8*len(ids))
 	b = append(b, lb)
@@ -224,6 +232,6 @@ func (w *txWriter) writeBulk(typ customerevent.Type, src eventSource, ids []int)
 	}
 	_, err := w.tx.ExecContext(w.ctx, "INSERT INTO "+eventsTable.name+
 		" (type, occurred_at, customer_id, subject_id, summary) SELECT "+p1+", "+p2+", "+src.customer+", "+subject+", "+src.summary+
-		" FROM "+src.table+" WHERE id BETWEEN "+p3+" AND "+p4+" AND "+batch+where+" ORDER BY id", string(typ), w.nowArg, lo, hi, string(b))
+		" FROM "+src.table+" WHERE id BETWEEN "+p3+" AND "+p4+" AND "+inBatch(w.l.db.Dialect)+where+" ORDER BY id", string(typ), w.nowArg, lo, hi, string(b))
 	return err
 }

@@ -724,6 +724,22 @@ func TestImportRestoresSQLiteSettings(t *testing.T) {
 	}
 }
 
+// queryInt runs a query of one integer.
+func queryInt(t testing.TB, db *database.DB, q string) (n int) {
+	t.Helper()
+	rows, err := db.Client.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
+
 // TestImportBuildsTheIndexesItDeferred: a load into empty tables defers
 // their secondary indexes (and PostgreSQL's foreign keys); when it ends,
 // every index and key of the schema is there again.
@@ -741,19 +757,7 @@ func TestImportBuildsTheIndexesItDeferred(t *testing.T) {
 				q = "SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()) + " +
 					"(SELECT count(*) FROM pg_constraint WHERE contype = 'f')"
 			}
-			count := func() (n int) {
-				rows, err := db.Client.QueryContext(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				for rows.Next() {
-					if err := rows.Scan(&n); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return n
-			}
+			count := func() int { return queryInt(t, db, q) }
 			before := count()
 			var during int
 			l := importer.NewLoader(ctx, db, importer.Options{BatchSize: 50, Progress: func(int64) {
@@ -1065,19 +1069,7 @@ func TestImportForStoredCustomersKeepsTheirOrderIndexes(t *testing.T) {
 			if db.Dialect == dialect.Postgres {
 				q = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('order_customer_id_placed_at', 'feedback_customer_id_submitted_at')"
 			}
-			indexes := func() (n int) {
-				rows, err := db.Client.QueryContext(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				for rows.Next() {
-					if err := rows.Scan(&n); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return n
-			}
+			indexes := func() int { return queryInt(t, db, q) }
 			var orders []string
 			for i := range 30 {
 				orders = append(orders, fmt.Sprintf(`{"externalRef":"O-%d","customerRef":"C-1","status":"PAID","channel":"WEB","currency":"EUR","placedAt":"2024-05-02T16:31:00Z","items":[{"sku":"S","name":"N","quantity":1,"unitPrice":"1.00"}]}`, i))

@@ -5,7 +5,6 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -193,9 +192,6 @@ func (w *txWriter) personaMembershipEvents(written []*personaRec, existing map[s
 	for _, p := range ps {
 		var old *personas.Criteria
 		if e := existing[*p.ExternalRef]; e != nil {
-			if reflect.DeepEqual(e.Criteria, p.Criteria) {
-				continue
-			}
 			old = &e.Criteria
 		}
 		if err := store.PersonaMembershipEvents(w.ctx, w.tx, p, old, &p.Criteria); err != nil {

@@ -47,12 +47,16 @@ func (c *NpsCategory) UnmarshalGQL(v any) error {
 	return fmt.Errorf("%v is not a valid NpsCategory", v)
 }
 
+// The lowest scores of a promoter and of a passive (scores.md); below is a
+// detractor.
+const promoterMin, passiveMin = 9, 7
+
 // CategoryOf maps a 0-10 score: 9-10 promoter, 7-8 passive, 0-6 detractor.
 func CategoryOf(score int) NpsCategory {
 	switch {
-	case score >= 9:
+	case score >= promoterMin:
 		return Promoter
-	case score >= 7:
+	case score >= passiveMin:
 		return Passive
 	}
 	return Detractor
@@ -101,7 +105,7 @@ const ChurnRiskHigh = 70
 // transaction's, to see its own writes), bypassing the cache: the revenue
 // orders and the latest NPS answer, two statements per chunk of ids.
 func ChurnRisks(ctx context.Context, client *ent.Client, ids []int) (map[int]int, error) {
-	risks := make(map[int]int, len(ids))
+	risks, day := make(map[int]int, len(ids)), today()
 	for lo := 0; lo < len(ids); lo += maxIDs {
 		chunk := ids[lo:min(lo+maxIDs, len(ids))]
 		out := newCustomers(chunk)
@@ -112,7 +116,7 @@ func ChurnRisks(ctx context.Context, client *ent.Client, ids []int) (map[int]int
 			return nil, err
 		}
 		for id, c := range out {
-			c.derive(today())
+			c.derive(day)
 			risks[id] = c.ChurnRisk
 		}
 	}
@@ -304,23 +308,17 @@ func computeSegment(ctx context.Context, client *ent.Client, d string, criteria 
 	if err != nil {
 		return nil, err
 	}
-	return segs.of(""), nil
+	return segs.at(""), nil
 }
 
-// segments are a segment's figures per bucket (bucketSQL's values); a
-// bucket without orders or feedback has none.
+// segments are a segment's figures per bucket (bucketSQL's values).
 type segments struct {
 	size int
 	by   map[string]*Segment
 }
 
-func (s segments) of(bucket string) *Segment {
-	if seg := s.by[bucket]; seg != nil {
-		return seg
-	}
-	return &Segment{CustomerCount: s.size}
-}
-
+// at is a bucket's figures, empty (but for the segment's size) for a
+// bucket without orders or feedback.
 func (s segments) at(bucket string) *Segment {
 	seg := s.by[bucket]
 	if seg == nil {
@@ -406,9 +404,9 @@ func computeSegments(ctx context.Context, client *ent.Client, d string, criteria
 			rankNps(s, d, bucketSQL(d, i, s.C(feedback.FieldSubmittedAt)))
 			latest := s.Clone()
 			*s = *sql.Dialect(d).Select("b",
-				sql.As("COALESCE(SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END), 0)", "promoters"),
-				sql.As("COALESCE(SUM(CASE WHEN score IN (7, 8) THEN 1 ELSE 0 END), 0)", "passives"),
-				sql.As("COALESCE(SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END), 0)", "detractors"),
+				sql.As(fmt.Sprintf("COALESCE(SUM(CASE WHEN score >= %d THEN 1 ELSE 0 END), 0)", promoterMin), "promoters"),
+				sql.As(fmt.Sprintf("COALESCE(SUM(CASE WHEN score >= %d AND score < %d THEN 1 ELSE 0 END), 0)", passiveMin, promoterMin), "passives"),
+				sql.As(fmt.Sprintf("COALESCE(SUM(CASE WHEN score < %d THEN 1 ELSE 0 END), 0)", passiveMin), "detractors"),
 			).From(latest.As("latest")).Where(sql.EQ("rn", 1)).GroupBy("b")
 		}).Scan(ctx, &nps)
 	if err != nil {

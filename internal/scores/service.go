@@ -225,7 +225,7 @@ func (s *Service) Series(ctx context.Context, i Interval, personaID *int, since 
 		}
 		points := make([]*Point, len(starts))
 		for j, b := range starts {
-			points[j] = &Point{Start: b, End: i.next(b), Scores: segs.of(b.Format(bucketKey))}
+			points[j] = &Point{Start: b, End: i.next(b), Scores: segs.at(b.Format(bucketKey))}
 		}
 		return points, nil
 	}, personaID)

@@ -220,7 +220,7 @@ func personaEvents(ctx context.Context, m *ent.PersonaMutation, v ent.Value, was
 	case p != nil:
 		now = &p.Criteria
 	}
-	if p == nil || (old != nil && now != nil && reflect.DeepEqual(*old, *now)) {
+	if p == nil {
 		return nil
 	}
 	return PersonaMembershipEvents(ctx, m.Client(), p, old, now)

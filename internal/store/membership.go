@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
@@ -96,8 +97,11 @@ func MembershipChanges(ps []*ent.Persona, before *personas.Profile, after person
 // or does not exist any more. The customers are found by the SQL form of
 // one set of criteria and checked against the other in Go (Matches): a
 // negated SQL predicate would drop customers whose field is NULL. Written
-// in pages, in the write's transaction.
+// in pages, in the write's transaction; unchanged criteria write none.
 func PersonaMembershipEvents(ctx context.Context, client *ent.Client, p *ent.Persona, old, now *personas.Criteria) error {
+	if old != nil && now != nil && reflect.DeepEqual(*old, *now) {
+		return nil
+	}
 	today := personas.Today()
 	for _, d := range []struct {
 		in, out *personas.Criteria
