@@ -23,6 +23,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
 
@@ -50,6 +51,8 @@ type Client struct {
 	OrderItem *OrderItemClient
 	// Persona is the client for interacting with the Persona builders.
 	Persona *PersonaClient
+	// Summary is the client for interacting with the Summary builders.
+	Summary *SummaryClient
 	// Webhook is the client for interacting with the Webhook builders.
 	Webhook *WebhookClient
 	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
@@ -73,6 +76,7 @@ func (c *Client) init() {
 	c.Order = NewOrderClient(c.config)
 	c.OrderItem = NewOrderItemClient(c.config)
 	c.Persona = NewPersonaClient(c.config)
+	c.Summary = NewSummaryClient(c.config)
 	c.Webhook = NewWebhookClient(c.config)
 	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
 }
@@ -175,6 +179,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Order:           NewOrderClient(cfg),
 		OrderItem:       NewOrderItemClient(cfg),
 		Persona:         NewPersonaClient(cfg),
+		Summary:         NewSummaryClient(cfg),
 		Webhook:         NewWebhookClient(cfg),
 		WebhookDelivery: NewWebhookDeliveryClient(cfg),
 	}, nil
@@ -204,6 +209,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Order:           NewOrderClient(cfg),
 		OrderItem:       NewOrderItemClient(cfg),
 		Persona:         NewPersonaClient(cfg),
+		Summary:         NewSummaryClient(cfg),
 		Webhook:         NewWebhookClient(cfg),
 		WebhookDelivery: NewWebhookDeliveryClient(cfg),
 	}, nil
@@ -236,7 +242,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.Order,
-		c.OrderItem, c.Persona, c.Webhook, c.WebhookDelivery,
+		c.OrderItem, c.Persona, c.Summary, c.Webhook, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -247,7 +253,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.Order,
-		c.OrderItem, c.Persona, c.Webhook, c.WebhookDelivery,
+		c.OrderItem, c.Persona, c.Summary, c.Webhook, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -272,6 +278,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OrderItem.mutate(ctx, m)
 	case *PersonaMutation:
 		return c.Persona.mutate(ctx, m)
+	case *SummaryMutation:
+		return c.Summary.mutate(ctx, m)
 	case *WebhookMutation:
 		return c.Webhook.mutate(ctx, m)
 	case *WebhookDeliveryMutation:
@@ -1572,6 +1580,139 @@ func (c *PersonaClient) mutate(ctx context.Context, m *PersonaMutation) (Value, 
 	}
 }
 
+// SummaryClient is a client for the Summary schema.
+type SummaryClient struct {
+	config
+}
+
+// NewSummaryClient returns a client for the Summary from the given config.
+func NewSummaryClient(c config) *SummaryClient {
+	return &SummaryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `summary.Hooks(f(g(h())))`.
+func (c *SummaryClient) Use(hooks ...Hook) {
+	c.hooks.Summary = append(c.hooks.Summary, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `summary.Intercept(f(g(h())))`.
+func (c *SummaryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Summary = append(c.inters.Summary, interceptors...)
+}
+
+// Create returns a builder for creating a Summary entity.
+func (c *SummaryClient) Create() *SummaryCreate {
+	mutation := newSummaryMutation(c.config, OpCreate)
+	return &SummaryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Summary entities.
+func (c *SummaryClient) CreateBulk(builders ...*SummaryCreate) *SummaryCreateBulk {
+	return &SummaryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SummaryClient) MapCreateBulk(slice any, setFunc func(*SummaryCreate, int)) *SummaryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SummaryCreateBulk{err: fmt.Errorf("calling to SummaryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SummaryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SummaryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Summary.
+func (c *SummaryClient) Update() *SummaryUpdate {
+	mutation := newSummaryMutation(c.config, OpUpdate)
+	return &SummaryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SummaryClient) UpdateOne(_m *Summary) *SummaryUpdateOne {
+	mutation := newSummaryMutation(c.config, OpUpdateOne, withSummary(_m))
+	return &SummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SummaryClient) UpdateOneID(id int) *SummaryUpdateOne {
+	mutation := newSummaryMutation(c.config, OpUpdateOne, withSummaryID(id))
+	return &SummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Summary.
+func (c *SummaryClient) Delete() *SummaryDelete {
+	mutation := newSummaryMutation(c.config, OpDelete)
+	return &SummaryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SummaryClient) DeleteOne(_m *Summary) *SummaryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SummaryClient) DeleteOneID(id int) *SummaryDeleteOne {
+	builder := c.Delete().Where(summary.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SummaryDeleteOne{builder}
+}
+
+// Query returns a query builder for Summary.
+func (c *SummaryClient) Query() *SummaryQuery {
+	return &SummaryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSummary},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Summary entity by its id.
+func (c *SummaryClient) Get(ctx context.Context, id int) (*Summary, error) {
+	return c.Query().Where(summary.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SummaryClient) GetX(ctx context.Context, id int) *Summary {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SummaryClient) Hooks() []Hook {
+	return c.hooks.Summary
+}
+
+// Interceptors returns the client interceptors.
+func (c *SummaryClient) Interceptors() []Interceptor {
+	return c.inters.Summary
+}
+
+func (c *SummaryClient) mutate(ctx context.Context, m *SummaryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SummaryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SummaryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SummaryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Summary mutation op: %q", m.Op())
+	}
+}
+
 // WebhookClient is a client for the Webhook schema.
 type WebhookClient struct {
 	config
@@ -1890,11 +2031,11 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 type (
 	hooks struct {
 		Customer, CustomerEvent, Feedback, Identity, Merge, Order, OrderItem, Persona,
-		Webhook, WebhookDelivery []ent.Hook
+		Summary, Webhook, WebhookDelivery []ent.Hook
 	}
 	inters struct {
 		Customer, CustomerEvent, Feedback, Identity, Merge, Order, OrderItem, Persona,
-		Webhook, WebhookDelivery []ent.Interceptor
+		Summary, Webhook, WebhookDelivery []ent.Interceptor
 	}
 )
 

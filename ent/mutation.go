@@ -20,6 +20,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
 	"github.com/c360/c360/internal/activity"
@@ -47,6 +48,7 @@ const (
 	TypeOrder           = "Order"
 	TypeOrderItem       = "OrderItem"
 	TypePersona         = "Persona"
+	TypeSummary         = "Summary"
 	TypeWebhook         = "Webhook"
 	TypeWebhookDelivery = "WebhookDelivery"
 )
@@ -7718,6 +7720,1065 @@ func (m *PersonaMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PersonaMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Persona edge %s", name)
+}
+
+// SummaryMutation represents an operation that mutates the Summary nodes in the graph.
+type SummaryMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	orders            *int
+	addorders         *int
+	revenue           *int64
+	addrevenue        *int64
+	first_order_at    *time.Time
+	last_order_at     *time.Time
+	feedback          *int
+	addfeedback       *int
+	csat_count        *int
+	addcsat_count     *int
+	csat_sum          *int64
+	addcsat_sum       *int64
+	csat_satisfied    *int
+	addcsat_satisfied *int
+	latest_nps        *int
+	addlatest_nps     *int
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*Summary, error)
+	predicates        []predicate.Summary
+}
+
+var _ ent.Mutation = (*SummaryMutation)(nil)
+
+// summaryOption allows management of the mutation configuration using functional options.
+type summaryOption func(*SummaryMutation)
+
+// newSummaryMutation creates new mutation for the Summary entity.
+func newSummaryMutation(c config, op Op, opts ...summaryOption) *SummaryMutation {
+	m := &SummaryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSummary,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSummaryID sets the ID field of the mutation.
+func withSummaryID(id int) summaryOption {
+	return func(m *SummaryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Summary
+		)
+		m.oldValue = func(ctx context.Context) (*Summary, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Summary.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSummary sets the old Summary of the mutation.
+func withSummary(node *Summary) summaryOption {
+	return func(m *SummaryMutation) {
+		m.oldValue = func(context.Context) (*Summary, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SummaryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SummaryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Summary entities.
+func (m *SummaryMutation) SetID(id int) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SummaryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SummaryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Summary.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrders sets the "orders" field.
+func (m *SummaryMutation) SetOrders(i int) {
+	m.orders = &i
+	m.addorders = nil
+}
+
+// Orders returns the value of the "orders" field in the mutation.
+func (m *SummaryMutation) Orders() (r int, exists bool) {
+	v := m.orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrders returns the old "orders" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldOrders(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrders: %w", err)
+	}
+	return oldValue.Orders, nil
+}
+
+// AddOrders adds i to the "orders" field.
+func (m *SummaryMutation) AddOrders(i int) {
+	if m.addorders != nil {
+		*m.addorders += i
+	} else {
+		m.addorders = &i
+	}
+}
+
+// AddedOrders returns the value that was added to the "orders" field in this mutation.
+func (m *SummaryMutation) AddedOrders() (r int, exists bool) {
+	v := m.addorders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrders resets all changes to the "orders" field.
+func (m *SummaryMutation) ResetOrders() {
+	m.orders = nil
+	m.addorders = nil
+}
+
+// SetRevenue sets the "revenue" field.
+func (m *SummaryMutation) SetRevenue(i int64) {
+	m.revenue = &i
+	m.addrevenue = nil
+}
+
+// Revenue returns the value of the "revenue" field in the mutation.
+func (m *SummaryMutation) Revenue() (r int64, exists bool) {
+	v := m.revenue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevenue returns the old "revenue" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldRevenue(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevenue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevenue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevenue: %w", err)
+	}
+	return oldValue.Revenue, nil
+}
+
+// AddRevenue adds i to the "revenue" field.
+func (m *SummaryMutation) AddRevenue(i int64) {
+	if m.addrevenue != nil {
+		*m.addrevenue += i
+	} else {
+		m.addrevenue = &i
+	}
+}
+
+// AddedRevenue returns the value that was added to the "revenue" field in this mutation.
+func (m *SummaryMutation) AddedRevenue() (r int64, exists bool) {
+	v := m.addrevenue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevenue resets all changes to the "revenue" field.
+func (m *SummaryMutation) ResetRevenue() {
+	m.revenue = nil
+	m.addrevenue = nil
+}
+
+// SetFirstOrderAt sets the "first_order_at" field.
+func (m *SummaryMutation) SetFirstOrderAt(t time.Time) {
+	m.first_order_at = &t
+}
+
+// FirstOrderAt returns the value of the "first_order_at" field in the mutation.
+func (m *SummaryMutation) FirstOrderAt() (r time.Time, exists bool) {
+	v := m.first_order_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstOrderAt returns the old "first_order_at" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldFirstOrderAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstOrderAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstOrderAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstOrderAt: %w", err)
+	}
+	return oldValue.FirstOrderAt, nil
+}
+
+// ClearFirstOrderAt clears the value of the "first_order_at" field.
+func (m *SummaryMutation) ClearFirstOrderAt() {
+	m.first_order_at = nil
+	m.clearedFields[summary.FieldFirstOrderAt] = struct{}{}
+}
+
+// FirstOrderAtCleared returns if the "first_order_at" field was cleared in this mutation.
+func (m *SummaryMutation) FirstOrderAtCleared() bool {
+	_, ok := m.clearedFields[summary.FieldFirstOrderAt]
+	return ok
+}
+
+// ResetFirstOrderAt resets all changes to the "first_order_at" field.
+func (m *SummaryMutation) ResetFirstOrderAt() {
+	m.first_order_at = nil
+	delete(m.clearedFields, summary.FieldFirstOrderAt)
+}
+
+// SetLastOrderAt sets the "last_order_at" field.
+func (m *SummaryMutation) SetLastOrderAt(t time.Time) {
+	m.last_order_at = &t
+}
+
+// LastOrderAt returns the value of the "last_order_at" field in the mutation.
+func (m *SummaryMutation) LastOrderAt() (r time.Time, exists bool) {
+	v := m.last_order_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastOrderAt returns the old "last_order_at" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldLastOrderAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastOrderAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastOrderAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastOrderAt: %w", err)
+	}
+	return oldValue.LastOrderAt, nil
+}
+
+// ClearLastOrderAt clears the value of the "last_order_at" field.
+func (m *SummaryMutation) ClearLastOrderAt() {
+	m.last_order_at = nil
+	m.clearedFields[summary.FieldLastOrderAt] = struct{}{}
+}
+
+// LastOrderAtCleared returns if the "last_order_at" field was cleared in this mutation.
+func (m *SummaryMutation) LastOrderAtCleared() bool {
+	_, ok := m.clearedFields[summary.FieldLastOrderAt]
+	return ok
+}
+
+// ResetLastOrderAt resets all changes to the "last_order_at" field.
+func (m *SummaryMutation) ResetLastOrderAt() {
+	m.last_order_at = nil
+	delete(m.clearedFields, summary.FieldLastOrderAt)
+}
+
+// SetFeedback sets the "feedback" field.
+func (m *SummaryMutation) SetFeedback(i int) {
+	m.feedback = &i
+	m.addfeedback = nil
+}
+
+// Feedback returns the value of the "feedback" field in the mutation.
+func (m *SummaryMutation) Feedback() (r int, exists bool) {
+	v := m.feedback
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeedback returns the old "feedback" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldFeedback(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeedback is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeedback requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeedback: %w", err)
+	}
+	return oldValue.Feedback, nil
+}
+
+// AddFeedback adds i to the "feedback" field.
+func (m *SummaryMutation) AddFeedback(i int) {
+	if m.addfeedback != nil {
+		*m.addfeedback += i
+	} else {
+		m.addfeedback = &i
+	}
+}
+
+// AddedFeedback returns the value that was added to the "feedback" field in this mutation.
+func (m *SummaryMutation) AddedFeedback() (r int, exists bool) {
+	v := m.addfeedback
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFeedback resets all changes to the "feedback" field.
+func (m *SummaryMutation) ResetFeedback() {
+	m.feedback = nil
+	m.addfeedback = nil
+}
+
+// SetCsatCount sets the "csat_count" field.
+func (m *SummaryMutation) SetCsatCount(i int) {
+	m.csat_count = &i
+	m.addcsat_count = nil
+}
+
+// CsatCount returns the value of the "csat_count" field in the mutation.
+func (m *SummaryMutation) CsatCount() (r int, exists bool) {
+	v := m.csat_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatCount returns the old "csat_count" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldCsatCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatCount: %w", err)
+	}
+	return oldValue.CsatCount, nil
+}
+
+// AddCsatCount adds i to the "csat_count" field.
+func (m *SummaryMutation) AddCsatCount(i int) {
+	if m.addcsat_count != nil {
+		*m.addcsat_count += i
+	} else {
+		m.addcsat_count = &i
+	}
+}
+
+// AddedCsatCount returns the value that was added to the "csat_count" field in this mutation.
+func (m *SummaryMutation) AddedCsatCount() (r int, exists bool) {
+	v := m.addcsat_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatCount resets all changes to the "csat_count" field.
+func (m *SummaryMutation) ResetCsatCount() {
+	m.csat_count = nil
+	m.addcsat_count = nil
+}
+
+// SetCsatSum sets the "csat_sum" field.
+func (m *SummaryMutation) SetCsatSum(i int64) {
+	m.csat_sum = &i
+	m.addcsat_sum = nil
+}
+
+// CsatSum returns the value of the "csat_sum" field in the mutation.
+func (m *SummaryMutation) CsatSum() (r int64, exists bool) {
+	v := m.csat_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatSum returns the old "csat_sum" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldCsatSum(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatSum is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatSum requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatSum: %w", err)
+	}
+	return oldValue.CsatSum, nil
+}
+
+// AddCsatSum adds i to the "csat_sum" field.
+func (m *SummaryMutation) AddCsatSum(i int64) {
+	if m.addcsat_sum != nil {
+		*m.addcsat_sum += i
+	} else {
+		m.addcsat_sum = &i
+	}
+}
+
+// AddedCsatSum returns the value that was added to the "csat_sum" field in this mutation.
+func (m *SummaryMutation) AddedCsatSum() (r int64, exists bool) {
+	v := m.addcsat_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatSum resets all changes to the "csat_sum" field.
+func (m *SummaryMutation) ResetCsatSum() {
+	m.csat_sum = nil
+	m.addcsat_sum = nil
+}
+
+// SetCsatSatisfied sets the "csat_satisfied" field.
+func (m *SummaryMutation) SetCsatSatisfied(i int) {
+	m.csat_satisfied = &i
+	m.addcsat_satisfied = nil
+}
+
+// CsatSatisfied returns the value of the "csat_satisfied" field in the mutation.
+func (m *SummaryMutation) CsatSatisfied() (r int, exists bool) {
+	v := m.csat_satisfied
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatSatisfied returns the old "csat_satisfied" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldCsatSatisfied(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatSatisfied is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatSatisfied requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatSatisfied: %w", err)
+	}
+	return oldValue.CsatSatisfied, nil
+}
+
+// AddCsatSatisfied adds i to the "csat_satisfied" field.
+func (m *SummaryMutation) AddCsatSatisfied(i int) {
+	if m.addcsat_satisfied != nil {
+		*m.addcsat_satisfied += i
+	} else {
+		m.addcsat_satisfied = &i
+	}
+}
+
+// AddedCsatSatisfied returns the value that was added to the "csat_satisfied" field in this mutation.
+func (m *SummaryMutation) AddedCsatSatisfied() (r int, exists bool) {
+	v := m.addcsat_satisfied
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatSatisfied resets all changes to the "csat_satisfied" field.
+func (m *SummaryMutation) ResetCsatSatisfied() {
+	m.csat_satisfied = nil
+	m.addcsat_satisfied = nil
+}
+
+// SetLatestNps sets the "latest_nps" field.
+func (m *SummaryMutation) SetLatestNps(i int) {
+	m.latest_nps = &i
+	m.addlatest_nps = nil
+}
+
+// LatestNps returns the value of the "latest_nps" field in the mutation.
+func (m *SummaryMutation) LatestNps() (r int, exists bool) {
+	v := m.latest_nps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLatestNps returns the old "latest_nps" field's value of the Summary entity.
+// If the Summary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SummaryMutation) OldLatestNps(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLatestNps is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLatestNps requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLatestNps: %w", err)
+	}
+	return oldValue.LatestNps, nil
+}
+
+// AddLatestNps adds i to the "latest_nps" field.
+func (m *SummaryMutation) AddLatestNps(i int) {
+	if m.addlatest_nps != nil {
+		*m.addlatest_nps += i
+	} else {
+		m.addlatest_nps = &i
+	}
+}
+
+// AddedLatestNps returns the value that was added to the "latest_nps" field in this mutation.
+func (m *SummaryMutation) AddedLatestNps() (r int, exists bool) {
+	v := m.addlatest_nps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLatestNps clears the value of the "latest_nps" field.
+func (m *SummaryMutation) ClearLatestNps() {
+	m.latest_nps = nil
+	m.addlatest_nps = nil
+	m.clearedFields[summary.FieldLatestNps] = struct{}{}
+}
+
+// LatestNpsCleared returns if the "latest_nps" field was cleared in this mutation.
+func (m *SummaryMutation) LatestNpsCleared() bool {
+	_, ok := m.clearedFields[summary.FieldLatestNps]
+	return ok
+}
+
+// ResetLatestNps resets all changes to the "latest_nps" field.
+func (m *SummaryMutation) ResetLatestNps() {
+	m.latest_nps = nil
+	m.addlatest_nps = nil
+	delete(m.clearedFields, summary.FieldLatestNps)
+}
+
+// Where appends a list predicates to the SummaryMutation builder.
+func (m *SummaryMutation) Where(ps ...predicate.Summary) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SummaryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SummaryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Summary, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SummaryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SummaryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Summary).
+func (m *SummaryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SummaryMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.orders != nil {
+		fields = append(fields, summary.FieldOrders)
+	}
+	if m.revenue != nil {
+		fields = append(fields, summary.FieldRevenue)
+	}
+	if m.first_order_at != nil {
+		fields = append(fields, summary.FieldFirstOrderAt)
+	}
+	if m.last_order_at != nil {
+		fields = append(fields, summary.FieldLastOrderAt)
+	}
+	if m.feedback != nil {
+		fields = append(fields, summary.FieldFeedback)
+	}
+	if m.csat_count != nil {
+		fields = append(fields, summary.FieldCsatCount)
+	}
+	if m.csat_sum != nil {
+		fields = append(fields, summary.FieldCsatSum)
+	}
+	if m.csat_satisfied != nil {
+		fields = append(fields, summary.FieldCsatSatisfied)
+	}
+	if m.latest_nps != nil {
+		fields = append(fields, summary.FieldLatestNps)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SummaryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case summary.FieldOrders:
+		return m.Orders()
+	case summary.FieldRevenue:
+		return m.Revenue()
+	case summary.FieldFirstOrderAt:
+		return m.FirstOrderAt()
+	case summary.FieldLastOrderAt:
+		return m.LastOrderAt()
+	case summary.FieldFeedback:
+		return m.Feedback()
+	case summary.FieldCsatCount:
+		return m.CsatCount()
+	case summary.FieldCsatSum:
+		return m.CsatSum()
+	case summary.FieldCsatSatisfied:
+		return m.CsatSatisfied()
+	case summary.FieldLatestNps:
+		return m.LatestNps()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SummaryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case summary.FieldOrders:
+		return m.OldOrders(ctx)
+	case summary.FieldRevenue:
+		return m.OldRevenue(ctx)
+	case summary.FieldFirstOrderAt:
+		return m.OldFirstOrderAt(ctx)
+	case summary.FieldLastOrderAt:
+		return m.OldLastOrderAt(ctx)
+	case summary.FieldFeedback:
+		return m.OldFeedback(ctx)
+	case summary.FieldCsatCount:
+		return m.OldCsatCount(ctx)
+	case summary.FieldCsatSum:
+		return m.OldCsatSum(ctx)
+	case summary.FieldCsatSatisfied:
+		return m.OldCsatSatisfied(ctx)
+	case summary.FieldLatestNps:
+		return m.OldLatestNps(ctx)
+	}
+	return nil, fmt.Errorf("unknown Summary field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SummaryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case summary.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrders(v)
+		return nil
+	case summary.FieldRevenue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevenue(v)
+		return nil
+	case summary.FieldFirstOrderAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstOrderAt(v)
+		return nil
+	case summary.FieldLastOrderAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastOrderAt(v)
+		return nil
+	case summary.FieldFeedback:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeedback(v)
+		return nil
+	case summary.FieldCsatCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatCount(v)
+		return nil
+	case summary.FieldCsatSum:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatSum(v)
+		return nil
+	case summary.FieldCsatSatisfied:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatSatisfied(v)
+		return nil
+	case summary.FieldLatestNps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLatestNps(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Summary field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SummaryMutation) AddedFields() []string {
+	var fields []string
+	if m.addorders != nil {
+		fields = append(fields, summary.FieldOrders)
+	}
+	if m.addrevenue != nil {
+		fields = append(fields, summary.FieldRevenue)
+	}
+	if m.addfeedback != nil {
+		fields = append(fields, summary.FieldFeedback)
+	}
+	if m.addcsat_count != nil {
+		fields = append(fields, summary.FieldCsatCount)
+	}
+	if m.addcsat_sum != nil {
+		fields = append(fields, summary.FieldCsatSum)
+	}
+	if m.addcsat_satisfied != nil {
+		fields = append(fields, summary.FieldCsatSatisfied)
+	}
+	if m.addlatest_nps != nil {
+		fields = append(fields, summary.FieldLatestNps)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SummaryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case summary.FieldOrders:
+		return m.AddedOrders()
+	case summary.FieldRevenue:
+		return m.AddedRevenue()
+	case summary.FieldFeedback:
+		return m.AddedFeedback()
+	case summary.FieldCsatCount:
+		return m.AddedCsatCount()
+	case summary.FieldCsatSum:
+		return m.AddedCsatSum()
+	case summary.FieldCsatSatisfied:
+		return m.AddedCsatSatisfied()
+	case summary.FieldLatestNps:
+		return m.AddedLatestNps()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SummaryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case summary.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrders(v)
+		return nil
+	case summary.FieldRevenue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevenue(v)
+		return nil
+	case summary.FieldFeedback:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFeedback(v)
+		return nil
+	case summary.FieldCsatCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatCount(v)
+		return nil
+	case summary.FieldCsatSum:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatSum(v)
+		return nil
+	case summary.FieldCsatSatisfied:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatSatisfied(v)
+		return nil
+	case summary.FieldLatestNps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLatestNps(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Summary numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SummaryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(summary.FieldFirstOrderAt) {
+		fields = append(fields, summary.FieldFirstOrderAt)
+	}
+	if m.FieldCleared(summary.FieldLastOrderAt) {
+		fields = append(fields, summary.FieldLastOrderAt)
+	}
+	if m.FieldCleared(summary.FieldLatestNps) {
+		fields = append(fields, summary.FieldLatestNps)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SummaryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SummaryMutation) ClearField(name string) error {
+	switch name {
+	case summary.FieldFirstOrderAt:
+		m.ClearFirstOrderAt()
+		return nil
+	case summary.FieldLastOrderAt:
+		m.ClearLastOrderAt()
+		return nil
+	case summary.FieldLatestNps:
+		m.ClearLatestNps()
+		return nil
+	}
+	return fmt.Errorf("unknown Summary nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SummaryMutation) ResetField(name string) error {
+	switch name {
+	case summary.FieldOrders:
+		m.ResetOrders()
+		return nil
+	case summary.FieldRevenue:
+		m.ResetRevenue()
+		return nil
+	case summary.FieldFirstOrderAt:
+		m.ResetFirstOrderAt()
+		return nil
+	case summary.FieldLastOrderAt:
+		m.ResetLastOrderAt()
+		return nil
+	case summary.FieldFeedback:
+		m.ResetFeedback()
+		return nil
+	case summary.FieldCsatCount:
+		m.ResetCsatCount()
+		return nil
+	case summary.FieldCsatSum:
+		m.ResetCsatSum()
+		return nil
+	case summary.FieldCsatSatisfied:
+		m.ResetCsatSatisfied()
+		return nil
+	case summary.FieldLatestNps:
+		m.ResetLatestNps()
+		return nil
+	}
+	return fmt.Errorf("unknown Summary field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SummaryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SummaryMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SummaryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SummaryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SummaryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SummaryMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SummaryMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Summary unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SummaryMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Summary edge %s", name)
 }
 
 // WebhookMutation represents an operation that mutates the Webhook nodes in the graph.

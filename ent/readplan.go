@@ -212,6 +212,22 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 		},
 		Edges: map[string]ReadPlanEdge{},
 	},
+	"Summary": {
+		Type: "Summary", Table: "customer_summaries", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":            {Column: "id"},
+			"orders":        {Column: "orders"},
+			"revenue":       {Column: "revenue"},
+			"firstOrderAt":  {Column: "first_order_at"},
+			"lastOrderAt":   {Column: "last_order_at"},
+			"feedback":      {Column: "feedback"},
+			"csatCount":     {Column: "csat_count"},
+			"csatSum":       {Column: "csat_sum"},
+			"csatSatisfied": {Column: "csat_satisfied"},
+			"latestNps":     {Column: "latest_nps"},
+		},
+		Edges: map[string]ReadPlanEdge{},
+	},
 	"Webhook": {
 		Type: "Webhook", Table: "webhooks", ID: "id",
 		Columns: map[string]ReadPlanColumn{

@@ -294,6 +294,42 @@ func (c *PersonaClient) Restore(ctx context.Context, v *Persona) error {
 
 // CreateFrom returns a builder holding every field of v (its mutation lists
 // them with their values).
+func (c *SummaryClient) CreateFrom(v *Summary) *SummaryCreate {
+	b := c.Create()
+	b.SetOrders(v.Orders)
+	b.SetRevenue(v.Revenue)
+	if v.FirstOrderAt != nil {
+		b.SetFirstOrderAt(*v.FirstOrderAt)
+	}
+	if v.LastOrderAt != nil {
+		b.SetLastOrderAt(*v.LastOrderAt)
+	}
+	b.SetFeedback(v.Feedback)
+	b.SetCsatCount(v.CsatCount)
+	b.SetCsatSum(v.CsatSum)
+	b.SetCsatSatisfied(v.CsatSatisfied)
+	if v.LatestNps != nil {
+		b.SetLatestNps(*v.LatestNps)
+	}
+	return b
+}
+
+// Restore inserts v with its id and its fields as they are, without hooks.
+func (c *SummaryClient) Restore(ctx context.Context, v *Summary) error {
+	b := c.CreateFrom(v)
+	_, spec := b.createSpec()
+	spec.ID.Value = v.ID
+	if err := sqlgraph.CreateNode(ctx, b.driver, spec); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// CreateFrom returns a builder holding every field of v (its mutation lists
+// them with their values).
 func (c *WebhookClient) CreateFrom(v *Webhook) *WebhookCreate {
 	b := c.Create()
 	b.SetURL(v.URL)

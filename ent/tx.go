@@ -30,6 +30,8 @@ type Tx struct {
 	OrderItem *OrderItemClient
 	// Persona is the client for interacting with the Persona builders.
 	Persona *PersonaClient
+	// Summary is the client for interacting with the Summary builders.
+	Summary *SummaryClient
 	// Webhook is the client for interacting with the Webhook builders.
 	Webhook *WebhookClient
 	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
@@ -173,6 +175,7 @@ func (tx *Tx) init() {
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderItem = NewOrderItemClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)
+	tx.Summary = NewSummaryClient(tx.config)
 	tx.Webhook = NewWebhookClient(tx.config)
 	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 }

@@ -105,6 +105,18 @@ func (f PersonaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PersonaMutation", m)
 }
 
+// The SummaryFunc type is an adapter to allow the use of ordinary
+// function as Summary mutator.
+type SummaryFunc func(context.Context, *ent.SummaryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SummaryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SummaryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SummaryMutation", m)
+}
+
 // The WebhookFunc type is an adapter to allow the use of ordinary
 // function as Webhook mutator.
 type WebhookFunc func(context.Context, *ent.WebhookMutation) (ent.Value, error)

@@ -327,6 +327,25 @@ var (
 		Columns:    PersonasColumns,
 		PrimaryKey: []*schema.Column{PersonasColumns[0]},
 	}
+	// CustomerSummariesColumns holds the columns for the "customer_summaries" table.
+	CustomerSummariesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "orders", Type: field.TypeInt, Default: 0},
+		{Name: "revenue", Type: field.TypeInt64, Default: 0},
+		{Name: "first_order_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_order_at", Type: field.TypeTime, Nullable: true},
+		{Name: "feedback", Type: field.TypeInt, Default: 0},
+		{Name: "csat_count", Type: field.TypeInt, Default: 0},
+		{Name: "csat_sum", Type: field.TypeInt64, Default: 0},
+		{Name: "csat_satisfied", Type: field.TypeInt, Default: 0},
+		{Name: "latest_nps", Type: field.TypeInt, Nullable: true},
+	}
+	// CustomerSummariesTable holds the schema information for the "customer_summaries" table.
+	CustomerSummariesTable = &schema.Table{
+		Name:       "customer_summaries",
+		Columns:    CustomerSummariesColumns,
+		PrimaryKey: []*schema.Column{CustomerSummariesColumns[0]},
+	}
 	// WebhooksColumns holds the columns for the "webhooks" table.
 	WebhooksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -403,6 +422,7 @@ var (
 		OrdersTable,
 		OrderItemsTable,
 		PersonasTable,
+		CustomerSummariesTable,
 		WebhooksTable,
 		WebhookDeliveriesTable,
 	}
@@ -439,6 +459,10 @@ func init() {
 	}
 	PersonasTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	CustomerSummariesTable.Annotation = &entsql.Annotation{
+		Table:          "customer_summaries",
+		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
 	WebhooksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),

@@ -30,6 +30,9 @@ type OrderItem func(*sql.Selector)
 // Persona is the predicate function for persona builders.
 type Persona func(*sql.Selector)
 
+// Summary is the predicate function for summary builders.
+type Summary func(*sql.Selector)
+
 // Webhook is the predicate function for webhook builders.
 type Webhook func(*sql.Selector)
 

@@ -14,6 +14,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/schema"
+	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
 	"github.com/c360/c360/internal/personas"
@@ -256,6 +257,32 @@ func init() {
 	personaDescCriteria := personaFields[2].Descriptor()
 	// persona.DefaultCriteria holds the default value on creation for the criteria field.
 	persona.DefaultCriteria = personaDescCriteria.Default.(personas.Criteria)
+	summaryFields := schema.Summary{}.Fields()
+	_ = summaryFields
+	// summaryDescOrders is the schema descriptor for orders field.
+	summaryDescOrders := summaryFields[1].Descriptor()
+	// summary.DefaultOrders holds the default value on creation for the orders field.
+	summary.DefaultOrders = summaryDescOrders.Default.(int)
+	// summaryDescRevenue is the schema descriptor for revenue field.
+	summaryDescRevenue := summaryFields[2].Descriptor()
+	// summary.DefaultRevenue holds the default value on creation for the revenue field.
+	summary.DefaultRevenue = summaryDescRevenue.Default.(int64)
+	// summaryDescFeedback is the schema descriptor for feedback field.
+	summaryDescFeedback := summaryFields[5].Descriptor()
+	// summary.DefaultFeedback holds the default value on creation for the feedback field.
+	summary.DefaultFeedback = summaryDescFeedback.Default.(int)
+	// summaryDescCsatCount is the schema descriptor for csat_count field.
+	summaryDescCsatCount := summaryFields[6].Descriptor()
+	// summary.DefaultCsatCount holds the default value on creation for the csat_count field.
+	summary.DefaultCsatCount = summaryDescCsatCount.Default.(int)
+	// summaryDescCsatSum is the schema descriptor for csat_sum field.
+	summaryDescCsatSum := summaryFields[7].Descriptor()
+	// summary.DefaultCsatSum holds the default value on creation for the csat_sum field.
+	summary.DefaultCsatSum = summaryDescCsatSum.Default.(int64)
+	// summaryDescCsatSatisfied is the schema descriptor for csat_satisfied field.
+	summaryDescCsatSatisfied := summaryFields[8].Descriptor()
+	// summary.DefaultCsatSatisfied holds the default value on creation for the csat_satisfied field.
+	summary.DefaultCsatSatisfied = summaryDescCsatSatisfied.Default.(int)
 	webhookFields := schema.Webhook{}.Fields()
 	_ = webhookFields
 	// webhookDescURL is the schema descriptor for url field.

@@ -68,6 +68,10 @@ func Open(ctx context.Context, cfg config.Config, opts database.Options) (*App, 
 		a.Close()
 		return nil, err
 	}
+	if err := scores.Backfill(ctx, db.Client, db.Dialect); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/ndjson"
+	"github.com/c360/c360/internal/scores"
 )
 
 // Record kinds, in load order.
@@ -75,6 +76,10 @@ type Loader struct {
 	// Flush (database.BeginBulkLoad).
 	indexes  bool
 	deferred []string
+	// summarizeAtFlush: the import began with no customer, and Flush builds
+	// every summary (scores.Rebuild) in one pass; otherwise each batch
+	// refreshes those of its customers.
+	summarizeAtFlush bool
 	// customerIDs maps the externalRef of every customer written or looked up
 	// by this import to its id (committed rows only). It grows with the number
 	// of customers; orders and feedback are not remembered across batches.
@@ -170,6 +175,11 @@ func (l *Loader) Flush() error {
 	if err := l.restoreSQLite(); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
+	if l.summarizeAtFlush && l.committed {
+		if err := l.summarize(); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+	}
 	if l.committed {
 		if err := l.analyze(); err != nil {
 			return err
@@ -180,6 +190,19 @@ func (l *Loader) Flush() error {
 	}
 	l.committed = false
 	return nil
+}
+
+// summarize builds the summaries of a first load, in one transaction.
+func (l *Loader) summarize() error {
+	tx, err := l.db.Client.Tx(l.ctx)
+	if err != nil {
+		return err
+	}
+	if err := scores.Rebuild(l.ctx, tx.Client(), l.db.Dialect); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // buildIndexes builds the indexes and keys deferred by the first batch.
@@ -433,6 +456,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 		if stored {
 			tables = slices.DeleteFunc(tables, func(t string) bool { return t == order.Table || t == feedback.Table })
 		}
+		l.summarizeAtFlush = !stored
 		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.db.Dialect, tables...)
 		if err != nil {
 			return 0, err

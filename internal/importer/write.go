@@ -5,6 +5,7 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/c360/c360/internal/identities"
 	"github.com/c360/c360/internal/ndjson"
 	"github.com/c360/c360/internal/personas"
+	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/store"
 	"github.com/c360/c360/internal/validate"
 )
@@ -99,7 +101,24 @@ func (w *txWriter) write(b *batch) error {
 	if err := w.churnSignals(churn); err != nil {
 		return err
 	}
+	if err := w.summaries(); err != nil {
+		return err
+	}
 	return w.writeEvents()
+}
+
+// summaries refreshes the summaries of the customers the batch wrote or
+// looked up, unless Flush builds them all.
+func (w *txWriter) summaries() error {
+	if w.l.summarizeAtFlush || len(w.customers) == 0 {
+		return nil
+	}
+	ids := make([]int, 0, len(w.customers))
+	for _, id := range w.customers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return scores.Refresh(w.ctx, w.tx, w.l.db.Dialect, slices.Compact(ids))
 }
 
 // The tables an import writes. Their columns and the columns an upsert

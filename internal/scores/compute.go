@@ -380,15 +380,7 @@ func computeSegments(ctx context.Context, client *ent.Client, d string, criteria
 		return segments{}, fmt.Errorf("segment order aggregates: %w", err)
 	}
 	for _, r := range ord {
-		seg := out.at(r.Bucket)
-		seg.BuyerCount, seg.OrderCount, seg.Revenue = int(r.Buyers), int(r.Orders), money.Cents(r.Revenue)
-		if r.Orders > 0 {
-			aov := money.DivRound(seg.Revenue, r.Orders)
-			seg.AverageOrderValue = &aov
-		}
-		if r.Buyers > 0 {
-			seg.RepeatPurchaseRate = ratio(r.Repeaters, r.Buyers, 4)
-		}
+		out.at(r.Bucket).setOrders(r.Buyers, r.Repeaters, r.Orders, r.Revenue)
 	}
 
 	var nps []struct {
@@ -413,12 +405,7 @@ func computeSegments(ctx context.Context, client *ent.Client, d string, criteria
 		return segments{}, fmt.Errorf("segment NPS aggregates: %w", err)
 	}
 	for _, r := range nps {
-		seg := out.at(r.Bucket)
-		seg.Promoters, seg.Passives, seg.Detractors = int(r.Promoters), int(r.Passives), int(r.Detractors)
-		seg.NpsResponses = seg.Promoters + seg.Passives + seg.Detractors
-		if seg.NpsResponses > 0 {
-			seg.Nps = ratio(100*(r.Promoters-r.Detractors), int64(seg.NpsResponses), 1)
-		}
+		out.at(r.Bucket).setNps(r.Promoters, r.Passives, r.Detractors)
 	}
 
 	var csat []struct {
@@ -443,13 +430,39 @@ func computeSegments(ctx context.Context, client *ent.Client, d string, criteria
 		return segments{}, fmt.Errorf("segment CSAT aggregates: %w", err)
 	}
 	for _, r := range csat {
-		if r.N > 0 {
-			seg := out.at(r.Bucket)
-			seg.AverageCsat = ratio(r.Sum, r.N, 2)
-			seg.CsatSatisfiedShare = ratio(r.Satisfied, r.N, 4)
-		}
+		out.at(r.Bucket).setCsat(r.N, r.Sum, r.Satisfied)
 	}
 	return out, nil
+}
+
+// setOrders sets the order figures from their counts and sums.
+func (seg *Segment) setOrders(buyers, repeaters, orders, revenue int64) {
+	seg.BuyerCount, seg.OrderCount, seg.Revenue = int(buyers), int(orders), money.Cents(revenue)
+	if orders > 0 {
+		aov := money.DivRound(seg.Revenue, orders)
+		seg.AverageOrderValue = &aov
+	}
+	if buyers > 0 {
+		seg.RepeatPurchaseRate = ratio(repeaters, buyers, 4)
+	}
+}
+
+// setNps sets the NPS figures from the latest answers' categories.
+func (seg *Segment) setNps(promoters, passives, detractors int64) {
+	seg.Promoters, seg.Passives, seg.Detractors = int(promoters), int(passives), int(detractors)
+	seg.NpsResponses = seg.Promoters + seg.Passives + seg.Detractors
+	if seg.NpsResponses > 0 {
+		seg.Nps = ratio(100*(promoters-detractors), int64(seg.NpsResponses), 1)
+	}
+}
+
+// setCsat sets the CSAT figures from the answers' count, sum and satisfied
+// count.
+func (seg *Segment) setCsat(n, sum, satisfied int64) {
+	if n > 0 {
+		seg.AverageCsat = ratio(sum, n, 2)
+		seg.CsatSatisfiedShare = ratio(satisfied, n, 4)
+	}
 }
 
 // ratio is num/den rounded half away from zero to the given decimals,

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -18,6 +21,8 @@ import (
 	"resenje.org/singleflight"
 
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/cache"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/personas"
@@ -43,6 +48,9 @@ type Service struct {
 	customers singleflight.Group[string, map[int]*Customer]
 	segments  singleflight.Group[string, *Segment]
 	series    singleflight.Group[string, []*Point]
+
+	mu     sync.Mutex
+	writes map[*ent.Tx]*write // the writes of open transactions, refreshed at their commit
 }
 
 var computations = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -85,7 +93,7 @@ func count(ctx context.Context, kind string, err error) {
 // New builds the service. The cache must be shared by every process that
 // writes the same database (Redis), or be in-process for a single process.
 func New(client *ent.Client, dialect string, c *cache.Store) *Service {
-	return &Service{client: client, dialect: dialect, cache: c}
+	return &Service{client: client, dialect: dialect, cache: c, writes: make(map[*ent.Tx]*write)}
 }
 
 // today is the day the figures are computed for: ages (segments) and recency
@@ -102,8 +110,9 @@ func inTx(ctx context.Context) (*ent.Client, bool) {
 }
 
 // Customers returns the scores of the customers, in the order of ids, with
-// one cache round trip for versions, one for entries, and three SQL queries
-// for all the misses together.
+// one cache round trip for versions, one for entries, and one read of the
+// summaries of all the misses together (three aggregates of the raw rows in
+// a transaction, whose own writes the summaries show only at its commit).
 func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error) {
 	day := today()
 	if client, ok := inTx(ctx); ok {
@@ -119,7 +128,7 @@ func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error)
 	}
 	vals, tags, err := s.cache.Fetch(ctx, entries)
 	if err != nil { // the cache is down or not trustworthy now: straight to the database
-		m, err := computeCustomers(ctx, s.client, s.dialect, ids, day)
+		m, err := summaryCustomers(ctx, s.client, ids, day)
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +159,7 @@ func (s *Service) Customers(ctx context.Context, ids []int) ([]*Customer, error)
 		// The computation's ctx is cancelled when every caller has gone.
 		m, _, err := s.customers.Do(ctx, flight.String(), func(ctx context.Context) (map[int]*Customer, error) {
 			m, err := retryBadConn(ctx, func(ctx context.Context) (map[int]*Customer, error) {
-				return computeCustomers(ctx, s.client, s.dialect, missing, day)
+				return summaryCustomers(ctx, s.client, missing, day)
 			})
 			count(ctx, "customers", err)
 			if err != nil {
@@ -192,6 +201,9 @@ func (s *Service) Segment(ctx context.Context, personaID *int, w Window) (*Segme
 	w = w.utc()
 	key := cache.Key("seg", segmentOf(personaID), timeKey(w.Since), timeKey(w.Until), string(today()))
 	return cachedSegment(ctx, s, &s.segments, "segment", key, func(ctx context.Context, client *ent.Client, criteria *personas.Criteria, day date.Date) (*Segment, error) {
+		if _, tx := inTx(ctx); !tx && w.Since == nil && w.Until == nil {
+			return summarySegment(ctx, client, s.dialect, criteria, day)
+		}
 		return computeSegment(ctx, client, s.dialect, criteria, w, day)
 	}, personaID)
 }
@@ -357,12 +369,15 @@ func (s *Service) Customer(ctx context.Context, id int) (*Customer, error) {
 	return cs[0], nil
 }
 
-// invalidateHook moves the affected scopes to new versions after every write
-// that changes a figure's inputs: after the commit when the write is in a
-// transaction (before the mutation's response is sent), right away otherwise.
+// invalidateHook keeps the figures right after every write that changes
+// their inputs: it refreshes the summaries of the customers the write
+// touched (Refresh) and moves their cache scopes and the segments' to new
+// versions. In a transaction, the refresh runs once for all its writes just
+// before the commit, and the invalidation right after it (before the
+// mutation's response is sent); outside one, both right away.
 func (s *Service) invalidateHook(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-		scopes, all, err := affected(ctx, m)
+		ids, all, err := affected(ctx, m)
 		if err == errNoInput {
 			return next.Mutate(ctx, m)
 		}
@@ -373,28 +388,91 @@ func (s *Service) invalidateHook(next ent.Mutator) ent.Mutator {
 		if err != nil {
 			return v, err
 		}
-		scopes = append(scopes, segmentsScope)
-		invalidate := func(ctx context.Context) {
-			if all {
-				s.cache.InvalidateAll(ctx)
+		if c, ok := v.(*ent.Customer); ok && m.Op().Is(ent.OpCreate) {
+			ids = append(ids, c.ID)
+		}
+		tx := txOf(m)
+		if tx == nil {
+			if err := s.refresh(ctx, clientOf(m), ids, all); err != nil {
+				return nil, err
 			}
-			s.cache.Invalidate(ctx, scopes...)
+			s.invalidate(ctx, ids, all)
+			return v, nil
 		}
-		if tx := txOf(m); tx != nil {
-			tx.OnCommit(func(next ent.Committer) ent.Committer {
-				return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-					if err := next.Commit(ctx, tx); err != nil {
-						return err
-					}
-					invalidate(ctx)
-					return nil
-				})
-			})
-		} else {
-			invalidate(ctx)
-		}
+		s.pending(tx, ids, all)
 		return v, nil
 	})
+}
+
+// A write is the customers it touched, or all of them when they cannot be
+// known.
+type write struct {
+	ids map[int]struct{}
+	all bool
+}
+
+// pending adds a write to its transaction's, installing the refresh before
+// the commit and the invalidation after it on the transaction's first.
+func (s *Service) pending(tx *ent.Tx, ids []int, all bool) {
+	s.mu.Lock()
+	w, ok := s.writes[tx]
+	if !ok {
+		w = &write{ids: make(map[int]struct{})}
+		s.writes[tx] = w
+	}
+	for _, id := range ids {
+		w.ids[id] = struct{}{}
+	}
+	w.all = w.all || all
+	s.mu.Unlock()
+	if ok {
+		return
+	}
+	take := func() *write {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		w := s.writes[tx]
+		delete(s.writes, tx)
+		return w
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			w := take()
+			ids := slices.Sorted(maps.Keys(w.ids))
+			if err := s.refresh(ctx, tx.Client(), ids, w.all); err != nil {
+				return err
+			}
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			s.invalidate(ctx, ids, w.all)
+			return nil
+		})
+	})
+	tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
+		return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+			take()
+			return next.Rollback(ctx, tx)
+		})
+	})
+}
+
+func (s *Service) refresh(ctx context.Context, client *ent.Client, ids []int, all bool) error {
+	if all {
+		return Rebuild(ctx, client, s.dialect)
+	}
+	return Refresh(ctx, client, s.dialect, ids)
+}
+
+func (s *Service) invalidate(ctx context.Context, ids []int, all bool) {
+	if all {
+		s.cache.InvalidateAll(ctx)
+	}
+	scopes := make([]string, 0, len(ids)+1)
+	for _, id := range ids {
+		scopes = append(scopes, customerScope(id))
+	}
+	s.cache.Invalidate(ctx, append(scopes, segmentsScope)...)
 }
 
 // Hook returns the invalidation hook to install with client.Use.
@@ -406,60 +484,69 @@ func (s *Service) InvalidateAll(ctx context.Context) { s.cache.InvalidateAll(ctx
 // errNoInput is affected's answer for the tables no figure reads.
 var errNoInput = errors.New("no figure's input")
 
-// affected lists the customer scopes a mutation touches; all is true when
-// they cannot be known (bulk updates), which drops every entry. A write of
-// a table no figure reads is errNoInput.
-func affected(ctx context.Context, m ent.Mutation) (scopes []string, all bool, err error) {
+// affected lists the customers a mutation touches, before it runs (a
+// customer it creates is known after); all is true when they cannot be
+// known. A write of a table no figure reads is errNoInput.
+func affected(ctx context.Context, m ent.Mutation) (ids []int, all bool, err error) {
 	switch m := m.(type) {
-	case *ent.CustomerEventMutation, *ent.WebhookMutation, *ent.WebhookDeliveryMutation:
-		return nil, false, errNoInput // the log and its deliveries
+	case *ent.CustomerEventMutation, *ent.WebhookMutation, *ent.WebhookDeliveryMutation, *ent.SummaryMutation:
+		return nil, false, errNoInput // the log, its deliveries, the summaries themselves
 	case *ent.OrderMutation:
-		return ownerScopes(ctx, m.Op(), m.CustomerID, m.OldCustomerID)
+		return owners(ctx, m, m.CustomerID, func(ctx context.Context, ids []int) ([]int, error) {
+			return m.Client().Order.Query().Where(order.IDIn(ids...)).Unique(true).Select(order.FieldCustomerID).Ints(ctx)
+		})
 	case *ent.FeedbackMutation:
-		return ownerScopes(ctx, m.Op(), m.CustomerID, m.OldCustomerID)
+		return owners(ctx, m, m.CustomerID, func(ctx context.Context, ids []int) ([]int, error) {
+			return m.Client().Feedback.Query().Where(feedback.IDIn(ids...)).Unique(true).Select(feedback.FieldCustomerID).Ints(ctx)
+		})
 	case *ent.CustomerMutation:
-		if id, ok := m.ID(); ok {
-			return []string{customerScope(id)}, false, nil
-		}
 		if m.Op().Is(ent.OpCreate) {
 			return nil, false, nil
 		}
 		ids, err := m.IDs(ctx)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, id := range ids {
-			scopes = append(scopes, customerScope(id))
-		}
-		return scopes, false, nil
+		return ids, false, err
 	case *ent.PersonaMutation, *ent.OrderItemMutation, *ent.IdentityMutation, *ent.MergeMutation:
 		return nil, false, nil
 	}
-	slog.WarnContext(ctx, "scores: unknown mutation type; dropping all cached figures", "type", m.Type())
+	slog.WarnContext(ctx, "scores: unknown mutation type; refreshing every figure", "type", m.Type())
 	return nil, true, nil
 }
 
-// ownerScopes are the scopes of the customer an order or a feedback belongs
-// to: the new one on a create, the old and the new one on an update of one;
-// any other write (a merge moving rows in bulk) may touch any customer.
-func ownerScopes(ctx context.Context, op ent.Op, owner func() (int, bool), old func(context.Context) (int, error)) ([]string, bool, error) {
-	switch {
-	case op.Is(ent.OpCreate):
-		if id, ok := owner(); ok {
-			return []string{customerScope(id)}, false, nil
-		}
-	case op.Is(ent.OpUpdateOne):
-		was, err := old(ctx)
-		if err != nil {
-			return nil, false, fmt.Errorf("finding the customer: %w", err)
-		}
-		scopes := []string{customerScope(was)}
-		if id, ok := owner(); ok && id != was {
-			scopes = append(scopes, customerScope(id))
-		}
-		return scopes, false, nil
+// ownedMutation is an order's or a feedback's mutation.
+type ownedMutation interface {
+	ent.Mutation
+	IDs(context.Context) ([]int, error)
+}
+
+// owners are the customers of the rows a mutation of orders or feedback
+// writes: the new owner on a create, the old owners and the new one on an
+// update or a delete of any number of rows (a merge moving them, an
+// erasure).
+func owners(ctx context.Context, m ownedMutation, owner func() (int, bool), ownersOf func(context.Context, []int) ([]int, error)) ([]int, bool, error) {
+	var ids []int
+	if id, ok := owner(); ok {
+		ids = append(ids, id)
 	}
-	return nil, true, nil
+	if m.Op().Is(ent.OpCreate) {
+		return ids, len(ids) == 0, nil
+	}
+	rows, err := m.IDs(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("finding the rows' customers: %w", err)
+	}
+	for lo := 0; lo < len(rows); lo += maxIDs {
+		was, err := ownersOf(ctx, rows[lo:min(lo+maxIDs, len(rows))])
+		if err != nil {
+			return nil, false, fmt.Errorf("finding the rows' customers: %w", err)
+		}
+		ids = append(ids, was...)
+	}
+	return ids, false, nil
+}
+
+// clientOf is the client a mutation runs through.
+func clientOf(m ent.Mutation) *ent.Client {
+	return m.(interface{ Client() *ent.Client }).Client()
 }
 
 func txOf(m ent.Mutation) *ent.Tx {

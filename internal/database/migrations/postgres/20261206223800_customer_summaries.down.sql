@@ -1,0 +1,2 @@
+-- reverse: create "customer_summaries" table
+DROP TABLE "customer_summaries";
