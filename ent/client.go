@@ -20,6 +20,8 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
+	"github.com/c360/c360/ent/monthsummary"
+	"github.com/c360/c360/ent/monthtotal"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -45,6 +47,10 @@ type Client struct {
 	Identity *IdentityClient
 	// Merge is the client for interacting with the Merge builders.
 	Merge *MergeClient
+	// MonthSummary is the client for interacting with the MonthSummary builders.
+	MonthSummary *MonthSummaryClient
+	// MonthTotal is the client for interacting with the MonthTotal builders.
+	MonthTotal *MonthTotalClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderItem is the client for interacting with the OrderItem builders.
@@ -73,6 +79,8 @@ func (c *Client) init() {
 	c.Feedback = NewFeedbackClient(c.config)
 	c.Identity = NewIdentityClient(c.config)
 	c.Merge = NewMergeClient(c.config)
+	c.MonthSummary = NewMonthSummaryClient(c.config)
+	c.MonthTotal = NewMonthTotalClient(c.config)
 	c.Order = NewOrderClient(c.config)
 	c.OrderItem = NewOrderItemClient(c.config)
 	c.Persona = NewPersonaClient(c.config)
@@ -176,6 +184,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Feedback:        NewFeedbackClient(cfg),
 		Identity:        NewIdentityClient(cfg),
 		Merge:           NewMergeClient(cfg),
+		MonthSummary:    NewMonthSummaryClient(cfg),
+		MonthTotal:      NewMonthTotalClient(cfg),
 		Order:           NewOrderClient(cfg),
 		OrderItem:       NewOrderItemClient(cfg),
 		Persona:         NewPersonaClient(cfg),
@@ -206,6 +216,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Feedback:        NewFeedbackClient(cfg),
 		Identity:        NewIdentityClient(cfg),
 		Merge:           NewMergeClient(cfg),
+		MonthSummary:    NewMonthSummaryClient(cfg),
+		MonthTotal:      NewMonthTotalClient(cfg),
 		Order:           NewOrderClient(cfg),
 		OrderItem:       NewOrderItemClient(cfg),
 		Persona:         NewPersonaClient(cfg),
@@ -241,8 +253,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.Order,
-		c.OrderItem, c.Persona, c.Summary, c.Webhook, c.WebhookDelivery,
+		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.MonthSummary,
+		c.MonthTotal, c.Order, c.OrderItem, c.Persona, c.Summary, c.Webhook,
+		c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -252,8 +265,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.Order,
-		c.OrderItem, c.Persona, c.Summary, c.Webhook, c.WebhookDelivery,
+		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.MonthSummary,
+		c.MonthTotal, c.Order, c.OrderItem, c.Persona, c.Summary, c.Webhook,
+		c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -272,6 +286,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Identity.mutate(ctx, m)
 	case *MergeMutation:
 		return c.Merge.mutate(ctx, m)
+	case *MonthSummaryMutation:
+		return c.MonthSummary.mutate(ctx, m)
+	case *MonthTotalMutation:
+		return c.MonthTotal.mutate(ctx, m)
 	case *OrderMutation:
 		return c.Order.mutate(ctx, m)
 	case *OrderItemMutation:
@@ -1113,6 +1131,272 @@ func (c *MergeClient) mutate(ctx context.Context, m *MergeMutation) (Value, erro
 		return (&MergeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Merge mutation op: %q", m.Op())
+	}
+}
+
+// MonthSummaryClient is a client for the MonthSummary schema.
+type MonthSummaryClient struct {
+	config
+}
+
+// NewMonthSummaryClient returns a client for the MonthSummary from the given config.
+func NewMonthSummaryClient(c config) *MonthSummaryClient {
+	return &MonthSummaryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `monthsummary.Hooks(f(g(h())))`.
+func (c *MonthSummaryClient) Use(hooks ...Hook) {
+	c.hooks.MonthSummary = append(c.hooks.MonthSummary, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `monthsummary.Intercept(f(g(h())))`.
+func (c *MonthSummaryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MonthSummary = append(c.inters.MonthSummary, interceptors...)
+}
+
+// Create returns a builder for creating a MonthSummary entity.
+func (c *MonthSummaryClient) Create() *MonthSummaryCreate {
+	mutation := newMonthSummaryMutation(c.config, OpCreate)
+	return &MonthSummaryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MonthSummary entities.
+func (c *MonthSummaryClient) CreateBulk(builders ...*MonthSummaryCreate) *MonthSummaryCreateBulk {
+	return &MonthSummaryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MonthSummaryClient) MapCreateBulk(slice any, setFunc func(*MonthSummaryCreate, int)) *MonthSummaryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MonthSummaryCreateBulk{err: fmt.Errorf("calling to MonthSummaryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MonthSummaryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MonthSummaryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MonthSummary.
+func (c *MonthSummaryClient) Update() *MonthSummaryUpdate {
+	mutation := newMonthSummaryMutation(c.config, OpUpdate)
+	return &MonthSummaryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MonthSummaryClient) UpdateOne(_m *MonthSummary) *MonthSummaryUpdateOne {
+	mutation := newMonthSummaryMutation(c.config, OpUpdateOne, withMonthSummary(_m))
+	return &MonthSummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MonthSummaryClient) UpdateOneID(id int) *MonthSummaryUpdateOne {
+	mutation := newMonthSummaryMutation(c.config, OpUpdateOne, withMonthSummaryID(id))
+	return &MonthSummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MonthSummary.
+func (c *MonthSummaryClient) Delete() *MonthSummaryDelete {
+	mutation := newMonthSummaryMutation(c.config, OpDelete)
+	return &MonthSummaryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MonthSummaryClient) DeleteOne(_m *MonthSummary) *MonthSummaryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MonthSummaryClient) DeleteOneID(id int) *MonthSummaryDeleteOne {
+	builder := c.Delete().Where(monthsummary.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MonthSummaryDeleteOne{builder}
+}
+
+// Query returns a query builder for MonthSummary.
+func (c *MonthSummaryClient) Query() *MonthSummaryQuery {
+	return &MonthSummaryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMonthSummary},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MonthSummary entity by its id.
+func (c *MonthSummaryClient) Get(ctx context.Context, id int) (*MonthSummary, error) {
+	return c.Query().Where(monthsummary.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MonthSummaryClient) GetX(ctx context.Context, id int) *MonthSummary {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MonthSummaryClient) Hooks() []Hook {
+	return c.hooks.MonthSummary
+}
+
+// Interceptors returns the client interceptors.
+func (c *MonthSummaryClient) Interceptors() []Interceptor {
+	return c.inters.MonthSummary
+}
+
+func (c *MonthSummaryClient) mutate(ctx context.Context, m *MonthSummaryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MonthSummaryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MonthSummaryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MonthSummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MonthSummaryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MonthSummary mutation op: %q", m.Op())
+	}
+}
+
+// MonthTotalClient is a client for the MonthTotal schema.
+type MonthTotalClient struct {
+	config
+}
+
+// NewMonthTotalClient returns a client for the MonthTotal from the given config.
+func NewMonthTotalClient(c config) *MonthTotalClient {
+	return &MonthTotalClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `monthtotal.Hooks(f(g(h())))`.
+func (c *MonthTotalClient) Use(hooks ...Hook) {
+	c.hooks.MonthTotal = append(c.hooks.MonthTotal, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `monthtotal.Intercept(f(g(h())))`.
+func (c *MonthTotalClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MonthTotal = append(c.inters.MonthTotal, interceptors...)
+}
+
+// Create returns a builder for creating a MonthTotal entity.
+func (c *MonthTotalClient) Create() *MonthTotalCreate {
+	mutation := newMonthTotalMutation(c.config, OpCreate)
+	return &MonthTotalCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MonthTotal entities.
+func (c *MonthTotalClient) CreateBulk(builders ...*MonthTotalCreate) *MonthTotalCreateBulk {
+	return &MonthTotalCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MonthTotalClient) MapCreateBulk(slice any, setFunc func(*MonthTotalCreate, int)) *MonthTotalCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MonthTotalCreateBulk{err: fmt.Errorf("calling to MonthTotalClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MonthTotalCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MonthTotalCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MonthTotal.
+func (c *MonthTotalClient) Update() *MonthTotalUpdate {
+	mutation := newMonthTotalMutation(c.config, OpUpdate)
+	return &MonthTotalUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MonthTotalClient) UpdateOne(_m *MonthTotal) *MonthTotalUpdateOne {
+	mutation := newMonthTotalMutation(c.config, OpUpdateOne, withMonthTotal(_m))
+	return &MonthTotalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MonthTotalClient) UpdateOneID(id string) *MonthTotalUpdateOne {
+	mutation := newMonthTotalMutation(c.config, OpUpdateOne, withMonthTotalID(id))
+	return &MonthTotalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MonthTotal.
+func (c *MonthTotalClient) Delete() *MonthTotalDelete {
+	mutation := newMonthTotalMutation(c.config, OpDelete)
+	return &MonthTotalDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MonthTotalClient) DeleteOne(_m *MonthTotal) *MonthTotalDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MonthTotalClient) DeleteOneID(id string) *MonthTotalDeleteOne {
+	builder := c.Delete().Where(monthtotal.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MonthTotalDeleteOne{builder}
+}
+
+// Query returns a query builder for MonthTotal.
+func (c *MonthTotalClient) Query() *MonthTotalQuery {
+	return &MonthTotalQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMonthTotal},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MonthTotal entity by its id.
+func (c *MonthTotalClient) Get(ctx context.Context, id string) (*MonthTotal, error) {
+	return c.Query().Where(monthtotal.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MonthTotalClient) GetX(ctx context.Context, id string) *MonthTotal {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MonthTotalClient) Hooks() []Hook {
+	return c.hooks.MonthTotal
+}
+
+// Interceptors returns the client interceptors.
+func (c *MonthTotalClient) Interceptors() []Interceptor {
+	return c.inters.MonthTotal
+}
+
+func (c *MonthTotalClient) mutate(ctx context.Context, m *MonthTotalMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MonthTotalCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MonthTotalUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MonthTotalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MonthTotalDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MonthTotal mutation op: %q", m.Op())
 	}
 }
 
@@ -2030,12 +2314,12 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Customer, CustomerEvent, Feedback, Identity, Merge, Order, OrderItem, Persona,
-		Summary, Webhook, WebhookDelivery []ent.Hook
+		Customer, CustomerEvent, Feedback, Identity, Merge, MonthSummary, MonthTotal,
+		Order, OrderItem, Persona, Summary, Webhook, WebhookDelivery []ent.Hook
 	}
 	inters struct {
-		Customer, CustomerEvent, Feedback, Identity, Merge, Order, OrderItem, Persona,
-		Summary, Webhook, WebhookDelivery []ent.Interceptor
+		Customer, CustomerEvent, Feedback, Identity, Merge, MonthSummary, MonthTotal,
+		Order, OrderItem, Persona, Summary, Webhook, WebhookDelivery []ent.Interceptor
 	}
 )
 

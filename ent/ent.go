@@ -17,6 +17,8 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
+	"github.com/c360/c360/ent/monthsummary"
+	"github.com/c360/c360/ent/monthtotal"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -88,6 +90,8 @@ func checkColumn(t, c string) error {
 			feedback.Table:        feedback.ValidColumn,
 			identity.Table:        identity.ValidColumn,
 			merge.Table:           merge.ValidColumn,
+			monthsummary.Table:    monthsummary.ValidColumn,
+			monthtotal.Table:      monthtotal.ValidColumn,
 			order.Table:           order.ValidColumn,
 			orderitem.Table:       orderitem.ValidColumn,
 			persona.Table:         persona.ValidColumn,

@@ -16,6 +16,8 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
+	"github.com/c360/c360/ent/monthsummary"
+	"github.com/c360/c360/ent/monthtotal"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -45,6 +47,8 @@ const (
 	TypeFeedback        = "Feedback"
 	TypeIdentity        = "Identity"
 	TypeMerge           = "Merge"
+	TypeMonthSummary    = "MonthSummary"
+	TypeMonthTotal      = "MonthTotal"
 	TypeOrder           = "Order"
 	TypeOrderItem       = "OrderItem"
 	TypePersona         = "Persona"
@@ -5217,6 +5221,2118 @@ func (m *MergeMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Merge edge %s", name)
+}
+
+// MonthSummaryMutation represents an operation that mutates the MonthSummary nodes in the graph.
+type MonthSummaryMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	customer_id       *int
+	addcustomer_id    *int
+	month             *string
+	orders            *int
+	addorders         *int
+	revenue           *int64
+	addrevenue        *int64
+	csat_count        *int
+	addcsat_count     *int
+	csat_sum          *int64
+	addcsat_sum       *int64
+	csat_satisfied    *int
+	addcsat_satisfied *int
+	latest_nps        *int
+	addlatest_nps     *int
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*MonthSummary, error)
+	predicates        []predicate.MonthSummary
+}
+
+var _ ent.Mutation = (*MonthSummaryMutation)(nil)
+
+// monthsummaryOption allows management of the mutation configuration using functional options.
+type monthsummaryOption func(*MonthSummaryMutation)
+
+// newMonthSummaryMutation creates new mutation for the MonthSummary entity.
+func newMonthSummaryMutation(c config, op Op, opts ...monthsummaryOption) *MonthSummaryMutation {
+	m := &MonthSummaryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMonthSummary,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMonthSummaryID sets the ID field of the mutation.
+func withMonthSummaryID(id int) monthsummaryOption {
+	return func(m *MonthSummaryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MonthSummary
+		)
+		m.oldValue = func(ctx context.Context) (*MonthSummary, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MonthSummary.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMonthSummary sets the old MonthSummary of the mutation.
+func withMonthSummary(node *MonthSummary) monthsummaryOption {
+	return func(m *MonthSummaryMutation) {
+		m.oldValue = func(context.Context) (*MonthSummary, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MonthSummaryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MonthSummaryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MonthSummaryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MonthSummaryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MonthSummary.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *MonthSummaryMutation) SetCustomerID(i int) {
+	m.customer_id = &i
+	m.addcustomer_id = nil
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *MonthSummaryMutation) CustomerID() (r int, exists bool) {
+	v := m.customer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldCustomerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// AddCustomerID adds i to the "customer_id" field.
+func (m *MonthSummaryMutation) AddCustomerID(i int) {
+	if m.addcustomer_id != nil {
+		*m.addcustomer_id += i
+	} else {
+		m.addcustomer_id = &i
+	}
+}
+
+// AddedCustomerID returns the value that was added to the "customer_id" field in this mutation.
+func (m *MonthSummaryMutation) AddedCustomerID() (r int, exists bool) {
+	v := m.addcustomer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *MonthSummaryMutation) ResetCustomerID() {
+	m.customer_id = nil
+	m.addcustomer_id = nil
+}
+
+// SetMonth sets the "month" field.
+func (m *MonthSummaryMutation) SetMonth(s string) {
+	m.month = &s
+}
+
+// Month returns the value of the "month" field in the mutation.
+func (m *MonthSummaryMutation) Month() (r string, exists bool) {
+	v := m.month
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMonth returns the old "month" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldMonth(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMonth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMonth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMonth: %w", err)
+	}
+	return oldValue.Month, nil
+}
+
+// ResetMonth resets all changes to the "month" field.
+func (m *MonthSummaryMutation) ResetMonth() {
+	m.month = nil
+}
+
+// SetOrders sets the "orders" field.
+func (m *MonthSummaryMutation) SetOrders(i int) {
+	m.orders = &i
+	m.addorders = nil
+}
+
+// Orders returns the value of the "orders" field in the mutation.
+func (m *MonthSummaryMutation) Orders() (r int, exists bool) {
+	v := m.orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrders returns the old "orders" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldOrders(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrders: %w", err)
+	}
+	return oldValue.Orders, nil
+}
+
+// AddOrders adds i to the "orders" field.
+func (m *MonthSummaryMutation) AddOrders(i int) {
+	if m.addorders != nil {
+		*m.addorders += i
+	} else {
+		m.addorders = &i
+	}
+}
+
+// AddedOrders returns the value that was added to the "orders" field in this mutation.
+func (m *MonthSummaryMutation) AddedOrders() (r int, exists bool) {
+	v := m.addorders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrders resets all changes to the "orders" field.
+func (m *MonthSummaryMutation) ResetOrders() {
+	m.orders = nil
+	m.addorders = nil
+}
+
+// SetRevenue sets the "revenue" field.
+func (m *MonthSummaryMutation) SetRevenue(i int64) {
+	m.revenue = &i
+	m.addrevenue = nil
+}
+
+// Revenue returns the value of the "revenue" field in the mutation.
+func (m *MonthSummaryMutation) Revenue() (r int64, exists bool) {
+	v := m.revenue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevenue returns the old "revenue" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldRevenue(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevenue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevenue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevenue: %w", err)
+	}
+	return oldValue.Revenue, nil
+}
+
+// AddRevenue adds i to the "revenue" field.
+func (m *MonthSummaryMutation) AddRevenue(i int64) {
+	if m.addrevenue != nil {
+		*m.addrevenue += i
+	} else {
+		m.addrevenue = &i
+	}
+}
+
+// AddedRevenue returns the value that was added to the "revenue" field in this mutation.
+func (m *MonthSummaryMutation) AddedRevenue() (r int64, exists bool) {
+	v := m.addrevenue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevenue resets all changes to the "revenue" field.
+func (m *MonthSummaryMutation) ResetRevenue() {
+	m.revenue = nil
+	m.addrevenue = nil
+}
+
+// SetCsatCount sets the "csat_count" field.
+func (m *MonthSummaryMutation) SetCsatCount(i int) {
+	m.csat_count = &i
+	m.addcsat_count = nil
+}
+
+// CsatCount returns the value of the "csat_count" field in the mutation.
+func (m *MonthSummaryMutation) CsatCount() (r int, exists bool) {
+	v := m.csat_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatCount returns the old "csat_count" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldCsatCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatCount: %w", err)
+	}
+	return oldValue.CsatCount, nil
+}
+
+// AddCsatCount adds i to the "csat_count" field.
+func (m *MonthSummaryMutation) AddCsatCount(i int) {
+	if m.addcsat_count != nil {
+		*m.addcsat_count += i
+	} else {
+		m.addcsat_count = &i
+	}
+}
+
+// AddedCsatCount returns the value that was added to the "csat_count" field in this mutation.
+func (m *MonthSummaryMutation) AddedCsatCount() (r int, exists bool) {
+	v := m.addcsat_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatCount resets all changes to the "csat_count" field.
+func (m *MonthSummaryMutation) ResetCsatCount() {
+	m.csat_count = nil
+	m.addcsat_count = nil
+}
+
+// SetCsatSum sets the "csat_sum" field.
+func (m *MonthSummaryMutation) SetCsatSum(i int64) {
+	m.csat_sum = &i
+	m.addcsat_sum = nil
+}
+
+// CsatSum returns the value of the "csat_sum" field in the mutation.
+func (m *MonthSummaryMutation) CsatSum() (r int64, exists bool) {
+	v := m.csat_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatSum returns the old "csat_sum" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldCsatSum(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatSum is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatSum requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatSum: %w", err)
+	}
+	return oldValue.CsatSum, nil
+}
+
+// AddCsatSum adds i to the "csat_sum" field.
+func (m *MonthSummaryMutation) AddCsatSum(i int64) {
+	if m.addcsat_sum != nil {
+		*m.addcsat_sum += i
+	} else {
+		m.addcsat_sum = &i
+	}
+}
+
+// AddedCsatSum returns the value that was added to the "csat_sum" field in this mutation.
+func (m *MonthSummaryMutation) AddedCsatSum() (r int64, exists bool) {
+	v := m.addcsat_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatSum resets all changes to the "csat_sum" field.
+func (m *MonthSummaryMutation) ResetCsatSum() {
+	m.csat_sum = nil
+	m.addcsat_sum = nil
+}
+
+// SetCsatSatisfied sets the "csat_satisfied" field.
+func (m *MonthSummaryMutation) SetCsatSatisfied(i int) {
+	m.csat_satisfied = &i
+	m.addcsat_satisfied = nil
+}
+
+// CsatSatisfied returns the value of the "csat_satisfied" field in the mutation.
+func (m *MonthSummaryMutation) CsatSatisfied() (r int, exists bool) {
+	v := m.csat_satisfied
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatSatisfied returns the old "csat_satisfied" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldCsatSatisfied(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatSatisfied is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatSatisfied requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatSatisfied: %w", err)
+	}
+	return oldValue.CsatSatisfied, nil
+}
+
+// AddCsatSatisfied adds i to the "csat_satisfied" field.
+func (m *MonthSummaryMutation) AddCsatSatisfied(i int) {
+	if m.addcsat_satisfied != nil {
+		*m.addcsat_satisfied += i
+	} else {
+		m.addcsat_satisfied = &i
+	}
+}
+
+// AddedCsatSatisfied returns the value that was added to the "csat_satisfied" field in this mutation.
+func (m *MonthSummaryMutation) AddedCsatSatisfied() (r int, exists bool) {
+	v := m.addcsat_satisfied
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatSatisfied resets all changes to the "csat_satisfied" field.
+func (m *MonthSummaryMutation) ResetCsatSatisfied() {
+	m.csat_satisfied = nil
+	m.addcsat_satisfied = nil
+}
+
+// SetLatestNps sets the "latest_nps" field.
+func (m *MonthSummaryMutation) SetLatestNps(i int) {
+	m.latest_nps = &i
+	m.addlatest_nps = nil
+}
+
+// LatestNps returns the value of the "latest_nps" field in the mutation.
+func (m *MonthSummaryMutation) LatestNps() (r int, exists bool) {
+	v := m.latest_nps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLatestNps returns the old "latest_nps" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldLatestNps(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLatestNps is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLatestNps requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLatestNps: %w", err)
+	}
+	return oldValue.LatestNps, nil
+}
+
+// AddLatestNps adds i to the "latest_nps" field.
+func (m *MonthSummaryMutation) AddLatestNps(i int) {
+	if m.addlatest_nps != nil {
+		*m.addlatest_nps += i
+	} else {
+		m.addlatest_nps = &i
+	}
+}
+
+// AddedLatestNps returns the value that was added to the "latest_nps" field in this mutation.
+func (m *MonthSummaryMutation) AddedLatestNps() (r int, exists bool) {
+	v := m.addlatest_nps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLatestNps clears the value of the "latest_nps" field.
+func (m *MonthSummaryMutation) ClearLatestNps() {
+	m.latest_nps = nil
+	m.addlatest_nps = nil
+	m.clearedFields[monthsummary.FieldLatestNps] = struct{}{}
+}
+
+// LatestNpsCleared returns if the "latest_nps" field was cleared in this mutation.
+func (m *MonthSummaryMutation) LatestNpsCleared() bool {
+	_, ok := m.clearedFields[monthsummary.FieldLatestNps]
+	return ok
+}
+
+// ResetLatestNps resets all changes to the "latest_nps" field.
+func (m *MonthSummaryMutation) ResetLatestNps() {
+	m.latest_nps = nil
+	m.addlatest_nps = nil
+	delete(m.clearedFields, monthsummary.FieldLatestNps)
+}
+
+// Where appends a list predicates to the MonthSummaryMutation builder.
+func (m *MonthSummaryMutation) Where(ps ...predicate.MonthSummary) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MonthSummaryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MonthSummaryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MonthSummary, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MonthSummaryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MonthSummaryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MonthSummary).
+func (m *MonthSummaryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MonthSummaryMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.customer_id != nil {
+		fields = append(fields, monthsummary.FieldCustomerID)
+	}
+	if m.month != nil {
+		fields = append(fields, monthsummary.FieldMonth)
+	}
+	if m.orders != nil {
+		fields = append(fields, monthsummary.FieldOrders)
+	}
+	if m.revenue != nil {
+		fields = append(fields, monthsummary.FieldRevenue)
+	}
+	if m.csat_count != nil {
+		fields = append(fields, monthsummary.FieldCsatCount)
+	}
+	if m.csat_sum != nil {
+		fields = append(fields, monthsummary.FieldCsatSum)
+	}
+	if m.csat_satisfied != nil {
+		fields = append(fields, monthsummary.FieldCsatSatisfied)
+	}
+	if m.latest_nps != nil {
+		fields = append(fields, monthsummary.FieldLatestNps)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MonthSummaryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case monthsummary.FieldCustomerID:
+		return m.CustomerID()
+	case monthsummary.FieldMonth:
+		return m.Month()
+	case monthsummary.FieldOrders:
+		return m.Orders()
+	case monthsummary.FieldRevenue:
+		return m.Revenue()
+	case monthsummary.FieldCsatCount:
+		return m.CsatCount()
+	case monthsummary.FieldCsatSum:
+		return m.CsatSum()
+	case monthsummary.FieldCsatSatisfied:
+		return m.CsatSatisfied()
+	case monthsummary.FieldLatestNps:
+		return m.LatestNps()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MonthSummaryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case monthsummary.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case monthsummary.FieldMonth:
+		return m.OldMonth(ctx)
+	case monthsummary.FieldOrders:
+		return m.OldOrders(ctx)
+	case monthsummary.FieldRevenue:
+		return m.OldRevenue(ctx)
+	case monthsummary.FieldCsatCount:
+		return m.OldCsatCount(ctx)
+	case monthsummary.FieldCsatSum:
+		return m.OldCsatSum(ctx)
+	case monthsummary.FieldCsatSatisfied:
+		return m.OldCsatSatisfied(ctx)
+	case monthsummary.FieldLatestNps:
+		return m.OldLatestNps(ctx)
+	}
+	return nil, fmt.Errorf("unknown MonthSummary field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MonthSummaryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case monthsummary.FieldCustomerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case monthsummary.FieldMonth:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMonth(v)
+		return nil
+	case monthsummary.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrders(v)
+		return nil
+	case monthsummary.FieldRevenue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevenue(v)
+		return nil
+	case monthsummary.FieldCsatCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatCount(v)
+		return nil
+	case monthsummary.FieldCsatSum:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatSum(v)
+		return nil
+	case monthsummary.FieldCsatSatisfied:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatSatisfied(v)
+		return nil
+	case monthsummary.FieldLatestNps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLatestNps(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MonthSummary field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MonthSummaryMutation) AddedFields() []string {
+	var fields []string
+	if m.addcustomer_id != nil {
+		fields = append(fields, monthsummary.FieldCustomerID)
+	}
+	if m.addorders != nil {
+		fields = append(fields, monthsummary.FieldOrders)
+	}
+	if m.addrevenue != nil {
+		fields = append(fields, monthsummary.FieldRevenue)
+	}
+	if m.addcsat_count != nil {
+		fields = append(fields, monthsummary.FieldCsatCount)
+	}
+	if m.addcsat_sum != nil {
+		fields = append(fields, monthsummary.FieldCsatSum)
+	}
+	if m.addcsat_satisfied != nil {
+		fields = append(fields, monthsummary.FieldCsatSatisfied)
+	}
+	if m.addlatest_nps != nil {
+		fields = append(fields, monthsummary.FieldLatestNps)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MonthSummaryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case monthsummary.FieldCustomerID:
+		return m.AddedCustomerID()
+	case monthsummary.FieldOrders:
+		return m.AddedOrders()
+	case monthsummary.FieldRevenue:
+		return m.AddedRevenue()
+	case monthsummary.FieldCsatCount:
+		return m.AddedCsatCount()
+	case monthsummary.FieldCsatSum:
+		return m.AddedCsatSum()
+	case monthsummary.FieldCsatSatisfied:
+		return m.AddedCsatSatisfied()
+	case monthsummary.FieldLatestNps:
+		return m.AddedLatestNps()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MonthSummaryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case monthsummary.FieldCustomerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCustomerID(v)
+		return nil
+	case monthsummary.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrders(v)
+		return nil
+	case monthsummary.FieldRevenue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevenue(v)
+		return nil
+	case monthsummary.FieldCsatCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatCount(v)
+		return nil
+	case monthsummary.FieldCsatSum:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatSum(v)
+		return nil
+	case monthsummary.FieldCsatSatisfied:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatSatisfied(v)
+		return nil
+	case monthsummary.FieldLatestNps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLatestNps(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MonthSummary numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MonthSummaryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(monthsummary.FieldLatestNps) {
+		fields = append(fields, monthsummary.FieldLatestNps)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MonthSummaryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MonthSummaryMutation) ClearField(name string) error {
+	switch name {
+	case monthsummary.FieldLatestNps:
+		m.ClearLatestNps()
+		return nil
+	}
+	return fmt.Errorf("unknown MonthSummary nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MonthSummaryMutation) ResetField(name string) error {
+	switch name {
+	case monthsummary.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case monthsummary.FieldMonth:
+		m.ResetMonth()
+		return nil
+	case monthsummary.FieldOrders:
+		m.ResetOrders()
+		return nil
+	case monthsummary.FieldRevenue:
+		m.ResetRevenue()
+		return nil
+	case monthsummary.FieldCsatCount:
+		m.ResetCsatCount()
+		return nil
+	case monthsummary.FieldCsatSum:
+		m.ResetCsatSum()
+		return nil
+	case monthsummary.FieldCsatSatisfied:
+		m.ResetCsatSatisfied()
+		return nil
+	case monthsummary.FieldLatestNps:
+		m.ResetLatestNps()
+		return nil
+	}
+	return fmt.Errorf("unknown MonthSummary field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MonthSummaryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MonthSummaryMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MonthSummaryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MonthSummaryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MonthSummaryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MonthSummaryMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MonthSummaryMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown MonthSummary unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MonthSummaryMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown MonthSummary edge %s", name)
+}
+
+// MonthTotalMutation represents an operation that mutates the MonthTotal nodes in the graph.
+type MonthTotalMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *string
+	buyers            *int
+	addbuyers         *int
+	repeaters         *int
+	addrepeaters      *int
+	orders            *int
+	addorders         *int
+	revenue           *int64
+	addrevenue        *int64
+	promoters         *int
+	addpromoters      *int
+	passives          *int
+	addpassives       *int
+	detractors        *int
+	adddetractors     *int
+	csat_count        *int
+	addcsat_count     *int
+	csat_sum          *int64
+	addcsat_sum       *int64
+	csat_satisfied    *int
+	addcsat_satisfied *int
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*MonthTotal, error)
+	predicates        []predicate.MonthTotal
+}
+
+var _ ent.Mutation = (*MonthTotalMutation)(nil)
+
+// monthtotalOption allows management of the mutation configuration using functional options.
+type monthtotalOption func(*MonthTotalMutation)
+
+// newMonthTotalMutation creates new mutation for the MonthTotal entity.
+func newMonthTotalMutation(c config, op Op, opts ...monthtotalOption) *MonthTotalMutation {
+	m := &MonthTotalMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMonthTotal,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMonthTotalID sets the ID field of the mutation.
+func withMonthTotalID(id string) monthtotalOption {
+	return func(m *MonthTotalMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MonthTotal
+		)
+		m.oldValue = func(ctx context.Context) (*MonthTotal, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MonthTotal.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMonthTotal sets the old MonthTotal of the mutation.
+func withMonthTotal(node *MonthTotal) monthtotalOption {
+	return func(m *MonthTotalMutation) {
+		m.oldValue = func(context.Context) (*MonthTotal, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MonthTotalMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MonthTotalMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MonthTotal entities.
+func (m *MonthTotalMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MonthTotalMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MonthTotalMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MonthTotal.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetBuyers sets the "buyers" field.
+func (m *MonthTotalMutation) SetBuyers(i int) {
+	m.buyers = &i
+	m.addbuyers = nil
+}
+
+// Buyers returns the value of the "buyers" field in the mutation.
+func (m *MonthTotalMutation) Buyers() (r int, exists bool) {
+	v := m.buyers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBuyers returns the old "buyers" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldBuyers(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBuyers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBuyers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBuyers: %w", err)
+	}
+	return oldValue.Buyers, nil
+}
+
+// AddBuyers adds i to the "buyers" field.
+func (m *MonthTotalMutation) AddBuyers(i int) {
+	if m.addbuyers != nil {
+		*m.addbuyers += i
+	} else {
+		m.addbuyers = &i
+	}
+}
+
+// AddedBuyers returns the value that was added to the "buyers" field in this mutation.
+func (m *MonthTotalMutation) AddedBuyers() (r int, exists bool) {
+	v := m.addbuyers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBuyers resets all changes to the "buyers" field.
+func (m *MonthTotalMutation) ResetBuyers() {
+	m.buyers = nil
+	m.addbuyers = nil
+}
+
+// SetRepeaters sets the "repeaters" field.
+func (m *MonthTotalMutation) SetRepeaters(i int) {
+	m.repeaters = &i
+	m.addrepeaters = nil
+}
+
+// Repeaters returns the value of the "repeaters" field in the mutation.
+func (m *MonthTotalMutation) Repeaters() (r int, exists bool) {
+	v := m.repeaters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRepeaters returns the old "repeaters" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldRepeaters(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRepeaters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRepeaters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRepeaters: %w", err)
+	}
+	return oldValue.Repeaters, nil
+}
+
+// AddRepeaters adds i to the "repeaters" field.
+func (m *MonthTotalMutation) AddRepeaters(i int) {
+	if m.addrepeaters != nil {
+		*m.addrepeaters += i
+	} else {
+		m.addrepeaters = &i
+	}
+}
+
+// AddedRepeaters returns the value that was added to the "repeaters" field in this mutation.
+func (m *MonthTotalMutation) AddedRepeaters() (r int, exists bool) {
+	v := m.addrepeaters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRepeaters resets all changes to the "repeaters" field.
+func (m *MonthTotalMutation) ResetRepeaters() {
+	m.repeaters = nil
+	m.addrepeaters = nil
+}
+
+// SetOrders sets the "orders" field.
+func (m *MonthTotalMutation) SetOrders(i int) {
+	m.orders = &i
+	m.addorders = nil
+}
+
+// Orders returns the value of the "orders" field in the mutation.
+func (m *MonthTotalMutation) Orders() (r int, exists bool) {
+	v := m.orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrders returns the old "orders" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldOrders(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrders: %w", err)
+	}
+	return oldValue.Orders, nil
+}
+
+// AddOrders adds i to the "orders" field.
+func (m *MonthTotalMutation) AddOrders(i int) {
+	if m.addorders != nil {
+		*m.addorders += i
+	} else {
+		m.addorders = &i
+	}
+}
+
+// AddedOrders returns the value that was added to the "orders" field in this mutation.
+func (m *MonthTotalMutation) AddedOrders() (r int, exists bool) {
+	v := m.addorders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrders resets all changes to the "orders" field.
+func (m *MonthTotalMutation) ResetOrders() {
+	m.orders = nil
+	m.addorders = nil
+}
+
+// SetRevenue sets the "revenue" field.
+func (m *MonthTotalMutation) SetRevenue(i int64) {
+	m.revenue = &i
+	m.addrevenue = nil
+}
+
+// Revenue returns the value of the "revenue" field in the mutation.
+func (m *MonthTotalMutation) Revenue() (r int64, exists bool) {
+	v := m.revenue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevenue returns the old "revenue" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldRevenue(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevenue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevenue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevenue: %w", err)
+	}
+	return oldValue.Revenue, nil
+}
+
+// AddRevenue adds i to the "revenue" field.
+func (m *MonthTotalMutation) AddRevenue(i int64) {
+	if m.addrevenue != nil {
+		*m.addrevenue += i
+	} else {
+		m.addrevenue = &i
+	}
+}
+
+// AddedRevenue returns the value that was added to the "revenue" field in this mutation.
+func (m *MonthTotalMutation) AddedRevenue() (r int64, exists bool) {
+	v := m.addrevenue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevenue resets all changes to the "revenue" field.
+func (m *MonthTotalMutation) ResetRevenue() {
+	m.revenue = nil
+	m.addrevenue = nil
+}
+
+// SetPromoters sets the "promoters" field.
+func (m *MonthTotalMutation) SetPromoters(i int) {
+	m.promoters = &i
+	m.addpromoters = nil
+}
+
+// Promoters returns the value of the "promoters" field in the mutation.
+func (m *MonthTotalMutation) Promoters() (r int, exists bool) {
+	v := m.promoters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPromoters returns the old "promoters" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldPromoters(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPromoters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPromoters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPromoters: %w", err)
+	}
+	return oldValue.Promoters, nil
+}
+
+// AddPromoters adds i to the "promoters" field.
+func (m *MonthTotalMutation) AddPromoters(i int) {
+	if m.addpromoters != nil {
+		*m.addpromoters += i
+	} else {
+		m.addpromoters = &i
+	}
+}
+
+// AddedPromoters returns the value that was added to the "promoters" field in this mutation.
+func (m *MonthTotalMutation) AddedPromoters() (r int, exists bool) {
+	v := m.addpromoters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPromoters resets all changes to the "promoters" field.
+func (m *MonthTotalMutation) ResetPromoters() {
+	m.promoters = nil
+	m.addpromoters = nil
+}
+
+// SetPassives sets the "passives" field.
+func (m *MonthTotalMutation) SetPassives(i int) {
+	m.passives = &i
+	m.addpassives = nil
+}
+
+// Passives returns the value of the "passives" field in the mutation.
+func (m *MonthTotalMutation) Passives() (r int, exists bool) {
+	v := m.passives
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPassives returns the old "passives" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldPassives(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPassives is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPassives requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPassives: %w", err)
+	}
+	return oldValue.Passives, nil
+}
+
+// AddPassives adds i to the "passives" field.
+func (m *MonthTotalMutation) AddPassives(i int) {
+	if m.addpassives != nil {
+		*m.addpassives += i
+	} else {
+		m.addpassives = &i
+	}
+}
+
+// AddedPassives returns the value that was added to the "passives" field in this mutation.
+func (m *MonthTotalMutation) AddedPassives() (r int, exists bool) {
+	v := m.addpassives
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPassives resets all changes to the "passives" field.
+func (m *MonthTotalMutation) ResetPassives() {
+	m.passives = nil
+	m.addpassives = nil
+}
+
+// SetDetractors sets the "detractors" field.
+func (m *MonthTotalMutation) SetDetractors(i int) {
+	m.detractors = &i
+	m.adddetractors = nil
+}
+
+// Detractors returns the value of the "detractors" field in the mutation.
+func (m *MonthTotalMutation) Detractors() (r int, exists bool) {
+	v := m.detractors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetractors returns the old "detractors" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldDetractors(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetractors is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetractors requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetractors: %w", err)
+	}
+	return oldValue.Detractors, nil
+}
+
+// AddDetractors adds i to the "detractors" field.
+func (m *MonthTotalMutation) AddDetractors(i int) {
+	if m.adddetractors != nil {
+		*m.adddetractors += i
+	} else {
+		m.adddetractors = &i
+	}
+}
+
+// AddedDetractors returns the value that was added to the "detractors" field in this mutation.
+func (m *MonthTotalMutation) AddedDetractors() (r int, exists bool) {
+	v := m.adddetractors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDetractors resets all changes to the "detractors" field.
+func (m *MonthTotalMutation) ResetDetractors() {
+	m.detractors = nil
+	m.adddetractors = nil
+}
+
+// SetCsatCount sets the "csat_count" field.
+func (m *MonthTotalMutation) SetCsatCount(i int) {
+	m.csat_count = &i
+	m.addcsat_count = nil
+}
+
+// CsatCount returns the value of the "csat_count" field in the mutation.
+func (m *MonthTotalMutation) CsatCount() (r int, exists bool) {
+	v := m.csat_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatCount returns the old "csat_count" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldCsatCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatCount: %w", err)
+	}
+	return oldValue.CsatCount, nil
+}
+
+// AddCsatCount adds i to the "csat_count" field.
+func (m *MonthTotalMutation) AddCsatCount(i int) {
+	if m.addcsat_count != nil {
+		*m.addcsat_count += i
+	} else {
+		m.addcsat_count = &i
+	}
+}
+
+// AddedCsatCount returns the value that was added to the "csat_count" field in this mutation.
+func (m *MonthTotalMutation) AddedCsatCount() (r int, exists bool) {
+	v := m.addcsat_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatCount resets all changes to the "csat_count" field.
+func (m *MonthTotalMutation) ResetCsatCount() {
+	m.csat_count = nil
+	m.addcsat_count = nil
+}
+
+// SetCsatSum sets the "csat_sum" field.
+func (m *MonthTotalMutation) SetCsatSum(i int64) {
+	m.csat_sum = &i
+	m.addcsat_sum = nil
+}
+
+// CsatSum returns the value of the "csat_sum" field in the mutation.
+func (m *MonthTotalMutation) CsatSum() (r int64, exists bool) {
+	v := m.csat_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatSum returns the old "csat_sum" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldCsatSum(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatSum is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatSum requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatSum: %w", err)
+	}
+	return oldValue.CsatSum, nil
+}
+
+// AddCsatSum adds i to the "csat_sum" field.
+func (m *MonthTotalMutation) AddCsatSum(i int64) {
+	if m.addcsat_sum != nil {
+		*m.addcsat_sum += i
+	} else {
+		m.addcsat_sum = &i
+	}
+}
+
+// AddedCsatSum returns the value that was added to the "csat_sum" field in this mutation.
+func (m *MonthTotalMutation) AddedCsatSum() (r int64, exists bool) {
+	v := m.addcsat_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatSum resets all changes to the "csat_sum" field.
+func (m *MonthTotalMutation) ResetCsatSum() {
+	m.csat_sum = nil
+	m.addcsat_sum = nil
+}
+
+// SetCsatSatisfied sets the "csat_satisfied" field.
+func (m *MonthTotalMutation) SetCsatSatisfied(i int) {
+	m.csat_satisfied = &i
+	m.addcsat_satisfied = nil
+}
+
+// CsatSatisfied returns the value of the "csat_satisfied" field in the mutation.
+func (m *MonthTotalMutation) CsatSatisfied() (r int, exists bool) {
+	v := m.csat_satisfied
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatSatisfied returns the old "csat_satisfied" field's value of the MonthTotal entity.
+// If the MonthTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthTotalMutation) OldCsatSatisfied(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatSatisfied is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatSatisfied requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatSatisfied: %w", err)
+	}
+	return oldValue.CsatSatisfied, nil
+}
+
+// AddCsatSatisfied adds i to the "csat_satisfied" field.
+func (m *MonthTotalMutation) AddCsatSatisfied(i int) {
+	if m.addcsat_satisfied != nil {
+		*m.addcsat_satisfied += i
+	} else {
+		m.addcsat_satisfied = &i
+	}
+}
+
+// AddedCsatSatisfied returns the value that was added to the "csat_satisfied" field in this mutation.
+func (m *MonthTotalMutation) AddedCsatSatisfied() (r int, exists bool) {
+	v := m.addcsat_satisfied
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatSatisfied resets all changes to the "csat_satisfied" field.
+func (m *MonthTotalMutation) ResetCsatSatisfied() {
+	m.csat_satisfied = nil
+	m.addcsat_satisfied = nil
+}
+
+// Where appends a list predicates to the MonthTotalMutation builder.
+func (m *MonthTotalMutation) Where(ps ...predicate.MonthTotal) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MonthTotalMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MonthTotalMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MonthTotal, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MonthTotalMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MonthTotalMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MonthTotal).
+func (m *MonthTotalMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MonthTotalMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.buyers != nil {
+		fields = append(fields, monthtotal.FieldBuyers)
+	}
+	if m.repeaters != nil {
+		fields = append(fields, monthtotal.FieldRepeaters)
+	}
+	if m.orders != nil {
+		fields = append(fields, monthtotal.FieldOrders)
+	}
+	if m.revenue != nil {
+		fields = append(fields, monthtotal.FieldRevenue)
+	}
+	if m.promoters != nil {
+		fields = append(fields, monthtotal.FieldPromoters)
+	}
+	if m.passives != nil {
+		fields = append(fields, monthtotal.FieldPassives)
+	}
+	if m.detractors != nil {
+		fields = append(fields, monthtotal.FieldDetractors)
+	}
+	if m.csat_count != nil {
+		fields = append(fields, monthtotal.FieldCsatCount)
+	}
+	if m.csat_sum != nil {
+		fields = append(fields, monthtotal.FieldCsatSum)
+	}
+	if m.csat_satisfied != nil {
+		fields = append(fields, monthtotal.FieldCsatSatisfied)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MonthTotalMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case monthtotal.FieldBuyers:
+		return m.Buyers()
+	case monthtotal.FieldRepeaters:
+		return m.Repeaters()
+	case monthtotal.FieldOrders:
+		return m.Orders()
+	case monthtotal.FieldRevenue:
+		return m.Revenue()
+	case monthtotal.FieldPromoters:
+		return m.Promoters()
+	case monthtotal.FieldPassives:
+		return m.Passives()
+	case monthtotal.FieldDetractors:
+		return m.Detractors()
+	case monthtotal.FieldCsatCount:
+		return m.CsatCount()
+	case monthtotal.FieldCsatSum:
+		return m.CsatSum()
+	case monthtotal.FieldCsatSatisfied:
+		return m.CsatSatisfied()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MonthTotalMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case monthtotal.FieldBuyers:
+		return m.OldBuyers(ctx)
+	case monthtotal.FieldRepeaters:
+		return m.OldRepeaters(ctx)
+	case monthtotal.FieldOrders:
+		return m.OldOrders(ctx)
+	case monthtotal.FieldRevenue:
+		return m.OldRevenue(ctx)
+	case monthtotal.FieldPromoters:
+		return m.OldPromoters(ctx)
+	case monthtotal.FieldPassives:
+		return m.OldPassives(ctx)
+	case monthtotal.FieldDetractors:
+		return m.OldDetractors(ctx)
+	case monthtotal.FieldCsatCount:
+		return m.OldCsatCount(ctx)
+	case monthtotal.FieldCsatSum:
+		return m.OldCsatSum(ctx)
+	case monthtotal.FieldCsatSatisfied:
+		return m.OldCsatSatisfied(ctx)
+	}
+	return nil, fmt.Errorf("unknown MonthTotal field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MonthTotalMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case monthtotal.FieldBuyers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBuyers(v)
+		return nil
+	case monthtotal.FieldRepeaters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRepeaters(v)
+		return nil
+	case monthtotal.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrders(v)
+		return nil
+	case monthtotal.FieldRevenue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevenue(v)
+		return nil
+	case monthtotal.FieldPromoters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPromoters(v)
+		return nil
+	case monthtotal.FieldPassives:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPassives(v)
+		return nil
+	case monthtotal.FieldDetractors:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetractors(v)
+		return nil
+	case monthtotal.FieldCsatCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatCount(v)
+		return nil
+	case monthtotal.FieldCsatSum:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatSum(v)
+		return nil
+	case monthtotal.FieldCsatSatisfied:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatSatisfied(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MonthTotal field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MonthTotalMutation) AddedFields() []string {
+	var fields []string
+	if m.addbuyers != nil {
+		fields = append(fields, monthtotal.FieldBuyers)
+	}
+	if m.addrepeaters != nil {
+		fields = append(fields, monthtotal.FieldRepeaters)
+	}
+	if m.addorders != nil {
+		fields = append(fields, monthtotal.FieldOrders)
+	}
+	if m.addrevenue != nil {
+		fields = append(fields, monthtotal.FieldRevenue)
+	}
+	if m.addpromoters != nil {
+		fields = append(fields, monthtotal.FieldPromoters)
+	}
+	if m.addpassives != nil {
+		fields = append(fields, monthtotal.FieldPassives)
+	}
+	if m.adddetractors != nil {
+		fields = append(fields, monthtotal.FieldDetractors)
+	}
+	if m.addcsat_count != nil {
+		fields = append(fields, monthtotal.FieldCsatCount)
+	}
+	if m.addcsat_sum != nil {
+		fields = append(fields, monthtotal.FieldCsatSum)
+	}
+	if m.addcsat_satisfied != nil {
+		fields = append(fields, monthtotal.FieldCsatSatisfied)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MonthTotalMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case monthtotal.FieldBuyers:
+		return m.AddedBuyers()
+	case monthtotal.FieldRepeaters:
+		return m.AddedRepeaters()
+	case monthtotal.FieldOrders:
+		return m.AddedOrders()
+	case monthtotal.FieldRevenue:
+		return m.AddedRevenue()
+	case monthtotal.FieldPromoters:
+		return m.AddedPromoters()
+	case monthtotal.FieldPassives:
+		return m.AddedPassives()
+	case monthtotal.FieldDetractors:
+		return m.AddedDetractors()
+	case monthtotal.FieldCsatCount:
+		return m.AddedCsatCount()
+	case monthtotal.FieldCsatSum:
+		return m.AddedCsatSum()
+	case monthtotal.FieldCsatSatisfied:
+		return m.AddedCsatSatisfied()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MonthTotalMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case monthtotal.FieldBuyers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBuyers(v)
+		return nil
+	case monthtotal.FieldRepeaters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRepeaters(v)
+		return nil
+	case monthtotal.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrders(v)
+		return nil
+	case monthtotal.FieldRevenue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevenue(v)
+		return nil
+	case monthtotal.FieldPromoters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPromoters(v)
+		return nil
+	case monthtotal.FieldPassives:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPassives(v)
+		return nil
+	case monthtotal.FieldDetractors:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDetractors(v)
+		return nil
+	case monthtotal.FieldCsatCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatCount(v)
+		return nil
+	case monthtotal.FieldCsatSum:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatSum(v)
+		return nil
+	case monthtotal.FieldCsatSatisfied:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatSatisfied(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MonthTotal numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MonthTotalMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MonthTotalMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MonthTotalMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MonthTotal nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MonthTotalMutation) ResetField(name string) error {
+	switch name {
+	case monthtotal.FieldBuyers:
+		m.ResetBuyers()
+		return nil
+	case monthtotal.FieldRepeaters:
+		m.ResetRepeaters()
+		return nil
+	case monthtotal.FieldOrders:
+		m.ResetOrders()
+		return nil
+	case monthtotal.FieldRevenue:
+		m.ResetRevenue()
+		return nil
+	case monthtotal.FieldPromoters:
+		m.ResetPromoters()
+		return nil
+	case monthtotal.FieldPassives:
+		m.ResetPassives()
+		return nil
+	case monthtotal.FieldDetractors:
+		m.ResetDetractors()
+		return nil
+	case monthtotal.FieldCsatCount:
+		m.ResetCsatCount()
+		return nil
+	case monthtotal.FieldCsatSum:
+		m.ResetCsatSum()
+		return nil
+	case monthtotal.FieldCsatSatisfied:
+		m.ResetCsatSatisfied()
+		return nil
+	}
+	return fmt.Errorf("unknown MonthTotal field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MonthTotalMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MonthTotalMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MonthTotalMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MonthTotalMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MonthTotalMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MonthTotalMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MonthTotalMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown MonthTotal unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MonthTotalMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown MonthTotal edge %s", name)
 }
 
 // OrderMutation represents an operation that mutates the Order nodes in the graph.

@@ -153,6 +153,38 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 			"survivor": {Target: "Customer", Unique: true, Rel: "M2O", Inverse: true, Table: "merges", Columns: []string{"survivor_id"}},
 		},
 	},
+	"MonthSummary": {
+		Type: "MonthSummary", Table: "customer_months", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":            {Column: "id"},
+			"customerID":    {Column: "customer_id"},
+			"month":         {Column: "month"},
+			"orders":        {Column: "orders"},
+			"revenue":       {Column: "revenue"},
+			"csatCount":     {Column: "csat_count"},
+			"csatSum":       {Column: "csat_sum"},
+			"csatSatisfied": {Column: "csat_satisfied"},
+			"latestNps":     {Column: "latest_nps"},
+		},
+		Edges: map[string]ReadPlanEdge{},
+	},
+	"MonthTotal": {
+		Type: "MonthTotal", Table: "month_totals", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":            {Column: "id"},
+			"buyers":        {Column: "buyers"},
+			"repeaters":     {Column: "repeaters"},
+			"orders":        {Column: "orders"},
+			"revenue":       {Column: "revenue"},
+			"promoters":     {Column: "promoters"},
+			"passives":      {Column: "passives"},
+			"detractors":    {Column: "detractors"},
+			"csatCount":     {Column: "csat_count"},
+			"csatSum":       {Column: "csat_sum"},
+			"csatSatisfied": {Column: "csat_satisfied"},
+		},
+		Edges: map[string]ReadPlanEdge{},
+	},
 	"Order": {
 		Type: "Order", Table: "orders", ID: "id",
 		Columns: map[string]ReadPlanColumn{

@@ -201,6 +201,68 @@ func (c *MergeClient) Restore(ctx context.Context, v *Merge) error {
 
 // CreateFrom returns a builder holding every field of v (its mutation lists
 // them with their values).
+func (c *MonthSummaryClient) CreateFrom(v *MonthSummary) *MonthSummaryCreate {
+	b := c.Create()
+	b.SetCustomerID(v.CustomerID)
+	b.SetMonth(v.Month)
+	b.SetOrders(v.Orders)
+	b.SetRevenue(v.Revenue)
+	b.SetCsatCount(v.CsatCount)
+	b.SetCsatSum(v.CsatSum)
+	b.SetCsatSatisfied(v.CsatSatisfied)
+	if v.LatestNps != nil {
+		b.SetLatestNps(*v.LatestNps)
+	}
+	return b
+}
+
+// Restore inserts v with its id and its fields as they are, without hooks.
+func (c *MonthSummaryClient) Restore(ctx context.Context, v *MonthSummary) error {
+	b := c.CreateFrom(v)
+	_, spec := b.createSpec()
+	spec.ID.Value = v.ID
+	if err := sqlgraph.CreateNode(ctx, b.driver, spec); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// CreateFrom returns a builder holding every field of v (its mutation lists
+// them with their values).
+func (c *MonthTotalClient) CreateFrom(v *MonthTotal) *MonthTotalCreate {
+	b := c.Create()
+	b.SetBuyers(v.Buyers)
+	b.SetRepeaters(v.Repeaters)
+	b.SetOrders(v.Orders)
+	b.SetRevenue(v.Revenue)
+	b.SetPromoters(v.Promoters)
+	b.SetPassives(v.Passives)
+	b.SetDetractors(v.Detractors)
+	b.SetCsatCount(v.CsatCount)
+	b.SetCsatSum(v.CsatSum)
+	b.SetCsatSatisfied(v.CsatSatisfied)
+	return b
+}
+
+// Restore inserts v with its id and its fields as they are, without hooks.
+func (c *MonthTotalClient) Restore(ctx context.Context, v *MonthTotal) error {
+	b := c.CreateFrom(v)
+	_, spec := b.createSpec()
+	spec.ID.Value = v.ID
+	if err := sqlgraph.CreateNode(ctx, b.driver, spec); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// CreateFrom returns a builder holding every field of v (its mutation lists
+// them with their values).
 func (c *OrderClient) CreateFrom(v *Order) *OrderCreate {
 	b := c.Create()
 	if v.ExternalRef != nil {

@@ -24,6 +24,10 @@ type Tx struct {
 	Identity *IdentityClient
 	// Merge is the client for interacting with the Merge builders.
 	Merge *MergeClient
+	// MonthSummary is the client for interacting with the MonthSummary builders.
+	MonthSummary *MonthSummaryClient
+	// MonthTotal is the client for interacting with the MonthTotal builders.
+	MonthTotal *MonthTotalClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderItem is the client for interacting with the OrderItem builders.
@@ -172,6 +176,8 @@ func (tx *Tx) init() {
 	tx.Feedback = NewFeedbackClient(tx.config)
 	tx.Identity = NewIdentityClient(tx.config)
 	tx.Merge = NewMergeClient(tx.config)
+	tx.MonthSummary = NewMonthSummaryClient(tx.config)
+	tx.MonthTotal = NewMonthTotalClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderItem = NewOrderItemClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)

@@ -69,6 +69,30 @@ func (f MergeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MergeMutation", m)
 }
 
+// The MonthSummaryFunc type is an adapter to allow the use of ordinary
+// function as MonthSummary mutator.
+type MonthSummaryFunc func(context.Context, *ent.MonthSummaryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MonthSummaryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MonthSummaryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MonthSummaryMutation", m)
+}
+
+// The MonthTotalFunc type is an adapter to allow the use of ordinary
+// function as MonthTotal mutator.
+type MonthTotalFunc func(context.Context, *ent.MonthTotalMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MonthTotalFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MonthTotalMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MonthTotalMutation", m)
+}
+
 // The OrderFunc type is an adapter to allow the use of ordinary
 // function as Order mutator.
 type OrderFunc func(context.Context, *ent.OrderMutation) (ent.Value, error)

@@ -240,6 +240,56 @@ var (
 			},
 		},
 	}
+	// CustomerMonthsColumns holds the columns for the "customer_months" table.
+	CustomerMonthsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "customer_id", Type: field.TypeInt},
+		{Name: "month", Type: field.TypeString},
+		{Name: "orders", Type: field.TypeInt, Default: 0},
+		{Name: "revenue", Type: field.TypeInt64, Default: 0},
+		{Name: "csat_count", Type: field.TypeInt, Default: 0},
+		{Name: "csat_sum", Type: field.TypeInt64, Default: 0},
+		{Name: "csat_satisfied", Type: field.TypeInt, Default: 0},
+		{Name: "latest_nps", Type: field.TypeInt, Nullable: true},
+	}
+	// CustomerMonthsTable holds the schema information for the "customer_months" table.
+	CustomerMonthsTable = &schema.Table{
+		Name:       "customer_months",
+		Columns:    CustomerMonthsColumns,
+		PrimaryKey: []*schema.Column{CustomerMonthsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "monthsummary_customer_id_month",
+				Unique:  true,
+				Columns: []*schema.Column{CustomerMonthsColumns[1], CustomerMonthsColumns[2]},
+			},
+			{
+				Name:    "monthsummary_month",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerMonthsColumns[2]},
+			},
+		},
+	}
+	// MonthTotalsColumns holds the columns for the "month_totals" table.
+	MonthTotalsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "buyers", Type: field.TypeInt, Default: 0},
+		{Name: "repeaters", Type: field.TypeInt, Default: 0},
+		{Name: "orders", Type: field.TypeInt, Default: 0},
+		{Name: "revenue", Type: field.TypeInt64, Default: 0},
+		{Name: "promoters", Type: field.TypeInt, Default: 0},
+		{Name: "passives", Type: field.TypeInt, Default: 0},
+		{Name: "detractors", Type: field.TypeInt, Default: 0},
+		{Name: "csat_count", Type: field.TypeInt, Default: 0},
+		{Name: "csat_sum", Type: field.TypeInt64, Default: 0},
+		{Name: "csat_satisfied", Type: field.TypeInt, Default: 0},
+	}
+	// MonthTotalsTable holds the schema information for the "month_totals" table.
+	MonthTotalsTable = &schema.Table{
+		Name:       "month_totals",
+		Columns:    MonthTotalsColumns,
+		PrimaryKey: []*schema.Column{MonthTotalsColumns[0]},
+	}
 	// OrdersColumns holds the columns for the "orders" table.
 	OrdersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -419,6 +469,8 @@ var (
 		FeedbacksTable,
 		IdentitiesTable,
 		MergesTable,
+		CustomerMonthsTable,
+		MonthTotalsTable,
 		OrdersTable,
 		OrderItemsTable,
 		PersonasTable,
@@ -448,6 +500,14 @@ func init() {
 	MergesTable.ForeignKeys[0].RefTable = CustomersTable
 	MergesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
+	}
+	CustomerMonthsTable.Annotation = &entsql.Annotation{
+		Table:          "customer_months",
+		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	MonthTotalsTable.Annotation = &entsql.Annotation{
+		Table:          "month_totals",
+		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
 	OrdersTable.ForeignKeys[0].RefTable = CustomersTable
 	OrdersTable.Annotation = &entsql.Annotation{

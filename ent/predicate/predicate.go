@@ -21,6 +21,12 @@ type Identity func(*sql.Selector)
 // Merge is the predicate function for merge builders.
 type Merge func(*sql.Selector)
 
+// MonthSummary is the predicate function for monthsummary builders.
+type MonthSummary func(*sql.Selector)
+
+// MonthTotal is the predicate function for monthtotal builders.
+type MonthTotal func(*sql.Selector)
+
 // Order is the predicate function for order builders.
 type Order func(*sql.Selector)
 

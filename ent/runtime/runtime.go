@@ -10,6 +10,8 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
 	"github.com/c360/c360/ent/merge"
+	"github.com/c360/c360/ent/monthsummary"
+	"github.com/c360/c360/ent/monthtotal"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
@@ -157,6 +159,70 @@ func init() {
 	mergeDescPerformedAt := mergeFields[0].Descriptor()
 	// merge.DefaultPerformedAt holds the default value on creation for the performed_at field.
 	merge.DefaultPerformedAt = mergeDescPerformedAt.Default.(func() time.Time)
+	monthsummaryFields := schema.MonthSummary{}.Fields()
+	_ = monthsummaryFields
+	// monthsummaryDescOrders is the schema descriptor for orders field.
+	monthsummaryDescOrders := monthsummaryFields[2].Descriptor()
+	// monthsummary.DefaultOrders holds the default value on creation for the orders field.
+	monthsummary.DefaultOrders = monthsummaryDescOrders.Default.(int)
+	// monthsummaryDescRevenue is the schema descriptor for revenue field.
+	monthsummaryDescRevenue := monthsummaryFields[3].Descriptor()
+	// monthsummary.DefaultRevenue holds the default value on creation for the revenue field.
+	monthsummary.DefaultRevenue = monthsummaryDescRevenue.Default.(int64)
+	// monthsummaryDescCsatCount is the schema descriptor for csat_count field.
+	monthsummaryDescCsatCount := monthsummaryFields[4].Descriptor()
+	// monthsummary.DefaultCsatCount holds the default value on creation for the csat_count field.
+	monthsummary.DefaultCsatCount = monthsummaryDescCsatCount.Default.(int)
+	// monthsummaryDescCsatSum is the schema descriptor for csat_sum field.
+	monthsummaryDescCsatSum := monthsummaryFields[5].Descriptor()
+	// monthsummary.DefaultCsatSum holds the default value on creation for the csat_sum field.
+	monthsummary.DefaultCsatSum = monthsummaryDescCsatSum.Default.(int64)
+	// monthsummaryDescCsatSatisfied is the schema descriptor for csat_satisfied field.
+	monthsummaryDescCsatSatisfied := monthsummaryFields[6].Descriptor()
+	// monthsummary.DefaultCsatSatisfied holds the default value on creation for the csat_satisfied field.
+	monthsummary.DefaultCsatSatisfied = monthsummaryDescCsatSatisfied.Default.(int)
+	monthtotalFields := schema.MonthTotal{}.Fields()
+	_ = monthtotalFields
+	// monthtotalDescBuyers is the schema descriptor for buyers field.
+	monthtotalDescBuyers := monthtotalFields[1].Descriptor()
+	// monthtotal.DefaultBuyers holds the default value on creation for the buyers field.
+	monthtotal.DefaultBuyers = monthtotalDescBuyers.Default.(int)
+	// monthtotalDescRepeaters is the schema descriptor for repeaters field.
+	monthtotalDescRepeaters := monthtotalFields[2].Descriptor()
+	// monthtotal.DefaultRepeaters holds the default value on creation for the repeaters field.
+	monthtotal.DefaultRepeaters = monthtotalDescRepeaters.Default.(int)
+	// monthtotalDescOrders is the schema descriptor for orders field.
+	monthtotalDescOrders := monthtotalFields[3].Descriptor()
+	// monthtotal.DefaultOrders holds the default value on creation for the orders field.
+	monthtotal.DefaultOrders = monthtotalDescOrders.Default.(int)
+	// monthtotalDescRevenue is the schema descriptor for revenue field.
+	monthtotalDescRevenue := monthtotalFields[4].Descriptor()
+	// monthtotal.DefaultRevenue holds the default value on creation for the revenue field.
+	monthtotal.DefaultRevenue = monthtotalDescRevenue.Default.(int64)
+	// monthtotalDescPromoters is the schema descriptor for promoters field.
+	monthtotalDescPromoters := monthtotalFields[5].Descriptor()
+	// monthtotal.DefaultPromoters holds the default value on creation for the promoters field.
+	monthtotal.DefaultPromoters = monthtotalDescPromoters.Default.(int)
+	// monthtotalDescPassives is the schema descriptor for passives field.
+	monthtotalDescPassives := monthtotalFields[6].Descriptor()
+	// monthtotal.DefaultPassives holds the default value on creation for the passives field.
+	monthtotal.DefaultPassives = monthtotalDescPassives.Default.(int)
+	// monthtotalDescDetractors is the schema descriptor for detractors field.
+	monthtotalDescDetractors := monthtotalFields[7].Descriptor()
+	// monthtotal.DefaultDetractors holds the default value on creation for the detractors field.
+	monthtotal.DefaultDetractors = monthtotalDescDetractors.Default.(int)
+	// monthtotalDescCsatCount is the schema descriptor for csat_count field.
+	monthtotalDescCsatCount := monthtotalFields[8].Descriptor()
+	// monthtotal.DefaultCsatCount holds the default value on creation for the csat_count field.
+	monthtotal.DefaultCsatCount = monthtotalDescCsatCount.Default.(int)
+	// monthtotalDescCsatSum is the schema descriptor for csat_sum field.
+	monthtotalDescCsatSum := monthtotalFields[9].Descriptor()
+	// monthtotal.DefaultCsatSum holds the default value on creation for the csat_sum field.
+	monthtotal.DefaultCsatSum = monthtotalDescCsatSum.Default.(int64)
+	// monthtotalDescCsatSatisfied is the schema descriptor for csat_satisfied field.
+	monthtotalDescCsatSatisfied := monthtotalFields[10].Descriptor()
+	// monthtotal.DefaultCsatSatisfied holds the default value on creation for the csat_satisfied field.
+	monthtotal.DefaultCsatSatisfied = monthtotalDescCsatSatisfied.Default.(int)
 	orderMixin := schema.Order{}.Mixin()
 	orderMixinFields0 := orderMixin[0].Fields()
 	_ = orderMixinFields0

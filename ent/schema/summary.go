@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // Summary is one customer's figures over all time, kept by internal/scores
@@ -32,6 +33,66 @@ func (Summary) Fields() []ent.Field {
 func (Summary) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Table("customer_summaries"),
+		entgql.Skip(entgql.SkipAll),
+	}
+}
+
+// MonthSummary is one customer's figures in one calendar month (UTC), kept
+// like its Summary: a month-aligned window or series aggregates them.
+type MonthSummary struct{ ent.Schema }
+
+func (MonthSummary) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("customer_id").Immutable(),
+		field.String("month").Immutable().Comment(`The month's first day, "2006-01-02".`),
+		field.Int("orders").Default(0).Comment("Revenue orders placed in the month."),
+		field.Int64("revenue").Default(0),
+		field.Int("csat_count").Default(0),
+		field.Int64("csat_sum").Default(0),
+		field.Int("csat_satisfied").Default(0),
+		field.Int("latest_nps").Optional().Nillable().Comment("The score of the month's latest NPS answer."),
+	}
+}
+
+func (MonthSummary) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("customer_id", "month").Unique(),
+		index.Fields("month"),
+	}
+}
+
+func (MonthSummary) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entsql.Table("customer_months"),
+		entgql.Skip(entgql.SkipAll),
+	}
+}
+
+// MonthTotal is the figures of all customers in one calendar month, the sum
+// of its MonthSummary rows' contributions, moved by every refresh by the
+// difference it made: a monthly series of all customers reads one row a
+// month.
+type MonthTotal struct{ ent.Schema }
+
+func (MonthTotal) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").Immutable().Comment(`The month's first day, "2006-01-02".`),
+		field.Int("buyers").Default(0),
+		field.Int("repeaters").Default(0).Comment("Customers with 2 or more revenue orders in the month."),
+		field.Int("orders").Default(0),
+		field.Int64("revenue").Default(0),
+		field.Int("promoters").Default(0).Comment("Customers whose latest NPS answer of the month is a promoter's."),
+		field.Int("passives").Default(0),
+		field.Int("detractors").Default(0),
+		field.Int("csat_count").Default(0),
+		field.Int64("csat_sum").Default(0),
+		field.Int("csat_satisfied").Default(0),
+	}
+}
+
+func (MonthTotal) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entsql.Table("month_totals"),
 		entgql.Skip(entgql.SkipAll),
 	}
 }

@@ -279,7 +279,9 @@ func rankNps(s *sql.Selector, d, bucket string) {
 	if d == dialect.Postgres {
 		ref = `COALESCE(%s, '') COLLATE "C"` // byte order, as SQLite compares
 	}
-	s.Where(sql.And(sql.EQ(s.C(feedback.FieldKind), feedback.KindNPS.String()), sql.NotNull(s.C(feedback.FieldScore))))
+	// The kind is inlined: the statement summarizeMonths embeds has no
+	// arguments of its own.
+	s.Where(sql.And(sql.ExprP(s.C(feedback.FieldKind)+" = '"+feedback.KindNPS.String()+"'"), sql.NotNull(s.C(feedback.FieldScore))))
 	partition := s.C(feedback.FieldCustomerID)
 	if bucket != noBucket {
 		partition = bucket + ", " + partition

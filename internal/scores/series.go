@@ -36,6 +36,29 @@ func (w Window) where(s *sql.Selector, column string) {
 	}
 }
 
+// monthly reports whether the window's ends are month starts (or open):
+// the month summaries hold its figures.
+func (w Window) monthly() bool {
+	start := func(t *time.Time) bool { return t == nil || t.Equal(Month.start(*t)) }
+	return start(w.Since) && start(w.Until)
+}
+
+// whereMonth keeps the rows of s whose month (bucketKey text) is inside a
+// monthly window.
+func (w Window) whereMonth(s *sql.Selector, column string) {
+	// Written out: sql.GTE on a column of a selector cloned into a
+	// subquery lost its operator.
+	compare := func(op string, t time.Time) *sql.Predicate {
+		return sql.P(func(b *sql.Builder) { b.WriteString(s.C(column) + op).Arg(t.Format(bucketKey)) })
+	}
+	if w.Since != nil {
+		s.Where(compare(" >= ", *w.Since))
+	}
+	if w.Until != nil {
+		s.Where(compare(" < ", *w.Until))
+	}
+}
+
 // An Interval is the length of a series' buckets: calendar weeks (from
 // Monday 00:00), months, quarters or years, in UTC.
 type Interval string

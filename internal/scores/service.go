@@ -203,6 +203,12 @@ func (s *Service) Segment(ctx context.Context, personaID *int, w Window) (*Segme
 	return cachedSegment(ctx, s, &s.segments, "segment", key, func(ctx context.Context, client *ent.Client, criteria *personas.Criteria, day date.Date) (*Segment, error) {
 		if _, tx := inTx(ctx); !tx && w.Since == nil && w.Until == nil {
 			return summarySegment(ctx, client, s.dialect, criteria, day)
+		} else if !tx && w.monthly() {
+			segs, err := monthSegments(ctx, client, s.dialect, criteria, w, "", day)
+			if err != nil {
+				return nil, err
+			}
+			return segs.at(""), nil
 		}
 		return computeSegment(ctx, client, s.dialect, criteria, w, day)
 	}, personaID)
@@ -231,7 +237,11 @@ func (s *Service) Series(ctx context.Context, i Interval, personaID *int, since 
 	w := Window{Since: &starts[0], Until: &last}
 	key := cache.Key("series", string(i), segmentOf(personaID), timeKey(w.Since), timeKey(w.Until), string(today()))
 	return cachedSegment(ctx, s, &s.series, "series", key, func(ctx context.Context, client *ent.Client, criteria *personas.Criteria, day date.Date) ([]*Point, error) {
-		segs, err := computeSegments(ctx, client, s.dialect, criteria, w, i, day)
+		compute := computeSegments
+		if _, tx := inTx(ctx); !tx && i != Week {
+			compute = monthSegments
+		}
+		segs, err := compute(ctx, client, s.dialect, criteria, w, i, day)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,8 @@ package scores
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,8 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
+	"github.com/c360/c360/ent/monthsummary"
+	"github.com/c360/c360/ent/monthtotal"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/internal/date"
@@ -21,17 +25,21 @@ import (
 )
 
 // A customer's summary (ent/schema/summary.go) is what its figures over all
-// time are made of. Every write that changes them rewrites the summaries of
-// its customers from their raw rows in its own transaction, just before the
-// commit (the invalidation hook): a summary is never newer or older than
-// the rows it sums, and the segment figures without a window read the
-// summaries, one row per customer, instead of every order and feedback.
+// time are made of, and its month summaries what they are made of in each
+// calendar month. Every write that changes them rewrites those of its
+// customers from their raw rows in its own transaction, just before the
+// commit (the invalidation hook), and moves the month totals of all
+// customers by the difference: they are never newer or older than the rows
+// they sum. The segment figures without a window read the summaries, one
+// row per customer, instead of every order and feedback; month-aligned
+// windows and series read the month summaries, and a monthly series of all
+// customers the month totals.
 
 // Refresh rewrites the summaries of the customers ids from their raw rows
 // through client (a transaction's): a customer that no longer exists loses
-// its summary. On PostgreSQL it first locks the customers' rows, so that
-// two transactions refreshing one customer take turns and the second reads
-// what the first committed.
+// them. On PostgreSQL it first locks the customers' rows, so that two
+// transactions refreshing one customer take turns and the second reads what
+// the first committed.
 func Refresh(ctx context.Context, client *ent.Client, d string, ids []int) error {
 	for lo := 0; lo < len(ids); lo += maxIDs {
 		chunk := ids[lo:min(lo+maxIDs, len(ids))]
@@ -41,47 +49,265 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ids []int) error
 				return fmt.Errorf("locking the customers of a summary refresh: %w", err)
 			}
 		}
-		if _, err := client.ExecContext(ctx, "DELETE FROM "+summary.Table+" WHERE "+inIDs(d, summary.FieldID), arg); err != nil {
-			return fmt.Errorf("refreshing summaries: %w", err)
+		mine := func(s *sql.Selector) { s.Where(idIn(d, s.C(monthsummary.FieldCustomerID), arg)) }
+		before, err := monthFigures(ctx, client, d, mine, Month)
+		if err != nil {
+			return err
 		}
-		if _, err := client.ExecContext(ctx, summarize(d, inIDs(d, "%s")), arg); err != nil {
-			return fmt.Errorf("refreshing summaries: %w", err)
+		for _, stmt := range []string{
+			"DELETE FROM " + summary.Table + " WHERE " + inIDs(d, summary.FieldID),
+			summarize(d, inIDs(d, "%s")),
+			"DELETE FROM " + monthsummary.Table + " WHERE " + inIDs(d, monthsummary.FieldCustomerID),
+			summarizeMonths(d, inIDs(d, "%s")),
+		} {
+			if _, err := client.ExecContext(ctx, stmt, arg); err != nil {
+				return fmt.Errorf("refreshing summaries: %w", err)
+			}
+		}
+		after, err := monthFigures(ctx, client, d, mine, Month)
+		if err != nil {
+			return err
+		}
+		if err := moveMonthTotals(ctx, client, d, before, after); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// Rebuild rewrites every summary from the raw rows (after a bulk load, or
-// when the unknown write may have changed any customer).
+// Rebuild rewrites every summary and total from the raw rows (after a bulk
+// load, or when a write may have changed any customer). On PostgreSQL it
+// first waits for the refreshes under way and holds back new ones.
 func Rebuild(ctx context.Context, client *ent.Client, d string) error {
-	if _, err := client.ExecContext(ctx, "DELETE FROM "+summary.Table); err != nil {
-		return fmt.Errorf("rebuilding summaries: %w", err)
+	stmts := []string{
+		"DELETE FROM " + summary.Table,
+		summarize(d, ""),
+		"DELETE FROM " + monthsummary.Table,
+		summarizeMonths(d, ""),
+		"DELETE FROM " + monthtotal.Table,
 	}
-	if _, err := client.ExecContext(ctx, summarize(d, "")); err != nil {
-		return fmt.Errorf("rebuilding summaries: %w", err)
+	if d == dialect.Postgres {
+		stmts = append([]string{"LOCK TABLE " + summary.Table + ", " + monthsummary.Table + ", " + monthtotal.Table + " IN EXCLUSIVE MODE"}, stmts...)
 	}
-	return nil
+	for _, stmt := range stmts {
+		if _, err := client.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("rebuilding summaries: %w", err)
+		}
+	}
+	totals, err := monthFigures(ctx, client, d, func(*sql.Selector) {}, Month)
+	if err != nil {
+		return err
+	}
+	return moveMonthTotals(ctx, client, d, nil, totals)
 }
 
-// Backfill writes the summaries of the customers that have none (a
-// database migrated from a release without them). Two processes starting
-// at once write each summary once.
+// Backfill builds the summaries when a customer has none (a database
+// migrated from a release without them).
 func Backfill(ctx context.Context, client *ent.Client, d string) error {
 	missing, err := client.Customer.Query().
 		Where(func(s *sql.Selector) {
 			t := sql.Table(summary.Table)
 			s.Where(sql.NotExists(sql.Select(t.C(summary.FieldID)).From(t).Where(sql.ColumnsEQ(t.C(summary.FieldID), s.C(customer.FieldID)))))
-		}).IDs(ctx)
-	if err != nil || len(missing) == 0 {
+		}).Exist(ctx)
+	if err != nil || !missing {
 		return err
 	}
-	for lo := 0; lo < len(missing); lo += maxIDs {
-		chunk := missing[lo:min(lo+maxIDs, len(missing))]
-		if _, err := client.ExecContext(ctx, summarize(d, inIDs(d, "%s"))+" ON CONFLICT ("+summary.FieldID+") DO NOTHING", idArray(d, chunk)); err != nil {
-			return fmt.Errorf("backfilling summaries: %w", err)
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := Rebuild(ctx, tx.Client(), d); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("backfilling summaries: %w", err)
+	}
+	return tx.Commit()
+}
+
+// figures are the sums a segment's figures are made of, per bucket (b),
+// read from summaries or month summaries.
+type figures struct {
+	Bucket     string `sql:"b"`
+	Customers  int64  `sql:"customers"`
+	Buyers     int64  `sql:"buyers"`
+	Repeaters  int64  `sql:"repeaters"`
+	Orders     int64  `sql:"orders"`
+	Revenue    int64  `sql:"revenue"`
+	Promoters  int64  `sql:"promoters"`
+	Passives   int64  `sql:"passives"`
+	Detractors int64  `sql:"detractors"`
+	CsatN      int64  `sql:"csat_n"`
+	CsatSum    int64  `sql:"csat_sum"`
+	Satisfied  int64  `sql:"satisfied"`
+}
+
+// segment is the figures as a segment of size customers.
+func (f figures) segment(size int) *Segment {
+	seg := &Segment{CustomerCount: size}
+	seg.setOrders(f.Buyers, f.Repeaters, f.Orders, f.Revenue)
+	seg.setNps(f.Promoters, f.Passives, f.Detractors)
+	seg.setCsat(f.CsatN, f.CsatSum, f.Satisfied)
+	return seg
+}
+
+// minus is f - o, field by field.
+func (f figures) minus(o figures) figures {
+	return figures{Bucket: f.Bucket, Customers: f.Customers - o.Customers, Buyers: f.Buyers - o.Buyers, Repeaters: f.Repeaters - o.Repeaters,
+		Orders: f.Orders - o.Orders, Revenue: f.Revenue - o.Revenue, Promoters: f.Promoters - o.Promoters, Passives: f.Passives - o.Passives,
+		Detractors: f.Detractors - o.Detractors, CsatN: f.CsatN - o.CsatN, CsatSum: f.CsatSum - o.CsatSum, Satisfied: f.Satisfied - o.Satisfied}
+}
+
+// selectFigures makes s, a selector of rows with a customer's orders,
+// revenue, CSAT sums and latest NPS score (a summary, a month summary, or
+// their sums per customer and bucket), select their figures.
+func selectFigures(s *sql.Selector, c func(string) string) {
+	sum := func(expr string) string { return "COALESCE(SUM(" + expr + "), 0)" }
+	when := func(cond string) string { return sum("CASE WHEN " + cond + " THEN 1 ELSE 0 END") }
+	orders, nps := c(summary.FieldOrders), c(summary.FieldLatestNps)
+	s.Select(
+		sql.As(sql.Count("*"), "customers"),
+		sql.As(when(orders+" > 0"), "buyers"),
+		sql.As(when(orders+" >= 2"), "repeaters"),
+		sql.As(sum(orders), "orders"),
+		sql.As(sum(c(summary.FieldRevenue)), "revenue"),
+		sql.As(when(fmt.Sprintf("%s >= %d", nps, promoterMin)), "promoters"),
+		sql.As(when(fmt.Sprintf("%s >= %d AND %s < %d", nps, passiveMin, nps, promoterMin)), "passives"),
+		sql.As(when(fmt.Sprintf("%s < %d", nps, passiveMin)), "detractors"),
+		sql.As(sum(c(summary.FieldCsatCount)), "csat_n"),
+		sql.As(sum(c(summary.FieldCsatSum)), "csat_sum"),
+		sql.As(sum(c(summary.FieldCsatSatisfied)), "satisfied"),
+	)
+}
+
+// monthFigures sums the month summaries the filter keeps per bucket of
+// interval i (Month, Quarter or Year): a customer's months in one bucket
+// are first summed, its latest NPS score being that of its last month with
+// one.
+func monthFigures(ctx context.Context, client *ent.Client, d string, filter func(*sql.Selector), i Interval) ([]figures, error) {
+	var out []figures
+	err := client.MonthSummary.Query().
+		Modify(func(s *sql.Selector) {
+			filter(s)
+			bucket := noBucket
+			if i != "" {
+				bucket = "(" + bucketOf(dialect.SQLite, i, s.C(monthsummary.FieldMonth)) + ")" // months are text on both
+			}
+			if i == Month {
+				selectFigures(s, s.C)
+				s.AppendSelectExprAs(sql.Expr(bucket), "b").GroupBy(bucket).OrderBy(bucket)
+				return
+			}
+			// The last month with an answer is the greatest of "month" ||
+			// score+10 (two digits) among those with one.
+			last := "MAX(CASE WHEN " + s.C(monthsummary.FieldLatestNps) + " IS NOT NULL THEN " + s.C(monthsummary.FieldMonth) +
+				" || CAST(" + s.C(monthsummary.FieldLatestNps) + " + 10 AS TEXT) END)"
+			s.Select(s.C(monthsummary.FieldCustomerID)).
+				AppendSelectExprAs(sql.Expr(bucket), "b").
+				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldOrders)+")"), summary.FieldOrders).
+				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldRevenue)+")"), summary.FieldRevenue).
+				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldCsatCount)+")"), summary.FieldCsatCount).
+				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldCsatSum)+")"), summary.FieldCsatSum).
+				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldCsatSatisfied)+")"), summary.FieldCsatSatisfied).
+				AppendSelectExprAs(sql.Expr("CAST(SUBSTR("+last+", 11, 2) AS INTEGER) - 10"), summary.FieldLatestNps).
+				GroupBy(s.C(monthsummary.FieldCustomerID))
+			if bucket != noBucket { // PostgreSQL refuses to group by a constant
+				s.GroupBy(bucket)
+			}
+			per := s.Clone()
+			t := sql.Dialect(d).Select().From(per.As("per_customer"))
+			selectFigures(t, func(c string) string { return c })
+			*s = *t.AppendSelect("b").GroupBy("b").OrderBy("b")
+		}).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("month summaries: %w", err)
+	}
+	return out, nil
+}
+
+// moveMonthTotals adds after - before (figures per month) to the month
+// totals, in the order of the months (PostgreSQL locks the rows in that
+// order: two refreshes never wait for each other's).
+func moveMonthTotals(ctx context.Context, client *ent.Client, d string, before, after []figures) error {
+	delta := make(map[string]figures)
+	for _, f := range after {
+		delta[f.Bucket] = f
+	}
+	for _, f := range before {
+		delta[f.Bucket] = delta[f.Bucket].minus(f)
+	}
+	cols := []string{monthtotal.FieldBuyers, monthtotal.FieldRepeaters, monthtotal.FieldOrders, monthtotal.FieldRevenue,
+		monthtotal.FieldPromoters, monthtotal.FieldPassives, monthtotal.FieldDetractors,
+		monthtotal.FieldCsatCount, monthtotal.FieldCsatSum, monthtotal.FieldCsatSatisfied}
+	ins := sql.Dialect(d).Insert(monthtotal.Table).Columns(append([]string{monthtotal.FieldID}, cols...)...)
+	n := 0
+	for _, month := range slices.Sorted(maps.Keys(delta)) {
+		f := delta[month]
+		if f.Customers = 0; f == (figures{Bucket: month}) {
+			continue // no change (Customers counts rows, no figure)
 		}
+		ins.Values(month, f.Buyers, f.Repeaters, f.Orders, f.Revenue, f.Promoters, f.Passives, f.Detractors, f.CsatN, f.CsatSum, f.Satisfied)
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	ins.OnConflict(sql.ConflictColumns(monthtotal.FieldID), sql.ResolveWith(func(u *sql.UpdateSet) {
+		excluded := sql.Dialect(d).Table("excluded")
+		for _, c := range cols {
+			u.Set(c, sql.Expr(u.Table().C(c)+" + "+excluded.C(c)))
+		}
+	}))
+	q, args := ins.Query()
+	if _, err := client.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("moving month totals: %w", err)
 	}
 	return nil
+}
+
+// summarizeMonths is the INSERT ... SELECT of the month summaries of the
+// customers whose id column the filter (a format with one %s) keeps, all
+// when it is empty: a row per customer and month with a revenue order, a
+// CSAT or an NPS answer.
+func summarizeMonths(d, filter string) string {
+	and := func(column string) string {
+		if filter == "" {
+			return ""
+		}
+		return " AND " + fmt.Sprintf(filter, column)
+	}
+	statuses := make([]string, len(revenueStatuses))
+	for i, s := range revenueStatuses {
+		statuses[i] = "'" + s.(string) + "'"
+	}
+	placed, submitted := bucketOf(d, Month, order.FieldPlacedAt), bucketOf(d, Month, feedback.FieldSubmittedAt)
+	ranked := sql.Dialect(d).Select().From(sql.Dialect(d).Table(feedback.Table))
+	rankNps(ranked, d, "("+submitted+")")
+	if filter != "" {
+		ranked.Where(sql.P(func(b *sql.Builder) { b.WriteString(fmt.Sprintf(filter, feedback.FieldCustomerID)) }))
+	}
+	rankedSQL, _ := ranked.Query() // no arguments: the filter refers to the statement's
+	return "INSERT INTO " + monthsummary.Table + " (" + strings.Join([]string{monthsummary.FieldCustomerID, monthsummary.FieldMonth,
+		monthsummary.FieldOrders, monthsummary.FieldRevenue, monthsummary.FieldCsatCount, monthsummary.FieldCsatSum,
+		monthsummary.FieldCsatSatisfied, monthsummary.FieldLatestNps}, ", ") + ")" +
+		" SELECT customer_id, m, SUM(n), SUM(s), SUM(cn), SUM(cs), SUM(sat), MAX(nps) FROM (" +
+		"SELECT " + order.FieldCustomerID + " AS customer_id, " + placed + " AS m, COUNT(*) AS n, SUM(" + order.FieldTotal + ") AS s, 0 AS cn, 0 AS cs, 0 AS sat, CAST(NULL AS INTEGER) AS nps" +
+		" FROM " + order.Table + " WHERE " + order.FieldStatus + " IN (" + strings.Join(statuses, ", ") + ")" + and(order.FieldCustomerID) +
+		" GROUP BY " + order.FieldCustomerID + ", " + placed +
+		" UNION ALL SELECT " + feedback.FieldCustomerID + ", " + submitted + ", 0, 0, COUNT(*), SUM(" + feedback.FieldScore + "), SUM(CASE WHEN " + feedback.FieldScore + " >= 4 THEN 1 ELSE 0 END), CAST(NULL AS INTEGER)" +
+		" FROM " + feedback.Table + " WHERE " + feedback.FieldKind + " = '" + feedback.KindCSAT.String() + "' AND " + feedback.FieldScore + " IS NOT NULL" + and(feedback.FieldCustomerID) +
+		" GROUP BY " + feedback.FieldCustomerID + ", " + submitted +
+		" UNION ALL SELECT customer_id, b, 0, 0, 0, 0, 0, score FROM (" + rankedSQL + ") ranked WHERE rn = 1" +
+		") parts GROUP BY customer_id, m"
+}
+
+// idIn is the predicate of "column is one of the ids of arg" (idArray).
+func idIn(d, column, arg string) *sql.Predicate {
+	return sql.P(func(b *sql.Builder) {
+		if d == dialect.Postgres {
+			b.WriteString(column + " = ANY(").Arg(arg).WriteString("::bigint[])")
+			return
+		}
+		b.WriteString(column + " IN (SELECT value FROM json_each(").Arg(arg).WriteString("))")
+	})
 }
 
 // idArray is a list of ids as the one argument of inIDs: an array literal
@@ -196,52 +422,71 @@ func summaryCustomers(ctx context.Context, client *ent.Client, ids []int, today 
 // summarySegment computes a segment's figures over all time from the
 // summaries of its members (criteria nil: every customer), one statement.
 func summarySegment(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, today date.Date) (*Segment, error) {
-	var rows []struct {
-		Customers  int64 `sql:"customers"`
-		Buyers     int64 `sql:"buyers"`
-		Repeaters  int64 `sql:"repeaters"`
-		Orders     int64 `sql:"orders"`
-		Revenue    int64 `sql:"revenue"`
-		Promoters  int64 `sql:"promoters"`
-		Passives   int64 `sql:"passives"`
-		Detractors int64 `sql:"detractors"`
-		CsatN      int64 `sql:"csat_n"`
-		CsatSum    int64 `sql:"csat_sum"`
-		Satisfied  int64 `sql:"satisfied"`
-	}
+	var rows []figures
 	err := client.Summary.Query().
 		Modify(func(s *sql.Selector) {
-			if criteria != nil {
-				sub := sql.Dialect(d).Select(customer.FieldID).From(sql.Dialect(d).Table(customer.Table))
-				personas.Predicate(*criteria, today)(sub)
-				s.Where(sql.In(s.C(summary.FieldID), sub))
-			}
-			sum := func(expr string) string { return "COALESCE(SUM(" + expr + "), 0)" }
-			when := func(cond string) string { return sum("CASE WHEN " + cond + " THEN 1 ELSE 0 END") }
-			orders, nps := s.C(summary.FieldOrders), s.C(summary.FieldLatestNps)
-			s.Select(
-				sql.As(sql.Count("*"), "customers"),
-				sql.As(when(orders+" > 0"), "buyers"),
-				sql.As(when(orders+" >= 2"), "repeaters"),
-				sql.As(sum(orders), "orders"),
-				sql.As(sum(s.C(summary.FieldRevenue)), "revenue"),
-				sql.As(when(fmt.Sprintf("%s >= %d", nps, promoterMin)), "promoters"),
-				sql.As(when(fmt.Sprintf("%s >= %d AND %s < %d", nps, passiveMin, nps, promoterMin)), "passives"),
-				sql.As(when(fmt.Sprintf("%s < %d", nps, passiveMin)), "detractors"),
-				sql.As(sum(s.C(summary.FieldCsatCount)), "csat_n"),
-				sql.As(sum(s.C(summary.FieldCsatSum)), "csat_sum"),
-				sql.As(sum(s.C(summary.FieldCsatSatisfied)), "satisfied"),
-			)
+			members(d, criteria, today)(s, summary.FieldID)
+			selectFigures(s, s.C)
+			s.AppendSelectExprAs(sql.Expr(noBucket), "b")
 		}).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("segment summaries: %w", err)
 	}
-	r := rows[0]
-	seg := &Segment{CustomerCount: int(r.Customers)}
-	seg.setOrders(r.Buyers, r.Repeaters, r.Orders, r.Revenue)
-	seg.setNps(r.Promoters, r.Passives, r.Detractors)
-	seg.setCsat(r.CsatN, r.CsatSum, r.Satisfied)
-	return seg, nil
+	return rows[0].segment(int(rows[0].Customers)), nil
+}
+
+// members is the filter of the rows of a segment's members, by the column
+// of their customer's id.
+func members(d string, criteria *personas.Criteria, today date.Date) func(s *sql.Selector, column string) {
+	if criteria == nil {
+		return func(*sql.Selector, string) {}
+	}
+	pred := personas.Predicate(*criteria, today)
+	return func(s *sql.Selector, column string) {
+		sub := sql.Dialect(d).Select(customer.FieldID).From(sql.Dialect(d).Table(customer.Table))
+		pred(sub)
+		s.Where(sql.In(s.C(column), sub))
+	}
+}
+
+// monthSegments computes a segment's figures per bucket of interval i
+// (none: one bucket "") over a window whose ends are month starts, from the
+// month summaries: the month totals for a monthly series of all customers.
+func monthSegments(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, w Window, i Interval, today date.Date) (segments, error) {
+	q := client.Customer.Query()
+	if criteria != nil {
+		q = q.Where(personas.Predicate(*criteria, today))
+	}
+	n, err := q.Count(ctx)
+	if err != nil {
+		return segments{}, fmt.Errorf("segment size: %w", err)
+	}
+	out := segments{size: n, by: make(map[string]*Segment)}
+	var rows []figures
+	if criteria == nil && i == Month {
+		totals, err := client.MonthTotal.Query().Where(func(s *sql.Selector) { w.whereMonth(s, monthtotal.FieldID) }).All(ctx)
+		if err != nil {
+			return segments{}, fmt.Errorf("month totals: %w", err)
+		}
+		for _, t := range totals {
+			rows = append(rows, figures{Bucket: t.ID, Buyers: int64(t.Buyers), Repeaters: int64(t.Repeaters), Orders: int64(t.Orders), Revenue: t.Revenue,
+				Promoters: int64(t.Promoters), Passives: int64(t.Passives), Detractors: int64(t.Detractors),
+				CsatN: int64(t.CsatCount), CsatSum: t.CsatSum, Satisfied: int64(t.CsatSatisfied)})
+		}
+	} else {
+		inSegment := members(d, criteria, today)
+		rows, err = monthFigures(ctx, client, d, func(s *sql.Selector) {
+			inSegment(s, monthsummary.FieldCustomerID)
+			w.whereMonth(s, monthsummary.FieldMonth)
+		}, i)
+		if err != nil {
+			return segments{}, err
+		}
+	}
+	for _, r := range rows {
+		out.by[r.Bucket] = r.segment(n)
+	}
+	return out, nil
 }
 
 func utcOf(t *time.Time) *time.Time {

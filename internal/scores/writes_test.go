@@ -119,7 +119,8 @@ func TestRandomWritesLeaveEveryFigureExact(t *testing.T) {
 
 // checkAll compares every figure with the reference over the raw rows:
 // every customer's scores, and every segment (all customers, each persona)
-// over windows with and without ends and over a quarterly series.
+// over windows with and without ends (month starts among them) and over
+// series of every interval.
 func checkAll(t *testing.T, svc *scores.Service, client *ent.Client, now time.Time, when string) {
 	t.Helper()
 	ctx := context.Background()
@@ -138,7 +139,10 @@ func checkAll(t *testing.T, svc *scores.Service, client *ent.Client, now time.Ti
 		}
 	}
 	year, half, quarter := now.AddDate(-1, 0, 0), now.AddDate(0, -6, 0), now.AddDate(0, -3, 0).Truncate(time.Hour)
-	windows := []scores.Window{{}, {Since: &year}, {Since: &quarter}, {Until: &half}, {Since: &year, Until: &half}}
+	// Windows whose ends are month starts are read from the month summaries.
+	month := func(t time.Time) *time.Time { m := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC); return &m }
+	windows := []scores.Window{{}, {Since: &year}, {Since: &quarter}, {Until: &half}, {Since: &year, Until: &half},
+		{Since: month(year)}, {Until: month(half)}, {Since: month(year), Until: month(quarter)}}
 	segments := []struct {
 		id *int
 		in func(*ent.Customer) bool
@@ -159,13 +163,15 @@ func checkAll(t *testing.T, svc *scores.Service, client *ent.Client, now time.Ti
 				t.Fatalf("%s, segment %v %s:\n%s", when, s.id, showWindow(w), diff)
 			}
 		}
-		points, err := svc.Series(ctx, scores.Quarter, s.id, now.AddDate(-3, 0, 0), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, pt := range points {
-			if diff := diffSegment(pt.Scores, refSegment(r, s.in, scores.Window{Since: &pt.Start, Until: &pt.End})); diff != "" {
-				t.Fatalf("%s, segment %v, series point [%s, %s):\n%s", when, s.id, pt.Start, pt.End, diff)
+		for _, i := range []scores.Interval{scores.Week, scores.Month, scores.Quarter, scores.Year} {
+			points, err := svc.Series(ctx, i, s.id, now.AddDate(-3, 0, 0), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pt := range points {
+				if diff := diffSegment(pt.Scores, refSegment(r, s.in, scores.Window{Since: &pt.Start, Until: &pt.End})); diff != "" {
+					t.Fatalf("%s, segment %v, %s series point [%s, %s):\n%s", when, s.id, i, pt.Start, pt.End, diff)
+				}
 			}
 		}
 	}
