@@ -25,6 +25,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/ent/segmenttotal"
 	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
@@ -57,6 +58,8 @@ type Client struct {
 	OrderItem *OrderItemClient
 	// Persona is the client for interacting with the Persona builders.
 	Persona *PersonaClient
+	// SegmentTotal is the client for interacting with the SegmentTotal builders.
+	SegmentTotal *SegmentTotalClient
 	// Summary is the client for interacting with the Summary builders.
 	Summary *SummaryClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -84,6 +87,7 @@ func (c *Client) init() {
 	c.Order = NewOrderClient(c.config)
 	c.OrderItem = NewOrderItemClient(c.config)
 	c.Persona = NewPersonaClient(c.config)
+	c.SegmentTotal = NewSegmentTotalClient(c.config)
 	c.Summary = NewSummaryClient(c.config)
 	c.Webhook = NewWebhookClient(c.config)
 	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
@@ -189,6 +193,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Order:           NewOrderClient(cfg),
 		OrderItem:       NewOrderItemClient(cfg),
 		Persona:         NewPersonaClient(cfg),
+		SegmentTotal:    NewSegmentTotalClient(cfg),
 		Summary:         NewSummaryClient(cfg),
 		Webhook:         NewWebhookClient(cfg),
 		WebhookDelivery: NewWebhookDeliveryClient(cfg),
@@ -221,6 +226,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Order:           NewOrderClient(cfg),
 		OrderItem:       NewOrderItemClient(cfg),
 		Persona:         NewPersonaClient(cfg),
+		SegmentTotal:    NewSegmentTotalClient(cfg),
 		Summary:         NewSummaryClient(cfg),
 		Webhook:         NewWebhookClient(cfg),
 		WebhookDelivery: NewWebhookDeliveryClient(cfg),
@@ -254,8 +260,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.MonthSummary,
-		c.MonthTotal, c.Order, c.OrderItem, c.Persona, c.Summary, c.Webhook,
-		c.WebhookDelivery,
+		c.MonthTotal, c.Order, c.OrderItem, c.Persona, c.SegmentTotal, c.Summary,
+		c.Webhook, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -266,8 +272,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Customer, c.CustomerEvent, c.Feedback, c.Identity, c.Merge, c.MonthSummary,
-		c.MonthTotal, c.Order, c.OrderItem, c.Persona, c.Summary, c.Webhook,
-		c.WebhookDelivery,
+		c.MonthTotal, c.Order, c.OrderItem, c.Persona, c.SegmentTotal, c.Summary,
+		c.Webhook, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -296,6 +302,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OrderItem.mutate(ctx, m)
 	case *PersonaMutation:
 		return c.Persona.mutate(ctx, m)
+	case *SegmentTotalMutation:
+		return c.SegmentTotal.mutate(ctx, m)
 	case *SummaryMutation:
 		return c.Summary.mutate(ctx, m)
 	case *WebhookMutation:
@@ -1864,6 +1872,139 @@ func (c *PersonaClient) mutate(ctx context.Context, m *PersonaMutation) (Value, 
 	}
 }
 
+// SegmentTotalClient is a client for the SegmentTotal schema.
+type SegmentTotalClient struct {
+	config
+}
+
+// NewSegmentTotalClient returns a client for the SegmentTotal from the given config.
+func NewSegmentTotalClient(c config) *SegmentTotalClient {
+	return &SegmentTotalClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `segmenttotal.Hooks(f(g(h())))`.
+func (c *SegmentTotalClient) Use(hooks ...Hook) {
+	c.hooks.SegmentTotal = append(c.hooks.SegmentTotal, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `segmenttotal.Intercept(f(g(h())))`.
+func (c *SegmentTotalClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SegmentTotal = append(c.inters.SegmentTotal, interceptors...)
+}
+
+// Create returns a builder for creating a SegmentTotal entity.
+func (c *SegmentTotalClient) Create() *SegmentTotalCreate {
+	mutation := newSegmentTotalMutation(c.config, OpCreate)
+	return &SegmentTotalCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SegmentTotal entities.
+func (c *SegmentTotalClient) CreateBulk(builders ...*SegmentTotalCreate) *SegmentTotalCreateBulk {
+	return &SegmentTotalCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SegmentTotalClient) MapCreateBulk(slice any, setFunc func(*SegmentTotalCreate, int)) *SegmentTotalCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SegmentTotalCreateBulk{err: fmt.Errorf("calling to SegmentTotalClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SegmentTotalCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SegmentTotalCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SegmentTotal.
+func (c *SegmentTotalClient) Update() *SegmentTotalUpdate {
+	mutation := newSegmentTotalMutation(c.config, OpUpdate)
+	return &SegmentTotalUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SegmentTotalClient) UpdateOne(_m *SegmentTotal) *SegmentTotalUpdateOne {
+	mutation := newSegmentTotalMutation(c.config, OpUpdateOne, withSegmentTotal(_m))
+	return &SegmentTotalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SegmentTotalClient) UpdateOneID(id int) *SegmentTotalUpdateOne {
+	mutation := newSegmentTotalMutation(c.config, OpUpdateOne, withSegmentTotalID(id))
+	return &SegmentTotalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SegmentTotal.
+func (c *SegmentTotalClient) Delete() *SegmentTotalDelete {
+	mutation := newSegmentTotalMutation(c.config, OpDelete)
+	return &SegmentTotalDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SegmentTotalClient) DeleteOne(_m *SegmentTotal) *SegmentTotalDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SegmentTotalClient) DeleteOneID(id int) *SegmentTotalDeleteOne {
+	builder := c.Delete().Where(segmenttotal.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SegmentTotalDeleteOne{builder}
+}
+
+// Query returns a query builder for SegmentTotal.
+func (c *SegmentTotalClient) Query() *SegmentTotalQuery {
+	return &SegmentTotalQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSegmentTotal},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SegmentTotal entity by its id.
+func (c *SegmentTotalClient) Get(ctx context.Context, id int) (*SegmentTotal, error) {
+	return c.Query().Where(segmenttotal.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SegmentTotalClient) GetX(ctx context.Context, id int) *SegmentTotal {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SegmentTotalClient) Hooks() []Hook {
+	return c.hooks.SegmentTotal
+}
+
+// Interceptors returns the client interceptors.
+func (c *SegmentTotalClient) Interceptors() []Interceptor {
+	return c.inters.SegmentTotal
+}
+
+func (c *SegmentTotalClient) mutate(ctx context.Context, m *SegmentTotalMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SegmentTotalCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SegmentTotalUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SegmentTotalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SegmentTotalDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SegmentTotal mutation op: %q", m.Op())
+	}
+}
+
 // SummaryClient is a client for the Summary schema.
 type SummaryClient struct {
 	config
@@ -2315,11 +2456,13 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 type (
 	hooks struct {
 		Customer, CustomerEvent, Feedback, Identity, Merge, MonthSummary, MonthTotal,
-		Order, OrderItem, Persona, Summary, Webhook, WebhookDelivery []ent.Hook
+		Order, OrderItem, Persona, SegmentTotal, Summary, Webhook,
+		WebhookDelivery []ent.Hook
 	}
 	inters struct {
 		Customer, CustomerEvent, Feedback, Identity, Merge, MonthSummary, MonthTotal,
-		Order, OrderItem, Persona, Summary, Webhook, WebhookDelivery []ent.Interceptor
+		Order, OrderItem, Persona, SegmentTotal, Summary, Webhook,
+		WebhookDelivery []ent.Interceptor
 	}
 )
 

@@ -22,6 +22,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
+	"github.com/c360/c360/ent/segmenttotal"
 	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
@@ -95,6 +96,7 @@ func checkColumn(t, c string) error {
 			order.Table:           order.ValidColumn,
 			orderitem.Table:       orderitem.ValidColumn,
 			persona.Table:         persona.ValidColumn,
+			segmenttotal.Table:    segmenttotal.ValidColumn,
 			summary.Table:         summary.ValidColumn,
 			webhook.Table:         webhook.ValidColumn,
 			webhookdelivery.Table: webhookdelivery.ValidColumn,

@@ -22,6 +22,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/predicate"
+	"github.com/c360/c360/ent/segmenttotal"
 	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
@@ -52,6 +53,7 @@ const (
 	TypeOrder           = "Order"
 	TypeOrderItem       = "OrderItem"
 	TypePersona         = "Persona"
+	TypeSegmentTotal    = "SegmentTotal"
 	TypeSummary         = "Summary"
 	TypeWebhook         = "Webhook"
 	TypeWebhookDelivery = "WebhookDelivery"
@@ -9836,6 +9838,1379 @@ func (m *PersonaMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PersonaMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Persona edge %s", name)
+}
+
+// SegmentTotalMutation represents an operation that mutates the SegmentTotal nodes in the graph.
+type SegmentTotalMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	persona_id        *int
+	addpersona_id     *int
+	day               *string
+	customers         *int
+	addcustomers      *int
+	buyers            *int
+	addbuyers         *int
+	repeaters         *int
+	addrepeaters      *int
+	orders            *int
+	addorders         *int
+	revenue           *int64
+	addrevenue        *int64
+	promoters         *int
+	addpromoters      *int
+	passives          *int
+	addpassives       *int
+	detractors        *int
+	adddetractors     *int
+	csat_count        *int
+	addcsat_count     *int
+	csat_sum          *int64
+	addcsat_sum       *int64
+	csat_satisfied    *int
+	addcsat_satisfied *int
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*SegmentTotal, error)
+	predicates        []predicate.SegmentTotal
+}
+
+var _ ent.Mutation = (*SegmentTotalMutation)(nil)
+
+// segmenttotalOption allows management of the mutation configuration using functional options.
+type segmenttotalOption func(*SegmentTotalMutation)
+
+// newSegmentTotalMutation creates new mutation for the SegmentTotal entity.
+func newSegmentTotalMutation(c config, op Op, opts ...segmenttotalOption) *SegmentTotalMutation {
+	m := &SegmentTotalMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSegmentTotal,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSegmentTotalID sets the ID field of the mutation.
+func withSegmentTotalID(id int) segmenttotalOption {
+	return func(m *SegmentTotalMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SegmentTotal
+		)
+		m.oldValue = func(ctx context.Context) (*SegmentTotal, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SegmentTotal.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSegmentTotal sets the old SegmentTotal of the mutation.
+func withSegmentTotal(node *SegmentTotal) segmenttotalOption {
+	return func(m *SegmentTotalMutation) {
+		m.oldValue = func(context.Context) (*SegmentTotal, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SegmentTotalMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SegmentTotalMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SegmentTotalMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SegmentTotalMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SegmentTotal.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPersonaID sets the "persona_id" field.
+func (m *SegmentTotalMutation) SetPersonaID(i int) {
+	m.persona_id = &i
+	m.addpersona_id = nil
+}
+
+// PersonaID returns the value of the "persona_id" field in the mutation.
+func (m *SegmentTotalMutation) PersonaID() (r int, exists bool) {
+	v := m.persona_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonaID returns the old "persona_id" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldPersonaID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonaID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonaID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonaID: %w", err)
+	}
+	return oldValue.PersonaID, nil
+}
+
+// AddPersonaID adds i to the "persona_id" field.
+func (m *SegmentTotalMutation) AddPersonaID(i int) {
+	if m.addpersona_id != nil {
+		*m.addpersona_id += i
+	} else {
+		m.addpersona_id = &i
+	}
+}
+
+// AddedPersonaID returns the value that was added to the "persona_id" field in this mutation.
+func (m *SegmentTotalMutation) AddedPersonaID() (r int, exists bool) {
+	v := m.addpersona_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPersonaID resets all changes to the "persona_id" field.
+func (m *SegmentTotalMutation) ResetPersonaID() {
+	m.persona_id = nil
+	m.addpersona_id = nil
+}
+
+// SetDay sets the "day" field.
+func (m *SegmentTotalMutation) SetDay(s string) {
+	m.day = &s
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *SegmentTotalMutation) Day() (r string, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldDay(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *SegmentTotalMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetCustomers sets the "customers" field.
+func (m *SegmentTotalMutation) SetCustomers(i int) {
+	m.customers = &i
+	m.addcustomers = nil
+}
+
+// Customers returns the value of the "customers" field in the mutation.
+func (m *SegmentTotalMutation) Customers() (r int, exists bool) {
+	v := m.customers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomers returns the old "customers" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldCustomers(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomers: %w", err)
+	}
+	return oldValue.Customers, nil
+}
+
+// AddCustomers adds i to the "customers" field.
+func (m *SegmentTotalMutation) AddCustomers(i int) {
+	if m.addcustomers != nil {
+		*m.addcustomers += i
+	} else {
+		m.addcustomers = &i
+	}
+}
+
+// AddedCustomers returns the value that was added to the "customers" field in this mutation.
+func (m *SegmentTotalMutation) AddedCustomers() (r int, exists bool) {
+	v := m.addcustomers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCustomers resets all changes to the "customers" field.
+func (m *SegmentTotalMutation) ResetCustomers() {
+	m.customers = nil
+	m.addcustomers = nil
+}
+
+// SetBuyers sets the "buyers" field.
+func (m *SegmentTotalMutation) SetBuyers(i int) {
+	m.buyers = &i
+	m.addbuyers = nil
+}
+
+// Buyers returns the value of the "buyers" field in the mutation.
+func (m *SegmentTotalMutation) Buyers() (r int, exists bool) {
+	v := m.buyers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBuyers returns the old "buyers" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldBuyers(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBuyers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBuyers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBuyers: %w", err)
+	}
+	return oldValue.Buyers, nil
+}
+
+// AddBuyers adds i to the "buyers" field.
+func (m *SegmentTotalMutation) AddBuyers(i int) {
+	if m.addbuyers != nil {
+		*m.addbuyers += i
+	} else {
+		m.addbuyers = &i
+	}
+}
+
+// AddedBuyers returns the value that was added to the "buyers" field in this mutation.
+func (m *SegmentTotalMutation) AddedBuyers() (r int, exists bool) {
+	v := m.addbuyers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBuyers resets all changes to the "buyers" field.
+func (m *SegmentTotalMutation) ResetBuyers() {
+	m.buyers = nil
+	m.addbuyers = nil
+}
+
+// SetRepeaters sets the "repeaters" field.
+func (m *SegmentTotalMutation) SetRepeaters(i int) {
+	m.repeaters = &i
+	m.addrepeaters = nil
+}
+
+// Repeaters returns the value of the "repeaters" field in the mutation.
+func (m *SegmentTotalMutation) Repeaters() (r int, exists bool) {
+	v := m.repeaters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRepeaters returns the old "repeaters" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldRepeaters(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRepeaters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRepeaters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRepeaters: %w", err)
+	}
+	return oldValue.Repeaters, nil
+}
+
+// AddRepeaters adds i to the "repeaters" field.
+func (m *SegmentTotalMutation) AddRepeaters(i int) {
+	if m.addrepeaters != nil {
+		*m.addrepeaters += i
+	} else {
+		m.addrepeaters = &i
+	}
+}
+
+// AddedRepeaters returns the value that was added to the "repeaters" field in this mutation.
+func (m *SegmentTotalMutation) AddedRepeaters() (r int, exists bool) {
+	v := m.addrepeaters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRepeaters resets all changes to the "repeaters" field.
+func (m *SegmentTotalMutation) ResetRepeaters() {
+	m.repeaters = nil
+	m.addrepeaters = nil
+}
+
+// SetOrders sets the "orders" field.
+func (m *SegmentTotalMutation) SetOrders(i int) {
+	m.orders = &i
+	m.addorders = nil
+}
+
+// Orders returns the value of the "orders" field in the mutation.
+func (m *SegmentTotalMutation) Orders() (r int, exists bool) {
+	v := m.orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrders returns the old "orders" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldOrders(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrders: %w", err)
+	}
+	return oldValue.Orders, nil
+}
+
+// AddOrders adds i to the "orders" field.
+func (m *SegmentTotalMutation) AddOrders(i int) {
+	if m.addorders != nil {
+		*m.addorders += i
+	} else {
+		m.addorders = &i
+	}
+}
+
+// AddedOrders returns the value that was added to the "orders" field in this mutation.
+func (m *SegmentTotalMutation) AddedOrders() (r int, exists bool) {
+	v := m.addorders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrders resets all changes to the "orders" field.
+func (m *SegmentTotalMutation) ResetOrders() {
+	m.orders = nil
+	m.addorders = nil
+}
+
+// SetRevenue sets the "revenue" field.
+func (m *SegmentTotalMutation) SetRevenue(i int64) {
+	m.revenue = &i
+	m.addrevenue = nil
+}
+
+// Revenue returns the value of the "revenue" field in the mutation.
+func (m *SegmentTotalMutation) Revenue() (r int64, exists bool) {
+	v := m.revenue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevenue returns the old "revenue" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldRevenue(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevenue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevenue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevenue: %w", err)
+	}
+	return oldValue.Revenue, nil
+}
+
+// AddRevenue adds i to the "revenue" field.
+func (m *SegmentTotalMutation) AddRevenue(i int64) {
+	if m.addrevenue != nil {
+		*m.addrevenue += i
+	} else {
+		m.addrevenue = &i
+	}
+}
+
+// AddedRevenue returns the value that was added to the "revenue" field in this mutation.
+func (m *SegmentTotalMutation) AddedRevenue() (r int64, exists bool) {
+	v := m.addrevenue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevenue resets all changes to the "revenue" field.
+func (m *SegmentTotalMutation) ResetRevenue() {
+	m.revenue = nil
+	m.addrevenue = nil
+}
+
+// SetPromoters sets the "promoters" field.
+func (m *SegmentTotalMutation) SetPromoters(i int) {
+	m.promoters = &i
+	m.addpromoters = nil
+}
+
+// Promoters returns the value of the "promoters" field in the mutation.
+func (m *SegmentTotalMutation) Promoters() (r int, exists bool) {
+	v := m.promoters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPromoters returns the old "promoters" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldPromoters(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPromoters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPromoters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPromoters: %w", err)
+	}
+	return oldValue.Promoters, nil
+}
+
+// AddPromoters adds i to the "promoters" field.
+func (m *SegmentTotalMutation) AddPromoters(i int) {
+	if m.addpromoters != nil {
+		*m.addpromoters += i
+	} else {
+		m.addpromoters = &i
+	}
+}
+
+// AddedPromoters returns the value that was added to the "promoters" field in this mutation.
+func (m *SegmentTotalMutation) AddedPromoters() (r int, exists bool) {
+	v := m.addpromoters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPromoters resets all changes to the "promoters" field.
+func (m *SegmentTotalMutation) ResetPromoters() {
+	m.promoters = nil
+	m.addpromoters = nil
+}
+
+// SetPassives sets the "passives" field.
+func (m *SegmentTotalMutation) SetPassives(i int) {
+	m.passives = &i
+	m.addpassives = nil
+}
+
+// Passives returns the value of the "passives" field in the mutation.
+func (m *SegmentTotalMutation) Passives() (r int, exists bool) {
+	v := m.passives
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPassives returns the old "passives" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldPassives(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPassives is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPassives requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPassives: %w", err)
+	}
+	return oldValue.Passives, nil
+}
+
+// AddPassives adds i to the "passives" field.
+func (m *SegmentTotalMutation) AddPassives(i int) {
+	if m.addpassives != nil {
+		*m.addpassives += i
+	} else {
+		m.addpassives = &i
+	}
+}
+
+// AddedPassives returns the value that was added to the "passives" field in this mutation.
+func (m *SegmentTotalMutation) AddedPassives() (r int, exists bool) {
+	v := m.addpassives
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPassives resets all changes to the "passives" field.
+func (m *SegmentTotalMutation) ResetPassives() {
+	m.passives = nil
+	m.addpassives = nil
+}
+
+// SetDetractors sets the "detractors" field.
+func (m *SegmentTotalMutation) SetDetractors(i int) {
+	m.detractors = &i
+	m.adddetractors = nil
+}
+
+// Detractors returns the value of the "detractors" field in the mutation.
+func (m *SegmentTotalMutation) Detractors() (r int, exists bool) {
+	v := m.detractors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetractors returns the old "detractors" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldDetractors(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetractors is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetractors requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetractors: %w", err)
+	}
+	return oldValue.Detractors, nil
+}
+
+// AddDetractors adds i to the "detractors" field.
+func (m *SegmentTotalMutation) AddDetractors(i int) {
+	if m.adddetractors != nil {
+		*m.adddetractors += i
+	} else {
+		m.adddetractors = &i
+	}
+}
+
+// AddedDetractors returns the value that was added to the "detractors" field in this mutation.
+func (m *SegmentTotalMutation) AddedDetractors() (r int, exists bool) {
+	v := m.adddetractors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDetractors resets all changes to the "detractors" field.
+func (m *SegmentTotalMutation) ResetDetractors() {
+	m.detractors = nil
+	m.adddetractors = nil
+}
+
+// SetCsatCount sets the "csat_count" field.
+func (m *SegmentTotalMutation) SetCsatCount(i int) {
+	m.csat_count = &i
+	m.addcsat_count = nil
+}
+
+// CsatCount returns the value of the "csat_count" field in the mutation.
+func (m *SegmentTotalMutation) CsatCount() (r int, exists bool) {
+	v := m.csat_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatCount returns the old "csat_count" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldCsatCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatCount: %w", err)
+	}
+	return oldValue.CsatCount, nil
+}
+
+// AddCsatCount adds i to the "csat_count" field.
+func (m *SegmentTotalMutation) AddCsatCount(i int) {
+	if m.addcsat_count != nil {
+		*m.addcsat_count += i
+	} else {
+		m.addcsat_count = &i
+	}
+}
+
+// AddedCsatCount returns the value that was added to the "csat_count" field in this mutation.
+func (m *SegmentTotalMutation) AddedCsatCount() (r int, exists bool) {
+	v := m.addcsat_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatCount resets all changes to the "csat_count" field.
+func (m *SegmentTotalMutation) ResetCsatCount() {
+	m.csat_count = nil
+	m.addcsat_count = nil
+}
+
+// SetCsatSum sets the "csat_sum" field.
+func (m *SegmentTotalMutation) SetCsatSum(i int64) {
+	m.csat_sum = &i
+	m.addcsat_sum = nil
+}
+
+// CsatSum returns the value of the "csat_sum" field in the mutation.
+func (m *SegmentTotalMutation) CsatSum() (r int64, exists bool) {
+	v := m.csat_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatSum returns the old "csat_sum" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldCsatSum(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatSum is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatSum requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatSum: %w", err)
+	}
+	return oldValue.CsatSum, nil
+}
+
+// AddCsatSum adds i to the "csat_sum" field.
+func (m *SegmentTotalMutation) AddCsatSum(i int64) {
+	if m.addcsat_sum != nil {
+		*m.addcsat_sum += i
+	} else {
+		m.addcsat_sum = &i
+	}
+}
+
+// AddedCsatSum returns the value that was added to the "csat_sum" field in this mutation.
+func (m *SegmentTotalMutation) AddedCsatSum() (r int64, exists bool) {
+	v := m.addcsat_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatSum resets all changes to the "csat_sum" field.
+func (m *SegmentTotalMutation) ResetCsatSum() {
+	m.csat_sum = nil
+	m.addcsat_sum = nil
+}
+
+// SetCsatSatisfied sets the "csat_satisfied" field.
+func (m *SegmentTotalMutation) SetCsatSatisfied(i int) {
+	m.csat_satisfied = &i
+	m.addcsat_satisfied = nil
+}
+
+// CsatSatisfied returns the value of the "csat_satisfied" field in the mutation.
+func (m *SegmentTotalMutation) CsatSatisfied() (r int, exists bool) {
+	v := m.csat_satisfied
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsatSatisfied returns the old "csat_satisfied" field's value of the SegmentTotal entity.
+// If the SegmentTotal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentTotalMutation) OldCsatSatisfied(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsatSatisfied is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsatSatisfied requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsatSatisfied: %w", err)
+	}
+	return oldValue.CsatSatisfied, nil
+}
+
+// AddCsatSatisfied adds i to the "csat_satisfied" field.
+func (m *SegmentTotalMutation) AddCsatSatisfied(i int) {
+	if m.addcsat_satisfied != nil {
+		*m.addcsat_satisfied += i
+	} else {
+		m.addcsat_satisfied = &i
+	}
+}
+
+// AddedCsatSatisfied returns the value that was added to the "csat_satisfied" field in this mutation.
+func (m *SegmentTotalMutation) AddedCsatSatisfied() (r int, exists bool) {
+	v := m.addcsat_satisfied
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCsatSatisfied resets all changes to the "csat_satisfied" field.
+func (m *SegmentTotalMutation) ResetCsatSatisfied() {
+	m.csat_satisfied = nil
+	m.addcsat_satisfied = nil
+}
+
+// Where appends a list predicates to the SegmentTotalMutation builder.
+func (m *SegmentTotalMutation) Where(ps ...predicate.SegmentTotal) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SegmentTotalMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SegmentTotalMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SegmentTotal, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SegmentTotalMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SegmentTotalMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SegmentTotal).
+func (m *SegmentTotalMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SegmentTotalMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.persona_id != nil {
+		fields = append(fields, segmenttotal.FieldPersonaID)
+	}
+	if m.day != nil {
+		fields = append(fields, segmenttotal.FieldDay)
+	}
+	if m.customers != nil {
+		fields = append(fields, segmenttotal.FieldCustomers)
+	}
+	if m.buyers != nil {
+		fields = append(fields, segmenttotal.FieldBuyers)
+	}
+	if m.repeaters != nil {
+		fields = append(fields, segmenttotal.FieldRepeaters)
+	}
+	if m.orders != nil {
+		fields = append(fields, segmenttotal.FieldOrders)
+	}
+	if m.revenue != nil {
+		fields = append(fields, segmenttotal.FieldRevenue)
+	}
+	if m.promoters != nil {
+		fields = append(fields, segmenttotal.FieldPromoters)
+	}
+	if m.passives != nil {
+		fields = append(fields, segmenttotal.FieldPassives)
+	}
+	if m.detractors != nil {
+		fields = append(fields, segmenttotal.FieldDetractors)
+	}
+	if m.csat_count != nil {
+		fields = append(fields, segmenttotal.FieldCsatCount)
+	}
+	if m.csat_sum != nil {
+		fields = append(fields, segmenttotal.FieldCsatSum)
+	}
+	if m.csat_satisfied != nil {
+		fields = append(fields, segmenttotal.FieldCsatSatisfied)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SegmentTotalMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case segmenttotal.FieldPersonaID:
+		return m.PersonaID()
+	case segmenttotal.FieldDay:
+		return m.Day()
+	case segmenttotal.FieldCustomers:
+		return m.Customers()
+	case segmenttotal.FieldBuyers:
+		return m.Buyers()
+	case segmenttotal.FieldRepeaters:
+		return m.Repeaters()
+	case segmenttotal.FieldOrders:
+		return m.Orders()
+	case segmenttotal.FieldRevenue:
+		return m.Revenue()
+	case segmenttotal.FieldPromoters:
+		return m.Promoters()
+	case segmenttotal.FieldPassives:
+		return m.Passives()
+	case segmenttotal.FieldDetractors:
+		return m.Detractors()
+	case segmenttotal.FieldCsatCount:
+		return m.CsatCount()
+	case segmenttotal.FieldCsatSum:
+		return m.CsatSum()
+	case segmenttotal.FieldCsatSatisfied:
+		return m.CsatSatisfied()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SegmentTotalMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case segmenttotal.FieldPersonaID:
+		return m.OldPersonaID(ctx)
+	case segmenttotal.FieldDay:
+		return m.OldDay(ctx)
+	case segmenttotal.FieldCustomers:
+		return m.OldCustomers(ctx)
+	case segmenttotal.FieldBuyers:
+		return m.OldBuyers(ctx)
+	case segmenttotal.FieldRepeaters:
+		return m.OldRepeaters(ctx)
+	case segmenttotal.FieldOrders:
+		return m.OldOrders(ctx)
+	case segmenttotal.FieldRevenue:
+		return m.OldRevenue(ctx)
+	case segmenttotal.FieldPromoters:
+		return m.OldPromoters(ctx)
+	case segmenttotal.FieldPassives:
+		return m.OldPassives(ctx)
+	case segmenttotal.FieldDetractors:
+		return m.OldDetractors(ctx)
+	case segmenttotal.FieldCsatCount:
+		return m.OldCsatCount(ctx)
+	case segmenttotal.FieldCsatSum:
+		return m.OldCsatSum(ctx)
+	case segmenttotal.FieldCsatSatisfied:
+		return m.OldCsatSatisfied(ctx)
+	}
+	return nil, fmt.Errorf("unknown SegmentTotal field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SegmentTotalMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case segmenttotal.FieldPersonaID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonaID(v)
+		return nil
+	case segmenttotal.FieldDay:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case segmenttotal.FieldCustomers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomers(v)
+		return nil
+	case segmenttotal.FieldBuyers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBuyers(v)
+		return nil
+	case segmenttotal.FieldRepeaters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRepeaters(v)
+		return nil
+	case segmenttotal.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrders(v)
+		return nil
+	case segmenttotal.FieldRevenue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevenue(v)
+		return nil
+	case segmenttotal.FieldPromoters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPromoters(v)
+		return nil
+	case segmenttotal.FieldPassives:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPassives(v)
+		return nil
+	case segmenttotal.FieldDetractors:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetractors(v)
+		return nil
+	case segmenttotal.FieldCsatCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatCount(v)
+		return nil
+	case segmenttotal.FieldCsatSum:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatSum(v)
+		return nil
+	case segmenttotal.FieldCsatSatisfied:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsatSatisfied(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentTotal field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SegmentTotalMutation) AddedFields() []string {
+	var fields []string
+	if m.addpersona_id != nil {
+		fields = append(fields, segmenttotal.FieldPersonaID)
+	}
+	if m.addcustomers != nil {
+		fields = append(fields, segmenttotal.FieldCustomers)
+	}
+	if m.addbuyers != nil {
+		fields = append(fields, segmenttotal.FieldBuyers)
+	}
+	if m.addrepeaters != nil {
+		fields = append(fields, segmenttotal.FieldRepeaters)
+	}
+	if m.addorders != nil {
+		fields = append(fields, segmenttotal.FieldOrders)
+	}
+	if m.addrevenue != nil {
+		fields = append(fields, segmenttotal.FieldRevenue)
+	}
+	if m.addpromoters != nil {
+		fields = append(fields, segmenttotal.FieldPromoters)
+	}
+	if m.addpassives != nil {
+		fields = append(fields, segmenttotal.FieldPassives)
+	}
+	if m.adddetractors != nil {
+		fields = append(fields, segmenttotal.FieldDetractors)
+	}
+	if m.addcsat_count != nil {
+		fields = append(fields, segmenttotal.FieldCsatCount)
+	}
+	if m.addcsat_sum != nil {
+		fields = append(fields, segmenttotal.FieldCsatSum)
+	}
+	if m.addcsat_satisfied != nil {
+		fields = append(fields, segmenttotal.FieldCsatSatisfied)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SegmentTotalMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case segmenttotal.FieldPersonaID:
+		return m.AddedPersonaID()
+	case segmenttotal.FieldCustomers:
+		return m.AddedCustomers()
+	case segmenttotal.FieldBuyers:
+		return m.AddedBuyers()
+	case segmenttotal.FieldRepeaters:
+		return m.AddedRepeaters()
+	case segmenttotal.FieldOrders:
+		return m.AddedOrders()
+	case segmenttotal.FieldRevenue:
+		return m.AddedRevenue()
+	case segmenttotal.FieldPromoters:
+		return m.AddedPromoters()
+	case segmenttotal.FieldPassives:
+		return m.AddedPassives()
+	case segmenttotal.FieldDetractors:
+		return m.AddedDetractors()
+	case segmenttotal.FieldCsatCount:
+		return m.AddedCsatCount()
+	case segmenttotal.FieldCsatSum:
+		return m.AddedCsatSum()
+	case segmenttotal.FieldCsatSatisfied:
+		return m.AddedCsatSatisfied()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SegmentTotalMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case segmenttotal.FieldPersonaID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPersonaID(v)
+		return nil
+	case segmenttotal.FieldCustomers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCustomers(v)
+		return nil
+	case segmenttotal.FieldBuyers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBuyers(v)
+		return nil
+	case segmenttotal.FieldRepeaters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRepeaters(v)
+		return nil
+	case segmenttotal.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrders(v)
+		return nil
+	case segmenttotal.FieldRevenue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevenue(v)
+		return nil
+	case segmenttotal.FieldPromoters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPromoters(v)
+		return nil
+	case segmenttotal.FieldPassives:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPassives(v)
+		return nil
+	case segmenttotal.FieldDetractors:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDetractors(v)
+		return nil
+	case segmenttotal.FieldCsatCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatCount(v)
+		return nil
+	case segmenttotal.FieldCsatSum:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatSum(v)
+		return nil
+	case segmenttotal.FieldCsatSatisfied:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCsatSatisfied(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentTotal numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SegmentTotalMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SegmentTotalMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SegmentTotalMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SegmentTotal nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SegmentTotalMutation) ResetField(name string) error {
+	switch name {
+	case segmenttotal.FieldPersonaID:
+		m.ResetPersonaID()
+		return nil
+	case segmenttotal.FieldDay:
+		m.ResetDay()
+		return nil
+	case segmenttotal.FieldCustomers:
+		m.ResetCustomers()
+		return nil
+	case segmenttotal.FieldBuyers:
+		m.ResetBuyers()
+		return nil
+	case segmenttotal.FieldRepeaters:
+		m.ResetRepeaters()
+		return nil
+	case segmenttotal.FieldOrders:
+		m.ResetOrders()
+		return nil
+	case segmenttotal.FieldRevenue:
+		m.ResetRevenue()
+		return nil
+	case segmenttotal.FieldPromoters:
+		m.ResetPromoters()
+		return nil
+	case segmenttotal.FieldPassives:
+		m.ResetPassives()
+		return nil
+	case segmenttotal.FieldDetractors:
+		m.ResetDetractors()
+		return nil
+	case segmenttotal.FieldCsatCount:
+		m.ResetCsatCount()
+		return nil
+	case segmenttotal.FieldCsatSum:
+		m.ResetCsatSum()
+		return nil
+	case segmenttotal.FieldCsatSatisfied:
+		m.ResetCsatSatisfied()
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentTotal field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SegmentTotalMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SegmentTotalMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SegmentTotalMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SegmentTotalMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SegmentTotalMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SegmentTotalMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SegmentTotalMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SegmentTotal unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SegmentTotalMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SegmentTotal edge %s", name)
 }
 
 // SummaryMutation represents an operation that mutates the Summary nodes in the graph.

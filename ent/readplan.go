@@ -244,6 +244,26 @@ var ReadPlanNodes = map[string]*ReadPlanNode{
 		},
 		Edges: map[string]ReadPlanEdge{},
 	},
+	"SegmentTotal": {
+		Type: "SegmentTotal", Table: "segment_totals", ID: "id",
+		Columns: map[string]ReadPlanColumn{
+			"id":            {Column: "id"},
+			"personaID":     {Column: "persona_id"},
+			"day":           {Column: "day"},
+			"customers":     {Column: "customers"},
+			"buyers":        {Column: "buyers"},
+			"repeaters":     {Column: "repeaters"},
+			"orders":        {Column: "orders"},
+			"revenue":       {Column: "revenue"},
+			"promoters":     {Column: "promoters"},
+			"passives":      {Column: "passives"},
+			"detractors":    {Column: "detractors"},
+			"csatCount":     {Column: "csat_count"},
+			"csatSum":       {Column: "csat_sum"},
+			"csatSatisfied": {Column: "csat_satisfied"},
+		},
+		Edges: map[string]ReadPlanEdge{},
+	},
 	"Summary": {
 		Type: "Summary", Table: "customer_summaries", ID: "id",
 		Columns: map[string]ReadPlanColumn{

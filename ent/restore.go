@@ -356,6 +356,40 @@ func (c *PersonaClient) Restore(ctx context.Context, v *Persona) error {
 
 // CreateFrom returns a builder holding every field of v (its mutation lists
 // them with their values).
+func (c *SegmentTotalClient) CreateFrom(v *SegmentTotal) *SegmentTotalCreate {
+	b := c.Create()
+	b.SetPersonaID(v.PersonaID)
+	b.SetDay(v.Day)
+	b.SetCustomers(v.Customers)
+	b.SetBuyers(v.Buyers)
+	b.SetRepeaters(v.Repeaters)
+	b.SetOrders(v.Orders)
+	b.SetRevenue(v.Revenue)
+	b.SetPromoters(v.Promoters)
+	b.SetPassives(v.Passives)
+	b.SetDetractors(v.Detractors)
+	b.SetCsatCount(v.CsatCount)
+	b.SetCsatSum(v.CsatSum)
+	b.SetCsatSatisfied(v.CsatSatisfied)
+	return b
+}
+
+// Restore inserts v with its id and its fields as they are, without hooks.
+func (c *SegmentTotalClient) Restore(ctx context.Context, v *SegmentTotal) error {
+	b := c.CreateFrom(v)
+	_, spec := b.createSpec()
+	spec.ID.Value = v.ID
+	if err := sqlgraph.CreateNode(ctx, b.driver, spec); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// CreateFrom returns a builder holding every field of v (its mutation lists
+// them with their values).
 func (c *SummaryClient) CreateFrom(v *Summary) *SummaryCreate {
 	b := c.Create()
 	b.SetOrders(v.Orders)

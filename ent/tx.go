@@ -34,6 +34,8 @@ type Tx struct {
 	OrderItem *OrderItemClient
 	// Persona is the client for interacting with the Persona builders.
 	Persona *PersonaClient
+	// SegmentTotal is the client for interacting with the SegmentTotal builders.
+	SegmentTotal *SegmentTotalClient
 	// Summary is the client for interacting with the Summary builders.
 	Summary *SummaryClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -181,6 +183,7 @@ func (tx *Tx) init() {
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderItem = NewOrderItemClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)
+	tx.SegmentTotal = NewSegmentTotalClient(tx.config)
 	tx.Summary = NewSummaryClient(tx.config)
 	tx.Webhook = NewWebhookClient(tx.config)
 	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)

@@ -129,6 +129,18 @@ func (f PersonaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PersonaMutation", m)
 }
 
+// The SegmentTotalFunc type is an adapter to allow the use of ordinary
+// function as SegmentTotal mutator.
+type SegmentTotalFunc func(context.Context, *ent.SegmentTotalMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SegmentTotalFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SegmentTotalMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SegmentTotalMutation", m)
+}
+
 // The SummaryFunc type is an adapter to allow the use of ordinary
 // function as Summary mutator.
 type SummaryFunc func(context.Context, *ent.SummaryMutation) (ent.Value, error)

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"customer_events\":30064771072,\"customer_months\":47244640256,\"customer_summaries\":42949672960,\"customers\":0,\"feedbacks\":4294967296,\"identities\":21474836480,\"merges\":25769803776,\"month_totals\":51539607552,\"order_items\":12884901888,\"orders\":8589934592,\"personas\":17179869184,\"webhook_deliveries\":38654705664,\"webhooks\":34359738368}"
+const IncrementStarts = "{\"customer_events\":30064771072,\"customer_months\":47244640256,\"customer_summaries\":42949672960,\"customers\":0,\"feedbacks\":4294967296,\"identities\":21474836480,\"merges\":25769803776,\"month_totals\":51539607552,\"order_items\":12884901888,\"orders\":8589934592,\"personas\":17179869184,\"segment_totals\":55834574848,\"webhook_deliveries\":38654705664,\"webhooks\":34359738368}"

@@ -377,6 +377,36 @@ var (
 		Columns:    PersonasColumns,
 		PrimaryKey: []*schema.Column{PersonasColumns[0]},
 	}
+	// SegmentTotalsColumns holds the columns for the "segment_totals" table.
+	SegmentTotalsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "persona_id", Type: field.TypeInt},
+		{Name: "day", Type: field.TypeString},
+		{Name: "customers", Type: field.TypeInt, Default: 0},
+		{Name: "buyers", Type: field.TypeInt, Default: 0},
+		{Name: "repeaters", Type: field.TypeInt, Default: 0},
+		{Name: "orders", Type: field.TypeInt, Default: 0},
+		{Name: "revenue", Type: field.TypeInt64, Default: 0},
+		{Name: "promoters", Type: field.TypeInt, Default: 0},
+		{Name: "passives", Type: field.TypeInt, Default: 0},
+		{Name: "detractors", Type: field.TypeInt, Default: 0},
+		{Name: "csat_count", Type: field.TypeInt, Default: 0},
+		{Name: "csat_sum", Type: field.TypeInt64, Default: 0},
+		{Name: "csat_satisfied", Type: field.TypeInt, Default: 0},
+	}
+	// SegmentTotalsTable holds the schema information for the "segment_totals" table.
+	SegmentTotalsTable = &schema.Table{
+		Name:       "segment_totals",
+		Columns:    SegmentTotalsColumns,
+		PrimaryKey: []*schema.Column{SegmentTotalsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "segmenttotal_persona_id_day",
+				Unique:  true,
+				Columns: []*schema.Column{SegmentTotalsColumns[1], SegmentTotalsColumns[2]},
+			},
+		},
+	}
 	// CustomerSummariesColumns holds the columns for the "customer_summaries" table.
 	CustomerSummariesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -474,6 +504,7 @@ var (
 		OrdersTable,
 		OrderItemsTable,
 		PersonasTable,
+		SegmentTotalsTable,
 		CustomerSummariesTable,
 		WebhooksTable,
 		WebhookDeliveriesTable,
@@ -519,6 +550,10 @@ func init() {
 	}
 	PersonasTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	SegmentTotalsTable.Annotation = &entsql.Annotation{
+		Table:          "segment_totals",
+		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
 	CustomerSummariesTable.Annotation = &entsql.Annotation{
 		Table:          "customer_summaries",

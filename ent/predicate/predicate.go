@@ -36,6 +36,9 @@ type OrderItem func(*sql.Selector)
 // Persona is the predicate function for persona builders.
 type Persona func(*sql.Selector)
 
+// SegmentTotal is the predicate function for segmenttotal builders.
+type SegmentTotal func(*sql.Selector)
+
 // Summary is the predicate function for summary builders.
 type Summary func(*sql.Selector)
 

@@ -16,6 +16,7 @@ import (
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/schema"
+	"github.com/c360/c360/ent/segmenttotal"
 	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/ent/webhook"
 	"github.com/c360/c360/ent/webhookdelivery"
@@ -323,6 +324,52 @@ func init() {
 	personaDescCriteria := personaFields[2].Descriptor()
 	// persona.DefaultCriteria holds the default value on creation for the criteria field.
 	persona.DefaultCriteria = personaDescCriteria.Default.(personas.Criteria)
+	segmenttotalFields := schema.SegmentTotal{}.Fields()
+	_ = segmenttotalFields
+	// segmenttotalDescCustomers is the schema descriptor for customers field.
+	segmenttotalDescCustomers := segmenttotalFields[2].Descriptor()
+	// segmenttotal.DefaultCustomers holds the default value on creation for the customers field.
+	segmenttotal.DefaultCustomers = segmenttotalDescCustomers.Default.(int)
+	// segmenttotalDescBuyers is the schema descriptor for buyers field.
+	segmenttotalDescBuyers := segmenttotalFields[3].Descriptor()
+	// segmenttotal.DefaultBuyers holds the default value on creation for the buyers field.
+	segmenttotal.DefaultBuyers = segmenttotalDescBuyers.Default.(int)
+	// segmenttotalDescRepeaters is the schema descriptor for repeaters field.
+	segmenttotalDescRepeaters := segmenttotalFields[4].Descriptor()
+	// segmenttotal.DefaultRepeaters holds the default value on creation for the repeaters field.
+	segmenttotal.DefaultRepeaters = segmenttotalDescRepeaters.Default.(int)
+	// segmenttotalDescOrders is the schema descriptor for orders field.
+	segmenttotalDescOrders := segmenttotalFields[5].Descriptor()
+	// segmenttotal.DefaultOrders holds the default value on creation for the orders field.
+	segmenttotal.DefaultOrders = segmenttotalDescOrders.Default.(int)
+	// segmenttotalDescRevenue is the schema descriptor for revenue field.
+	segmenttotalDescRevenue := segmenttotalFields[6].Descriptor()
+	// segmenttotal.DefaultRevenue holds the default value on creation for the revenue field.
+	segmenttotal.DefaultRevenue = segmenttotalDescRevenue.Default.(int64)
+	// segmenttotalDescPromoters is the schema descriptor for promoters field.
+	segmenttotalDescPromoters := segmenttotalFields[7].Descriptor()
+	// segmenttotal.DefaultPromoters holds the default value on creation for the promoters field.
+	segmenttotal.DefaultPromoters = segmenttotalDescPromoters.Default.(int)
+	// segmenttotalDescPassives is the schema descriptor for passives field.
+	segmenttotalDescPassives := segmenttotalFields[8].Descriptor()
+	// segmenttotal.DefaultPassives holds the default value on creation for the passives field.
+	segmenttotal.DefaultPassives = segmenttotalDescPassives.Default.(int)
+	// segmenttotalDescDetractors is the schema descriptor for detractors field.
+	segmenttotalDescDetractors := segmenttotalFields[9].Descriptor()
+	// segmenttotal.DefaultDetractors holds the default value on creation for the detractors field.
+	segmenttotal.DefaultDetractors = segmenttotalDescDetractors.Default.(int)
+	// segmenttotalDescCsatCount is the schema descriptor for csat_count field.
+	segmenttotalDescCsatCount := segmenttotalFields[10].Descriptor()
+	// segmenttotal.DefaultCsatCount holds the default value on creation for the csat_count field.
+	segmenttotal.DefaultCsatCount = segmenttotalDescCsatCount.Default.(int)
+	// segmenttotalDescCsatSum is the schema descriptor for csat_sum field.
+	segmenttotalDescCsatSum := segmenttotalFields[11].Descriptor()
+	// segmenttotal.DefaultCsatSum holds the default value on creation for the csat_sum field.
+	segmenttotal.DefaultCsatSum = segmenttotalDescCsatSum.Default.(int64)
+	// segmenttotalDescCsatSatisfied is the schema descriptor for csat_satisfied field.
+	segmenttotalDescCsatSatisfied := segmenttotalFields[12].Descriptor()
+	// segmenttotal.DefaultCsatSatisfied holds the default value on creation for the csat_satisfied field.
+	segmenttotal.DefaultCsatSatisfied = segmenttotalDescCsatSatisfied.Default.(int)
 	summaryFields := schema.Summary{}.Fields()
 	_ = summaryFields
 	// summaryDescOrders is the schema descriptor for orders field.

@@ -96,3 +96,38 @@ func (MonthTotal) Annotations() []schema.Annotation {
 		entgql.Skip(entgql.SkipAll),
 	}
 }
+
+// SegmentTotal is the figures over all time of a segment (a persona's
+// members, or all customers) on one day: membership changes with birthdays.
+// Computed from the summaries at the day's first read, then moved by every
+// refresh by the difference it made to the segment's members.
+type SegmentTotal struct{ ent.Schema }
+
+func (SegmentTotal) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("persona_id").Immutable().Comment("0 for all customers."),
+		field.String("day").Immutable().Comment(`The day membership is evaluated on, "2006-01-02".`),
+		field.Int("customers").Default(0),
+		field.Int("buyers").Default(0),
+		field.Int("repeaters").Default(0),
+		field.Int("orders").Default(0),
+		field.Int64("revenue").Default(0),
+		field.Int("promoters").Default(0),
+		field.Int("passives").Default(0),
+		field.Int("detractors").Default(0),
+		field.Int("csat_count").Default(0),
+		field.Int64("csat_sum").Default(0),
+		field.Int("csat_satisfied").Default(0),
+	}
+}
+
+func (SegmentTotal) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("persona_id", "day").Unique()}
+}
+
+func (SegmentTotal) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entsql.Table("segment_totals"),
+		entgql.Skip(entgql.SkipAll),
+	}
+}

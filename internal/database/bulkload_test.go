@@ -89,7 +89,7 @@ func TestAnInterruptedBulkLoadLeavesNothingMissing(t *testing.T) {
 			}
 			want := []string{"customerevent_customer_id_occurred_at", "customerevent_occurred_at",
 				"feedback_customer_id_submitted_at", "feedback_order_id", "feedback_submitted_at",
-				"identity_customer_id", "identity_kind_value", "merge_survivor_id", "orderitem_order_id",
+				"identity_customer_id", "identity_kind_value", "merge_survivor_id", "monthsummary_customer_id_month", "monthsummary_month", "orderitem_order_id", "segmenttotal_persona_id_day",
 				"webhookdelivery_status_queued_next_attempt_at", "webhookdelivery_webhook_id_customer_id_status_event_id",
 				"webhookdelivery_webhook_id_event_id"}
 			if d == dialect.Postgres {

@@ -101,16 +101,17 @@ func (w *txWriter) write(b *batch) error {
 	if err := w.churnSignals(churn); err != nil {
 		return err
 	}
-	if err := w.summaries(); err != nil {
+	if err := w.summaries(b); err != nil {
 		return err
 	}
 	return w.writeEvents()
 }
 
 // summaries refreshes the summaries of the customers the batch wrote or
-// looked up, unless Flush builds them all.
-func (w *txWriter) summaries() error {
-	if w.l.summarizeAtFlush || len(w.customers) == 0 {
+// looked up, unless Flush builds them all. Customer and persona records may
+// change any persona's membership.
+func (w *txWriter) summaries(b *batch) error {
+	if w.l.summarizeAtFlush || len(w.customers) == 0 && len(b.personas) == 0 {
 		return nil
 	}
 	ids := make([]int, 0, len(w.customers))
@@ -118,7 +119,8 @@ func (w *txWriter) summaries() error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	return scores.Refresh(w.ctx, w.tx, w.l.db.Dialect, slices.Compact(ids))
+	return scores.Refresh(w.ctx, w.tx, w.l.db.Dialect, scores.Change{Customers: slices.Compact(ids),
+		AllPersonas: len(b.customers) > 0 || len(b.personas) > 0})
 }
 
 // The tables an import writes. Their columns and the columns an upsert

@@ -94,7 +94,20 @@ func BenchmarkScores(b *testing.B) {
 			list := func() error { _, err := svc.Customers(ctx, ids); return err }
 			since := time.Now().UTC().AddDate(-2, 0, 0)
 			series := func() error { _, err := svc.Series(ctx, scores.Month, nil, since, nil); return err }
+			personas, err := db.Client.Persona.Query().IDs(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			everyPersona := func() error {
+				for _, id := range personas {
+					if _, err := svc.Segment(ctx, &id, scores.Window{}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
 			b.Run("insights/cold", func(b *testing.B) { run(b, cold, insights) })
+			b.Run("everyPersona/cold", func(b *testing.B) { run(b, cold, everyPersona) })
 			b.Run("insights/warm", func(b *testing.B) { run(b, nil, insights) })
 			b.Run("series24months/cold", func(b *testing.B) { run(b, cold, series) })
 			b.Run("series24months/warm", func(b *testing.B) { run(b, nil, series) })

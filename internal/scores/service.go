@@ -21,6 +21,7 @@ import (
 	"resenje.org/singleflight"
 
 	"github.com/c360/c360/ent"
+	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/cache"
@@ -202,7 +203,7 @@ func (s *Service) Segment(ctx context.Context, personaID *int, w Window) (*Segme
 	key := cache.Key("seg", segmentOf(personaID), timeKey(w.Since), timeKey(w.Until), string(today()))
 	return cachedSegment(ctx, s, &s.segments, "segment", key, func(ctx context.Context, client *ent.Client, criteria *personas.Criteria, day date.Date) (*Segment, error) {
 		if _, tx := inTx(ctx); !tx && w.Since == nil && w.Until == nil {
-			return summarySegment(ctx, client, s.dialect, criteria, day)
+			return segmentTotal(ctx, client, s.dialect, personaID, day)
 		} else if !tx && w.monthly() {
 			segs, err := monthSegments(ctx, client, s.dialect, criteria, w, "", day)
 			if err != nil {
@@ -380,14 +381,14 @@ func (s *Service) Customer(ctx context.Context, id int) (*Customer, error) {
 }
 
 // invalidateHook keeps the figures right after every write that changes
-// their inputs: it refreshes the summaries of the customers the write
-// touched (Refresh) and moves their cache scopes and the segments' to new
-// versions. In a transaction, the refresh runs once for all its writes just
-// before the commit, and the invalidation right after it (before the
-// mutation's response is sent); outside one, both right away.
+// their inputs: it refreshes the summaries and totals of what the write
+// touched (Refresh) and moves the cache scopes of its customers and of the
+// segments to new versions. In a transaction, the refresh runs once for all
+// its writes just before the commit, and the invalidation right after it
+// (before the mutation's response is sent); outside one, both right away.
 func (s *Service) invalidateHook(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-		ids, all, err := affected(ctx, m)
+		ch, all, err := s.affected(ctx, m)
 		if err == errNoInput {
 			return next.Mutate(ctx, m)
 		}
@@ -398,42 +399,74 @@ func (s *Service) invalidateHook(next ent.Mutator) ent.Mutator {
 		if err != nil {
 			return v, err
 		}
-		if c, ok := v.(*ent.Customer); ok && m.Op().Is(ent.OpCreate) {
-			ids = append(ids, c.ID)
+		if m.Op().Is(ent.OpCreate) {
+			switch v := v.(type) {
+			case *ent.Customer:
+				ch.Customers = append(ch.Customers, v.ID)
+			case *ent.Persona:
+				ch.Personas = append(ch.Personas, v.ID)
+			}
 		}
 		tx := txOf(m)
 		if tx == nil {
-			if err := s.refresh(ctx, clientOf(m), ids, all); err != nil {
+			if err := s.refresh(ctx, clientOf(m), ch, all); err != nil {
 				return nil, err
 			}
-			s.invalidate(ctx, ids, all)
+			s.invalidate(ctx, ch.Customers, all)
 			return v, nil
 		}
-		s.pending(tx, ids, all)
+		s.pending(tx, ch, all)
 		return v, nil
 	})
 }
 
-// A write is the customers it touched, or all of them when they cannot be
-// known.
+// A write is what a transaction's writes changed so far.
 type write struct {
-	ids map[int]struct{}
-	all bool
+	customers, personas map[int]struct{}
+	before              map[int][]int
+	beforeDay           date.Date
+	allPersonas, all    bool
+}
+
+// add merges the change of one more write: a customer's membership before
+// is the one recorded at its first write.
+func (w *write) add(ch Change, all bool) {
+	for _, id := range ch.Customers {
+		w.customers[id] = struct{}{}
+	}
+	for _, id := range ch.Personas {
+		w.personas[id] = struct{}{}
+	}
+	if ch.Before != nil {
+		if w.beforeDay != "" && w.beforeDay != ch.BeforeDay {
+			w.allPersonas = true
+		}
+		w.beforeDay = ch.BeforeDay
+		for id, ps := range ch.Before {
+			if _, ok := w.before[id]; !ok {
+				w.before[id] = ps
+			}
+		}
+	}
+	w.allPersonas = w.allPersonas || ch.AllPersonas
+	w.all = w.all || all
+}
+
+func (w *write) change() Change {
+	return Change{Customers: slices.Sorted(maps.Keys(w.customers)), Before: w.before, BeforeDay: w.beforeDay,
+		Personas: slices.Sorted(maps.Keys(w.personas)), AllPersonas: w.allPersonas}
 }
 
 // pending adds a write to its transaction's, installing the refresh before
 // the commit and the invalidation after it on the transaction's first.
-func (s *Service) pending(tx *ent.Tx, ids []int, all bool) {
+func (s *Service) pending(tx *ent.Tx, ch Change, all bool) {
 	s.mu.Lock()
 	w, ok := s.writes[tx]
 	if !ok {
-		w = &write{ids: make(map[int]struct{})}
+		w = &write{customers: make(map[int]struct{}), personas: make(map[int]struct{}), before: make(map[int][]int)}
 		s.writes[tx] = w
 	}
-	for _, id := range ids {
-		w.ids[id] = struct{}{}
-	}
-	w.all = w.all || all
+	w.add(ch, all)
 	s.mu.Unlock()
 	if ok {
 		return
@@ -448,14 +481,14 @@ func (s *Service) pending(tx *ent.Tx, ids []int, all bool) {
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			w := take()
-			ids := slices.Sorted(maps.Keys(w.ids))
-			if err := s.refresh(ctx, tx.Client(), ids, w.all); err != nil {
+			ch := w.change()
+			if err := s.refresh(ctx, tx.Client(), ch, w.all); err != nil {
 				return err
 			}
 			if err := next.Commit(ctx, tx); err != nil {
 				return err
 			}
-			s.invalidate(ctx, ids, w.all)
+			s.invalidate(ctx, ch.Customers, w.all)
 			return nil
 		})
 	})
@@ -467,11 +500,11 @@ func (s *Service) pending(tx *ent.Tx, ids []int, all bool) {
 	})
 }
 
-func (s *Service) refresh(ctx context.Context, client *ent.Client, ids []int, all bool) error {
+func (s *Service) refresh(ctx context.Context, client *ent.Client, ch Change, all bool) error {
 	if all {
 		return Rebuild(ctx, client, s.dialect)
 	}
-	return Refresh(ctx, client, s.dialect, ids)
+	return Refresh(ctx, client, s.dialect, ch)
 }
 
 func (s *Service) invalidate(ctx context.Context, ids []int, all bool) {
@@ -494,32 +527,56 @@ func (s *Service) InvalidateAll(ctx context.Context) { s.cache.InvalidateAll(ctx
 // errNoInput is affected's answer for the tables no figure reads.
 var errNoInput = errors.New("no figure's input")
 
-// affected lists the customers a mutation touches, before it runs (a
-// customer it creates is known after); all is true when they cannot be
+// affected is what a mutation changes, found before it runs (a customer or
+// persona it creates is known after); all is true when that cannot be
 // known. A write of a table no figure reads is errNoInput.
-func affected(ctx context.Context, m ent.Mutation) (ids []int, all bool, err error) {
+func (s *Service) affected(ctx context.Context, m ent.Mutation) (ch Change, all bool, err error) {
 	switch m := m.(type) {
-	case *ent.CustomerEventMutation, *ent.WebhookMutation, *ent.WebhookDeliveryMutation, *ent.SummaryMutation:
-		return nil, false, errNoInput // the log, its deliveries, the summaries themselves
+	case *ent.CustomerEventMutation, *ent.WebhookMutation, *ent.WebhookDeliveryMutation,
+		*ent.SummaryMutation, *ent.MonthSummaryMutation, *ent.MonthTotalMutation, *ent.SegmentTotalMutation:
+		return ch, false, errNoInput // the log, its deliveries, the figures' own tables
 	case *ent.OrderMutation:
-		return owners(ctx, m, m.CustomerID, func(ctx context.Context, ids []int) ([]int, error) {
+		ch.Customers, all, err = owners(ctx, m, m.CustomerID, func(ctx context.Context, ids []int) ([]int, error) {
 			return m.Client().Order.Query().Where(order.IDIn(ids...)).Unique(true).Select(order.FieldCustomerID).Ints(ctx)
 		})
+		return ch, all, err
 	case *ent.FeedbackMutation:
-		return owners(ctx, m, m.CustomerID, func(ctx context.Context, ids []int) ([]int, error) {
+		ch.Customers, all, err = owners(ctx, m, m.CustomerID, func(ctx context.Context, ids []int) ([]int, error) {
 			return m.Client().Feedback.Query().Where(feedback.IDIn(ids...)).Unique(true).Select(feedback.FieldCustomerID).Ints(ctx)
 		})
+		return ch, all, err
 	case *ent.CustomerMutation:
 		if m.Op().Is(ent.OpCreate) {
-			return nil, false, nil
+			return ch, false, nil
 		}
-		ids, err := m.IDs(ctx)
-		return ids, false, err
-	case *ent.PersonaMutation, *ent.OrderItemMutation, *ent.IdentityMutation, *ent.MergeMutation:
-		return nil, false, nil
+		if ch.Customers, err = m.IDs(ctx); err != nil {
+			return ch, false, err
+		}
+		if m.Op().Is(ent.OpDelete|ent.OpDeleteOne) || changesMembership(m) {
+			ch.Before, ch.BeforeDay, err = Members(ctx, m.Client(), s.dialect, ch.Customers)
+		}
+		return ch, false, err
+	case *ent.PersonaMutation:
+		if !m.Op().Is(ent.OpCreate) {
+			ch.Personas, err = m.IDs(ctx)
+		}
+		return ch, false, err
+	case *ent.OrderItemMutation, *ent.IdentityMutation, *ent.MergeMutation:
+		return ch, false, nil
 	}
 	slog.WarnContext(ctx, "scores: unknown mutation type; refreshing every figure", "type", m.Type())
-	return nil, true, nil
+	return ch, true, nil
+}
+
+// changesMembership reports whether a customer mutation sets or clears a
+// field persona membership looks at (personas.Profile).
+func changesMembership(m *ent.CustomerMutation) bool {
+	for _, f := range []string{customer.FieldBirthDate, customer.FieldGender, customer.FieldIncomeBand, customer.FieldCountry, customer.FieldKind} {
+		if _, set := m.Field(f); set || m.FieldCleared(f) {
+			return true
+		}
+	}
+	return false
 }
 
 // ownedMutation is an order's or a feedback's mutation.

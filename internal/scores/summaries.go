@@ -18,6 +18,7 @@ import (
 	"github.com/c360/c360/ent/monthsummary"
 	"github.com/c360/c360/ent/monthtotal"
 	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/ent/segmenttotal"
 	"github.com/c360/c360/ent/summary"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
@@ -35,14 +36,32 @@ import (
 // windows and series read the month summaries, and a monthly series of all
 // customers the month totals.
 
-// Refresh rewrites the summaries of the customers ids from their raw rows
-// through client (a transaction's): a customer that no longer exists loses
-// them. On PostgreSQL it first locks the customers' rows, so that two
+// A Change is what a transaction's writes may have changed in the figures.
+type Change struct {
+	// Customers whose rows, orders or feedback were written.
+	Customers []int
+	// Before holds the personas that customers belonged to before a write
+	// of their profile (or their erasure), evaluated on BeforeDay; the
+	// others' membership did not change.
+	Before    map[int][]int
+	BeforeDay date.Date
+	// Personas whose criteria changed, or which were created or deleted;
+	// AllPersonas: any persona's membership may have changed (an import).
+	Personas    []int
+	AllPersonas bool
+}
+
+// Refresh rewrites the summaries of the customers of a change from their
+// raw rows through client (a transaction's; a customer that no longer
+// exists loses them), and moves the month and segment totals by the
+// difference. On PostgreSQL it first locks the customers' rows, so that two
 // transactions refreshing one customer take turns and the second reads what
 // the first committed.
-func Refresh(ctx context.Context, client *ent.Client, d string, ids []int) error {
-	for lo := 0; lo < len(ids); lo += maxIDs {
-		chunk := ids[lo:min(lo+maxIDs, len(ids))]
+func Refresh(ctx context.Context, client *ent.Client, d string, ch Change) error {
+	moved := make(map[int]figures) // by persona, 0 for all customers
+	var day date.Date
+	for lo := 0; lo < len(ch.Customers); lo += maxIDs {
+		chunk := ch.Customers[lo:min(lo+maxIDs, len(ch.Customers))]
 		arg := idArray(d, chunk)
 		if d == dialect.Postgres {
 			if _, err := client.ExecContext(ctx, "SELECT id FROM "+customer.Table+" WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", arg); err != nil {
@@ -50,7 +69,11 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ids []int) error
 			}
 		}
 		mine := func(s *sql.Selector) { s.Where(idIn(d, s.C(monthsummary.FieldCustomerID), arg)) }
-		before, err := monthFigures(ctx, client, d, mine, Month)
+		monthsBefore, err := monthFigures(ctx, client, d, mine, Month)
+		if err != nil {
+			return err
+		}
+		before, err := customerFigures(ctx, client, d, arg)
 		if err != nil {
 			return err
 		}
@@ -64,15 +87,45 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ids []int) error
 				return fmt.Errorf("refreshing summaries: %w", err)
 			}
 		}
-		after, err := monthFigures(ctx, client, d, mine, Month)
+		monthsAfter, err := monthFigures(ctx, client, d, mine, Month)
 		if err != nil {
 			return err
 		}
-		if err := moveMonthTotals(ctx, client, d, before, after); err != nil {
+		if err := moveMonthTotals(ctx, client, d, monthsBefore, monthsAfter); err != nil {
 			return err
 		}
+		after, err := customerFigures(ctx, client, d, arg)
+		if err != nil {
+			return err
+		}
+		if day == "" {
+			// Read once the summaries' locks are held: a segment total
+			// computed meanwhile (segmentTotal) is of a day this sees.
+			day = today()
+		}
+		members, err := membership(ctx, client, d, arg, day)
+		if err != nil {
+			return err
+		}
+		if ch.Before != nil && ch.BeforeDay != day {
+			ch.AllPersonas = true // ages moved between the two
+		}
+		for _, id := range chunk {
+			old, now := before[id], after[id]
+			moved[0] = moved[0].plus(now).minus(old)
+			was, ok := ch.Before[id]
+			if !ok {
+				was = members[id]
+			}
+			for _, p := range was {
+				moved[p] = moved[p].minus(old)
+			}
+			for _, p := range members[id] {
+				moved[p] = moved[p].plus(now)
+			}
+		}
 	}
-	return nil
+	return moveSegmentTotals(ctx, client, d, ch, day, moved)
 }
 
 // Rebuild rewrites every summary and total from the raw rows (after a bulk
@@ -85,9 +138,10 @@ func Rebuild(ctx context.Context, client *ent.Client, d string) error {
 		"DELETE FROM " + monthsummary.Table,
 		summarizeMonths(d, ""),
 		"DELETE FROM " + monthtotal.Table,
+		"DELETE FROM " + segmenttotal.Table,
 	}
 	if d == dialect.Postgres {
-		stmts = append([]string{"LOCK TABLE " + summary.Table + ", " + monthsummary.Table + ", " + monthtotal.Table + " IN EXCLUSIVE MODE"}, stmts...)
+		stmts = append([]string{"LOCK TABLE " + summary.Table + ", " + monthsummary.Table + ", " + monthtotal.Table + ", " + segmenttotal.Table + " IN EXCLUSIVE MODE"}, stmts...)
 	}
 	for _, stmt := range stmts {
 		if _, err := client.ExecContext(ctx, stmt); err != nil {
@@ -419,9 +473,9 @@ func summaryCustomers(ctx context.Context, client *ent.Client, ids []int, today 
 	return out, nil
 }
 
-// summarySegment computes a segment's figures over all time from the
-// summaries of its members (criteria nil: every customer), one statement.
-func summarySegment(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, today date.Date) (*Segment, error) {
+// summaryFigures sums the summaries of a segment's members (criteria nil:
+// every customer), one statement.
+func summaryFigures(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, today date.Date) (figures, error) {
 	var rows []figures
 	err := client.Summary.Query().
 		Modify(func(s *sql.Selector) {
@@ -430,9 +484,9 @@ func summarySegment(ctx context.Context, client *ent.Client, d string, criteria 
 			s.AppendSelectExprAs(sql.Expr(noBucket), "b")
 		}).Scan(ctx, &rows)
 	if err != nil {
-		return nil, fmt.Errorf("segment summaries: %w", err)
+		return figures{}, fmt.Errorf("segment summaries: %w", err)
 	}
-	return rows[0].segment(int(rows[0].Customers)), nil
+	return rows[0], nil
 }
 
 // members is the filter of the rows of a segment's members, by the column
