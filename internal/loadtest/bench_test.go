@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,40 @@ func scale(tb testing.TB) (string, int) {
 		}
 		return v, n
 	}
+}
+
+// databases reads BENCH_DATABASES: unset is "sqlite,postgres".
+func databases(tb testing.TB) []string {
+	v := os.Getenv("BENCH_DATABASES")
+	if v == "" {
+		return []string{"sqlite", "postgres"}
+	}
+	out := strings.Split(v, ",")
+	for _, d := range out {
+		if d != "sqlite" && d != "postgres" {
+			tb.Fatalf("BENCH_DATABASES=%q: want a comma-separated list of sqlite and postgres", v)
+		}
+	}
+	return out
+}
+
+// databaseURL is a fresh database of kind d.
+func databaseURL(b *testing.B, d string) string {
+	if d == "postgres" {
+		return testservices.PostgreSQL(b)
+	}
+	return "file:" + filepath.Join(b.TempDir(), "bench.db")
+}
+
+// dataSet writes the generated data set of customers customers, with a
+// fixed reference time: the same data set on every run.
+func dataSet(b *testing.B, customers int) (string, seed.Counts) {
+	dir := b.TempDir()
+	counts, err := seed.WriteDir(dir, seed.Config{Customers: customers, Seed: 1, Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dir, counts
 }
 
 const reportHead = `# Benchmarks
@@ -73,12 +108,7 @@ then ` + "`go tool pprof -top internal/loadtest.test cpu.out`" + `.
 func BenchmarkAPI(b *testing.B) {
 	scaleName, customers := scale(b)
 	ctx := context.Background()
-	dataDir := b.TempDir()
-	// A fixed reference time: the same data set on every run.
-	counts, err := seed.WriteDir(dataDir, seed.Config{Customers: customers, Seed: 1, Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	dataDir, counts := dataSet(b, customers)
 	command := os.Getenv("BENCH_COMMAND")
 	if command == "" {
 		command = "go test -run '^$' -bench BenchmarkAPI ./internal/loadtest"
@@ -95,13 +125,9 @@ func BenchmarkAPI(b *testing.B) {
 			"The import ends with ANALYZE on PostgreSQL, as importer.ImportDir does everywhere.",
 		"Q3 is served from the score cache after the first request (that is how it is served in production too).")
 
-	for _, d := range []struct{ name, url string }{{"sqlite", ""}, {"postgres", ""}} {
-		b.Run(d.name, func(b *testing.B) {
-			url := "file:" + filepath.Join(b.TempDir(), "bench.db")
-			if d.name == "postgres" {
-				url = testservices.PostgreSQL(b)
-			}
-			env, err := loadtest.Setup(ctx, url, dataDir, customers)
+	for _, d := range databases(b) {
+		b.Run(d, func(b *testing.B) {
+			env, err := loadtest.Setup(ctx, databaseURL(b, d), dataDir, customers)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -153,5 +179,69 @@ func BenchmarkAPI(b *testing.B) {
 			b.Fatal(err)
 		}
 		fmt.Printf("wrote %s\n", path)
+	}
+}
+
+// BenchmarkFigures measures the figures of issue 13 over HTTP on each
+// database: insights and the dashboard (insights and every persona's
+// scores) as the day's first request and with the cache cold, a 24-month
+// series cold, and the dashboard while FIGURES_WRITERS clients (default 8)
+// write orders for FIGURES_SECONDS (default 20), after which the served
+// figures must equal a computation from the raw rows. With
+// BENCH_REPORT set, the table goes to that file's figures section of the
+// scale.
+func BenchmarkFigures(b *testing.B) {
+	scaleName, customers := scale(b)
+	ctx := context.Background()
+	dataDir, counts := dataSet(b, customers)
+	seconds := 20
+	if v := os.Getenv("FIGURES_SECONDS"); v != "" {
+		var err error
+		if seconds, err = strconv.Atoi(v); err != nil || seconds < 1 {
+			b.Fatalf("FIGURES_SECONDS=%q: want a number of seconds", v)
+		}
+	}
+	writers := 8
+	if v := os.Getenv("FIGURES_WRITERS"); v != "" {
+		var err error
+		if writers, err = strconv.Atoi(v); err != nil || writers < 1 {
+			b.Fatalf("FIGURES_WRITERS=%q: want a number of clients", v)
+		}
+	}
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
+	var table strings.Builder
+	fmt.Fprintf(&table, "## Figures at %s scale: %d customers (%d orders, %d feedback)\n\n", scaleName, customers, counts.Orders, counts.Feedback)
+	fmt.Fprintf(&table, "| database | import, records/s | insights, day's first p50 / p99 | dashboard, day's first p50 / p99 | dashboard cold p50 / p99 | 24-month series cold p50 / p99 | dashboard with %d writers p50 / p99 (n) | writes/s, createOrder p50 / p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", writers)
+	for _, d := range databases(b) {
+		b.Run(d, func(b *testing.B) {
+			env, err := loadtest.Setup(ctx, databaseURL(b, d), dataDir, customers)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer env.Close()
+			for b.Loop() {
+				cold, err := env.FiguresCold(ctx, 20)
+				if err != nil {
+					b.Fatal(err)
+				}
+				w, err := env.FiguresUnderWrites(ctx, writers, 4, time.Duration(seconds)*time.Second)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(cold.Insights.P99.Microseconds())/1000, "insights-cold-p99-ms")
+				b.ReportMetric(float64(cold.Series.P99.Microseconds())/1000, "series-cold-p99-ms")
+				b.ReportMetric(float64(w.Dashboard.P99.Microseconds())/1000, "dashboard-writing-p99-ms")
+				fmt.Fprintf(&table, "| %s | %.0f | %s / %s ms | %s / %s ms | %s / %s ms | %s / %s ms | %s / %s ms (%d) | %.0f, %s / %s ms |\n", env.Dialect,
+					env.Import.RecordsPerSecond(), ms(cold.Insights.P50), ms(cold.Insights.P99), ms(cold.FirstDashboard.P50), ms(cold.FirstDashboard.P99),
+					ms(cold.Dashboard.P50), ms(cold.Dashboard.P99), ms(cold.Series.P50), ms(cold.Series.P99),
+					ms(w.Dashboard.P50), ms(w.Dashboard.P99), w.Dashboard.N, float64(w.Writes)/w.Elapsed.Seconds(), ms(w.Write.P50), ms(w.Write.P99))
+			}
+		})
+	}
+	fmt.Printf("\n%s\n", table.String())
+	if path := os.Getenv("BENCH_REPORT"); path != "" {
+		if err := loadtest.WriteSection(path, "figures-"+scaleName, reportHead, table.String()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

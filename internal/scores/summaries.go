@@ -64,7 +64,7 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ch Change) error
 		chunk := ch.Customers[lo:min(lo+maxIDs, len(ch.Customers))]
 		arg := idArray(d, chunk)
 		if d == dialect.Postgres {
-			if _, err := client.ExecContext(ctx, "SELECT id FROM "+customer.Table+" WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", arg); err != nil {
+			if _, err := client.ExecContext(ctx, "SELECT id FROM "+customer.Table+" WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE", arg); err != nil {
 				return fmt.Errorf("locking the customers of a summary refresh: %w", err)
 			}
 		}
@@ -107,7 +107,7 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ch Change) error
 		if err != nil {
 			return err
 		}
-		if ch.Before != nil && ch.BeforeDay != day {
+		if len(ch.Before) > 0 && ch.BeforeDay != day {
 			ch.AllPersonas = true // ages moved between the two
 		}
 		for _, id := range chunk {

@@ -2,6 +2,8 @@ package scores
 
 import (
 	"context"
+	stdsql "database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -191,7 +193,7 @@ func computeSegmentTotal(ctx context.Context, client *ent.Client, d string, p in
 		SetPromoters(int(f.Promoters)).SetPassives(int(f.Passives)).SetDetractors(int(f.Detractors)).
 		SetCsatCount(int(f.CsatN)).SetCsatSum(f.CsatSum).SetCsatSatisfied(int(f.Satisfied)).
 		OnConflictColumns(segmenttotal.FieldPersonaID, segmenttotal.FieldDay).DoNothing().Exec(ctx)
-	if err != nil {
+	if err != nil && !errors.Is(err, stdsql.ErrNoRows) { // computed meanwhile by another read: the same figures
 		return nil, fmt.Errorf("segment total: %w", err)
 	}
 	// The totals of other days are not moved any more.

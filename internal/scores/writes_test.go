@@ -176,3 +176,49 @@ func checkAll(t *testing.T, svc *scores.Service, client *ent.Client, now time.Ti
 		}
 	}
 }
+
+// Issue 13, point 1: an order moves the segment totals of the day by its
+// difference; it neither drops them (each dashboard after a write would
+// compute every segment from the summaries again) nor leaves them behind.
+func TestAnOrderMovesTheSegmentTotalsRatherThanDroppingThem(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			db := openDB(t, d)
+			load(t, db, 60)
+			svc := openService(t, db)
+			ctx := context.Background()
+			ps := db.Client.Persona.Query().AllX(ctx)
+			for _, p := range append(ps, nil) {
+				var id *int
+				if p != nil {
+					id = &p.ID
+				}
+				if _, err := svc.Segment(ctx, id, scores.Window{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ids := func() []int { return db.Client.SegmentTotal.Query().Order(ent.Asc("id")).IDsX(ctx) }
+			before := ids()
+			if len(before) != len(ps)+1 {
+				t.Fatalf("%d segment totals after reading %d segments", len(before), len(ps)+1)
+			}
+			customer := db.Client.Customer.Query().FirstIDX(ctx)
+			paid := order.StatusPAID
+			tx, err := db.Client.Tx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.CreateOrder(ctx, tx.Client(), store.NewOrder{CustomerID: customer, Status: &paid, Channel: order.ChannelWEB,
+				Items: []store.Item{{SKU: "S", Name: "N", Quantity: 1, UnitPrice: 1234}}}, "EUR"); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if after := ids(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("segment totals %v after the order, were %v: dropped and computed again", after, before)
+			}
+			checkAll(t, svc, db.Client, time.Now().UTC(), "after the order")
+		})
+	}
+}

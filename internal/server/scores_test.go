@@ -492,8 +492,10 @@ SELECT o.created_at, o.updated_at, o.status, o.channel, o.currency, o.placed_at,
 		var p struct{ CreatePersona struct{ ID string } }
 		a.ok(`mutation { createPersona(input: {name: "Everyone"}) { id } }`, nil, &p)
 		const q = `query($p: ID!, $s: Time) { node(id: $p) { ... on Persona { scores(since: $s) { orderCount revenue } } } }`
+		// Windows that do not start on a month read the raw rows (the
+		// orders multiplied above are in no summary).
 		start := time.Now()
-		a.ok(q, map[string]any{"p": p.CreatePersona.ID, "s": "2020-01-01T00:00:00Z"}, nil)
+		a.ok(q, map[string]any{"p": p.CreatePersona.ID, "s": "2020-01-01T01:00:00Z"}, nil)
 		one := time.Since(start)
 
 		// Abandoned, or on PostgreSQL now and then failed on the connection
