@@ -5,6 +5,7 @@ package ent
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -24,6 +25,12 @@ type MonthSummary struct {
 	Orders int `json:"orders,omitempty"`
 	// Revenue holds the value of the "revenue" field.
 	Revenue int64 `json:"revenue,omitempty"`
+	// FirstOrderAt holds the value of the "first_order_at" field.
+	FirstOrderAt *time.Time `json:"first_order_at,omitempty"`
+	// LastOrderAt holds the value of the "last_order_at" field.
+	LastOrderAt *time.Time `json:"last_order_at,omitempty"`
+	// Feedback of any kind submitted in the month.
+	Feedback int `json:"feedback,omitempty"`
 	// CsatCount holds the value of the "csat_count" field.
 	CsatCount int `json:"csat_count,omitempty"`
 	// CsatSum holds the value of the "csat_sum" field.
@@ -40,10 +47,12 @@ func (*MonthSummary) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case monthsummary.FieldID, monthsummary.FieldCustomerID, monthsummary.FieldOrders, monthsummary.FieldRevenue, monthsummary.FieldCsatCount, monthsummary.FieldCsatSum, monthsummary.FieldCsatSatisfied, monthsummary.FieldLatestNps:
+		case monthsummary.FieldID, monthsummary.FieldCustomerID, monthsummary.FieldOrders, monthsummary.FieldRevenue, monthsummary.FieldFeedback, monthsummary.FieldCsatCount, monthsummary.FieldCsatSum, monthsummary.FieldCsatSatisfied, monthsummary.FieldLatestNps:
 			values[i] = new(sql.NullInt64)
 		case monthsummary.FieldMonth:
 			values[i] = new(sql.NullString)
+		case monthsummary.FieldFirstOrderAt, monthsummary.FieldLastOrderAt:
+			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -88,6 +97,26 @@ func (_m *MonthSummary) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field revenue", values[i])
 			} else if value.Valid {
 				_m.Revenue = value.Int64
+			}
+		case monthsummary.FieldFirstOrderAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field first_order_at", values[i])
+			} else if value.Valid {
+				_m.FirstOrderAt = new(time.Time)
+				*_m.FirstOrderAt = value.Time
+			}
+		case monthsummary.FieldLastOrderAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_order_at", values[i])
+			} else if value.Valid {
+				_m.LastOrderAt = new(time.Time)
+				*_m.LastOrderAt = value.Time
+			}
+		case monthsummary.FieldFeedback:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field feedback", values[i])
+			} else if value.Valid {
+				_m.Feedback = int(value.Int64)
 			}
 		case monthsummary.FieldCsatCount:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -161,6 +190,19 @@ func (_m *MonthSummary) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("revenue=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Revenue))
+	builder.WriteString(", ")
+	if v := _m.FirstOrderAt; v != nil {
+		builder.WriteString("first_order_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.LastOrderAt; v != nil {
+		builder.WriteString("last_order_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("feedback=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Feedback))
 	builder.WriteString(", ")
 	builder.WriteString("csat_count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CsatCount))

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -57,6 +58,48 @@ func (_c *MonthSummaryCreate) SetRevenue(v int64) *MonthSummaryCreate {
 func (_c *MonthSummaryCreate) SetNillableRevenue(v *int64) *MonthSummaryCreate {
 	if v != nil {
 		_c.SetRevenue(*v)
+	}
+	return _c
+}
+
+// SetFirstOrderAt sets the "first_order_at" field.
+func (_c *MonthSummaryCreate) SetFirstOrderAt(v time.Time) *MonthSummaryCreate {
+	_c.mutation.SetFirstOrderAt(v)
+	return _c
+}
+
+// SetNillableFirstOrderAt sets the "first_order_at" field if the given value is not nil.
+func (_c *MonthSummaryCreate) SetNillableFirstOrderAt(v *time.Time) *MonthSummaryCreate {
+	if v != nil {
+		_c.SetFirstOrderAt(*v)
+	}
+	return _c
+}
+
+// SetLastOrderAt sets the "last_order_at" field.
+func (_c *MonthSummaryCreate) SetLastOrderAt(v time.Time) *MonthSummaryCreate {
+	_c.mutation.SetLastOrderAt(v)
+	return _c
+}
+
+// SetNillableLastOrderAt sets the "last_order_at" field if the given value is not nil.
+func (_c *MonthSummaryCreate) SetNillableLastOrderAt(v *time.Time) *MonthSummaryCreate {
+	if v != nil {
+		_c.SetLastOrderAt(*v)
+	}
+	return _c
+}
+
+// SetFeedback sets the "feedback" field.
+func (_c *MonthSummaryCreate) SetFeedback(v int) *MonthSummaryCreate {
+	_c.mutation.SetFeedback(v)
+	return _c
+}
+
+// SetNillableFeedback sets the "feedback" field if the given value is not nil.
+func (_c *MonthSummaryCreate) SetNillableFeedback(v *int) *MonthSummaryCreate {
+	if v != nil {
+		_c.SetFeedback(*v)
 	}
 	return _c
 }
@@ -160,6 +203,10 @@ func (_c *MonthSummaryCreate) defaults() {
 		v := monthsummary.DefaultRevenue
 		_c.mutation.SetRevenue(v)
 	}
+	if _, ok := _c.mutation.Feedback(); !ok {
+		v := monthsummary.DefaultFeedback
+		_c.mutation.SetFeedback(v)
+	}
 	if _, ok := _c.mutation.CsatCount(); !ok {
 		v := monthsummary.DefaultCsatCount
 		_c.mutation.SetCsatCount(v)
@@ -187,6 +234,9 @@ func (_c *MonthSummaryCreate) check() error {
 	}
 	if _, ok := _c.mutation.Revenue(); !ok {
 		return &ValidationError{Name: "revenue", err: errors.New(`ent: missing required field "MonthSummary.revenue"`)}
+	}
+	if _, ok := _c.mutation.Feedback(); !ok {
+		return &ValidationError{Name: "feedback", err: errors.New(`ent: missing required field "MonthSummary.feedback"`)}
 	}
 	if _, ok := _c.mutation.CsatCount(); !ok {
 		return &ValidationError{Name: "csat_count", err: errors.New(`ent: missing required field "MonthSummary.csat_count"`)}
@@ -239,6 +289,18 @@ func (_c *MonthSummaryCreate) createSpec() (*MonthSummary, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Revenue(); ok {
 		_spec.SetField(monthsummary.FieldRevenue, field.TypeInt64, value)
 		_node.Revenue = value
+	}
+	if value, ok := _c.mutation.FirstOrderAt(); ok {
+		_spec.SetField(monthsummary.FieldFirstOrderAt, field.TypeTime, value)
+		_node.FirstOrderAt = &value
+	}
+	if value, ok := _c.mutation.LastOrderAt(); ok {
+		_spec.SetField(monthsummary.FieldLastOrderAt, field.TypeTime, value)
+		_node.LastOrderAt = &value
+	}
+	if value, ok := _c.mutation.Feedback(); ok {
+		_spec.SetField(monthsummary.FieldFeedback, field.TypeInt, value)
+		_node.Feedback = value
 	}
 	if value, ok := _c.mutation.CsatCount(); ok {
 		_spec.SetField(monthsummary.FieldCsatCount, field.TypeInt, value)
@@ -341,6 +403,60 @@ func (u *MonthSummaryUpsert) UpdateRevenue() *MonthSummaryUpsert {
 // AddRevenue adds v to the "revenue" field.
 func (u *MonthSummaryUpsert) AddRevenue(v int64) *MonthSummaryUpsert {
 	u.Add(monthsummary.FieldRevenue, v)
+	return u
+}
+
+// SetFirstOrderAt sets the "first_order_at" field.
+func (u *MonthSummaryUpsert) SetFirstOrderAt(v time.Time) *MonthSummaryUpsert {
+	u.Set(monthsummary.FieldFirstOrderAt, v)
+	return u
+}
+
+// UpdateFirstOrderAt sets the "first_order_at" field to the value that was provided on create.
+func (u *MonthSummaryUpsert) UpdateFirstOrderAt() *MonthSummaryUpsert {
+	u.SetExcluded(monthsummary.FieldFirstOrderAt)
+	return u
+}
+
+// ClearFirstOrderAt clears the value of the "first_order_at" field.
+func (u *MonthSummaryUpsert) ClearFirstOrderAt() *MonthSummaryUpsert {
+	u.SetNull(monthsummary.FieldFirstOrderAt)
+	return u
+}
+
+// SetLastOrderAt sets the "last_order_at" field.
+func (u *MonthSummaryUpsert) SetLastOrderAt(v time.Time) *MonthSummaryUpsert {
+	u.Set(monthsummary.FieldLastOrderAt, v)
+	return u
+}
+
+// UpdateLastOrderAt sets the "last_order_at" field to the value that was provided on create.
+func (u *MonthSummaryUpsert) UpdateLastOrderAt() *MonthSummaryUpsert {
+	u.SetExcluded(monthsummary.FieldLastOrderAt)
+	return u
+}
+
+// ClearLastOrderAt clears the value of the "last_order_at" field.
+func (u *MonthSummaryUpsert) ClearLastOrderAt() *MonthSummaryUpsert {
+	u.SetNull(monthsummary.FieldLastOrderAt)
+	return u
+}
+
+// SetFeedback sets the "feedback" field.
+func (u *MonthSummaryUpsert) SetFeedback(v int) *MonthSummaryUpsert {
+	u.Set(monthsummary.FieldFeedback, v)
+	return u
+}
+
+// UpdateFeedback sets the "feedback" field to the value that was provided on create.
+func (u *MonthSummaryUpsert) UpdateFeedback() *MonthSummaryUpsert {
+	u.SetExcluded(monthsummary.FieldFeedback)
+	return u
+}
+
+// AddFeedback adds v to the "feedback" field.
+func (u *MonthSummaryUpsert) AddFeedback(v int) *MonthSummaryUpsert {
+	u.Add(monthsummary.FieldFeedback, v)
 	return u
 }
 
@@ -509,6 +625,69 @@ func (u *MonthSummaryUpsertOne) AddRevenue(v int64) *MonthSummaryUpsertOne {
 func (u *MonthSummaryUpsertOne) UpdateRevenue() *MonthSummaryUpsertOne {
 	return u.Update(func(s *MonthSummaryUpsert) {
 		s.UpdateRevenue()
+	})
+}
+
+// SetFirstOrderAt sets the "first_order_at" field.
+func (u *MonthSummaryUpsertOne) SetFirstOrderAt(v time.Time) *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.SetFirstOrderAt(v)
+	})
+}
+
+// UpdateFirstOrderAt sets the "first_order_at" field to the value that was provided on create.
+func (u *MonthSummaryUpsertOne) UpdateFirstOrderAt() *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.UpdateFirstOrderAt()
+	})
+}
+
+// ClearFirstOrderAt clears the value of the "first_order_at" field.
+func (u *MonthSummaryUpsertOne) ClearFirstOrderAt() *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.ClearFirstOrderAt()
+	})
+}
+
+// SetLastOrderAt sets the "last_order_at" field.
+func (u *MonthSummaryUpsertOne) SetLastOrderAt(v time.Time) *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.SetLastOrderAt(v)
+	})
+}
+
+// UpdateLastOrderAt sets the "last_order_at" field to the value that was provided on create.
+func (u *MonthSummaryUpsertOne) UpdateLastOrderAt() *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.UpdateLastOrderAt()
+	})
+}
+
+// ClearLastOrderAt clears the value of the "last_order_at" field.
+func (u *MonthSummaryUpsertOne) ClearLastOrderAt() *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.ClearLastOrderAt()
+	})
+}
+
+// SetFeedback sets the "feedback" field.
+func (u *MonthSummaryUpsertOne) SetFeedback(v int) *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.SetFeedback(v)
+	})
+}
+
+// AddFeedback adds v to the "feedback" field.
+func (u *MonthSummaryUpsertOne) AddFeedback(v int) *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.AddFeedback(v)
+	})
+}
+
+// UpdateFeedback sets the "feedback" field to the value that was provided on create.
+func (u *MonthSummaryUpsertOne) UpdateFeedback() *MonthSummaryUpsertOne {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.UpdateFeedback()
 	})
 }
 
@@ -856,6 +1035,69 @@ func (u *MonthSummaryUpsertBulk) AddRevenue(v int64) *MonthSummaryUpsertBulk {
 func (u *MonthSummaryUpsertBulk) UpdateRevenue() *MonthSummaryUpsertBulk {
 	return u.Update(func(s *MonthSummaryUpsert) {
 		s.UpdateRevenue()
+	})
+}
+
+// SetFirstOrderAt sets the "first_order_at" field.
+func (u *MonthSummaryUpsertBulk) SetFirstOrderAt(v time.Time) *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.SetFirstOrderAt(v)
+	})
+}
+
+// UpdateFirstOrderAt sets the "first_order_at" field to the value that was provided on create.
+func (u *MonthSummaryUpsertBulk) UpdateFirstOrderAt() *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.UpdateFirstOrderAt()
+	})
+}
+
+// ClearFirstOrderAt clears the value of the "first_order_at" field.
+func (u *MonthSummaryUpsertBulk) ClearFirstOrderAt() *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.ClearFirstOrderAt()
+	})
+}
+
+// SetLastOrderAt sets the "last_order_at" field.
+func (u *MonthSummaryUpsertBulk) SetLastOrderAt(v time.Time) *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.SetLastOrderAt(v)
+	})
+}
+
+// UpdateLastOrderAt sets the "last_order_at" field to the value that was provided on create.
+func (u *MonthSummaryUpsertBulk) UpdateLastOrderAt() *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.UpdateLastOrderAt()
+	})
+}
+
+// ClearLastOrderAt clears the value of the "last_order_at" field.
+func (u *MonthSummaryUpsertBulk) ClearLastOrderAt() *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.ClearLastOrderAt()
+	})
+}
+
+// SetFeedback sets the "feedback" field.
+func (u *MonthSummaryUpsertBulk) SetFeedback(v int) *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.SetFeedback(v)
+	})
+}
+
+// AddFeedback adds v to the "feedback" field.
+func (u *MonthSummaryUpsertBulk) AddFeedback(v int) *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.AddFeedback(v)
+	})
+}
+
+// UpdateFeedback sets the "feedback" field to the value that was provided on create.
+func (u *MonthSummaryUpsertBulk) UpdateFeedback() *MonthSummaryUpsertBulk {
+	return u.Update(func(s *MonthSummaryUpsert) {
+		s.UpdateFeedback()
 	})
 }
 

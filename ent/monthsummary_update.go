@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -67,6 +68,67 @@ func (_u *MonthSummaryUpdate) SetNillableRevenue(v *int64) *MonthSummaryUpdate {
 // AddRevenue adds value to the "revenue" field.
 func (_u *MonthSummaryUpdate) AddRevenue(v int64) *MonthSummaryUpdate {
 	_u.mutation.AddRevenue(v)
+	return _u
+}
+
+// SetFirstOrderAt sets the "first_order_at" field.
+func (_u *MonthSummaryUpdate) SetFirstOrderAt(v time.Time) *MonthSummaryUpdate {
+	_u.mutation.SetFirstOrderAt(v)
+	return _u
+}
+
+// SetNillableFirstOrderAt sets the "first_order_at" field if the given value is not nil.
+func (_u *MonthSummaryUpdate) SetNillableFirstOrderAt(v *time.Time) *MonthSummaryUpdate {
+	if v != nil {
+		_u.SetFirstOrderAt(*v)
+	}
+	return _u
+}
+
+// ClearFirstOrderAt clears the value of the "first_order_at" field.
+func (_u *MonthSummaryUpdate) ClearFirstOrderAt() *MonthSummaryUpdate {
+	_u.mutation.ClearFirstOrderAt()
+	return _u
+}
+
+// SetLastOrderAt sets the "last_order_at" field.
+func (_u *MonthSummaryUpdate) SetLastOrderAt(v time.Time) *MonthSummaryUpdate {
+	_u.mutation.SetLastOrderAt(v)
+	return _u
+}
+
+// SetNillableLastOrderAt sets the "last_order_at" field if the given value is not nil.
+func (_u *MonthSummaryUpdate) SetNillableLastOrderAt(v *time.Time) *MonthSummaryUpdate {
+	if v != nil {
+		_u.SetLastOrderAt(*v)
+	}
+	return _u
+}
+
+// ClearLastOrderAt clears the value of the "last_order_at" field.
+func (_u *MonthSummaryUpdate) ClearLastOrderAt() *MonthSummaryUpdate {
+	_u.mutation.ClearLastOrderAt()
+	return _u
+}
+
+// SetFeedback sets the "feedback" field.
+func (_u *MonthSummaryUpdate) SetFeedback(v int) *MonthSummaryUpdate {
+	_u.mutation.ResetFeedback()
+	_u.mutation.SetFeedback(v)
+	return _u
+}
+
+// SetNillableFeedback sets the "feedback" field if the given value is not nil.
+func (_u *MonthSummaryUpdate) SetNillableFeedback(v *int) *MonthSummaryUpdate {
+	if v != nil {
+		_u.SetFeedback(*v)
+	}
+	return _u
+}
+
+// AddFeedback adds value to the "feedback" field.
+func (_u *MonthSummaryUpdate) AddFeedback(v int) *MonthSummaryUpdate {
+	_u.mutation.AddFeedback(v)
 	return _u
 }
 
@@ -219,6 +281,24 @@ func (_u *MonthSummaryUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.AddedRevenue(); ok {
 		_spec.AddField(monthsummary.FieldRevenue, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.FirstOrderAt(); ok {
+		_spec.SetField(monthsummary.FieldFirstOrderAt, field.TypeTime, value)
+	}
+	if _u.mutation.FirstOrderAtCleared() {
+		_spec.ClearField(monthsummary.FieldFirstOrderAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastOrderAt(); ok {
+		_spec.SetField(monthsummary.FieldLastOrderAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastOrderAtCleared() {
+		_spec.ClearField(monthsummary.FieldLastOrderAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Feedback(); ok {
+		_spec.SetField(monthsummary.FieldFeedback, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFeedback(); ok {
+		_spec.AddField(monthsummary.FieldFeedback, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.CsatCount(); ok {
 		_spec.SetField(monthsummary.FieldCsatCount, field.TypeInt, value)
 	}
@@ -307,6 +387,67 @@ func (_u *MonthSummaryUpdateOne) SetNillableRevenue(v *int64) *MonthSummaryUpdat
 // AddRevenue adds value to the "revenue" field.
 func (_u *MonthSummaryUpdateOne) AddRevenue(v int64) *MonthSummaryUpdateOne {
 	_u.mutation.AddRevenue(v)
+	return _u
+}
+
+// SetFirstOrderAt sets the "first_order_at" field.
+func (_u *MonthSummaryUpdateOne) SetFirstOrderAt(v time.Time) *MonthSummaryUpdateOne {
+	_u.mutation.SetFirstOrderAt(v)
+	return _u
+}
+
+// SetNillableFirstOrderAt sets the "first_order_at" field if the given value is not nil.
+func (_u *MonthSummaryUpdateOne) SetNillableFirstOrderAt(v *time.Time) *MonthSummaryUpdateOne {
+	if v != nil {
+		_u.SetFirstOrderAt(*v)
+	}
+	return _u
+}
+
+// ClearFirstOrderAt clears the value of the "first_order_at" field.
+func (_u *MonthSummaryUpdateOne) ClearFirstOrderAt() *MonthSummaryUpdateOne {
+	_u.mutation.ClearFirstOrderAt()
+	return _u
+}
+
+// SetLastOrderAt sets the "last_order_at" field.
+func (_u *MonthSummaryUpdateOne) SetLastOrderAt(v time.Time) *MonthSummaryUpdateOne {
+	_u.mutation.SetLastOrderAt(v)
+	return _u
+}
+
+// SetNillableLastOrderAt sets the "last_order_at" field if the given value is not nil.
+func (_u *MonthSummaryUpdateOne) SetNillableLastOrderAt(v *time.Time) *MonthSummaryUpdateOne {
+	if v != nil {
+		_u.SetLastOrderAt(*v)
+	}
+	return _u
+}
+
+// ClearLastOrderAt clears the value of the "last_order_at" field.
+func (_u *MonthSummaryUpdateOne) ClearLastOrderAt() *MonthSummaryUpdateOne {
+	_u.mutation.ClearLastOrderAt()
+	return _u
+}
+
+// SetFeedback sets the "feedback" field.
+func (_u *MonthSummaryUpdateOne) SetFeedback(v int) *MonthSummaryUpdateOne {
+	_u.mutation.ResetFeedback()
+	_u.mutation.SetFeedback(v)
+	return _u
+}
+
+// SetNillableFeedback sets the "feedback" field if the given value is not nil.
+func (_u *MonthSummaryUpdateOne) SetNillableFeedback(v *int) *MonthSummaryUpdateOne {
+	if v != nil {
+		_u.SetFeedback(*v)
+	}
+	return _u
+}
+
+// AddFeedback adds value to the "feedback" field.
+func (_u *MonthSummaryUpdateOne) AddFeedback(v int) *MonthSummaryUpdateOne {
+	_u.mutation.AddFeedback(v)
 	return _u
 }
 
@@ -488,6 +629,24 @@ func (_u *MonthSummaryUpdateOne) sqlSave(ctx context.Context) (_node *MonthSumma
 	}
 	if value, ok := _u.mutation.AddedRevenue(); ok {
 		_spec.AddField(monthsummary.FieldRevenue, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.FirstOrderAt(); ok {
+		_spec.SetField(monthsummary.FieldFirstOrderAt, field.TypeTime, value)
+	}
+	if _u.mutation.FirstOrderAtCleared() {
+		_spec.ClearField(monthsummary.FieldFirstOrderAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastOrderAt(); ok {
+		_spec.SetField(monthsummary.FieldLastOrderAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastOrderAtCleared() {
+		_spec.ClearField(monthsummary.FieldLastOrderAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Feedback(); ok {
+		_spec.SetField(monthsummary.FieldFeedback, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFeedback(); ok {
+		_spec.AddField(monthsummary.FieldFeedback, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.CsatCount(); ok {
 		_spec.SetField(monthsummary.FieldCsatCount, field.TypeInt, value)

@@ -5238,6 +5238,10 @@ type MonthSummaryMutation struct {
 	addorders         *int
 	revenue           *int64
 	addrevenue        *int64
+	first_order_at    *time.Time
+	last_order_at     *time.Time
+	feedback          *int
+	addfeedback       *int
 	csat_count        *int
 	addcsat_count     *int
 	csat_sum          *int64
@@ -5554,6 +5558,160 @@ func (m *MonthSummaryMutation) ResetRevenue() {
 	m.addrevenue = nil
 }
 
+// SetFirstOrderAt sets the "first_order_at" field.
+func (m *MonthSummaryMutation) SetFirstOrderAt(t time.Time) {
+	m.first_order_at = &t
+}
+
+// FirstOrderAt returns the value of the "first_order_at" field in the mutation.
+func (m *MonthSummaryMutation) FirstOrderAt() (r time.Time, exists bool) {
+	v := m.first_order_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstOrderAt returns the old "first_order_at" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldFirstOrderAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstOrderAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstOrderAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstOrderAt: %w", err)
+	}
+	return oldValue.FirstOrderAt, nil
+}
+
+// ClearFirstOrderAt clears the value of the "first_order_at" field.
+func (m *MonthSummaryMutation) ClearFirstOrderAt() {
+	m.first_order_at = nil
+	m.clearedFields[monthsummary.FieldFirstOrderAt] = struct{}{}
+}
+
+// FirstOrderAtCleared returns if the "first_order_at" field was cleared in this mutation.
+func (m *MonthSummaryMutation) FirstOrderAtCleared() bool {
+	_, ok := m.clearedFields[monthsummary.FieldFirstOrderAt]
+	return ok
+}
+
+// ResetFirstOrderAt resets all changes to the "first_order_at" field.
+func (m *MonthSummaryMutation) ResetFirstOrderAt() {
+	m.first_order_at = nil
+	delete(m.clearedFields, monthsummary.FieldFirstOrderAt)
+}
+
+// SetLastOrderAt sets the "last_order_at" field.
+func (m *MonthSummaryMutation) SetLastOrderAt(t time.Time) {
+	m.last_order_at = &t
+}
+
+// LastOrderAt returns the value of the "last_order_at" field in the mutation.
+func (m *MonthSummaryMutation) LastOrderAt() (r time.Time, exists bool) {
+	v := m.last_order_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastOrderAt returns the old "last_order_at" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldLastOrderAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastOrderAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastOrderAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastOrderAt: %w", err)
+	}
+	return oldValue.LastOrderAt, nil
+}
+
+// ClearLastOrderAt clears the value of the "last_order_at" field.
+func (m *MonthSummaryMutation) ClearLastOrderAt() {
+	m.last_order_at = nil
+	m.clearedFields[monthsummary.FieldLastOrderAt] = struct{}{}
+}
+
+// LastOrderAtCleared returns if the "last_order_at" field was cleared in this mutation.
+func (m *MonthSummaryMutation) LastOrderAtCleared() bool {
+	_, ok := m.clearedFields[monthsummary.FieldLastOrderAt]
+	return ok
+}
+
+// ResetLastOrderAt resets all changes to the "last_order_at" field.
+func (m *MonthSummaryMutation) ResetLastOrderAt() {
+	m.last_order_at = nil
+	delete(m.clearedFields, monthsummary.FieldLastOrderAt)
+}
+
+// SetFeedback sets the "feedback" field.
+func (m *MonthSummaryMutation) SetFeedback(i int) {
+	m.feedback = &i
+	m.addfeedback = nil
+}
+
+// Feedback returns the value of the "feedback" field in the mutation.
+func (m *MonthSummaryMutation) Feedback() (r int, exists bool) {
+	v := m.feedback
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeedback returns the old "feedback" field's value of the MonthSummary entity.
+// If the MonthSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MonthSummaryMutation) OldFeedback(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeedback is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeedback requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeedback: %w", err)
+	}
+	return oldValue.Feedback, nil
+}
+
+// AddFeedback adds i to the "feedback" field.
+func (m *MonthSummaryMutation) AddFeedback(i int) {
+	if m.addfeedback != nil {
+		*m.addfeedback += i
+	} else {
+		m.addfeedback = &i
+	}
+}
+
+// AddedFeedback returns the value that was added to the "feedback" field in this mutation.
+func (m *MonthSummaryMutation) AddedFeedback() (r int, exists bool) {
+	v := m.addfeedback
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFeedback resets all changes to the "feedback" field.
+func (m *MonthSummaryMutation) ResetFeedback() {
+	m.feedback = nil
+	m.addfeedback = nil
+}
+
 // SetCsatCount sets the "csat_count" field.
 func (m *MonthSummaryMutation) SetCsatCount(i int) {
 	m.csat_count = &i
@@ -5826,7 +5984,7 @@ func (m *MonthSummaryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MonthSummaryMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 11)
 	if m.customer_id != nil {
 		fields = append(fields, monthsummary.FieldCustomerID)
 	}
@@ -5838,6 +5996,15 @@ func (m *MonthSummaryMutation) Fields() []string {
 	}
 	if m.revenue != nil {
 		fields = append(fields, monthsummary.FieldRevenue)
+	}
+	if m.first_order_at != nil {
+		fields = append(fields, monthsummary.FieldFirstOrderAt)
+	}
+	if m.last_order_at != nil {
+		fields = append(fields, monthsummary.FieldLastOrderAt)
+	}
+	if m.feedback != nil {
+		fields = append(fields, monthsummary.FieldFeedback)
 	}
 	if m.csat_count != nil {
 		fields = append(fields, monthsummary.FieldCsatCount)
@@ -5867,6 +6034,12 @@ func (m *MonthSummaryMutation) Field(name string) (ent.Value, bool) {
 		return m.Orders()
 	case monthsummary.FieldRevenue:
 		return m.Revenue()
+	case monthsummary.FieldFirstOrderAt:
+		return m.FirstOrderAt()
+	case monthsummary.FieldLastOrderAt:
+		return m.LastOrderAt()
+	case monthsummary.FieldFeedback:
+		return m.Feedback()
 	case monthsummary.FieldCsatCount:
 		return m.CsatCount()
 	case monthsummary.FieldCsatSum:
@@ -5892,6 +6065,12 @@ func (m *MonthSummaryMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldOrders(ctx)
 	case monthsummary.FieldRevenue:
 		return m.OldRevenue(ctx)
+	case monthsummary.FieldFirstOrderAt:
+		return m.OldFirstOrderAt(ctx)
+	case monthsummary.FieldLastOrderAt:
+		return m.OldLastOrderAt(ctx)
+	case monthsummary.FieldFeedback:
+		return m.OldFeedback(ctx)
 	case monthsummary.FieldCsatCount:
 		return m.OldCsatCount(ctx)
 	case monthsummary.FieldCsatSum:
@@ -5936,6 +6115,27 @@ func (m *MonthSummaryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRevenue(v)
+		return nil
+	case monthsummary.FieldFirstOrderAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstOrderAt(v)
+		return nil
+	case monthsummary.FieldLastOrderAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastOrderAt(v)
+		return nil
+	case monthsummary.FieldFeedback:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeedback(v)
 		return nil
 	case monthsummary.FieldCsatCount:
 		v, ok := value.(int)
@@ -5982,6 +6182,9 @@ func (m *MonthSummaryMutation) AddedFields() []string {
 	if m.addrevenue != nil {
 		fields = append(fields, monthsummary.FieldRevenue)
 	}
+	if m.addfeedback != nil {
+		fields = append(fields, monthsummary.FieldFeedback)
+	}
 	if m.addcsat_count != nil {
 		fields = append(fields, monthsummary.FieldCsatCount)
 	}
@@ -6008,6 +6211,8 @@ func (m *MonthSummaryMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedOrders()
 	case monthsummary.FieldRevenue:
 		return m.AddedRevenue()
+	case monthsummary.FieldFeedback:
+		return m.AddedFeedback()
 	case monthsummary.FieldCsatCount:
 		return m.AddedCsatCount()
 	case monthsummary.FieldCsatSum:
@@ -6046,6 +6251,13 @@ func (m *MonthSummaryMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddRevenue(v)
 		return nil
+	case monthsummary.FieldFeedback:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFeedback(v)
+		return nil
 	case monthsummary.FieldCsatCount:
 		v, ok := value.(int)
 		if !ok {
@@ -6082,6 +6294,12 @@ func (m *MonthSummaryMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *MonthSummaryMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(monthsummary.FieldFirstOrderAt) {
+		fields = append(fields, monthsummary.FieldFirstOrderAt)
+	}
+	if m.FieldCleared(monthsummary.FieldLastOrderAt) {
+		fields = append(fields, monthsummary.FieldLastOrderAt)
+	}
 	if m.FieldCleared(monthsummary.FieldLatestNps) {
 		fields = append(fields, monthsummary.FieldLatestNps)
 	}
@@ -6099,6 +6317,12 @@ func (m *MonthSummaryMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *MonthSummaryMutation) ClearField(name string) error {
 	switch name {
+	case monthsummary.FieldFirstOrderAt:
+		m.ClearFirstOrderAt()
+		return nil
+	case monthsummary.FieldLastOrderAt:
+		m.ClearLastOrderAt()
+		return nil
 	case monthsummary.FieldLatestNps:
 		m.ClearLatestNps()
 		return nil
@@ -6121,6 +6345,15 @@ func (m *MonthSummaryMutation) ResetField(name string) error {
 		return nil
 	case monthsummary.FieldRevenue:
 		m.ResetRevenue()
+		return nil
+	case monthsummary.FieldFirstOrderAt:
+		m.ResetFirstOrderAt()
+		return nil
+	case monthsummary.FieldLastOrderAt:
+		m.ResetLastOrderAt()
+		return nil
+	case monthsummary.FieldFeedback:
+		m.ResetFeedback()
 		return nil
 	case monthsummary.FieldCsatCount:
 		m.ResetCsatCount()

@@ -207,6 +207,13 @@ func (c *MonthSummaryClient) CreateFrom(v *MonthSummary) *MonthSummaryCreate {
 	b.SetMonth(v.Month)
 	b.SetOrders(v.Orders)
 	b.SetRevenue(v.Revenue)
+	if v.FirstOrderAt != nil {
+		b.SetFirstOrderAt(*v.FirstOrderAt)
+	}
+	if v.LastOrderAt != nil {
+		b.SetLastOrderAt(*v.LastOrderAt)
+	}
+	b.SetFeedback(v.Feedback)
 	b.SetCsatCount(v.CsatCount)
 	b.SetCsatSum(v.CsatSum)
 	b.SetCsatSatisfied(v.CsatSatisfied)

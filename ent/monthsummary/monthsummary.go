@@ -19,6 +19,12 @@ const (
 	FieldOrders = "orders"
 	// FieldRevenue holds the string denoting the revenue field in the database.
 	FieldRevenue = "revenue"
+	// FieldFirstOrderAt holds the string denoting the first_order_at field in the database.
+	FieldFirstOrderAt = "first_order_at"
+	// FieldLastOrderAt holds the string denoting the last_order_at field in the database.
+	FieldLastOrderAt = "last_order_at"
+	// FieldFeedback holds the string denoting the feedback field in the database.
+	FieldFeedback = "feedback"
 	// FieldCsatCount holds the string denoting the csat_count field in the database.
 	FieldCsatCount = "csat_count"
 	// FieldCsatSum holds the string denoting the csat_sum field in the database.
@@ -38,6 +44,9 @@ var Columns = []string{
 	FieldMonth,
 	FieldOrders,
 	FieldRevenue,
+	FieldFirstOrderAt,
+	FieldLastOrderAt,
+	FieldFeedback,
 	FieldCsatCount,
 	FieldCsatSum,
 	FieldCsatSatisfied,
@@ -59,6 +68,8 @@ var (
 	DefaultOrders int
 	// DefaultRevenue holds the default value on creation for the "revenue" field.
 	DefaultRevenue int64
+	// DefaultFeedback holds the default value on creation for the "feedback" field.
+	DefaultFeedback int
 	// DefaultCsatCount holds the default value on creation for the "csat_count" field.
 	DefaultCsatCount int
 	// DefaultCsatSum holds the default value on creation for the "csat_sum" field.
@@ -93,6 +104,21 @@ func ByOrders(opts ...sql.OrderTermOption) OrderOption {
 // ByRevenue orders the results by the revenue field.
 func ByRevenue(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevenue, opts...).ToFunc()
+}
+
+// ByFirstOrderAt orders the results by the first_order_at field.
+func ByFirstOrderAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFirstOrderAt, opts...).ToFunc()
+}
+
+// ByLastOrderAt orders the results by the last_order_at field.
+func ByLastOrderAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastOrderAt, opts...).ToFunc()
+}
+
+// ByFeedback orders the results by the feedback field.
+func ByFeedback(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFeedback, opts...).ToFunc()
 }
 
 // ByCsatCount orders the results by the csat_count field.

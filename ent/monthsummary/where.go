@@ -3,6 +3,8 @@
 package monthsummary
 
 import (
+	"time"
+
 	"entgo.io/ent/dialect/sql"
 	"github.com/c360/c360/ent/predicate"
 	"github.com/c360/c360/internal/casefold"
@@ -71,6 +73,21 @@ func Orders(v int) predicate.MonthSummary {
 // Revenue applies equality check predicate on the "revenue" field. It's identical to RevenueEQ.
 func Revenue(v int64) predicate.MonthSummary {
 	return predicate.MonthSummary(sql.FieldEQ(FieldRevenue, v))
+}
+
+// FirstOrderAt applies equality check predicate on the "first_order_at" field. It's identical to FirstOrderAtEQ.
+func FirstOrderAt(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldEQ(FieldFirstOrderAt, v))
+}
+
+// LastOrderAt applies equality check predicate on the "last_order_at" field. It's identical to LastOrderAtEQ.
+func LastOrderAt(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldEQ(FieldLastOrderAt, v))
+}
+
+// Feedback applies equality check predicate on the "feedback" field. It's identical to FeedbackEQ.
+func Feedback(v int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldEQ(FieldFeedback, v))
 }
 
 // CsatCount applies equality check predicate on the "csat_count" field. It's identical to CsatCountEQ.
@@ -276,6 +293,146 @@ func RevenueLT(v int64) predicate.MonthSummary {
 // RevenueLTE applies the LTE predicate on the "revenue" field.
 func RevenueLTE(v int64) predicate.MonthSummary {
 	return predicate.MonthSummary(sql.FieldLTE(FieldRevenue, v))
+}
+
+// FirstOrderAtEQ applies the EQ predicate on the "first_order_at" field.
+func FirstOrderAtEQ(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldEQ(FieldFirstOrderAt, v))
+}
+
+// FirstOrderAtNEQ applies the NEQ predicate on the "first_order_at" field.
+func FirstOrderAtNEQ(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldNEQ(FieldFirstOrderAt, v))
+}
+
+// FirstOrderAtIn applies the In predicate on the "first_order_at" field.
+func FirstOrderAtIn(vs ...time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldIn(FieldFirstOrderAt, vs...))
+}
+
+// FirstOrderAtNotIn applies the NotIn predicate on the "first_order_at" field.
+func FirstOrderAtNotIn(vs ...time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldNotIn(FieldFirstOrderAt, vs...))
+}
+
+// FirstOrderAtGT applies the GT predicate on the "first_order_at" field.
+func FirstOrderAtGT(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldGT(FieldFirstOrderAt, v))
+}
+
+// FirstOrderAtGTE applies the GTE predicate on the "first_order_at" field.
+func FirstOrderAtGTE(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldGTE(FieldFirstOrderAt, v))
+}
+
+// FirstOrderAtLT applies the LT predicate on the "first_order_at" field.
+func FirstOrderAtLT(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldLT(FieldFirstOrderAt, v))
+}
+
+// FirstOrderAtLTE applies the LTE predicate on the "first_order_at" field.
+func FirstOrderAtLTE(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldLTE(FieldFirstOrderAt, v))
+}
+
+// FirstOrderAtIsNil applies the IsNil predicate on the "first_order_at" field.
+func FirstOrderAtIsNil() predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldIsNull(FieldFirstOrderAt))
+}
+
+// FirstOrderAtNotNil applies the NotNil predicate on the "first_order_at" field.
+func FirstOrderAtNotNil() predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldNotNull(FieldFirstOrderAt))
+}
+
+// LastOrderAtEQ applies the EQ predicate on the "last_order_at" field.
+func LastOrderAtEQ(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldEQ(FieldLastOrderAt, v))
+}
+
+// LastOrderAtNEQ applies the NEQ predicate on the "last_order_at" field.
+func LastOrderAtNEQ(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldNEQ(FieldLastOrderAt, v))
+}
+
+// LastOrderAtIn applies the In predicate on the "last_order_at" field.
+func LastOrderAtIn(vs ...time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldIn(FieldLastOrderAt, vs...))
+}
+
+// LastOrderAtNotIn applies the NotIn predicate on the "last_order_at" field.
+func LastOrderAtNotIn(vs ...time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldNotIn(FieldLastOrderAt, vs...))
+}
+
+// LastOrderAtGT applies the GT predicate on the "last_order_at" field.
+func LastOrderAtGT(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldGT(FieldLastOrderAt, v))
+}
+
+// LastOrderAtGTE applies the GTE predicate on the "last_order_at" field.
+func LastOrderAtGTE(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldGTE(FieldLastOrderAt, v))
+}
+
+// LastOrderAtLT applies the LT predicate on the "last_order_at" field.
+func LastOrderAtLT(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldLT(FieldLastOrderAt, v))
+}
+
+// LastOrderAtLTE applies the LTE predicate on the "last_order_at" field.
+func LastOrderAtLTE(v time.Time) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldLTE(FieldLastOrderAt, v))
+}
+
+// LastOrderAtIsNil applies the IsNil predicate on the "last_order_at" field.
+func LastOrderAtIsNil() predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldIsNull(FieldLastOrderAt))
+}
+
+// LastOrderAtNotNil applies the NotNil predicate on the "last_order_at" field.
+func LastOrderAtNotNil() predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldNotNull(FieldLastOrderAt))
+}
+
+// FeedbackEQ applies the EQ predicate on the "feedback" field.
+func FeedbackEQ(v int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldEQ(FieldFeedback, v))
+}
+
+// FeedbackNEQ applies the NEQ predicate on the "feedback" field.
+func FeedbackNEQ(v int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldNEQ(FieldFeedback, v))
+}
+
+// FeedbackIn applies the In predicate on the "feedback" field.
+func FeedbackIn(vs ...int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldIn(FieldFeedback, vs...))
+}
+
+// FeedbackNotIn applies the NotIn predicate on the "feedback" field.
+func FeedbackNotIn(vs ...int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldNotIn(FieldFeedback, vs...))
+}
+
+// FeedbackGT applies the GT predicate on the "feedback" field.
+func FeedbackGT(v int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldGT(FieldFeedback, v))
+}
+
+// FeedbackGTE applies the GTE predicate on the "feedback" field.
+func FeedbackGTE(v int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldGTE(FieldFeedback, v))
+}
+
+// FeedbackLT applies the LT predicate on the "feedback" field.
+func FeedbackLT(v int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldLT(FieldFeedback, v))
+}
+
+// FeedbackLTE applies the LTE predicate on the "feedback" field.
+func FeedbackLTE(v int) predicate.MonthSummary {
+	return predicate.MonthSummary(sql.FieldLTE(FieldFeedback, v))
 }
 
 // CsatCountEQ applies the EQ predicate on the "csat_count" field.

@@ -170,16 +170,20 @@ func init() {
 	monthsummaryDescRevenue := monthsummaryFields[3].Descriptor()
 	// monthsummary.DefaultRevenue holds the default value on creation for the revenue field.
 	monthsummary.DefaultRevenue = monthsummaryDescRevenue.Default.(int64)
+	// monthsummaryDescFeedback is the schema descriptor for feedback field.
+	monthsummaryDescFeedback := monthsummaryFields[6].Descriptor()
+	// monthsummary.DefaultFeedback holds the default value on creation for the feedback field.
+	monthsummary.DefaultFeedback = monthsummaryDescFeedback.Default.(int)
 	// monthsummaryDescCsatCount is the schema descriptor for csat_count field.
-	monthsummaryDescCsatCount := monthsummaryFields[4].Descriptor()
+	monthsummaryDescCsatCount := monthsummaryFields[7].Descriptor()
 	// monthsummary.DefaultCsatCount holds the default value on creation for the csat_count field.
 	monthsummary.DefaultCsatCount = monthsummaryDescCsatCount.Default.(int)
 	// monthsummaryDescCsatSum is the schema descriptor for csat_sum field.
-	monthsummaryDescCsatSum := monthsummaryFields[5].Descriptor()
+	monthsummaryDescCsatSum := monthsummaryFields[8].Descriptor()
 	// monthsummary.DefaultCsatSum holds the default value on creation for the csat_sum field.
 	monthsummary.DefaultCsatSum = monthsummaryDescCsatSum.Default.(int64)
 	// monthsummaryDescCsatSatisfied is the schema descriptor for csat_satisfied field.
-	monthsummaryDescCsatSatisfied := monthsummaryFields[6].Descriptor()
+	monthsummaryDescCsatSatisfied := monthsummaryFields[9].Descriptor()
 	// monthsummary.DefaultCsatSatisfied holds the default value on creation for the csat_satisfied field.
 	monthsummary.DefaultCsatSatisfied = monthsummaryDescCsatSatisfied.Default.(int)
 	monthtotalFields := schema.MonthTotal{}.Fields()

@@ -38,7 +38,8 @@ func (Summary) Annotations() []schema.Annotation {
 }
 
 // MonthSummary is one customer's figures in one calendar month (UTC), kept
-// like its Summary: a month-aligned window or series aggregates them.
+// like its Summary, which sums them: a month-aligned window or series
+// aggregates them.
 type MonthSummary struct{ ent.Schema }
 
 func (MonthSummary) Fields() []ent.Field {
@@ -47,6 +48,9 @@ func (MonthSummary) Fields() []ent.Field {
 		field.String("month").Immutable().Comment(`The month's first day, "2006-01-02".`),
 		field.Int("orders").Default(0).Comment("Revenue orders placed in the month."),
 		field.Int64("revenue").Default(0),
+		field.Time("first_order_at").Optional().Nillable(),
+		field.Time("last_order_at").Optional().Nillable(),
+		field.Int("feedback").Default(0).Comment("Feedback of any kind submitted in the month."),
 		field.Int("csat_count").Default(0),
 		field.Int64("csat_sum").Default(0),
 		field.Int("csat_satisfied").Default(0),

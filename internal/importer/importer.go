@@ -42,6 +42,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/mailru/easyjson"
 
@@ -100,6 +101,9 @@ func (r Rejection) String() string {
 // Summary is the outcome of an import.
 type Summary struct {
 	Imported, Rejected int64
+	// Summaries is the time spent on the figures' summaries (scores.Refresh
+	// in each batch, or scores.Rebuild once after a first load).
+	Summaries time.Duration
 	// Rejections holds the first MaxRejections rejections, in file load order
 	// and line order within each batch.
 	Rejections []Rejection

@@ -176,9 +176,11 @@ func (l *Loader) Flush() error {
 		return fmt.Errorf("import: %w", err)
 	}
 	if l.summarizeAtFlush && l.committed {
+		start := time.Now()
 		if err := l.summarize(); err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
+		l.sum.Summaries += time.Since(start)
 	}
 	if l.committed {
 		if err := l.analyze(); err != nil {
@@ -484,6 +486,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	for id := range w.created {
 		l.created[id] = struct{}{}
 	}
+	l.sum.Summaries += w.summarized
 	*rejects = append(*rejects, w.rejects...)
 	return w.imported, nil
 }

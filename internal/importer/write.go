@@ -64,6 +64,7 @@ type txWriter struct {
 	events     *rows                // the batch's events (events.go)
 	bulkEvents []bulkEvents         // and those made from its rows
 	created    map[int]bool         // customers the batch created
+	summarized time.Duration        // spent refreshing summaries
 }
 
 func (w *txWriter) reject(src source, field, format string, args ...any) {
@@ -119,6 +120,8 @@ func (w *txWriter) summaries(b *batch) error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	start := time.Now()
+	defer func() { w.summarized = time.Since(start) }()
 	return scores.Refresh(w.ctx, w.tx, w.l.db.Dialect, scores.Change{Customers: slices.Compact(ids),
 		AllPersonas: len(b.customers) > 0 || len(b.personas) > 0})
 }

@@ -53,9 +53,10 @@ import (
 
 // ImportResult is how long loading the data set took.
 type ImportResult struct {
-	Records int64
-	Elapsed time.Duration
-	PeakRSS int64 // bytes, during the import
+	Records   int64
+	Elapsed   time.Duration
+	PeakRSS   int64         // bytes, during the import
+	Summaries time.Duration // of Elapsed, building the figures' summaries
 }
 
 // RecordsPerSecond is the import rate.
@@ -95,7 +96,7 @@ func Setup(ctx context.Context, databaseURL, dataDir string, customers int) (*En
 	resetPeakRSS()
 	start := time.Now()
 	sum, err := importer.ImportDir(ctx, db, dataDir, importer.Options{BatchSize: 10000})
-	e.Import = ImportResult{Records: sum.Imported + sum.Rejected, Elapsed: time.Since(start), PeakRSS: PeakRSS()}
+	e.Import = ImportResult{Records: sum.Imported + sum.Rejected, Elapsed: time.Since(start), PeakRSS: PeakRSS(), Summaries: sum.Summaries}
 	db.Close()
 	if err != nil {
 		return nil, err

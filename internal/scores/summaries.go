@@ -78,10 +78,10 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ch Change) error
 			return err
 		}
 		for _, stmt := range []string{
-			"DELETE FROM " + summary.Table + " WHERE " + inIDs(d, summary.FieldID),
-			summarize(d, inIDs(d, "%s")),
 			"DELETE FROM " + monthsummary.Table + " WHERE " + inIDs(d, monthsummary.FieldCustomerID),
 			summarizeMonths(d, inIDs(d, "%s")),
+			"DELETE FROM " + summary.Table + " WHERE " + inIDs(d, summary.FieldID),
+			summarize(inIDs(d, "%s")),
 		} {
 			if _, err := client.ExecContext(ctx, stmt, arg); err != nil {
 				return fmt.Errorf("refreshing summaries: %w", err)
@@ -133,10 +133,10 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ch Change) error
 // first waits for the refreshes under way and holds back new ones.
 func Rebuild(ctx context.Context, client *ent.Client, d string) error {
 	stmts := []string{
-		"DELETE FROM " + summary.Table,
-		summarize(d, ""),
 		"DELETE FROM " + monthsummary.Table,
 		summarizeMonths(d, ""),
+		"DELETE FROM " + summary.Table,
+		summarize(""),
 		"DELETE FROM " + monthtotal.Table,
 		"DELETE FROM " + segmenttotal.Table,
 	}
@@ -250,10 +250,6 @@ func monthFigures(ctx context.Context, client *ent.Client, d string, filter func
 				s.AppendSelectExprAs(sql.Expr(bucket), "b").GroupBy(bucket).OrderBy(bucket)
 				return
 			}
-			// The last month with an answer is the greatest of "month" ||
-			// score+10 (two digits) among those with one.
-			last := "MAX(CASE WHEN " + s.C(monthsummary.FieldLatestNps) + " IS NOT NULL THEN " + s.C(monthsummary.FieldMonth) +
-				" || CAST(" + s.C(monthsummary.FieldLatestNps) + " + 10 AS TEXT) END)"
 			s.Select(s.C(monthsummary.FieldCustomerID)).
 				AppendSelectExprAs(sql.Expr(bucket), "b").
 				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldOrders)+")"), summary.FieldOrders).
@@ -261,7 +257,7 @@ func monthFigures(ctx context.Context, client *ent.Client, d string, filter func
 				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldCsatCount)+")"), summary.FieldCsatCount).
 				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldCsatSum)+")"), summary.FieldCsatSum).
 				AppendSelectExprAs(sql.Expr("SUM("+s.C(monthsummary.FieldCsatSatisfied)+")"), summary.FieldCsatSatisfied).
-				AppendSelectExprAs(sql.Expr("CAST(SUBSTR("+last+", 11, 2) AS INTEGER) - 10"), summary.FieldLatestNps).
+				AppendSelectExprAs(sql.Expr(lastNps(s.C(monthsummary.FieldMonth), s.C(monthsummary.FieldLatestNps))), summary.FieldLatestNps).
 				GroupBy(s.C(monthsummary.FieldCustomerID))
 			if bucket != noBucket { // PostgreSQL refuses to group by a constant
 				s.GroupBy(bucket)
@@ -319,8 +315,8 @@ func moveMonthTotals(ctx context.Context, client *ent.Client, d string, before, 
 
 // summarizeMonths is the INSERT ... SELECT of the month summaries of the
 // customers whose id column the filter (a format with one %s) keeps, all
-// when it is empty: a row per customer and month with a revenue order, a
-// CSAT or an NPS answer.
+// when it is empty: a row per customer and month with a revenue order or
+// feedback.
 func summarizeMonths(d, filter string) string {
 	and := func(column string) string {
 		if filter == "" {
@@ -339,17 +335,24 @@ func summarizeMonths(d, filter string) string {
 		ranked.Where(sql.P(func(b *sql.Builder) { b.WriteString(fmt.Sprintf(filter, feedback.FieldCustomerID)) }))
 	}
 	rankedSQL, _ := ranked.Query() // no arguments: the filter refers to the statement's
+	noTime := "CAST(NULL AS " + map[bool]string{true: "TIMESTAMPTZ", false: "DATETIME"}[d == dialect.Postgres] + ")"
+	csat := "CASE WHEN " + feedback.FieldKind + " = '" + feedback.KindCSAT.String() + "' AND " + feedback.FieldScore + " IS NOT NULL THEN "
+	where := ""
+	if filter != "" {
+		where = " WHERE " + fmt.Sprintf(filter, feedback.FieldCustomerID)
+	}
 	return "INSERT INTO " + monthsummary.Table + " (" + strings.Join([]string{monthsummary.FieldCustomerID, monthsummary.FieldMonth,
-		monthsummary.FieldOrders, monthsummary.FieldRevenue, monthsummary.FieldCsatCount, monthsummary.FieldCsatSum,
-		monthsummary.FieldCsatSatisfied, monthsummary.FieldLatestNps}, ", ") + ")" +
-		" SELECT customer_id, m, SUM(n), SUM(s), SUM(cn), SUM(cs), SUM(sat), MAX(nps) FROM (" +
-		"SELECT " + order.FieldCustomerID + " AS customer_id, " + placed + " AS m, COUNT(*) AS n, SUM(" + order.FieldTotal + ") AS s, 0 AS cn, 0 AS cs, 0 AS sat, CAST(NULL AS INTEGER) AS nps" +
+		monthsummary.FieldOrders, monthsummary.FieldRevenue, monthsummary.FieldFirstOrderAt, monthsummary.FieldLastOrderAt, monthsummary.FieldFeedback,
+		monthsummary.FieldCsatCount, monthsummary.FieldCsatSum, monthsummary.FieldCsatSatisfied, monthsummary.FieldLatestNps}, ", ") + ")" +
+		" SELECT customer_id, m, SUM(n), SUM(s), MIN(f), MAX(l), SUM(fb), SUM(cn), SUM(cs), SUM(sat), MAX(nps) FROM (" +
+		"SELECT " + order.FieldCustomerID + " AS customer_id, " + placed + " AS m, COUNT(*) AS n, SUM(" + order.FieldTotal + ") AS s, " +
+		"MIN(" + order.FieldPlacedAt + ") AS f, MAX(" + order.FieldPlacedAt + ") AS l, 0 AS fb, 0 AS cn, 0 AS cs, 0 AS sat, CAST(NULL AS INTEGER) AS nps" +
 		" FROM " + order.Table + " WHERE " + order.FieldStatus + " IN (" + strings.Join(statuses, ", ") + ")" + and(order.FieldCustomerID) +
 		" GROUP BY " + order.FieldCustomerID + ", " + placed +
-		" UNION ALL SELECT " + feedback.FieldCustomerID + ", " + submitted + ", 0, 0, COUNT(*), SUM(" + feedback.FieldScore + "), SUM(CASE WHEN " + feedback.FieldScore + " >= 4 THEN 1 ELSE 0 END), CAST(NULL AS INTEGER)" +
-		" FROM " + feedback.Table + " WHERE " + feedback.FieldKind + " = '" + feedback.KindCSAT.String() + "' AND " + feedback.FieldScore + " IS NOT NULL" + and(feedback.FieldCustomerID) +
-		" GROUP BY " + feedback.FieldCustomerID + ", " + submitted +
-		" UNION ALL SELECT customer_id, b, 0, 0, 0, 0, 0, score FROM (" + rankedSQL + ") ranked WHERE rn = 1" +
+		" UNION ALL SELECT " + feedback.FieldCustomerID + ", " + submitted + ", 0, 0, " + noTime + ", " + noTime + ", COUNT(*), SUM(" + csat + "1 ELSE 0 END), " +
+		"SUM(" + csat + feedback.FieldScore + " ELSE 0 END), SUM(" + csat + "CASE WHEN " + feedback.FieldScore + " >= 4 THEN 1 ELSE 0 END ELSE 0 END), CAST(NULL AS INTEGER)" +
+		" FROM " + feedback.Table + where + " GROUP BY " + feedback.FieldCustomerID + ", " + submitted +
+		" UNION ALL SELECT customer_id, b, 0, 0, " + noTime + ", " + noTime + ", 0, 0, 0, 0, score FROM (" + rankedSQL + ") ranked WHERE rn = 1" +
 		") parts GROUP BY customer_id, m"
 }
 
@@ -394,56 +397,31 @@ func inIDs(d, column string) string {
 
 // summarize is the INSERT ... SELECT of the summaries of the customers
 // whose id column the filter (a format with one %s) keeps, all when it is
-// empty: the revenue orders, the feedback and the latest NPS answer
-// (scores.md; rankNps's order), each aggregated over the customers' rows.
-func summarize(d, filter string) string {
-	where := func(column string) string {
-		if filter == "" {
-			return ""
-		}
-		return fmt.Sprintf(filter, column)
-	}
-	and := func(column string) string {
-		if filter == "" {
-			return ""
-		}
-		return " AND " + where(column)
-	}
-	ref := "COALESCE(" + feedback.FieldExternalRef + ", '')"
-	if d == dialect.Postgres {
-		ref += ` COLLATE "C"`
-	}
-	statuses := make([]string, len(revenueStatuses))
-	for i, s := range revenueStatuses {
-		statuses[i] = "'" + s.(string) + "'"
-	}
-	customers := "SELECT " + customer.FieldID + " FROM " + customer.Table
+// empty: the sums of their month summaries, the latest NPS answer being
+// that of their last month with one.
+func summarize(filter string) string {
+	where := ""
 	if filter != "" {
-		customers += " WHERE " + where(customer.FieldID)
+		where = " WHERE " + fmt.Sprintf(filter, "c."+customer.FieldID)
 	}
-	csat := "CASE WHEN " + feedback.FieldKind + " = '" + feedback.KindCSAT.String() + "' AND " + feedback.FieldScore + " IS NOT NULL THEN "
+	m := func(c string) string { return "m." + c }
+	sum := func(c string) string { return "COALESCE(SUM(" + m(c) + "), 0)" }
 	return "INSERT INTO " + summary.Table + " (" + strings.Join([]string{summary.FieldID, summary.FieldOrders, summary.FieldRevenue,
 		summary.FieldFirstOrderAt, summary.FieldLastOrderAt, summary.FieldFeedback, summary.FieldCsatCount, summary.FieldCsatSum,
 		summary.FieldCsatSatisfied, summary.FieldLatestNps}, ", ") + ")" +
-		" SELECT c.id, COALESCE(o.n, 0), COALESCE(o.s, 0), o.f, o.l, COALESCE(fb.n, 0), COALESCE(fb.cn, 0), COALESCE(fb.cs, 0), COALESCE(fb.sat, 0), nps.score" +
-		" FROM (" + customers + ") c" +
-		" LEFT JOIN (SELECT " + order.FieldCustomerID + " AS id, COUNT(*) AS n, SUM(" + order.FieldTotal + ") AS s, MIN(" + order.FieldPlacedAt + ") AS f, MAX(" + order.FieldPlacedAt + ") AS l" +
-		" FROM " + order.Table + " WHERE " + order.FieldStatus + " IN (" + strings.Join(statuses, ", ") + ")" + and(order.FieldCustomerID) +
-		" GROUP BY " + order.FieldCustomerID + ") o ON o.id = c.id" +
-		" LEFT JOIN (SELECT " + feedback.FieldCustomerID + " AS id, COUNT(*) AS n, SUM(" + csat + "1 ELSE 0 END) AS cn, SUM(" + csat + feedback.FieldScore + " ELSE 0 END) AS cs," +
-		" SUM(" + csat + "CASE WHEN " + feedback.FieldScore + " >= 4 THEN 1 ELSE 0 END ELSE 0 END) AS sat" +
-		" FROM " + feedback.Table + ifWhere(where(feedback.FieldCustomerID)) + " GROUP BY " + feedback.FieldCustomerID + ") fb ON fb.id = c.id" +
-		" LEFT JOIN (SELECT id, score FROM (SELECT " + feedback.FieldCustomerID + " AS id, " + feedback.FieldScore + " AS score, ROW_NUMBER() OVER (PARTITION BY " + feedback.FieldCustomerID +
-		" ORDER BY " + feedback.FieldSubmittedAt + " DESC, " + ref + " DESC, " + feedback.FieldID + " DESC) AS rn" +
-		" FROM " + feedback.Table + " WHERE " + feedback.FieldKind + " = '" + feedback.KindNPS.String() + "' AND " + feedback.FieldScore + " IS NOT NULL" + and(feedback.FieldCustomerID) +
-		") ranked WHERE rn = 1) nps ON nps.id = c.id"
+		" SELECT c." + customer.FieldID + ", " + sum(monthsummary.FieldOrders) + ", " + sum(monthsummary.FieldRevenue) + ", " +
+		"MIN(" + m(monthsummary.FieldFirstOrderAt) + "), MAX(" + m(monthsummary.FieldLastOrderAt) + "), " + sum(monthsummary.FieldFeedback) + ", " +
+		sum(monthsummary.FieldCsatCount) + ", " + sum(monthsummary.FieldCsatSum) + ", " + sum(monthsummary.FieldCsatSatisfied) + ", " +
+		lastNps(m(monthsummary.FieldMonth), m(monthsummary.FieldLatestNps)) +
+		" FROM " + customer.Table + " c LEFT JOIN " + monthsummary.Table + " m ON " + m(monthsummary.FieldCustomerID) + " = c." + customer.FieldID +
+		where + " GROUP BY c." + customer.FieldID
 }
 
-func ifWhere(cond string) string {
-	if cond == "" {
-		return ""
-	}
-	return " WHERE " + cond
+// lastNps is the SQL of the NPS score of the last month with one, among
+// rows of months (bucketKey text) and their latest scores: the greatest of
+// month || score+10 (two digits), cut.
+func lastNps(month, score string) string {
+	return "CAST(SUBSTR(MAX(CASE WHEN " + score + " IS NOT NULL THEN " + month + " || CAST(" + score + " + 10 AS TEXT) END), 11, 2) AS INTEGER) - 10"
 }
 
 // summaryCustomers reads the customers' scores from their summaries.

@@ -1,2 +1,0 @@
--- reverse: create "customer_summaries" table
-DROP TABLE "customer_summaries";
