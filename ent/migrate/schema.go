@@ -263,7 +263,7 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "monthsummary_customer_id_month",
-				Unique:  true,
+				Unique:  false,
 				Columns: []*schema.Column{CustomerMonthsColumns[1], CustomerMonthsColumns[2]},
 			},
 			{

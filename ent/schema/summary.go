@@ -60,7 +60,10 @@ func (MonthSummary) Fields() []ent.Field {
 
 func (MonthSummary) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("customer_id", "month").Unique(),
+		// Not unique: a refresh deletes a customer's months before writing
+		// them again, and a first load then builds both indexes in one pass
+		// each (database.BeginBulkLoad defers secondary indexes only).
+		index.Fields("customer_id", "month"),
 		index.Fields("month"),
 	}
 }

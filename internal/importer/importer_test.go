@@ -671,6 +671,7 @@ func BenchmarkImport(b *testing.B) {
 	ctx := context.Background()
 	for _, be := range backends {
 		b.Run(be.Name, func(b *testing.B) {
+			var summaries time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				db := openDB(b, be.URL(b))
@@ -679,8 +680,10 @@ func BenchmarkImport(b *testing.B) {
 				if err != nil || sum.Imported != records {
 					b.Fatalf("ImportDir: %s, %v", sum, err)
 				}
+				summaries += sum.Summaries
 			}
 			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(100*summaries.Seconds()/b.Elapsed().Seconds(), "summaries-%")
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/c360/c360/ent/customerevent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/identity"
+	"github.com/c360/c360/ent/monthsummary"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/orderitem"
 	"github.com/c360/c360/internal/database"
@@ -169,18 +170,20 @@ func (l *Loader) Flush() error {
 	if err := l.wait(); err != nil {
 		return err
 	}
-	if err := l.buildIndexes(); err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	if err := l.restoreSQLite(); err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
+	// A first load's summaries are built before the deferred indexes: the
+	// month summaries' own are then built in one pass too.
 	if l.summarizeAtFlush && l.committed {
 		start := time.Now()
 		if err := l.summarize(); err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
 		l.sum.Summaries += time.Since(start)
+	}
+	if err := l.buildIndexes(); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if err := l.restoreSQLite(); err != nil {
+		return fmt.Errorf("import: %w", err)
 	}
 	if l.committed {
 		if err := l.analyze(); err != nil {
@@ -447,7 +450,7 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 	}
 	if !l.indexes {
 		l.indexes = true
-		tables := []string{customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table, customerevent.Table}
+		tables := []string{customer.Table, identity.Table, order.Table, orderitem.Table, feedback.Table, customerevent.Table, monthsummary.Table}
 		// Customers stored before the import have their churnRisk judged on
 		// each batch (churnBefore), read by customer: orders and feedback
 		// then keep their indexes, or each batch would scan them.
@@ -456,7 +459,9 @@ func (l *Loader) writeTx(b *batch, rejects *[]Rejection) (int64, error) {
 			return 0, err
 		}
 		if stored {
-			tables = slices.DeleteFunc(tables, func(t string) bool { return t == order.Table || t == feedback.Table })
+			tables = slices.DeleteFunc(tables, func(t string) bool {
+				return t == order.Table || t == feedback.Table || t == monthsummary.Table // summaries refreshed per batch, by customer
+			})
 		}
 		l.summarizeAtFlush = !stored
 		l.deferred, err = database.BeginBulkLoad(l.ctx, conn, l.db.Dialect, tables...)

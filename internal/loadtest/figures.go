@@ -22,7 +22,7 @@ import (
 const (
 	segmentFields = `customerCount buyerCount orderCount revenue averageOrderValue repeatPurchaseRate
   npsResponses promoters passives detractors nps averageCsat csatSatisfiedShare`
-	dashboard = `{ insights { ` + segmentFields + ` } personas(first: 20) { edges { node { id scores { ` + segmentFields + ` } } } } }`
+	dashboard = `{ insights { ` + segmentFields + ` } personas(first: 100) { edges { node { id scores { ` + segmentFields + ` } } } } }`
 	series    = `query($since: Time!) { insightsSeries(interval: MONTH, since: $since) { start scores { ` + segmentFields + ` } } }`
 	newOrder  = `mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }`
 )

@@ -25,7 +25,10 @@ const StatsExtension = "QueryCost"
 // statements for a series of any length, cached per persona and window):
 // 20,000 each, so
 // 25 distinct ones fit in MAX_COST 500,000 and 30 aliases with distinct
-// since values are refused. Customer.scores is one customer's figures,
+// since values are refused. Persona.scores and Query.insights without a
+// window read one row of a segment total (the day's first read sums the
+// summaries, one row per customer, once): allTimeCost, so a dashboard of
+// every persona's scores fits. Customer.scores is one customer's figures,
 // batched per response: 10, multiplied by the page size like any field.
 //
 // Filters cost filterTerm per predicate (fieldGT, nameContainsFold, idIn,
@@ -37,6 +40,7 @@ const StatsExtension = "QueryCost"
 // 280,000 (0.3 s on 10,000 customers), 4 levels 8.4 million (refused); 6
 // levels ran past the 10 s deadline.
 const (
+	allTimeCost     = 1000
 	defaultListSize = 10
 	filterTerm      = 10
 	filterFanOut    = 30
@@ -183,7 +187,7 @@ func (w *walk) field(f *ast.Field) int {
 	if w.visit != nil && f.Definition != nil {
 		w.visit(f, args, defaultPage)
 	}
-	c := satAdd(own(f), w.filters(f, args))
+	c := satAdd(own(f, args), w.filters(f, args))
 	if len(f.SelectionSet) > 0 {
 		c = satAdd(c, satMul(mult, w.selections(f.SelectionSet)))
 	}
@@ -255,14 +259,21 @@ func (w *walk) pageSize(args map[string]any) (int, bool) {
 	return size, false
 }
 
-// own returns the price of f itself: its fieldCosts entry, else 1.
-func own(f *ast.Field) int {
-	if f.ObjectDefinition != nil {
-		if c, ok := fieldCosts[fieldKey{f.ObjectDefinition.Name, f.Name}]; ok {
-			return c
-		}
+// own returns the price of f itself: its fieldCosts entry (allTimeCost for
+// a segment's figures without a window), else 1.
+func own(f *ast.Field, args map[string]any) int {
+	if f.ObjectDefinition == nil {
+		return 1
 	}
-	return 1
+	k := fieldKey{f.ObjectDefinition.Name, f.Name}
+	c, ok := fieldCosts[k]
+	if !ok {
+		return 1
+	}
+	if (k == fieldKey{"Persona", "scores"} || k == fieldKey{"Query", "insights"}) && args["since"] == nil && args["until"] == nil {
+		return allTimeCost
+	}
+	return c
 }
 
 // filters returns the price of f's where filters (arguments of a

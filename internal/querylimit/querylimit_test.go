@@ -319,6 +319,10 @@ func TestAllowedQueries(t *testing.T) {
 		// items (1 + 5 x 1))) + feedbacks (1 + 10 x 3)).
 		{"BI pull of 1,000 customers", biPull, nil, 114001},
 		{"BI page of 100 customers", strings.Replace(biPull, "1000", "100", 1), nil, 11401},
+		// insights 1,000 + 1, personas 1 + 100 x (edges 1 + node 1 + scores 1,000 + 1):
+		// figures without a window are one row each.
+		{"a dashboard of 100 personas' scores", `{ insights { nps } personas(first: 100) { edges { node { scores { nps } } } } }`, nil, 101302},
+		{"a dashboard with null windows", `query($s: Time) { insights(since: $s) { nps } personas(first: 100) { edges { node { scores(until: $s) { nps } } } } }`, nil, 101302},
 		{"BI pull with variables (int)", `query($n: Int, $m: Int) {customers(first:$n){edges{node{
 			orders(first:$m){edges{node{items{sku}}}} feedbacks(last:$m){edges{node{score}}}}}}}`,
 			map[string]any{"n": 1000, "m": 10}, 114001},

@@ -3,7 +3,7 @@ CREATE TABLE `customer_months` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT,
 -- set sequence for "customer_months" table
 INSERT INTO sqlite_sequence (name, seq) VALUES ("customer_months", 47244640256);
 -- create index "monthsummary_customer_id_month" to table: "customer_months"
-CREATE UNIQUE INDEX `monthsummary_customer_id_month` ON `customer_months` (`customer_id`, `month`);
+CREATE INDEX `monthsummary_customer_id_month` ON `customer_months` (`customer_id`, `month`);
 -- create index "monthsummary_month" to table: "customer_months"
 CREATE INDEX `monthsummary_month` ON `customer_months` (`month`);
 -- create "month_totals" table
