@@ -7,7 +7,7 @@ GOFLAGS  ?=
 PORT     ?= 8080
 export CGO_ENABLED = 1
 
-.PHONY: run build test bench generate check-generated lint audit migrate migrations clean fuzz import export seed bench-api graphiql check-graphiql
+.PHONY: run build test bench bench-figures generate check-generated lint audit migrate migrations clean fuzz import export seed bench-api graphiql check-graphiql
 
 build:
 	go build $(GOFLAGS) -o $(BIN) .
@@ -46,9 +46,10 @@ check-graphiql: graphiql
 test:
 	go test -count=1 -timeout 30m ./...
 
-## bench: the API benchmark suite (writes BENCHMARKS.md; BENCH_SCALE=large for 100,000
-## customers), then the other Go benchmarks
-bench: bench-api
+## bench: the API benchmark suite and the figures benchmark (write BENCHMARKS.md;
+## BENCH_SCALE=large for 100,000 customers, BENCH_DATABASES=postgres for one database),
+## then the other Go benchmarks
+bench: bench-api bench-figures
 	go test -run '^$$' -bench . -benchmem -timeout 60m $$(go list ./... | grep -v '/internal/loadtest$$')
 
 ## bench-api: load a generated data set into SQLite and PostgreSQL and measure Q1/Q2/Q3 over
@@ -58,6 +59,11 @@ bench-api:
 	BENCH_REPORT=$(CURDIR)/BENCHMARKS.md \
 	BENCH_COMMAND="make bench$(if $(BENCH_SCALE), BENCH_SCALE=$(BENCH_SCALE))$(if $(filter-out 5s,$(BENCHTIME)), BENCHTIME=$(BENCHTIME))" \
 	go test -run '^$$' -bench BenchmarkAPI -benchtime $(BENCHTIME) -timeout 60m ./internal/loadtest
+
+## bench-figures: insights, the dashboard (every persona's scores) and a 24-month series
+## cold, and the dashboard beside 8 clients writing orders (issue 13; internal/loadtest)
+bench-figures:
+	BENCH_REPORT=$(CURDIR)/BENCHMARKS.md go test -run '^$$' -bench BenchmarkFigures -benchtime 1x -timeout 90m ./internal/loadtest
 
 ## generate: ent client, GraphQL schema and gqlgen executor from the ent schema
 generate:

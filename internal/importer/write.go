@@ -102,22 +102,30 @@ func (w *txWriter) write(b *batch) error {
 	if err := w.churnSignals(churn); err != nil {
 		return err
 	}
-	if err := w.summaries(b); err != nil {
+	if err := w.summaries(b, refs); err != nil {
 		return err
 	}
 	return w.writeEvents()
 }
 
-// summaries refreshes the summaries of the customers the batch wrote or
-// looked up, unless Flush builds them all. Customer and persona records may
-// change any persona's membership.
-func (w *txWriter) summaries(b *batch) error {
-	if w.l.summarizeAtFlush || len(w.customers) == 0 && len(b.personas) == 0 {
+// summaries refreshes the summaries of the customers the batch wrote, and
+// of those its orders and feedback (refs) belong to, unless Flush builds them
+// all. Customer and persona records may change any persona's membership.
+func (w *txWriter) summaries(b *batch, refs []string) error {
+	if w.l.summarizeAtFlush {
 		return nil
 	}
-	ids := make([]int, 0, len(w.customers))
+	ids := make([]int, 0, len(w.customers)+len(refs))
 	for _, id := range w.customers {
 		ids = append(ids, id)
+	}
+	for _, ref := range refs {
+		if id, ok := w.customerID(ref); ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 && len(b.personas) == 0 {
+		return nil
 	}
 	slices.Sort(ids)
 	start := time.Now()

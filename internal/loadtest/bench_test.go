@@ -210,7 +210,7 @@ func BenchmarkFigures(b *testing.B) {
 	}
 	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
 	var table strings.Builder
-	fmt.Fprintf(&table, "## Figures at %s scale: %d customers (%d orders, %d feedback)\n\n", scaleName, customers, counts.Orders, counts.Feedback)
+	fmt.Fprintf(&table, "## Figures at %s scale, %s: %d customers (%d orders, %d feedback)\n\n", scaleName, strings.Join(databases(b), " and "), customers, counts.Orders, counts.Feedback)
 	fmt.Fprintf(&table, "| database | import, records/s (summaries: s, share) | insights, day's first p50 / p99 | dashboard, day's first p50 / p99 | dashboard cold p50 / p99 | 24-month series cold p50 / p99 | dashboard with %d writers p50 / p99 (n) | writes/s, createOrder p50 / p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", writers)
 	for _, d := range databases(b) {
 		b.Run(d, func(b *testing.B) {
@@ -240,7 +240,9 @@ func BenchmarkFigures(b *testing.B) {
 	}
 	fmt.Printf("\n%s\n", table.String())
 	if path := os.Getenv("BENCH_REPORT"); path != "" {
-		if err := loadtest.WriteSection(path, "figures-"+scaleName, reportHead, table.String()); err != nil {
+		// One section per scale and set of databases: a run on each apart
+		// keeps the other's.
+		if err := loadtest.WriteSection(path, "figures-"+scaleName+"-"+strings.Join(databases(b), "-"), reportHead, table.String()); err != nil {
 			b.Fatal(err)
 		}
 	}

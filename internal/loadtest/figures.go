@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -110,52 +111,41 @@ func (e *Env) FiguresUnderWrites(ctx context.Context, writers, readers int, d ti
 		firstErr   error
 		wg         sync.WaitGroup
 	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
+	deadline := time.Now().Add(d)
+	// client sends next()'s requests until the deadline, and adds their
+	// latencies to *into; the first error stops it and is returned.
+	client := func(next func() []byte, into *[]time.Duration) {
+		var mine []time.Duration
+		for time.Now().Before(deadline) {
+			body := next()
+			t := time.Now()
+			if _, err := e.post(ctx, body); err != nil {
+				mu.Lock()
+				firstErr = cmp.Or(firstErr, err)
+				mu.Unlock()
+				return
+			}
+			mine = append(mine, time.Since(t))
 		}
+		mu.Lock()
+		*into = append(*into, mine...)
 		mu.Unlock()
 	}
-	deadline := time.Now().Add(d)
 	start := time.Now()
 	for w := range writers {
+		rng := rand.New(rand.NewPCG(uint64(w), 13))
 		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(w), 13))
-			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				body := request(newOrder, map[string]any{"input": map[string]any{
+			client(func() []byte {
+				return request(newOrder, map[string]any{"input": map[string]any{
 					"customerID": strconv.Itoa(ids[rng.IntN(len(ids))]), "status": "PAID", "channel": "WEB",
 					"items": []map[string]any{{"sku": "SKU-1", "name": "Load", "quantity": 1 + rng.IntN(3), "unitPrice": fmt.Sprintf("%d.%02d", 1+rng.IntN(200), rng.IntN(100))}},
 				}})
-				t := time.Now()
-				if _, err := e.post(ctx, body); err != nil {
-					fail(err)
-					return
-				}
-				mine = append(mine, time.Since(t))
-			}
-			mu.Lock()
-			wrs = append(wrs, mine...)
-			mu.Unlock()
+			}, &wrs)
 		})
 	}
+	body := request(dashboard, nil)
 	for range readers {
-		wg.Go(func() {
-			var mine []time.Duration
-			body := request(dashboard, nil)
-			for time.Now().Before(deadline) {
-				t := time.Now()
-				if _, err := e.post(ctx, body); err != nil {
-					fail(err)
-					return
-				}
-				mine = append(mine, time.Since(t))
-			}
-			mu.Lock()
-			reads = append(reads, mine...)
-			mu.Unlock()
-		})
+		wg.Go(func() { client(func() []byte { return body }, &reads) })
 	}
 	wg.Wait()
 	out := UnderWrites{Writes: len(wrs), Elapsed: time.Since(start), Dashboard: latencies(reads), Write: latencies(wrs)}

@@ -16,7 +16,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/c360/c360/ent"
-	"github.com/c360/c360/ent/customer"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/date"
@@ -334,22 +333,10 @@ func (s segments) at(bucket string) *Segment {
 // buckets of interval i (none: one bucket ""): four statements whatever the
 // number of buckets.
 func computeSegments(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, w Window, i Interval, today date.Date) (segments, error) {
-	members := client.Customer.Query()
-	var inSegment func(s *sql.Selector, column string)
-	if criteria != nil {
-		pred := personas.Predicate(*criteria, today)
-		members = members.Where(pred)
-		inSegment = func(s *sql.Selector, column string) {
-			sub := sql.Dialect(d).Select(customer.FieldID).From(sql.Dialect(d).Table(customer.Table))
-			pred(sub)
-			s.Where(sql.In(s.C(column), sub))
-		}
-	} else {
-		inSegment = func(*sql.Selector, string) {}
-	}
-	n, err := members.Count(ctx)
+	inSegment := members(d, criteria, today)
+	n, err := segmentSize(ctx, client, criteria, today)
 	if err != nil {
-		return segments{}, fmt.Errorf("segment size: %w", err)
+		return segments{}, err
 	}
 	out := segments{size: n, by: make(map[string]*Segment)}
 
@@ -465,6 +452,19 @@ func (seg *Segment) setCsat(n, sum, satisfied int64) {
 		seg.AverageCsat = ratio(sum, n, 2)
 		seg.CsatSatisfiedShare = ratio(satisfied, n, 4)
 	}
+}
+
+// segmentSize counts a segment's members (criteria nil: every customer).
+func segmentSize(ctx context.Context, client *ent.Client, criteria *personas.Criteria, today date.Date) (int, error) {
+	q := client.Customer.Query()
+	if criteria != nil {
+		q = q.Where(personas.Predicate(*criteria, today))
+	}
+	n, err := q.Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("segment size: %w", err)
+	}
+	return n, nil
 }
 
 // ratio is num/den rounded half away from zero to the given decimals,

@@ -47,10 +47,14 @@ func openDB(t testing.TB, d string) *database.DB {
 }
 
 // load fills the database with a generated data set through the importer.
-func load(t testing.TB, db *database.DB, customers int) {
+func load(t testing.TB, db *database.DB, customers int) { loadSeed(t, db, customers, 42) }
+
+// loadSeed imports the generated data set of a seed (customers C-0000001
+// on, whatever the seed: a second import updates them).
+func loadSeed(t testing.TB, db *database.DB, customers int, seedValue int64) {
 	ctx := context.Background()
 	l := importer.NewLoader(ctx, db, importer.Options{BaseCurrency: "EUR", BatchSize: 5000})
-	if err := seed.Generate(seed.Config{Customers: customers, Seed: 42, Now: time.Now().UTC().Truncate(time.Second)}, l); err != nil {
+	if err := seed.Generate(seed.Config{Customers: customers, Seed: seedValue, Now: time.Now().UTC().Truncate(time.Second)}, l); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Flush(); err != nil {

@@ -359,8 +359,7 @@ func summarizeMonths(d, filter string) string {
 		"SUM(" + csat + feedback.FieldScore + " ELSE 0 END), SUM(" + csat + "CASE WHEN " + feedback.FieldScore + " >= 4 THEN 1 ELSE 0 END ELSE 0 END), CAST(NULL AS INTEGER)" +
 		" FROM " + feedback.Table + where + " GROUP BY " + feedback.FieldCustomerID + ", " + submitted +
 		" UNION ALL SELECT customer_id, b, 0, 0, " + noTime + ", " + noTime + ", 0, 0, 0, 0, score FROM (" + rankedSQL + ") ranked WHERE rn = 1" +
-		// In key order: the unique index grows at its end.
-		") parts GROUP BY customer_id, m ORDER BY customer_id, m"
+		") parts GROUP BY customer_id, m"
 }
 
 // idIn is the predicate of "column is one of the ids of arg" (idArray).
@@ -492,13 +491,9 @@ func members(d string, criteria *personas.Criteria, today date.Date) func(s *sql
 // (none: one bucket "") over a window whose ends are month starts, from the
 // month summaries: the month totals for a monthly series of all customers.
 func monthSegments(ctx context.Context, client *ent.Client, d string, criteria *personas.Criteria, w Window, i Interval, today date.Date) (segments, error) {
-	q := client.Customer.Query()
-	if criteria != nil {
-		q = q.Where(personas.Predicate(*criteria, today))
-	}
-	n, err := q.Count(ctx)
+	n, err := segmentSize(ctx, client, criteria, today)
 	if err != nil {
-		return segments{}, fmt.Errorf("segment size: %w", err)
+		return segments{}, err
 	}
 	out := segments{size: n, by: make(map[string]*Segment)}
 	var rows []figures

@@ -14,9 +14,12 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/date"
+	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/money"
+	"github.com/c360/c360/internal/ndjson"
 	"github.com/c360/c360/internal/personas"
 	"github.com/c360/c360/internal/scores"
+	"github.com/c360/c360/internal/seed"
 	"github.com/c360/c360/internal/store"
 )
 
@@ -221,4 +224,57 @@ func TestAnOrderMovesTheSegmentTotalsRatherThanDroppingThem(t *testing.T) {
 			checkAll(t, svc, db.Client, time.Now().UTC(), "after the order")
 		})
 	}
+}
+
+// Issue 13, point 1: an import into stored customers (other demographics,
+// more orders and feedback) refreshes their summaries batch by batch and
+// leaves every figure exact, the segment totals read before it included.
+func TestAnImportIntoStoredCustomersLeavesEveryFigureExact(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			db := openDB(t, d)
+			load(t, db, 80)
+			svc := openService(t, db)
+			now := time.Now().UTC()
+			checkAll(t, svc, db.Client, now, "after the first import")
+			// Another seed's data for the same customers (and 40 more): new
+			// demographics, and orders and feedback of refs of their own.
+			l := importer.NewLoader(context.Background(), db, importer.Options{BaseCurrency: "EUR", BatchSize: 500})
+			if err := seed.Generate(seed.Config{Customers: 120, Seed: 7, Now: now.Truncate(time.Second)}, renamed{l}); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if s := l.Summary(); s.Rejected > 0 || s.Summaries == 0 {
+				t.Fatalf("second import: %s, %+v, summaries took %v", s, s.Rejections, s.Summaries)
+			}
+			svc.InvalidateAll(context.Background()) // as the app does after an import
+			checkAll(t, svc, db.Client, now, "after an import into stored customers")
+		})
+	}
+}
+
+// renamed passes a data set on with its orders' and feedback's refs made
+// its own, and the customers' contact points dropped (another seed's would
+// collide with stored customers').
+type renamed struct{ *importer.Loader }
+
+func (r renamed) Customer(c ndjson.Customer) error {
+	c.Email, c.Phone, c.Identities = nil, nil, nil
+	return r.Loader.Customer(c)
+}
+
+func (r renamed) Order(o ndjson.Order) error {
+	o.ExternalRef = "B-" + o.ExternalRef
+	return r.Loader.Order(o)
+}
+
+func (r renamed) Feedback(f ndjson.Feedback) error {
+	f.ExternalRef = "B-" + f.ExternalRef
+	if f.OrderRef != nil {
+		ref := "B-" + *f.OrderRef
+		f.OrderRef = &ref
+	}
+	return r.Loader.Feedback(f)
 }
