@@ -278,3 +278,28 @@ func (r renamed) Feedback(f ndjson.Feedback) error {
 	}
 	return r.Loader.Feedback(f)
 }
+
+// Issue 13, point 1: a database whose customers have no summaries (migrated
+// from a release without them) gets them all at startup (Backfill), and
+// every figure is exact.
+func TestStartupBuildsMissingSummaries(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			db := openDB(t, d)
+			load(t, db, 60)
+			ctx := context.Background()
+			for _, table := range []string{"customer_summaries", "customer_months", "month_totals", "segment_totals"} {
+				if _, err := db.Client.ExecContext(ctx, "DELETE FROM "+table); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := scores.Backfill(ctx, db.Client, db.Dialect); err != nil {
+				t.Fatal(err)
+			}
+			if n := db.Client.Summary.Query().CountX(ctx); n != db.Client.Customer.Query().CountX(ctx) {
+				t.Fatalf("%d summaries after the backfill", n)
+			}
+			checkAll(t, openService(t, db), db.Client, time.Now().UTC(), "after the backfill")
+		})
+	}
+}
