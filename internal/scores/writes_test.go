@@ -13,6 +13,7 @@ import (
 	"github.com/c360/c360/ent"
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
+	"github.com/c360/c360/ent/segmenttotal"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/importer"
 	"github.com/c360/c360/internal/money"
@@ -300,6 +301,34 @@ func TestStartupBuildsMissingSummaries(t *testing.T) {
 				t.Fatalf("%d summaries after the backfill", n)
 			}
 			checkAll(t, openService(t, db), db.Client, time.Now().UTC(), "after the backfill")
+		})
+	}
+}
+
+// Issue 13, point 1: membership changes with birthdays, so a segment total
+// is of one day: one of another day (yesterday's) is never served, and the
+// day's first read replaces it.
+func TestASegmentTotalOfAnotherDayIsNeverServed(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			db := openDB(t, d)
+			load(t, db, 60)
+			ctx := context.Background()
+			p := db.Client.Persona.Query().FirstX(ctx)
+			yesterday := date.Of(time.Now().UTC().AddDate(0, 0, -1))
+			db.Client.SegmentTotal.Create().SetPersonaID(p.ID).SetDay(string(yesterday)).SetCustomers(999999).SetOrders(999999).ExecX(ctx)
+			now := time.Now().UTC()
+			got, err := openService(t, db).Segment(ctx, &p.ID, scores.Window{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := diffSegment(got, refSegment(readAll(t, db.Client), func(c *ent.Customer) bool { return member(p, c, now) }, scores.Window{})); diff != "" {
+				t.Fatalf("persona %d with yesterday's total stored: %s", p.ID, diff)
+			}
+			days := db.Client.SegmentTotal.Query().Where(segmenttotal.PersonaID(p.ID)).Select(segmenttotal.FieldDay).StringsX(ctx)
+			if len(days) != 1 || days[0] == string(yesterday) {
+				t.Fatalf("segment totals of persona %d: days %v, want today's only", p.ID, days)
+			}
 		})
 	}
 }
