@@ -12,6 +12,7 @@ import (
 	"github.com/c360/c360/ent/feedback"
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/internal/activity"
+	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/scores"
 	"github.com/c360/c360/internal/store"
 )
@@ -194,35 +195,16 @@ type bulkEvents struct {
 }
 
 // inBatch is the SQL of "id is one of the batch's", writeBulk's fifth
-// argument: a JSON array unpacked by json_each on SQLite, an array literal on
-// PostgreSQL, whose planner counts 100 rows for any set-returning function
-// and unpacked a JSON array once per candidate row (a nested loop: 0.6 s of
-// each import).
-func inBatch(d string) string {
-	if d == dialect.Postgres {
-		return "id = ANY($5::bigint[])"
-	}
-	return "id IN (SELECT value FROM json_each(?5))"
-}
+// argument (a database.IDList).
+func inBatch(d string) string { return database.InIDs(d, "id", 5) }
 
 // writeBulk writes one bulkEvents.
 func (w *txWriter) writeBulk(typ customerevent.Type, src eventSource, ids []int) error {
 	lo, hi := slices.Min(ids), slices.Max(ids) // bounds let PostgreSQL scan a range of the key
-	lb, rb := byte('['), byte(']')             // inBatch's value
 	subject, p1, p2, p3, p4 := "NULL", "?1", "?2", "?3", "?4"
 	if w.l.db.Dialect == dialect.Postgres {
-		lb, rb = '{', '}'
 		p1, p2, p3, p4 = "$1", "$2::timestamptz", "$3", "$4"
 	}
-	b := make([]byte, 0, 8*len(ids))
-	b = append(b, lb)
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(id), 10)
-	}
-	b = append(b, rb)
 	if src.subject {
 		subject = "id"
 	}
@@ -232,6 +214,6 @@ func (w *txWriter) writeBulk(typ customerevent.Type, src eventSource, ids []int)
 	}
 	_, err := w.tx.ExecContext(w.ctx, "INSERT INTO "+eventsTable.name+
 		" (type, occurred_at, customer_id, subject_id, summary) SELECT "+p1+", "+p2+", "+src.customer+", "+subject+", "+src.summary+
-		" FROM "+src.table+" WHERE id BETWEEN "+p3+" AND "+p4+" AND "+inBatch(w.l.db.Dialect)+where+" ORDER BY id", string(typ), w.nowArg, lo, hi, string(b))
+		" FROM "+src.table+" WHERE id BETWEEN "+p3+" AND "+p4+" AND "+inBatch(w.l.db.Dialect)+where+" ORDER BY id", string(typ), w.nowArg, lo, hi, database.IDList(w.l.db.Dialect, ids))
 	return err
 }

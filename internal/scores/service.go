@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -422,39 +421,37 @@ func (s *Service) invalidateHook(next ent.Mutator) ent.Mutator {
 
 // A write is what a transaction's writes changed so far.
 type write struct {
-	customers, personas map[int]struct{}
-	before              map[int][]int
-	beforeDay           date.Date
-	allPersonas, all    bool
+	ch  Change
+	all bool
 }
 
 // add merges the change of one more write: a customer's membership before
 // is the one recorded at its first write.
 func (w *write) add(ch Change, all bool) {
-	for _, id := range ch.Customers {
-		w.customers[id] = struct{}{}
-	}
-	for _, id := range ch.Personas {
-		w.personas[id] = struct{}{}
-	}
-	if ch.Before != nil {
-		if w.beforeDay != "" && w.beforeDay != ch.BeforeDay {
-			w.allPersonas = true
-		}
-		w.beforeDay = ch.BeforeDay
-		for id, ps := range ch.Before {
-			if _, ok := w.before[id]; !ok {
-				w.before[id] = ps
-			}
+	w.ch.Customers = append(w.ch.Customers, ch.Customers...)
+	w.ch.Personas = append(w.ch.Personas, ch.Personas...)
+	for id, ps := range ch.Before {
+		if _, ok := w.ch.Before[id]; !ok {
+			w.ch.Before[id] = ps
 		}
 	}
-	w.allPersonas = w.allPersonas || ch.AllPersonas
+	if len(ch.Before) > 0 {
+		// Recorded on two days: ages moved between them.
+		w.ch.AllPersonas = w.ch.AllPersonas || w.ch.BeforeDay != "" && w.ch.BeforeDay != ch.BeforeDay
+		w.ch.BeforeDay = ch.BeforeDay
+	}
+	w.ch.AllPersonas = w.ch.AllPersonas || ch.AllPersonas
 	w.all = w.all || all
 }
 
+// change is the transaction's change, each customer and persona once.
 func (w *write) change() Change {
-	return Change{Customers: slices.Sorted(maps.Keys(w.customers)), Before: w.before, BeforeDay: w.beforeDay,
-		Personas: slices.Sorted(maps.Keys(w.personas)), AllPersonas: w.allPersonas}
+	ch := w.ch
+	slices.Sort(ch.Customers)
+	ch.Customers = slices.Compact(ch.Customers)
+	slices.Sort(ch.Personas)
+	ch.Personas = slices.Compact(ch.Personas)
+	return ch
 }
 
 // pending adds a write to its transaction's, installing the refresh before
@@ -463,7 +460,7 @@ func (s *Service) pending(tx *ent.Tx, ch Change, all bool) {
 	s.mu.Lock()
 	w, ok := s.writes[tx]
 	if !ok {
-		w = &write{customers: make(map[int]struct{}), personas: make(map[int]struct{}), before: make(map[int][]int)}
+		w = &write{ch: Change{Before: make(map[int][]int)}}
 		s.writes[tx] = w
 	}
 	w.add(ch, all)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/c360/c360/ent/order"
 	"github.com/c360/c360/ent/segmenttotal"
 	"github.com/c360/c360/ent/summary"
+	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/money"
 	"github.com/c360/c360/internal/personas"
@@ -60,9 +60,9 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ch Change) error
 	var day date.Date
 	for lo := 0; lo < len(ch.Customers); lo += maxIDs {
 		chunk := ch.Customers[lo:min(lo+maxIDs, len(ch.Customers))]
-		arg := idArray(d, chunk)
+		arg := database.IDList(d, chunk)
 		if d == dialect.Postgres {
-			if _, err := client.ExecContext(ctx, "SELECT id FROM "+customer.Table+" WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE", arg); err != nil {
+			if _, err := client.ExecContext(ctx, "SELECT id FROM "+customer.Table+" WHERE "+database.InIDs(d, "id", 1)+" ORDER BY id FOR NO KEY UPDATE", arg); err != nil {
 				return fmt.Errorf("locking the customers of a summary refresh: %w", err)
 			}
 		}
@@ -76,10 +76,10 @@ func Refresh(ctx context.Context, client *ent.Client, d string, ch Change) error
 			return err
 		}
 		for _, stmt := range []string{
-			"DELETE FROM " + monthsummary.Table + " WHERE " + inIDs(d, monthsummary.FieldCustomerID),
-			summarizeMonths(d, inIDs(d, "%s")),
-			"DELETE FROM " + summary.Table + " WHERE " + inIDs(d, summary.FieldID),
-			summarize(inIDs(d, "%s")),
+			"DELETE FROM " + monthsummary.Table + " WHERE " + database.InIDs(d, monthsummary.FieldCustomerID, 1),
+			summarizeMonths(d, database.InIDs(d, "%s", 1)),
+			"DELETE FROM " + summary.Table + " WHERE " + database.InIDs(d, summary.FieldID, 1),
+			summarize(database.InIDs(d, "%s", 1)),
 		} {
 			if _, err := client.ExecContext(ctx, stmt, arg); err != nil {
 				return fmt.Errorf("refreshing summaries: %w", err)
@@ -362,7 +362,8 @@ func summarizeMonths(d, filter string) string {
 		") parts GROUP BY customer_id, m"
 }
 
-// idIn is the predicate of "column is one of the ids of arg" (idArray).
+// idIn is the predicate of "column is one of the ids of arg" (a
+// database.IDList) for a statement the builder numbers.
 func idIn(d, column, arg string) *sql.Predicate {
 	return sql.P(func(b *sql.Builder) {
 		if d == dialect.Postgres {
@@ -371,34 +372,6 @@ func idIn(d, column, arg string) *sql.Predicate {
 		}
 		b.WriteString(column + " IN (SELECT value FROM json_each(").Arg(arg).WriteString("))")
 	})
-}
-
-// idArray is a list of ids as the one argument of inIDs: an array literal
-// for PostgreSQL, a JSON array for SQLite.
-func idArray(d string, ids []int) string {
-	var b strings.Builder
-	open, close := "[", "]"
-	if d == dialect.Postgres {
-		open, close = "{", "}"
-	}
-	b.WriteString(open)
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(id))
-	}
-	b.WriteString(close)
-	return b.String()
-}
-
-// inIDs is the SQL of "column is one of the ids of the first argument"
-// (idArray), which every use refers to by number.
-func inIDs(d, column string) string {
-	if d == dialect.Postgres {
-		return column + " = ANY($1::bigint[])"
-	}
-	return column + " IN (SELECT value FROM json_each(?1))"
 }
 
 // summarize is the INSERT ... SELECT of the summaries of the customers

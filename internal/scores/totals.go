@@ -17,6 +17,7 @@ import (
 	"github.com/c360/c360/ent/persona"
 	"github.com/c360/c360/ent/segmenttotal"
 	"github.com/c360/c360/ent/summary"
+	"github.com/c360/c360/internal/database"
 	"github.com/c360/c360/internal/date"
 	"github.com/c360/c360/internal/personas"
 )
@@ -37,7 +38,7 @@ func (f figures) plus(o figures) figures {
 }
 
 // customerFigures are the contributions of the summaries of the customers
-// of arg (idArray) to their segments' figures, by customer.
+// of arg (a database.IDList) to their segments' figures, by customer.
 func customerFigures(ctx context.Context, client *ent.Client, d, arg string) (map[int]figures, error) {
 	var rows []figures
 	err := client.Summary.Query().
@@ -60,7 +61,7 @@ func customerFigures(ctx context.Context, client *ent.Client, d, arg string) (ma
 	return out, nil
 }
 
-// membership returns the personas each customer of arg (idArray) belongs
+// membership returns the personas each customer of arg (a database.IDList) belongs
 // to on day, in one statement.
 func membership(ctx context.Context, client *ent.Client, d, arg string, day date.Date) (map[int][]int, error) {
 	var rows []struct {
@@ -93,7 +94,7 @@ func Members(ctx context.Context, client *ent.Client, d string, ids []int) (map[
 	day := today()
 	out := make(map[int][]int, len(ids))
 	for lo := 0; lo < len(ids); lo += maxIDs {
-		m, err := membership(ctx, client, d, idArray(d, ids[lo:min(lo+maxIDs, len(ids))]), day)
+		m, err := membership(ctx, client, d, database.IDList(d, ids[lo:min(lo+maxIDs, len(ids))]), day)
 		if err != nil {
 			return nil, "", err
 		}
